@@ -1,0 +1,83 @@
+"""Connection settings shared by the credentials block and the clients."""
+
+from __future__ import annotations
+
+import ipaddress
+import ssl
+import warnings
+from urllib.parse import urlsplit
+
+__all__ = ["normalize_base_url", "tls_verification"]
+
+
+def normalize_base_url(url: str) -> str:
+    """Return the server root for any form of the Nextcloud address a user may paste.
+
+    Trailing slashes and a trailing ``/index.php`` are removed; sub-path installations such as
+    ``https://host/nextcloud`` keep their path.
+
+    Args:
+        url: The address, e.g. ``https://cloud.example.com/index.php/``.
+
+    Returns:
+        The root, e.g. ``https://cloud.example.com``.
+
+    Raises:
+        ValueError: The address is not an absolute http(s) URL with a host.
+    """
+    if not isinstance(url, str):
+        raise ValueError(f"The Nextcloud URL must be a string, got {type(url).__name__}.")
+    parts = urlsplit(url.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(
+            f"The Nextcloud URL must start with https:// (or http://) and name a host, got "
+            f"{url!r}. Use the address you open Nextcloud with in a browser, e.g. "
+            "https://cloud.example.com."
+        )
+    if parts.query or parts.fragment:
+        raise ValueError(f"The Nextcloud URL must not carry a query or fragment: {url!r}.")
+    path = parts.path.rstrip("/")
+    if path.endswith("/index.php"):
+        path = path.removesuffix("/index.php").rstrip("/")
+    return f"{parts.scheme}://{parts.netloc}{path}"
+
+
+def is_loopback(url: str) -> bool:
+    """Whether the URL points at this machine (``localhost`` or a loopback address)."""
+    host = urlsplit(url).hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+_warned_insecure: set[str] = set()
+
+
+def tls_verification(
+    base_url: str, *, verify_tls: bool, ca_bundle: str | None
+) -> ssl.SSLContext | bool:
+    """Build the ``verify`` argument for httpx.
+
+    Args:
+        base_url: The server root, named in the warning.
+        verify_tls: Whether certificates are checked.
+        ca_bundle: Path to a PEM file of trusted certificate authorities, if not the system's.
+
+    Returns:
+        An SSL context, or ``False`` when verification is off (warned once per server).
+    """
+    if not verify_tls:
+        if base_url not in _warned_insecure:
+            _warned_insecure.add(base_url)
+            warnings.warn(
+                f"TLS certificate verification is OFF for {base_url}: anyone on the network "
+                "path can read the app password. Prefer ca_bundle with your own CA.",
+                stacklevel=3,
+            )
+        return False
+    if ca_bundle:
+        return ssl.create_default_context(cafile=ca_bundle)
+    return True

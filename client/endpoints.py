@@ -1,0 +1,277 @@
+"""The Task Processing endpoints, described without doing any I/O.
+
+Each function checks its arguments, then returns a :class:`Call`: what to send and how to
+read the answer. The sync and async clients only send calls, so both faces share one path.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from email.utils import parsedate_to_datetime
+from typing import Any, Generic, TypeVar
+from urllib.parse import quote
+
+import httpx
+from pydantic import ValidationError
+
+from prefect_nextcloud.client.errors import (
+    NextcloudHTTPError,
+    TaskFileNotFoundError,
+    TaskNotFoundError,
+    UnexpectedResponseError,
+)
+from prefect_nextcloud.client.models import Task, TaskFile, TaskType
+from prefect_nextcloud.client.ocs import (
+    TASK_NOT_FOUND_HINT,
+    expect_dict,
+    raise_for_status,
+    unwrap,
+)
+
+__all__ = [
+    "TASKPROCESSING",
+    "Call",
+    "cancel_task",
+    "delete_task",
+    "get_task",
+    "get_task_file",
+    "get_task_types",
+    "list_tasks",
+    "list_tasks_by_app",
+    "schedule_task",
+]
+
+T = TypeVar("T")
+
+TASKPROCESSING = "/ocs/v2.php/taskprocessing"
+WEBHOOK_METHOD = re.compile(r"^(HTTP:(GET|POST|PUT|DELETE)|AppAPI:[^:]+:(GET|POST|PUT|DELETE))$")
+MAX_CUSTOM_ID_LENGTH = 255
+
+
+@dataclass(frozen=True)
+class Call(Generic[T]):
+    """One request to the server and the reader of its answer.
+
+    Attributes:
+        method: The HTTP method.
+        path: The path below the server root.
+        read: Turns a 2xx answer into the result; errors are raised before it runs.
+        params: Query parameters (the client adds ``format=json``).
+        json: The JSON body, if any.
+        idempotent: Whether repeating the call is harmless.
+        not_found: The error class for a 404 that the endpoint produced.
+        not_found_hint: What such a 404 means, for the error message.
+    """
+
+    method: str
+    path: str
+    read: Callable[[httpx.Response, str], T]
+    params: Mapping[str, str] = field(default_factory=dict)
+    json: Any = None
+    idempotent: bool = True
+    not_found: type[NextcloudHTTPError] = TaskNotFoundError
+    not_found_hint: str = TASK_NOT_FOUND_HINT
+
+    @property
+    def endpoint(self) -> str:
+        """``METHOD /path``, as errors name the call."""
+        return f"{self.method} {self.path}"
+
+    def parse(self, response: httpx.Response) -> T:
+        """Raise the matching error for a failed answer, else read the result."""
+        raise_for_status(
+            response, self.endpoint, not_found=self.not_found, not_found_hint=self.not_found_hint
+        )
+        return self.read(response, self.endpoint)
+
+
+def _server_time(response: httpx.Response) -> float | None:
+    date = response.headers.get("date")
+    if not date:
+        return None
+    try:
+        return parsedate_to_datetime(date).timestamp()
+    except (TypeError, ValueError):
+        return None
+
+
+def _model_error(endpoint: str, response: httpx.Response, error: ValidationError) -> Exception:
+    first = error.errors()[0]
+    where = ".".join(str(part) for part in first["loc"])
+    return UnexpectedResponseError(
+        f"The answer to {endpoint} ({response.status_code}) does not have the shape of the "
+        f"Task Processing API: {where}: {first['msg']}.",
+        endpoint=endpoint,
+        status_code=response.status_code,
+    )
+
+
+def _read_task(response: httpx.Response, endpoint: str) -> Task:
+    raw = expect_dict(unwrap(response, endpoint), "task", response, endpoint)
+    try:
+        task = Task.model_validate(raw)
+    except ValidationError as error:
+        raise _model_error(endpoint, response, error) from None
+    return task.with_server_time(_server_time(response))
+
+
+def _read_tasks(response: httpx.Response, endpoint: str) -> list[Task]:
+    raw = expect_dict(unwrap(response, endpoint), "tasks", response, endpoint)
+    if not isinstance(raw, list):
+        raise UnexpectedResponseError(
+            f"The answer to {endpoint} has a {type(raw).__name__} where the list of tasks belongs.",
+            endpoint=endpoint,
+            status_code=response.status_code,
+        )
+    try:
+        tasks = [Task.model_validate(item) for item in raw]
+    except ValidationError as error:
+        raise _model_error(endpoint, response, error) from None
+    now = _server_time(response)
+    return [task.with_server_time(now) for task in tasks]
+
+
+def _read_task_types(response: httpx.Response, endpoint: str) -> dict[str, TaskType]:
+    raw = expect_dict(unwrap(response, endpoint), "types", response, endpoint)
+    if raw == []:
+        return {}
+    if not isinstance(raw, dict):
+        raise UnexpectedResponseError(
+            f"The answer to {endpoint} has a {type(raw).__name__} where the map of task types "
+            "belongs.",
+            endpoint=endpoint,
+            status_code=response.status_code,
+        )
+    try:
+        return {
+            key: TaskType.model_validate({**value, "id": key})
+            if isinstance(value, dict)
+            else TaskType.model_validate(value)
+            for key, value in raw.items()
+        }
+    except ValidationError as error:
+        raise _model_error(endpoint, response, error) from None
+
+
+def _read_nothing(response: httpx.Response, endpoint: str) -> None:
+    unwrap(response, endpoint)
+
+
+def _check_id(name: str, value: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise ValueError(f"{name} must be a positive integer, got {value!r}.")
+    return value
+
+
+def _check_text(name: str, value: str, *, allow_empty: bool = False) -> str:
+    if not isinstance(value, str) or (not allow_empty and not value.strip()):
+        raise ValueError(f"{name} must be a non-empty string, got {value!r}.")
+    return value
+
+
+def get_task_types() -> Call[dict[str, TaskType]]:
+    """``GET /tasktypes``: the task types this user may schedule, keyed by id."""
+    return Call("GET", f"{TASKPROCESSING}/tasktypes", _read_task_types)
+
+
+def schedule_task(
+    task_type: str,
+    input: Mapping[str, Any],
+    *,
+    app_id: str,
+    custom_id: str | None = None,
+    webhook_uri: str | None = None,
+    webhook_method: str | None = None,
+    include_watermark: bool | None = None,
+) -> Call[Task]:
+    """``POST /schedule``: create a task. Not idempotent: a repeat creates a second task."""
+    _check_text("task_type", task_type)
+    _check_text("app_id", app_id)
+    if not isinstance(input, Mapping):
+        raise ValueError(f"input must be a mapping of slot names to values, got {input!r}.")
+    body: dict[str, Any] = {"input": dict(input), "type": task_type, "appId": app_id}
+    if custom_id is not None:
+        if not isinstance(custom_id, str) or len(custom_id) > MAX_CUSTOM_ID_LENGTH:
+            raise ValueError(
+                f"custom_id must be a string of at most {MAX_CUSTOM_ID_LENGTH} characters."
+            )
+        body["customId"] = custom_id
+    if (webhook_uri is None) != (webhook_method is None):
+        raise ValueError("webhook_uri and webhook_method must be given together.")
+    if webhook_uri is not None and webhook_method is not None:
+        if not WEBHOOK_METHOD.match(webhook_method):
+            raise ValueError(
+                "webhook_method must be HTTP:GET, HTTP:POST, HTTP:PUT, HTTP:DELETE or "
+                f"AppAPI:<appId>:<METHOD>, got {webhook_method!r}; the server would ignore it."
+            )
+        body["webhookUri"] = _check_text("webhook_uri", webhook_uri)
+        body["webhookMethod"] = webhook_method
+    if include_watermark is not None:
+        body["includeWatermark"] = include_watermark
+    return Call("POST", f"{TASKPROCESSING}/schedule", _read_task, json=body, idempotent=False)
+
+
+def get_task(task_id: int) -> Call[Task]:
+    """``GET /task/{id}``: the task's current state."""
+    return Call("GET", f"{TASKPROCESSING}/task/{_check_id('task_id', task_id)}", _read_task)
+
+
+def delete_task(task_id: int) -> Call[None]:
+    """``DELETE /task/{id}``: the server answers 200 even when there was nothing to delete."""
+    path = f"{TASKPROCESSING}/task/{_check_id('task_id', task_id)}"
+    return Call("DELETE", path, _read_nothing)
+
+
+def cancel_task(task_id: int) -> Call[Task]:
+    """``POST /tasks/{id}/cancel``: a no-op on a finished task, which is returned unchanged."""
+    path = f"{TASKPROCESSING}/tasks/{_check_id('task_id', task_id)}/cancel"
+    return Call("POST", path, _read_task)
+
+
+def list_tasks(*, task_type: str | None = None, custom_id: str | None = None) -> Call[list[Task]]:
+    """``GET /tasks``: this user's tasks, optionally filtered by type and custom id."""
+    params = {}
+    if task_type is not None:
+        params["taskType"] = _check_text("task_type", task_type)
+    if custom_id is not None:
+        params["customId"] = custom_id
+    return Call("GET", f"{TASKPROCESSING}/tasks", _read_tasks, params=params)
+
+
+def list_tasks_by_app(app_id: str, *, custom_id: str | None = None) -> Call[list[Task]]:
+    """``GET /tasks/app/{appId}``: this user's tasks scheduled under one app id."""
+    _check_text("app_id", app_id)
+    params = {} if custom_id is None else {"customId": custom_id}
+    path = f"{TASKPROCESSING}/tasks/app/{quote(app_id, safe='')}"
+    return Call("GET", path, _read_tasks, params=params)
+
+
+def get_task_file(task_id: int, file_id: int) -> Call[TaskFile]:
+    """``GET /tasks/{id}/file/{fileId}``: raw bytes of a file in the task's input or output."""
+    _check_id("task_id", task_id)
+    _check_id("file_id", file_id)
+
+    def read(response: httpx.Response, endpoint: str) -> TaskFile:
+        disposition = response.headers.get("content-disposition", "")
+        match = re.search(r'filename="([^"]*)"', disposition)
+        return TaskFile(
+            task_id=task_id,
+            file_id=file_id,
+            content=response.content,
+            filename=match.group(1) if match else None,
+            content_type=response.headers.get("content-type"),
+        )
+
+    return Call(
+        "GET",
+        f"{TASKPROCESSING}/tasks/{task_id}/file/{file_id}",
+        read,
+        not_found=TaskFileNotFoundError,
+        not_found_hint=(
+            f"File {file_id} is not part of task {task_id}, or the task or its output is no "
+            "longer on the server (finished tasks and their output files are cleaned up "
+            "after a while). Fetch output files right after the task succeeds."
+        ),
+    )

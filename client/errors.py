@@ -1,0 +1,211 @@
+"""The exception hierarchy: one class for each answer a Nextcloud server can give.
+
+Every error carries the HTTP status (when there was a response), the endpoint
+(``METHOD /path``) and the server's own message. None of them carries the app
+password, the ``Authorization`` header or the underlying ``httpx`` request.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from prefect_nextcloud.client.models import Task
+
+__all__ = [
+    "AuthenticationError",
+    "CSRFCheckFailedError",
+    "EndpointNotFoundError",
+    "FileAccessDeniedError",
+    "InvalidInputError",
+    "MaintenanceModeError",
+    "NextcloudConnectionError",
+    "NextcloudError",
+    "NextcloudHTTPError",
+    "RateLimitedError",
+    "ServerError",
+    "TaskCancelledError",
+    "TaskError",
+    "TaskFailedError",
+    "TaskFileNotFoundError",
+    "TaskNotFoundError",
+    "TaskTimeoutError",
+    "TaskTypeUnavailableError",
+    "UnexpectedResponseError",
+    "UnknownTaskStatusError",
+    "is_transient",
+]
+
+
+class NextcloudError(Exception):
+    """Base class of every error raised by prefect-nextcloud.
+
+    Attributes:
+        endpoint: ``METHOD /path`` of the call that failed, or ``None`` when no call was made.
+        status_code: The HTTP status of the response, or ``None`` when there was none.
+        server_message: The message the server sent, if any.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        endpoint: str | None = None,
+        status_code: int | None = None,
+        server_message: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.endpoint = endpoint
+        self.status_code = status_code
+        self.server_message = server_message
+
+    def __reduce__(self) -> tuple[object, ...]:
+        # Keyword-only constructor arguments would otherwise be lost when Prefect pickles
+        # a failed state; restore the attributes through __dict__ instead.
+        return (_rebuild, (type(self), self.message, self.__dict__))
+
+
+def _rebuild(cls: type[NextcloudError], message: str, state: dict[str, object]) -> NextcloudError:
+    error = cls.__new__(cls)
+    Exception.__init__(error, message)
+    error.__dict__.update(state)
+    return error
+
+
+class NextcloudConnectionError(NextcloudError):
+    """The server could not be reached, or the connection broke before an answer came.
+
+    Covers refused or reset connections, DNS failures, TLS failures and timeouts.
+    """
+
+
+class NextcloudHTTPError(NextcloudError):
+    """The server answered with an HTTP error status."""
+
+    status_code: int
+
+
+class AuthenticationError(NextcloudHTTPError):
+    """401: no credentials, wrong credentials, or an expired or revoked app password."""
+
+
+class FileAccessDeniedError(NextcloudHTTPError):
+    """401 on schedule: the task input references a file the user cannot read."""
+
+
+class InvalidInputError(NextcloudHTTPError):
+    """400: the server rejected the task input (missing slot, wrong type, unknown file)."""
+
+
+class TaskTypeUnavailableError(NextcloudHTTPError):
+    """412: the task type is unknown to the server or no provider app offers it."""
+
+
+class CSRFCheckFailedError(NextcloudHTTPError):
+    """412 ``CSRF check failed``: the request lacked the ``OCS-APIRequest: true`` header."""
+
+
+class TaskNotFoundError(NextcloudHTTPError):
+    """404: the task does not exist, belongs to another user, or was cleaned up."""
+
+
+class TaskFileNotFoundError(TaskNotFoundError):
+    """404 on a task file: not part of the task, or no longer on the server."""
+
+
+class EndpointNotFoundError(NextcloudHTTPError):
+    """404 from the OCS router: the server does not offer this API (too old, or app disabled)."""
+
+
+class RateLimitedError(NextcloudHTTPError):
+    """429: too many schedule calls; Nextcloud allows 20 per user in a sliding 120 s window."""
+
+
+class ServerError(NextcloudHTTPError):
+    """5xx: the server, or a proxy in front of it, failed."""
+
+
+class MaintenanceModeError(ServerError):
+    """503 with ``X-Nextcloud-Maintenance-Mode``: the server is in maintenance or upgrading."""
+
+
+class UnexpectedResponseError(NextcloudHTTPError):
+    """The answer was not what the API promises (not JSON, no OCS envelope, wrong shape)."""
+
+
+class TaskError(NextcloudError):
+    """A Nextcloud task ended without a usable result.
+
+    Attributes:
+        task_id: The id of the Nextcloud task.
+        task: The task as last seen, when known.
+    """
+
+    def __init__(self, message: str, *, task_id: int, task: Task | None = None) -> None:
+        super().__init__(message)
+        self.task_id = task_id
+        self.task = task
+
+
+class TaskFailedError(TaskError):
+    """The task ended with ``STATUS_FAILED``."""
+
+
+class TaskCancelledError(TaskError):
+    """The task ended with ``STATUS_CANCELLED``."""
+
+
+class UnknownTaskStatusError(TaskError):
+    """The task reports ``STATUS_UNKNOWN`` or a status this library does not know."""
+
+
+class TaskTimeoutError(TaskError):
+    """The task did not finish within the time allowed.
+
+    Attributes:
+        queued_seconds: How long the task waited before a provider started it.
+        running_seconds: How long it had been running (0 when it never started).
+        cancelled: Whether the task was cancelled on the server afterwards.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        task_id: int,
+        task: Task | None = None,
+        queued_seconds: float,
+        running_seconds: float,
+        cancelled: bool,
+    ) -> None:
+        super().__init__(message, task_id=task_id, task=task)
+        self.queued_seconds = queued_seconds
+        self.running_seconds = running_seconds
+        self.cancelled = cancelled
+
+
+_TRANSIENT_STATUSES = frozenset({429, 502, 503, 504})
+
+
+def is_transient(error: BaseException, *, idempotent: bool = True) -> bool:
+    """Tell whether trying the same call again later may succeed.
+
+    Transient: connection failures and timeouts, 429, 502, 503 (maintenance included), 504,
+    and 500 on calls that are safe to repeat. Everything else (400, 401, 403, 404, 412, bad
+    input, unexpected answers, failed tasks) is permanent.
+
+    Args:
+        error: The exception to classify.
+        idempotent: Whether the call that failed may be repeated safely (GET, cancel, delete).
+
+    Returns:
+        True when a retry may succeed.
+    """
+    if isinstance(error, NextcloudConnectionError):
+        return True
+    if isinstance(error, NextcloudHTTPError) and not isinstance(error, UnexpectedResponseError):
+        if error.status_code in _TRANSIENT_STATUSES:
+            return True
+        return idempotent and error.status_code == 500
+    return False

@@ -1,0 +1,237 @@
+"""Reading OCS answers: unwrap the envelope, or turn the answer into the right error.
+
+Pure functions over ``httpx.Response``; no I/O happens here.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from xml.etree import ElementTree
+
+import httpx
+
+from prefect_nextcloud.client.errors import (
+    AuthenticationError,
+    CSRFCheckFailedError,
+    EndpointNotFoundError,
+    FileAccessDeniedError,
+    InvalidInputError,
+    MaintenanceModeError,
+    NextcloudHTTPError,
+    RateLimitedError,
+    ServerError,
+    TaskNotFoundError,
+    TaskTypeUnavailableError,
+    UnexpectedResponseError,
+)
+
+__all__ = ["raise_for_status", "server_message", "unwrap"]
+
+_SNIPPET = 120
+TASK_NOT_FOUND_HINT = (
+    "The task does not exist, belongs to another user, or was cleaned up by the server."
+)
+
+
+def _json_body(response: httpx.Response) -> Any:
+    try:
+        return json.loads(response.content)
+    except (ValueError, UnicodeDecodeError):
+        return None
+
+
+def _xml_message(response: httpx.Response) -> str | None:
+    try:
+        root = ElementTree.fromstring(response.content)  # noqa: S314 - the server's own answer
+    except ElementTree.ParseError:
+        return None
+    text = root.findtext("meta/message")
+    return text.strip() if text else None
+
+
+def _envelope(body: Any) -> tuple[dict[str, Any], Any] | None:
+    """Return ``(meta, data)`` when ``body`` is an OCS envelope."""
+    if not isinstance(body, dict) or not isinstance(body.get("ocs"), dict):
+        return None
+    meta = body["ocs"].get("meta")
+    if not isinstance(meta, dict):
+        return None
+    return meta, body["ocs"].get("data")
+
+
+def _describe_body(response: httpx.Response) -> str:
+    if not response.content:
+        return "an empty body"
+    kind = response.headers.get("content-type", "no content type").split(";")[0]
+    return f"a {len(response.content)}-byte {kind} body"
+
+
+def server_message(response: httpx.Response) -> str | None:
+    """Extract the human-readable message from any kind of error body the server sends.
+
+    Controller errors carry it in ``data.message`` with an empty ``meta.message``; middleware
+    errors in ``meta.message``; CSRF and rate-limit answers are not wrapped at all; the
+    wrong-password answer is XML (reference §2).
+    """
+    body = _json_body(response)
+    envelope = _envelope(body)
+    if envelope is not None:
+        meta, data = envelope
+        if isinstance(data, dict) and isinstance(data.get("message"), str) and data["message"]:
+            return str(data["message"])
+        message = meta.get("message")
+        return str(message) if message else None
+    if isinstance(body, dict) and isinstance(body.get("message"), str):
+        return str(body["message"])
+    if body is None and response.content.lstrip().startswith(b"<?xml"):
+        return _xml_message(response)
+    return None
+
+
+def _ocs_statuscode(response: httpx.Response) -> int | None:
+    envelope = _envelope(_json_body(response))
+    if envelope is None:
+        code = None
+        if response.content.lstrip().startswith(b"<?xml"):
+            try:
+                root = ElementTree.fromstring(response.content)  # noqa: S314
+                code = root.findtext("meta/statuscode")
+            except ElementTree.ParseError:
+                return None
+        return int(code) if code and code.strip().isdigit() else None
+    code = envelope[0].get("statuscode")
+    return code if isinstance(code, int) else None
+
+
+def raise_for_status(
+    response: httpx.Response,
+    endpoint: str,
+    *,
+    not_found: type[NextcloudHTTPError] = TaskNotFoundError,
+    not_found_hint: str = TASK_NOT_FOUND_HINT,
+) -> None:
+    """Raise the error that matches a non-2xx answer; return quietly on 2xx.
+
+    Args:
+        response: The server's answer.
+        endpoint: ``METHOD /path`` of the call, for the error message.
+        not_found: The error class for a 404 that the endpoint itself produced.
+        not_found_hint: What such a 404 means for this endpoint.
+
+    Raises:
+        NextcloudHTTPError: The subclass matching the answer.
+    """
+    status = response.status_code
+    if 200 <= status < 300:
+        return
+    message = server_message(response)
+    said = f" The server said: {message!r}." if message else ""
+    where = f"{status} on {endpoint}"
+    kwargs: dict[str, Any] = {
+        "endpoint": endpoint,
+        "status_code": status,
+        "server_message": message,
+    }
+    if 300 <= status < 400:
+        location = response.headers.get("location", "an unknown place")
+        raise NextcloudHTTPError(
+            f"The server redirected {endpoint} to {location} ({status}). Redirects are not "
+            "followed, so that credentials never travel to another address: set base_url to "
+            "the address the server redirects to (often https:// instead of http://).",
+            **kwargs,
+        )
+    if status == 401:
+        if _ocs_statuscode(response) == 401:
+            raise FileAccessDeniedError(
+                f"No access to a file in the task input ({where}).{said} Check that the file "
+                "ids exist and that this user can read them (shared files included).",
+                **kwargs,
+            )
+        raise AuthenticationError(
+            f"Nextcloud did not accept the login ({where}).{said} Check the user id and the "
+            "app password; create a new app password under Personal settings > Security > "
+            "Devices & sessions.",
+            **kwargs,
+        )
+    if status == 400:
+        raise InvalidInputError(
+            f"The server rejected the task input ({where}).{said} Fix the input and try again.",
+            **kwargs,
+        )
+    if status == 412:
+        if message == "CSRF check failed":
+            raise CSRFCheckFailedError(
+                f"The request was refused as cross-site ({where}): the OCS-APIRequest: true "
+                "header did not reach the server. A proxy in front of Nextcloud may be "
+                "stripping it.",
+                **kwargs,
+            )
+        raise TaskTypeUnavailableError(
+            f"The task type is not available ({where}).{said} Ask the server's admin to "
+            "install and enable an AI provider app for it, or pick a type that "
+            "list_task_types shows.",
+            **kwargs,
+        )
+    if status == 404:
+        envelope = _envelope(_json_body(response))
+        if envelope is not None and envelope[0].get("message"):
+            raise EndpointNotFoundError(
+                f"The server has no such API ({where}). Check that base_url is the Nextcloud "
+                "root and that the server is Nextcloud 30 or newer (Task Processing API).",
+                **kwargs,
+            )
+        raise not_found(f"Not found ({where}).{said} {not_found_hint}".rstrip(), **kwargs)
+    if status == 429:
+        raise RateLimitedError(
+            f"Rate limited ({where}): Nextcloud allows 20 schedule calls per user in any "
+            "120 seconds. Wait before scheduling more, or spread the work over time.",
+            **kwargs,
+        )
+    if status == 503 and response.headers.get("x-nextcloud-maintenance-mode"):
+        raise MaintenanceModeError(
+            f"The server is in maintenance mode ({where}). Try again when the admin has "
+            "finished the upgrade or maintenance.",
+            **kwargs,
+        )
+    if status >= 500:
+        raise ServerError(
+            f"The server failed ({where}), answering with {_describe_body(response)}.{said} "
+            "This is usually temporary; if it persists, check the Nextcloud log.",
+            **kwargs,
+        )
+    raise NextcloudHTTPError(f"Unexpected answer ({where}).{said}", **kwargs)
+
+
+def unwrap(response: httpx.Response, endpoint: str) -> Any:
+    """Return the ``data`` of a successful OCS JSON answer.
+
+    Args:
+        response: A 2xx answer.
+        endpoint: ``METHOD /path`` of the call, for the error message.
+
+    Raises:
+        UnexpectedResponseError: The body is not an OCS JSON envelope.
+    """
+    envelope = _envelope(_json_body(response))
+    if envelope is None:
+        raise UnexpectedResponseError(
+            f"Expected an OCS JSON answer ({response.status_code} on {endpoint}) but got "
+            f"{_describe_body(response)}. A proxy may be answering instead of Nextcloud, or "
+            "base_url may not point at the Nextcloud root.",
+            endpoint=endpoint,
+            status_code=response.status_code,
+        )
+    return envelope[1]
+
+
+def expect_dict(value: Any, key: str, response: httpx.Response, endpoint: str) -> Any:
+    """Return ``value[key]``, or raise a clear error when the answer has another shape."""
+    if isinstance(value, dict) and key in value:
+        return value[key]
+    raise UnexpectedResponseError(
+        f"The answer to {endpoint} ({response.status_code}) has no {key!r} in its data; "
+        f"got {str(value)[:_SNIPPET]!r}.",
+        endpoint=endpoint,
+        status_code=response.status_code,
+    )
