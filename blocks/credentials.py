@@ -1,0 +1,193 @@
+"""The Prefect block that stores how to reach a Nextcloud server."""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+from prefect.blocks.abstract import CredentialsBlock
+from pydantic import Field, HttpUrl, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from prefect_nextcloud.client.client import AsyncNextcloudClient, NextcloudClient
+from prefect_nextcloud.client.config import normalize_base_url
+
+__all__ = ["NextcloudCredentials", "resolve_credentials"]
+
+_ENV_NAMES = {
+    "url": "NEXTCLOUD_URL",
+    "user": "NEXTCLOUD_USER",
+    "app_password": "NEXTCLOUD_APP_PASSWORD",
+    "verify_tls": "NEXTCLOUD_VERIFY_TLS",
+    "ca_bundle": "NEXTCLOUD_CA_BUNDLE",
+    "timeout_seconds": "NEXTCLOUD_TIMEOUT_SECONDS",
+    "allow_insecure_http": "NEXTCLOUD_ALLOW_INSECURE_HTTP",
+}
+
+
+class _EnvironmentSettings(BaseSettings):
+    """The ``NEXTCLOUD_*`` environment variables (and a ``.env`` file, if present)."""
+
+    model_config = SettingsConfigDict(env_prefix="NEXTCLOUD_", env_file=".env", extra="ignore")
+
+    url: str
+    user: str
+    app_password: SecretStr
+    verify_tls: bool = True
+    ca_bundle: str | None = None
+    timeout_seconds: float = 30.0
+    allow_insecure_http: bool = False
+
+
+class NextcloudCredentials(CredentialsBlock):
+    """How to reach a Nextcloud server: its address, a user and an app password.
+
+    Create the app password in Nextcloud under Personal settings > Security > Devices &
+    sessions; a normal login password fails when two-factor authentication is on.
+
+    Example:
+        Load saved credentials and list the task types the server offers:
+        ```python
+        from prefect_nextcloud import NextcloudCredentials
+
+        credentials = NextcloudCredentials.load("BLOCK_NAME")
+        with credentials.get_client() as client:
+            print(sorted(client.get_task_types()))
+        ```
+    """
+
+    _block_type_name = "Nextcloud Credentials"
+    _logo_url = HttpUrl(
+        "https://raw.githubusercontent.com/nextcloud/server/master/core/img/logo/logo-icon-175px.png"
+    )
+    _documentation_url = HttpUrl(
+        "https://docs.nextcloud.com/server/latest/developer_manual/client_apis/OCS/"
+        "ocs-taskprocessing-api.html"
+    )
+
+    base_url: str = Field(
+        title="Server URL",
+        description=(
+            "The address of the Nextcloud server, e.g. https://cloud.example.com or "
+            "https://example.com/nextcloud; a trailing /index.php is removed."
+        ),
+    )
+    user_id: str = Field(title="User", description="The Nextcloud login name of the user.")
+    app_password: SecretStr = Field(
+        title="App password",
+        description="An app password of that user (Personal settings > Security).",
+    )
+    verify_tls: bool = Field(
+        default=True,
+        title="Verify TLS",
+        description="Whether to check the server's TLS certificate; turn off only for tests.",
+    )
+    ca_bundle: str | None = Field(
+        default=None,
+        title="CA bundle",
+        description="Path to a PEM file of trusted certificate authorities, for private CAs.",
+    )
+    timeout_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        title="HTTP timeout (seconds)",
+        description="How long a single HTTP request may take.",
+    )
+    allow_insecure_http: bool = Field(
+        default=False,
+        title="Allow plain HTTP",
+        description=(
+            "Allow http:// to hosts other than this machine; the password then travels in "
+            "clear text."
+        ),
+    )
+
+    @field_validator("base_url")
+    @classmethod
+    def _normalize_base_url(cls, value: str) -> str:
+        return normalize_base_url(value)
+
+    @classmethod
+    def from_env(cls) -> NextcloudCredentials:
+        """Build credentials from ``NEXTCLOUD_*`` environment variables.
+
+        Reads ``NEXTCLOUD_URL``, ``NEXTCLOUD_USER`` and ``NEXTCLOUD_APP_PASSWORD``, and
+        optionally ``NEXTCLOUD_VERIFY_TLS``, ``NEXTCLOUD_CA_BUNDLE``,
+        ``NEXTCLOUD_TIMEOUT_SECONDS`` and ``NEXTCLOUD_ALLOW_INSECURE_HTTP``.
+
+        Returns:
+            The credentials.
+
+        Raises:
+            ValueError: A variable is missing or invalid; the message names each one.
+        """
+        try:
+            settings = _EnvironmentSettings()
+        except ValidationError as error:
+            problems = []
+            for item in error.errors():
+                name = _ENV_NAMES.get(str(item["loc"][0]), str(item["loc"][0]))
+                reason = "is not set" if item["type"] == "missing" else f"is invalid: {item['msg']}"
+                problems.append(f"{name} {reason}")
+            raise ValueError(
+                "Cannot build Nextcloud credentials from the environment: "
+                + "; ".join(problems)
+                + ". Set NEXTCLOUD_URL, NEXTCLOUD_USER and NEXTCLOUD_APP_PASSWORD."
+            ) from None
+        return cls(
+            base_url=settings.url,
+            user_id=settings.user,
+            app_password=settings.app_password,
+            verify_tls=settings.verify_tls,
+            ca_bundle=settings.ca_bundle,
+            timeout_seconds=settings.timeout_seconds,
+            allow_insecure_http=settings.allow_insecure_http,
+        )
+
+    def _client_arguments(self) -> dict[str, Any]:
+        # The only place where the app password is unwrapped.
+        return {
+            "base_url": self.base_url,
+            "user_id": self.user_id,
+            "app_password": self.app_password.get_secret_value(),
+            "verify_tls": self.verify_tls,
+            "ca_bundle": self.ca_bundle,
+            "timeout_seconds": self.timeout_seconds,
+            "allow_insecure_http": self.allow_insecure_http,
+        }
+
+    def get_client(self) -> NextcloudClient:
+        """Return a new synchronous client; use it as a context manager.
+
+        Returns:
+            A :class:`~prefect_nextcloud.client.NextcloudClient` with its own connection pool.
+        """
+        return NextcloudClient(**self._client_arguments())
+
+    def get_async_client(self) -> AsyncNextcloudClient:
+        """Return a new asynchronous client; use it as an async context manager.
+
+        Returns:
+            An :class:`~prefect_nextcloud.client.AsyncNextcloudClient`.
+        """
+        return AsyncNextcloudClient(**self._client_arguments())
+
+
+def resolve_credentials(credentials: NextcloudCredentials | str | None) -> NextcloudCredentials:
+    """Turn a flow's ``credentials`` parameter into credentials.
+
+    Args:
+        credentials: A block, the name of a saved block, or ``None`` to read the
+            ``NEXTCLOUD_*`` environment variables.
+
+    Returns:
+        The credentials.
+    """
+    if isinstance(credentials, NextcloudCredentials):
+        return credentials
+    if isinstance(credentials, str):
+        # Block.load dispatches on sync/async context; _sync=True asks for the blocking form.
+        return cast(
+            NextcloudCredentials,
+            NextcloudCredentials.load(credentials, _sync=True),  # type: ignore[call-arg]
+        )
+    return NextcloudCredentials.from_env()
