@@ -1,0 +1,73 @@
+"""The Starlette application: OCS, WebDAV and ``status.php``, wrapped in the test controls."""
+
+from __future__ import annotations
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+from starlette.types import ASGIApp
+
+from prefect_nextcloud.sandbox.dispatcher import OcsDispatcher
+from prefect_nextcloud.sandbox.faults import ControlMiddleware, HttpControl
+from prefect_nextcloud.sandbox.ocs import php_json
+from prefect_nextcloud.sandbox.webdav import DAV_ROOT, WebDav
+
+__all__ = ["create_app"]
+
+_OCS_METHODS = ["GET", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"]
+_DAV_METHODS = [
+    "GET",
+    "PUT",
+    "DELETE",
+    "MKCOL",
+    "PROPFIND",
+    "PROPPATCH",
+    "MOVE",
+    "COPY",
+    "LOCK",
+    "UNLOCK",
+    "OPTIONS",
+    "REPORT",
+    "SEARCH",
+    "POST",
+]
+
+
+def create_app(
+    *, ocs: OcsDispatcher, webdav: WebDav, control: HttpControl, server_version: int
+) -> ASGIApp:
+    """Assemble the ASGI application.
+
+    Args:
+        ocs: Answers ``/ocs/v2.php/…``.
+        webdav: Answers ``/remote.php/dav/…``.
+        control: Request log and injected failures, applied before everything else.
+        server_version: Nextcloud major version reported by ``status.php``.
+
+    Returns:
+        The application to serve.
+    """
+    status = {
+        "installed": True,
+        "maintenance": False,
+        "needsDbUpgrade": False,
+        "version": f"{server_version}.0.0.0",
+        "versionstring": f"{server_version}.0.0",
+        "edition": "",
+        "productname": "Nextcloud",
+        "extendedSupport": False,
+    }
+
+    async def status_php(request: Request) -> Response:
+        return Response(php_json(status, hex_tag=False), media_type="application/json")
+
+    routes = [
+        Route("/ocs/v2.php/{path:path}", ocs.handle, methods=_OCS_METHODS),
+        Route(f"{DAV_ROOT}/{{path:path}}", webdav.handle, methods=_DAV_METHODS),
+        Route("/status.php", status_php),
+    ]
+    app = Starlette(routes=routes)
+    # Nextcloud's router never redirects to add or drop a trailing slash.
+    app.router.redirect_slashes = False
+    return ControlMiddleware(app, control)

@@ -1,0 +1,244 @@
+"""``TaskProcessingApiController``: the user endpoints of ``/ocs/v2.php/taskprocessing`` (§3)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from typing import Any
+
+from starlette.responses import Response
+
+from prefect_nextcloud.sandbox.dispatcher import DataResult, OcsRequest, OcsRoute, ServerError
+from prefect_nextcloud.sandbox.filetypes import mime_type_for_name, sniff_mime_type
+from prefect_nextcloud.sandbox.models import Task, TaskStatus
+from prefect_nextcloud.sandbox.phpcompat import to_bool, to_int
+from prefect_nextcloud.sandbox.providers import AvailableTaskType, Registry
+from prefect_nextcloud.sandbox.state import Store
+from prefect_nextcloud.sandbox.validation import (
+    FileAccessError,
+    InputValidationError,
+    prepare_input,
+    resolve_file_id,
+)
+from prefect_nextcloud.sandbox.webhooks import WebhookSender
+
+__all__ = ["TaskProcessingController"]
+
+_ROOT = "/taskprocessing"
+
+# #[ExAppRequired] routes by the Nextcloud version that added them; a user always gets 412.
+_EXAPP_ROUTES = (
+    ("GET", "/tasks_provider/next", 30),
+    ("GET", "/tasks_provider/{taskId}/file/{fileId}", 30),
+    ("POST", "/tasks_provider/{taskId}/file", 30),
+    ("POST", "/tasks_provider/{taskId}/progress", 30),
+    ("POST", "/tasks_provider/{taskId}/result", 30),
+    ("GET", "/tasks_provider/next_batch", 33),
+    ("GET", "/tasks_consumer/tasktypes", 33),
+    ("POST", "/tasks_consumer/schedule", 33),
+    ("GET", "/tasks_consumer/task/{id}", 33),
+    ("DELETE", "/tasks_consumer/task/{id}", 33),
+    ("POST", "/tasks_consumer/tasks/{taskId}/cancel", 33),
+    ("POST", "/tasks_provider/{taskId}/stream-result", 35),
+)
+
+
+def _message(text: str, status: int) -> DataResult:
+    return DataResult({"message": text}, status)
+
+
+def _string(params: Mapping[str, Any], name: str) -> str | None:
+    """A ``?string`` controller argument; PHP's type check fails on anything but a string."""
+    value = params.get(name)
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise ServerError(f"Argument {name} must be of type string")
+    return value
+
+
+def _required_string(params: Mapping[str, Any], name: str) -> str:
+    value = _string(params, name)
+    if value is None:
+        raise ServerError(f"Argument {name} must be of type string, null given")
+    return value
+
+
+class TaskProcessingController:
+    """The controller methods, each turning an :class:`OcsRequest` into a result.
+
+    Args:
+        store: Shared state.
+        registry: Available task types.
+        webhooks: Fired when a task is cancelled.
+        server_version: Nextcloud major version (task JSON fields and routes).
+        pickup_delay_seconds: Delay before a new task may be picked up by a worker.
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        registry: Registry,
+        webhooks: WebhookSender,
+        *,
+        server_version: int,
+        pickup_delay_seconds: float,
+    ) -> None:
+        self._store = store
+        self._registry = registry
+        self._webhooks = webhooks
+        self._version = server_version
+        self._pickup_delay = pickup_delay_seconds
+
+    def routes(self) -> list[OcsRoute]:
+        """Return the controller's routes in registration order."""
+        routes = [
+            OcsRoute("GET", f"{_ROOT}/tasktypes", self.task_types),
+            OcsRoute("POST", f"{_ROOT}/schedule", self.schedule, rate_limited=True),
+            OcsRoute("GET", f"{_ROOT}/task/{{id}}", self.get_task),
+            OcsRoute("DELETE", f"{_ROOT}/task/{{id}}", self.delete_task),
+            OcsRoute("GET", f"{_ROOT}/tasks/app/{{appId}}", self.list_tasks_by_app),
+            OcsRoute("GET", f"{_ROOT}/tasks", self.list_tasks),
+            OcsRoute(
+                "GET", f"{_ROOT}/tasks/{{taskId}}/file/{{fileId}}", self.file_contents, csrf=False
+            ),
+            OcsRoute("POST", f"{_ROOT}/tasks/{{taskId}}/cancel", self.cancel_task),
+        ]
+        routes += [
+            OcsRoute(method, _ROOT + template, None)
+            for method, template, since in _EXAPP_ROUTES
+            if since <= self._version
+        ]
+        return routes
+
+    def _json(self, task: Task) -> dict[str, Any]:
+        return task.to_json(self._version)
+
+    def task_types(self, request: OcsRequest) -> DataResult:
+        """``GET /tasktypes``: a map keyed by type id (PHP ``[]`` when empty)."""
+        types = {item.spec.id: item.to_json(self._version) for item in self._registry.all()}
+        return DataResult({"types": types})
+
+    def schedule(self, request: OcsRequest) -> DataResult:
+        """``POST /schedule``: validate, normalise and store a task (§3.2, §6.1)."""
+        params = request.params
+        raw_input = params.get("input")
+        if not isinstance(raw_input, dict | list):
+            raise ServerError("Argument input must be of type array")
+        task_type_id = _required_string(params, "type")
+        app_id = _required_string(params, "appId")
+        custom_id = _string(params, "customId") or ""
+        webhook_uri = _string(params, "webhookUri")
+        webhook_method = _string(params, "webhookMethod")
+        task_type = self._registry.get(task_type_id)
+        if task_type is None:
+            return _message("The given provider is not available", 412)
+        try:
+            task_input = prepare_input(raw_input, task_type, self._store, request.user_id)
+        except InputValidationError as error:
+            return _message(str(error), 400)
+        except FileAccessError:
+            return _message(
+                "User does not have access to the files mentioned in the task input", 401
+            )
+        now = self._store.now()
+        options: dict[str, Any] = {}
+        if self._version >= 33:
+            options["include_watermark"] = to_bool(params.get("includeWatermark", True))
+        if self._version >= 35:
+            options["prefer_streaming"] = to_bool(params.get("preferStreaming", False))
+        task = self._store.add_task(
+            type=task_type_id,
+            user_id=request.user_id,
+            app_id=app_id,
+            input=task_input,
+            custom_id=custom_id,
+            status=TaskStatus.SCHEDULED,
+            last_updated=now,
+            scheduled_at=now,
+            completion_expected_at=now + task_type.provider.expected_runtime,
+            eligible_at=time.monotonic() + self._pickup_delay,
+            webhook_uri=webhook_uri,
+            webhook_method=webhook_method,
+            **options,
+        )
+        return DataResult({"task": self._json(task)})
+
+    def get_task(self, request: OcsRequest) -> DataResult:
+        """``GET /task/{id}``: another user's or a missing task is 404 "Task not found"."""
+        task = self._store.user_task(to_int(request.params["id"]), request.user_id)
+        if task is None:
+            return _message("Task not found", 404)
+        return DataResult({"task": self._json(task)})
+
+    def delete_task(self, request: OcsRequest) -> DataResult:
+        """``DELETE /task/{id}``: always 200 with ``data: null`` (§3.4)."""
+        task = self._store.user_task(to_int(request.params["id"]), request.user_id)
+        if task is not None:
+            self._store.delete_task(task.id)
+        return DataResult(None)
+
+    def list_tasks(self, request: OcsRequest) -> DataResult:
+        """``GET /tasks?taskType=&customId=``: the user's tasks in id order."""
+        tasks = self._store.find_tasks(
+            request.user_id,
+            task_type=_string(request.params, "taskType"),
+            custom_id=_string(request.params, "customId"),
+        )
+        return DataResult({"tasks": [self._json(task) for task in tasks]})
+
+    def list_tasks_by_app(self, request: OcsRequest) -> DataResult:
+        """``GET /tasks/app/{appId}?customId=``."""
+        tasks = self._store.find_tasks(
+            request.user_id,
+            app_id=_required_string(request.params, "appId"),
+            custom_id=_string(request.params, "customId"),
+        )
+        return DataResult({"tasks": [self._json(task) for task in tasks]})
+
+    def file_contents(self, request: OcsRequest) -> Response | DataResult:
+        """``GET /tasks/{taskId}/file/{fileId}``: raw bytes of a file in the task's file slots."""
+        task = self._store.user_task(to_int(request.params["taskId"]), request.user_id)
+        task_type = None if task is None else self._registry.get(task.type)
+        file_id = to_int(request.params["fileId"])
+        if task is None or task_type is None or file_id not in _file_ids(task, task_type):
+            return _message("Not found", 404)
+        node = self._store.node_by_id(file_id)
+        if node is None or node.is_dir or node.owner not in (task.user_id, None):
+            return _message("Not found", 404)
+        return Response(
+            node.data,
+            headers={
+                "Content-Disposition": f'attachment; filename="{node.name}"',
+                "Content-Type": sniff_mime_type(node.data) or mime_type_for_name(node.name),
+            },
+        )
+
+    def cancel_task(self, request: OcsRequest) -> DataResult:
+        """``POST /tasks/{taskId}/cancel``: a no-op on finished tasks; 404 "Not found"."""
+        task = self._store.user_task(to_int(request.params["taskId"]), request.user_id)
+        if task is None:
+            return _message("Not found", 404)
+        if self._store.cancel_task(task):
+            self._webhooks.submit(task.webhook_uri, task.webhook_method, self._json(task))
+        return DataResult({"task": self._json(task)})
+
+
+def _file_ids(task: Task, task_type: AvailableTaskType) -> set[int | None]:
+    """``Manager::extractFileIdsFromTask``: ids in file-typed input and output slots."""
+    values: list[object] = []
+    slot_sources = [(task_type.input_slots, task.input)]
+    if task.output is not None:
+        slot_sources.append((task_type.output_slots, task.output))
+    for slots, data in slot_sources:
+        for key, shape in slots.items():
+            if not shape.type.is_file:
+                continue
+            value = data.get(key)
+            if isinstance(value, dict):
+                values.extend(value.values())
+            elif isinstance(value, list):
+                values.extend(value)
+            else:
+                values.append(value)
+    return {resolve_file_id(value) for value in values}

@@ -1,0 +1,230 @@
+"""The OCS request pipeline of ``/ocs/v2.php``: what happens around a controller call.
+
+In the server's order: request decoding, login (wrong credentials end here), route matching
+(unknown route 404, wrong method 405), the security middleware (ExApp-only routes, login
+required, CSRF), the rate limiter, then the controller, whose result is wrapped in the OCS
+envelope in the negotiated format.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from starlette.datastructures import Headers
+from starlette.requests import Request
+from starlette.responses import Response
+
+from prefect_nextcloud.sandbox.auth import authenticate
+from prefect_nextcloud.sandbox.ocs import (
+    RESPOND_NOT_FOUND,
+    RESPOND_SERVER_ERROR,
+    RESPOND_UNAUTHORISED,
+    csrf_failed_response,
+    legacy_content_type,
+    legacy_response,
+    negotiate_format,
+    ocs_response,
+    plain_json_response,
+)
+from prefect_nextcloud.sandbox.phpcompat import parse_str, to_string
+from prefect_nextcloud.sandbox.ratelimit import SlidingWindowLimiter
+from prefect_nextcloud.sandbox.state import Store
+
+__all__ = ["DataResult", "OcsDispatcher", "OcsRequest", "OcsRoute", "ServerError"]
+
+_INVALID_QUERY = (
+    "Invalid query, please check the syntax. API specifications are here:"
+    " http://www.freedesktop.org/wiki/Specifications/open-collaboration-services.\n"
+)
+_INTERNAL_SERVER_ERROR = "Internal Server Error\n"
+
+
+class ServerError(Exception):
+    """An uncaught server-side error, answered with the generic 500 of ``ocs/v1.php``.
+
+    Raised e.g. when a required controller argument is missing or has the wrong type (a PHP
+    ``TypeError`` upstream).
+    """
+
+
+@dataclass(frozen=True)
+class OcsRequest:
+    """What a controller method receives.
+
+    Attributes:
+        user_id: The logged-in user.
+        params: Query, body and URL parameters merged, as ``IRequest::getParam`` sees them.
+    """
+
+    user_id: str
+    params: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class DataResult:
+    """A controller's ``DataResponse``: ``data`` goes into the envelope."""
+
+    data: object
+    status: int = 200
+
+
+Handler = Callable[[OcsRequest], DataResult | Response]
+
+
+@dataclass(frozen=True)
+class OcsRoute:
+    """One OCS route.
+
+    Attributes:
+        method: The HTTP verb.
+        template: The path below ``/ocs/v2.php``, with ``{name}`` placeholders.
+        handler: The controller method; None for ``#[ExAppRequired]`` routes, which a user
+            session never reaches.
+        csrf: False for ``#[NoCSRFRequired]`` methods.
+        rate_limited: Whether ``#[UserRateLimit]`` applies.
+    """
+
+    method: str
+    template: str
+    handler: Handler | None
+    csrf: bool = True
+    rate_limited: bool = False
+    pattern: re.Pattern[str] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        regex = re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", re.escape(self.template))
+        object.__setattr__(self, "pattern", re.compile(f"^{regex}$"))
+
+
+class OcsDispatcher:
+    """Answers every request below ``/ocs/v2.php``.
+
+    Args:
+        store: Users (for login).
+        routes: The routes in registration order.
+        limiter: The ``#[UserRateLimit]`` limiter.
+    """
+
+    def __init__(
+        self, store: Store, routes: Sequence[OcsRoute], limiter: SlidingWindowLimiter
+    ) -> None:
+        self._store = store
+        self._routes = list(routes)
+        self._limiter = limiter
+
+    async def handle(self, request: Request) -> Response:
+        """Handle one request."""
+        body = await request.body()
+        query = parse_str(request.url.query)
+        try:
+            body_params = _body_params(request.headers, body)
+        except ValueError:  # IRequest::throwDecodingExceptionIfAny()
+            return _server_error(query)
+        params: dict[str, Any] = {**query, **body_params}
+        legacy_fmt = to_string(params.get("format", "xml"))
+        authorization = request.headers.get("authorization")
+        login = authenticate(authorization, self._store)
+        if login.rejected:
+            # Requests from the web UI's JavaScript must not trigger the browser's login dialog.
+            scheme = (
+                "DummyBasic"
+                if request.headers.get("x-requested-with") == "XMLHttpRequest"
+                else "Basic"
+            )
+            return legacy_response(
+                statuscode=RESPOND_UNAUTHORISED,
+                message="Unauthorised",
+                fmt=legacy_fmt,
+                headers={"WWW-Authenticate": f'{scheme} realm="Authorisation Required"'},
+            )
+
+        method = "GET" if request.method == "HEAD" else request.method
+        path = "/" + request.path_params["path"]
+        allowed = False
+        for route in self._routes:
+            match = route.pattern.match(path)
+            if match is None:
+                continue
+            if route.method != method:
+                allowed = True
+                continue
+            params.update(match.groupdict())
+            return self._secured_call(route, request.headers, login.user_id, params)
+        if allowed:
+            return Response(
+                b"", status_code=405, headers={"Content-Type": legacy_content_type(legacy_fmt)}
+            )
+        return legacy_response(statuscode=RESPOND_NOT_FOUND, message=_INVALID_QUERY, fmt=legacy_fmt)
+
+    def _secured_call(
+        self, route: OcsRoute, headers: Headers, user_id: str | None, params: dict[str, Any]
+    ) -> Response:
+        fmt = negotiate_format(params, headers.get("accept"))
+        refusal = self._security_check(route, headers, user_id, fmt)
+        if refusal is not None:
+            return refusal
+        assert route.handler is not None
+        assert user_id is not None
+        try:
+            # An unknown format fails in OCSController::buildResponse (DomainException).
+            result = route.handler(OcsRequest(user_id, params)) if fmt in ("json", "xml") else None
+        except ServerError:
+            result = None
+        if result is None:
+            return _server_error(params)
+        if isinstance(result, Response):
+            return result
+        return ocs_response(result.data, status=result.status, fmt=fmt)
+
+    def _security_check(
+        self, route: OcsRoute, headers: Headers, user_id: str | None, fmt: str
+    ) -> Response | None:
+        """SecurityMiddleware and RateLimitingMiddleware; None lets the request through."""
+        if route.handler is None:
+            return plain_json_response({"message": "ExApp required"}, 412)
+        if user_id is None:
+            return ocs_response(
+                [], status=RESPOND_UNAUTHORISED, fmt=fmt, message="Current user is not logged in"
+            )
+        authorization = headers.get("authorization", "")
+        if route.csrf and not (
+            headers.get("ocs-apirequest") == "true" or authorization.startswith("Bearer ")
+        ):
+            return csrf_failed_response()
+        if route.rate_limited and not self._limiter.attempt((route.template, user_id)):
+            # RateLimitingMiddleware: an empty DataResponse that nothing wraps (reference §2).
+            return Response(
+                b"", status_code=429, headers={"Content-Type": "text/html; charset=UTF-8"}
+            )
+        return None
+
+
+def _server_error(params: Mapping[str, Any]) -> Response:
+    return legacy_response(
+        statuscode=RESPOND_SERVER_ERROR,
+        message=_INTERNAL_SERVER_ERROR,
+        fmt=to_string(params.get("format", "xml")),
+    )
+
+
+def _body_params(headers: Headers, body: bytes) -> dict[str, Any]:
+    r"""Decode a JSON or form body into parameters, as ``OC\AppFramework\Http\Request`` does.
+
+    Raises:
+        ValueError: The body claims to be JSON but is not.
+    """
+    content_type = headers.get("content-type", "")
+    if "application/json" in content_type:
+        if not body.strip():
+            return {}
+        decoded = json.loads(body)
+        if isinstance(decoded, dict):
+            return decoded
+        return {str(i): v for i, v in enumerate(decoded)} if isinstance(decoded, list) else {}
+    if content_type.startswith("application/x-www-form-urlencoded"):
+        return parse_str(body.decode("utf-8", errors="replace"))
+    return {}

@@ -1,0 +1,215 @@
+"""OCS response rendering: the v2 envelope in JSON or XML, as Nextcloud's PHP renders it.
+
+Controller results and middleware errors go through the AppFramework's ``V2Response``;
+``ocs/v1.php`` answers wrong credentials, unknown routes, maintenance and uncaught exceptions
+itself through ``ApiHelper::respond()``, which differs in status code and format handling.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+from xml.sax.saxutils import escape
+
+from starlette.responses import Response
+
+from prefect_nextcloud.sandbox.phpcompat import to_string
+
+__all__ = [
+    "RESPOND_NOT_FOUND",
+    "RESPOND_SERVER_ERROR",
+    "RESPOND_UNAUTHORISED",
+    "RESPOND_UNKNOWN_ERROR",
+    "JsonObject",
+    "csrf_failed_response",
+    "legacy_content_type",
+    "legacy_response",
+    "negotiate_format",
+    "ocs_response",
+    "php_json",
+    "plain_json_response",
+]
+
+RESPOND_UNAUTHORISED = 997
+RESPOND_NOT_FOUND = 998
+RESPOND_SERVER_ERROR = 996
+RESPOND_UNKNOWN_ERROR = 999
+
+_XML_ENTITIES = {'"': "&quot;", "\r": "&#13;"}
+
+
+class JsonObject(dict[str, Any]):
+    """A map that PHP serialises as an object even when empty (``stdClass``): ``{}``, not ``[]``."""
+
+
+def negotiate_format(params: Mapping[str, Any], accept: str | None) -> str:
+    """Pick the response format the way ``OCSMiddleware::getFormat`` does.
+
+    The ``format`` parameter (query or body) wins; otherwise the first comma-separated Accept entry
+    that is exactly ``application/json`` or ``application/xml`` after trimming and lower-casing.
+    An entry with parameters (``application/json; charset=utf-8``) matches nothing, so such a
+    client gets XML (reference §1).
+
+    Args:
+        params: The merged request parameters.
+        accept: The Accept header, if any.
+
+    Returns:
+        The format string; anything but ``"json"`` renders as XML.
+    """
+    if params.get("format") is not None:
+        return to_string(params["format"])
+    for entry in (accept or "").split(","):
+        responder = entry.strip().lower().replace("application/", "")
+        if responder in ("json", "xml"):
+            return responder
+    return "xml"
+
+
+def php_json(value: object, *, hex_tag: bool = True) -> bytes:
+    r"""Encode like PHP's ``json_encode($value, JSON_HEX_TAG)``.
+
+    ``/`` becomes ``\/``, non-ASCII is ``\uXXXX``, ``<``/``>`` become ``\u003C``/``\u003E``
+    (unless ``hex_tag`` is false), and empty plain dicts are PHP's empty array ``[]`` (use
+    :class:`JsonObject` for ``{}``).
+    """
+    text = json.dumps(_php_shape(value), ensure_ascii=True, separators=(",", ":"))
+    # These characters only ever occur inside JSON strings, so a global replacement is safe.
+    text = text.replace("/", "\\/")
+    if hex_tag:
+        text = text.replace("<", "\\u003C").replace(">", "\\u003E")
+    return text.encode("ascii")
+
+
+def _php_shape(value: object) -> object:
+    if isinstance(value, JsonObject):
+        return {str(k): _php_shape(v) for k, v in value.items()}
+    if isinstance(value, dict):
+        if not value:
+            return []
+        return {str(k): _php_shape(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_php_shape(v) for v in value]
+    return value
+
+
+def _xml_document(envelope: Mapping[str, Any]) -> bytes:
+    """Render like PHP's XMLWriter with ``setIndent(true)`` (one space per level)."""
+    lines = ['<?xml version="1.0"?>']
+    _xml_element(lines, "ocs", envelope, 0)
+    return ("\n".join(lines) + "\n").encode("utf-8")
+
+
+def _xml_element(lines: list[str], name: str, value: object, depth: int) -> None:
+    pad = " " * depth
+    if isinstance(value, dict | list | tuple):
+        items = list(value.items()) if isinstance(value, dict) else list(enumerate(value))
+        if not items:
+            lines.append(f"{pad}<{name}/>")
+            return
+        lines.append(f"{pad}<{name}>")
+        for key, child in items:
+            _xml_element(lines, "element" if isinstance(key, int) else key, child, depth + 1)
+        lines.append(f"{pad}</{name}>")
+    elif value is None:
+        lines.append(f"{pad}<{name}/>")
+    else:
+        text = escape(to_string(value), _XML_ENTITIES)
+        lines.append(f"{pad}<{name}>{text}</{name}>")
+
+
+def _render(envelope: Mapping[str, Any], fmt: str) -> bytes:
+    return php_json({"ocs": envelope}) if fmt == "json" else _xml_document(envelope)
+
+
+def _v2_http_status(ocs_status: int) -> int:
+    if ocs_status == RESPOND_UNAUTHORISED:
+        return 401
+    if ocs_status == RESPOND_NOT_FOUND:
+        return 404
+    if ocs_status in (RESPOND_SERVER_ERROR, RESPOND_UNKNOWN_ERROR):
+        return 500
+    if ocs_status < 200 or ocs_status > 600:
+        return 400
+    return ocs_status
+
+
+def ocs_response(data: object, *, status: int, fmt: str, message: str = "") -> Response:
+    """Render an AppFramework ``V2Response``.
+
+    Args:
+        data: The ``data`` payload.
+        status: The OCS status; 997/998/996 map to HTTP 401/404/500, others are the HTTP status.
+        fmt: ``"json"``, or anything else for XML.
+        message: ``meta.message`` for non-2xx results (2xx always say ``"OK"``).
+
+    Returns:
+        The response, with the Content-Type the server sends.
+    """
+    ok = 200 <= status < 300
+    meta = {
+        "status": "ok" if ok else "failure",
+        "statuscode": status,
+        "message": "OK" if ok else message,
+    }
+    media = "application/json" if fmt == "json" else "application/xml"
+    return Response(
+        _render({"meta": meta, "data": data}, fmt),
+        status_code=_v2_http_status(status),
+        headers={"Content-Type": f"{media}; charset=utf-8"},
+    )
+
+
+def legacy_response(
+    *,
+    statuscode: int,
+    message: str,
+    fmt: str,
+    headers: Mapping[str, str] | None = None,
+) -> Response:
+    """Render ``ApiHelper::respond()``: the errors ``ocs/v1.php`` answers before any controller.
+
+    ``meta.statuscode`` keeps the raw OCS code (997 unauthorised, 998 not found, 996 server
+    error) while the HTTP status is mapped (401/404/500); the older ``OC_API`` that reference §2
+    describes rewrote 998/996 to 404/500. The format comes from the ``format`` parameter (query
+    or body) only, never from Accept; XML is the default.
+
+    Args:
+        statuscode: The OCS code, or an HTTP code such as 503.
+        message: ``meta.message``.
+        fmt: ``"json"``, ``"xml"``, or another value (XML body, octet-stream type, as upstream).
+        headers: Extra headers, e.g. the maintenance flag or a ``WWW-Authenticate`` override.
+
+    Returns:
+        The response.
+    """
+    response = ocs_response([], status=statuscode, fmt=fmt, message=message)
+    response.headers.update(headers or {})
+    if statuscode == RESPOND_UNAUTHORISED:
+        response.headers.setdefault("WWW-Authenticate", 'Basic realm="Authorisation Required"')
+    response.headers["Content-Type"] = legacy_content_type(fmt)
+    return response
+
+
+def legacy_content_type(fmt: str) -> str:
+    """Return the Content-Type ``ApiHelper::setContentType()`` sends for a format."""
+    if fmt == "json":
+        return "application/json; charset=utf-8"
+    if fmt == "xml":
+        return "text/xml; charset=UTF-8"
+    return "application/octet-stream; charset=utf-8"
+
+
+def plain_json_response(data: Mapping[str, Any], status: int) -> Response:
+    """Render an AppFramework ``JSONResponse``: no OCS envelope (e.g. 412 ``ExApp required``)."""
+    return Response(
+        php_json(data),
+        status_code=status,
+        headers={"Content-Type": "application/json; charset=utf-8"},
+    )
+
+
+def csrf_failed_response() -> Response:
+    """Return the 412 ``{"message":"CSRF check failed"}``, outside any envelope (reference §1)."""
+    return plain_json_response({"message": "CSRF check failed"}, 412)

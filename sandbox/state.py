@@ -1,0 +1,268 @@
+"""Shared mutable state of one sandbox: users, files and folders, tasks, worker settings.
+
+The HTTP handlers (event-loop thread) and the worker threads share one :class:`Store`. Every
+method takes :attr:`Store.condition` (a re-entrant lock), and every task change notifies it, so
+waiters such as the workers and ``wait_for_status`` wake without polling.
+"""
+
+from __future__ import annotations
+
+import secrets
+import threading
+from collections.abc import Callable, Iterator, Mapping
+from enum import Enum
+from typing import Any
+
+from prefect_nextcloud.sandbox.models import Node, Task, TaskStatus
+
+__all__ = ["ProcessingMode", "Store"]
+
+
+class ProcessingMode(Enum):
+    """What the workers do with tasks."""
+
+    RUN = "run"
+    """Pick up scheduled tasks and finish them."""
+    PAUSE = "pause"
+    """Leave scheduled tasks scheduled."""
+    HOLD = "hold"
+    """Pick up scheduled tasks but keep them running until the mode changes."""
+
+
+def _new_etag() -> str:
+    return secrets.token_hex(7)[:13]
+
+
+class Store:
+    """Users, storage and tasks, guarded by one condition.
+
+    Args:
+        users: User id → app password.
+        clock: Wall-clock seconds for all timestamps.
+    """
+
+    def __init__(self, users: Mapping[str, str], *, clock: Callable[[], float]) -> None:
+        self.condition = threading.Condition(threading.RLock())
+        self.clock = clock
+        self.mode = ProcessingMode.RUN
+        self.failing_task_types: set[str] = set()
+        self.closed = False
+        self._users = dict(users)
+        self._nodes: dict[int, Node] = {}
+        self._paths: dict[tuple[str | None, str], int] = {}
+        self._tasks: dict[int, Task] = {}
+        self._next_node_id = 1
+        self._next_task_id = 1
+        for user_id in self._users:
+            self._add_node(user_id, "", is_dir=True)
+
+    def now(self) -> int:
+        """Return the current unix time in whole seconds."""
+        return int(self.clock())
+
+    # -- users -----------------------------------------------------------------------------
+
+    @property
+    def user_ids(self) -> list[str]:
+        """All user ids, the primary user first."""
+        return list(self._users)
+
+    def check_password(self, user_id: str, password: str) -> bool:
+        """Return whether the login and app password match."""
+        return secrets.compare_digest(self._users.get(user_id, ""), password) and bool(password)
+
+    def user_for_token(self, token: str) -> str | None:
+        """Return the user whose app password is this bearer token, if any."""
+        for user_id, password in self._users.items():
+            if secrets.compare_digest(password, token):
+                return user_id
+        return None
+
+    # -- files -----------------------------------------------------------------------------
+
+    def _add_node(self, owner: str | None, path: str, *, is_dir: bool, data: bytes = b"") -> Node:
+        node = Node(
+            id=self._next_node_id,
+            owner=owner,
+            path=path,
+            is_dir=is_dir,
+            mtime=self.now(),
+            etag=_new_etag(),
+            data=data,
+        )
+        self._next_node_id += 1
+        self._nodes[node.id] = node
+        self._paths[owner, path] = node.id
+        self._touch_ancestors(node)
+        return node
+
+    def _touch_ancestors(self, node: Node) -> None:
+        # Nextcloud propagates mtime and etag changes up to the home folder.
+        path = node.path
+        while path:
+            path = path.rpartition("/")[0]
+            parent = self.node(node.owner, path)
+            if parent is not None:
+                parent.mtime = node.mtime
+                parent.etag = _new_etag()
+
+    def node(self, owner: str | None, path: str) -> Node | None:
+        """Return the file or folder at a home-relative path, or None."""
+        with self.condition:
+            node_id = self._paths.get((owner, path))
+            return None if node_id is None else self._nodes[node_id]
+
+    def node_by_id(self, node_id: int) -> Node | None:
+        """Return the file or folder with this id, or None."""
+        with self.condition:
+            return self._nodes.get(node_id)
+
+    def create_file(self, owner: str, path: str, data: bytes) -> Node:
+        """Create a file; the caller has checked that the parent folder exists."""
+        with self.condition:
+            return self._add_node(owner, path, is_dir=False, data=data)
+
+    def create_folder(self, owner: str, path: str) -> Node:
+        """Create a folder; the caller has checked that the parent folder exists."""
+        with self.condition:
+            return self._add_node(owner, path, is_dir=True)
+
+    def write_file(self, node: Node, data: bytes) -> None:
+        """Replace a file's content; its id stays the same."""
+        with self.condition:
+            node.data = data
+            node.mtime = self.now()
+            node.etag = _new_etag()
+            self._touch_ancestors(node)
+
+    def children(self, folder: Node) -> list[Node]:
+        """Return the direct children of a folder, sorted by name."""
+        with self.condition:
+            prefix = f"{folder.path}/" if folder.path else ""
+            found = [
+                node
+                for node in self._nodes.values()
+                if node.owner == folder.owner
+                and node.path.startswith(prefix)
+                and node.path != folder.path
+                and "/" not in node.path[len(prefix) :]
+            ]
+            return sorted(found, key=lambda node: node.name)
+
+    def _subtree(self, folder: Node) -> Iterator[Node]:
+        yield folder
+        if folder.is_dir:
+            for child in self.children(folder):
+                yield from self._subtree(child)
+
+    def size(self, node: Node) -> int:
+        """Return the size in bytes of a file, or of everything below a folder."""
+        with self.condition:
+            return sum(len(item.data) for item in self._subtree(node))
+
+    def delete_node(self, node: Node) -> None:
+        """Delete a file, or a folder with everything below it."""
+        with self.condition:
+            for item in list(self._subtree(node)):
+                del self._nodes[item.id]
+                del self._paths[item.owner, item.path]
+            node.mtime = self.now()
+            self._touch_ancestors(node)
+
+    def upload(self, owner: str, path: str, data: bytes) -> Node:
+        """Store a file, creating missing parent folders; an existing file keeps its id.
+
+        Raises:
+            ValueError: The path or one of its parents is a folder where a file is needed, or
+                the reverse.
+        """
+        with self.condition:
+            segments = path.split("/")
+            for depth in range(1, len(segments)):
+                parent_path = "/".join(segments[:depth])
+                parent = self.node(owner, parent_path)
+                if parent is None:
+                    self._add_node(owner, parent_path, is_dir=True)
+                elif not parent.is_dir:
+                    raise ValueError(f"{parent_path!r} is a file, not a folder")
+            existing = self.node(owner, path)
+            if existing is None:
+                return self._add_node(owner, path, is_dir=False, data=data)
+            if existing.is_dir:
+                raise ValueError(f"{path!r} is a folder")
+            self.write_file(existing, data)
+            return existing
+
+    # -- tasks -----------------------------------------------------------------------------
+
+    def add_task(self, **fields: Any) -> Task:
+        """Store a new task and assign its id; see :class:`Task` for the fields."""
+        with self.condition:
+            task = Task(id=self._next_task_id, **fields)
+            self._next_task_id += 1
+            self._tasks[task.id] = task
+            self.condition.notify_all()
+            return task
+
+    def task(self, task_id: int) -> Task | None:
+        """Return any user's task, or None."""
+        with self.condition:
+            return self._tasks.get(task_id)
+
+    def user_task(self, task_id: int, user_id: str | None) -> Task | None:
+        """Return the task only if it belongs to the user (``findByIdAndUser``)."""
+        with self.condition:
+            task = self._tasks.get(task_id)
+            return task if task is not None and task.user_id == user_id else None
+
+    def all_tasks(self) -> list[Task]:
+        """Return every task in id order."""
+        with self.condition:
+            return [self._tasks[task_id] for task_id in sorted(self._tasks)]
+
+    def find_tasks(
+        self,
+        user_id: str | None,
+        *,
+        task_type: str | None = None,
+        app_id: str | None = None,
+        custom_id: str | None = None,
+    ) -> list[Task]:
+        """Return a user's tasks in id order; each filter applies only when not None."""
+        with self.condition:
+            return [
+                task
+                for task in self.all_tasks()
+                if task.user_id == user_id
+                and (task_type is None or task.type == task_type)
+                and (app_id is None or task.app_id == app_id)
+                and (custom_id is None or task.custom_id == custom_id)
+            ]
+
+    def delete_task(self, task_id: int) -> None:
+        """Remove a task row."""
+        with self.condition:
+            self._tasks.pop(task_id, None)
+            self.condition.notify_all()
+
+    def update_task(self, task: Task, **changes: Any) -> None:
+        """Change a stored task; ``lastUpdated`` is refreshed as ``TaskMapper::update`` does."""
+        with self.condition:
+            for name, value in changes.items():
+                setattr(task, name, value)
+            task.last_updated = self.now()
+            self.condition.notify_all()
+
+    def cancel_task(self, task: Task) -> bool:
+        """Cancel a scheduled or running task; return False (and change nothing) otherwise."""
+        with self.condition:
+            if task.status not in (TaskStatus.SCHEDULED, TaskStatus.RUNNING):
+                return False
+            self.update_task(task, status=TaskStatus.CANCELLED, ended_at=self.now())
+            return True
+
+    def set_mode(self, mode: ProcessingMode) -> None:
+        """Change what the workers do and wake them."""
+        with self.condition:
+            self.mode = mode
+            self.condition.notify_all()

@@ -1,0 +1,63 @@
+"""Task webhooks (``Manager::runWebhook``), delivered from one background thread."""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+from typing import Any
+
+import httpx
+
+from prefect_nextcloud.sandbox.ocs import php_json
+
+__all__ = ["WebhookSender"]
+
+_logger = logging.getLogger(__name__)
+_HTTP_METHODS = {"HTTP:GET": "GET", "HTTP:POST": "POST", "HTTP:PUT": "PUT", "HTTP:DELETE": "DELETE"}
+
+
+class WebhookSender:
+    """Sends ``{"task": …}`` to a task's ``webhookUri`` once it ends; failures are only logged.
+
+    Only the ``HTTP:<METHOD>`` variants are delivered; ``AppAPI:…`` webhooks need AppAPI, which
+    the sandbox lacks, and any other method string is ignored, as on the server.
+
+    Args:
+        timeout: Seconds per delivery (the server uses 30; the sandbox keeps shutdown quick).
+    """
+
+    def __init__(self, timeout: float = 5.0) -> None:
+        self._timeout = timeout
+        self._queue: queue.Queue[tuple[str, str, bytes] | None] = queue.Queue()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        """Start the delivery thread."""
+        self._thread = threading.Thread(target=self._run, name="sandbox-webhooks", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop after the deliveries already queued."""
+        if self._thread is not None:
+            self._queue.put(None)
+            self._thread.join(timeout=self._timeout + 1)
+            self._thread = None
+
+    def submit(self, uri: str | None, method: str | None, task_json: dict[str, Any]) -> None:
+        """Queue a delivery if the task asked for one."""
+        if uri and method in _HTTP_METHODS:
+            # Plain json_encode() upstream: slashes escaped, no JSON_HEX_TAG.
+            body = php_json({"task": task_json}, hex_tag=False)
+            self._queue.put((_HTTP_METHODS[method], uri, body))
+
+    def _run(self) -> None:
+        with httpx.Client(timeout=self._timeout) as client:
+            for item in iter(self._queue.get, None):
+                method, uri, body = item
+                try:
+                    client.request(
+                        method, uri, content=body, headers={"Content-Type": "application/json"}
+                    )
+                except httpx.HTTPError as error:
+                    _logger.warning("Task webhook %s %s failed: %s", method, uri, error)

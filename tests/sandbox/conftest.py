@@ -1,0 +1,41 @@
+"""Fixtures: one two-user sandbox per test module, reset after each test."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import httpx
+import pytest
+from sandbox_helpers import client_for
+
+from prefect_nextcloud.sandbox import NextcloudSandbox, app_password_for
+
+TASK_TYPES = ("core:text2text", "core:text2text:summary", "core:analyze-images")
+
+
+@pytest.fixture(scope="module")
+def module_sandbox() -> Iterator[NextcloudSandbox]:
+    users = {"alice": app_password_for("alice"), "bob": app_password_for("bob")}
+    with NextcloudSandbox(users=users, rate_limit=10_000) as sandbox:
+        yield sandbox
+
+
+@pytest.fixture
+def sb(module_sandbox: NextcloudSandbox) -> Iterator[NextcloudSandbox]:
+    yield module_sandbox
+    module_sandbox.resume_processing()
+    module_sandbox.clear_faults()
+    for task_type in TASK_TYPES:
+        module_sandbox.set_failing(task_type, failing=False)
+
+
+@pytest.fixture
+def alice(sb: NextcloudSandbox) -> Iterator[httpx.Client]:
+    with client_for(sb, "alice") as client:
+        yield client
+
+
+@pytest.fixture
+def bob(sb: NextcloudSandbox) -> Iterator[httpx.Client]:
+    with client_for(sb, "bob") as client:
+        yield client

@@ -1,0 +1,94 @@
+"""Sandbox life cycle, credentials block and the foreground server."""
+
+from __future__ import annotations
+
+import io
+import re
+import threading
+
+import httpx
+import pytest
+
+from prefect_nextcloud.sandbox import (
+    DEFAULT_APP_PASSWORD,
+    DEFAULT_USER_ID,
+    NextcloudSandbox,
+    sample_image_bytes,
+    serve_forever,
+)
+
+
+def test_start_and_stop() -> None:
+    sandbox = NextcloudSandbox()
+    with pytest.raises(RuntimeError):
+        _ = sandbox.base_url
+    sandbox.start()
+    try:
+        assert re.fullmatch(r"http://127\.0\.0\.1:\d+", sandbox.base_url)
+        assert httpx.get(f"{sandbox.base_url}/status.php").status_code == 200
+        with pytest.raises(RuntimeError):
+            sandbox.start()
+    finally:
+        sandbox.stop()
+    with pytest.raises(httpx.ConnectError):
+        httpx.get(f"{sandbox.base_url}/status.php")
+
+
+def test_defaults_and_credentials() -> None:
+    with NextcloudSandbox() as sandbox:
+        assert (sandbox.user_id, sandbox.app_password) == (DEFAULT_USER_ID, DEFAULT_APP_PASSWORD)
+        credentials = sandbox.credentials
+        assert credentials.base_url == sandbox.base_url
+        assert credentials.user_id == "alice"
+        assert credentials.app_password.get_secret_value() == DEFAULT_APP_PASSWORD
+
+
+def test_invalid_options() -> None:
+    with pytest.raises(ValueError, match="server_version"):
+        NextcloudSandbox(server_version=29)
+    with pytest.raises(ValueError, match="users"):
+        NextcloudSandbox(users={})
+
+
+def test_upload_ids_are_unique_across_users() -> None:
+    users = {"alice": "aaaaa-aaaaa-aaaaa-aaaaa-aaaaa", "bob": "bbbbb-bbbbb-bbbbb-bbbbb-bbbbb"}
+    sandbox = NextcloudSandbox(users=users)
+    first = sandbox.upload("same.txt", b"1")
+    second = sandbox.upload("same.txt", b"2", user_id="bob")
+    assert first != second
+    assert sandbox.upload("/same.txt", b"3") == first
+    with pytest.raises(KeyError):
+        sandbox.upload("x.txt", b"", user_id="carol")
+
+
+def test_serve_forever_prints_how_to_connect() -> None:
+    stop = threading.Event()
+    out = io.StringIO()
+    printed = threading.Event()
+
+    class Output(io.StringIO):
+        def flush(self) -> None:
+            out.write(self.getvalue())
+            printed.set()
+
+    thread = threading.Thread(
+        target=serve_forever, kwargs={"port": 0, "stop": stop, "out": Output()}, daemon=True
+    )
+    thread.start()
+    try:
+        assert printed.wait(10)
+        text = out.getvalue()
+        url = re.search(r"at (http://\S+)", text)
+        file_id = re.search(r"sample image: file id (\d+)", text)
+        assert url
+        assert file_id
+        assert DEFAULT_APP_PASSWORD in text
+        image = httpx.get(
+            f"{url.group(1)}/remote.php/dav/files/alice/sample.png",
+            auth=("alice", DEFAULT_APP_PASSWORD),
+        )
+        assert image.content == sample_image_bytes()
+    finally:
+        stop.set()
+        thread.join(10)
+    assert not thread.is_alive()

@@ -1,0 +1,139 @@
+"""Pure functions: image facts, PHP semantics, OCS rendering, app passwords."""
+
+from __future__ import annotations
+
+import pytest
+from sandbox_helpers import make_bmp, make_gif, make_jpeg, make_png, make_webp
+
+from prefect_nextcloud.sandbox import (
+    DEFAULT_APP_PASSWORD,
+    SAMPLE_IMAGE_PATH,
+    app_password_for,
+    sample_image_bytes,
+)
+from prefect_nextcloud.sandbox.filetypes import mime_type_for_name, sniff_mime_type
+from prefect_nextcloud.sandbox.images import ImageFacts, read_image_facts
+from prefect_nextcloud.sandbox.ocs import JsonObject, negotiate_format, php_json
+from prefect_nextcloud.sandbox.phpcompat import is_numeric, parse_str, to_bool, to_int, to_string
+
+
+@pytest.mark.parametrize(
+    ("data", "facts"),
+    [
+        (make_png(7, 3), ImageFacts("PNG", "image/png", 7, 3)),
+        (make_jpeg(640, 480), ImageFacts("JPEG", "image/jpeg", 640, 480)),
+        (make_gif(5, 9), ImageFacts("GIF", "image/gif", 5, 9)),
+        (make_webp(320, 200, "VP8 "), ImageFacts("WebP", "image/webp", 320, 200)),
+        (make_webp(4000, 3000, "VP8L"), ImageFacts("WebP", "image/webp", 4000, 3000)),
+        (make_webp(1920, 1080, "VP8X"), ImageFacts("WebP", "image/webp", 1920, 1080)),
+        (make_bmp(33, -44), ImageFacts("BMP", "image/bmp", 33, 44)),
+    ],
+)
+def test_image_facts(data: bytes, facts: ImageFacts) -> None:
+    assert read_image_facts(data) == facts
+    assert sniff_mime_type(data) == facts.mime_type
+
+
+@pytest.mark.parametrize(
+    "data", [b"", b"hello", b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff\xd9", b"RIFF\0\0\0\0WAVE", b"BM"]
+)
+def test_no_image_facts(data: bytes) -> None:
+    assert read_image_facts(data) is None
+
+
+def test_sample_image() -> None:
+    assert SAMPLE_IMAGE_PATH.name == "sample.png"
+    data = sample_image_bytes()
+    assert len(data) < 4096
+    assert read_image_facts(data) == ImageFacts("PNG", "image/png", 64, 48)
+
+
+def test_mime_types() -> None:
+    assert mime_type_for_name("a/b/photo.JPG") == "image/jpeg"
+    assert mime_type_for_name("blob") == "application/octet-stream"
+    assert sniff_mime_type(b"plain words") == "text/plain"
+    assert sniff_mime_type(b"") == "application/x-empty"
+    assert sniff_mime_type(b"\x00\xff\xfe") is None
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (1, True),
+        (1.5, True),
+        ("12", True),
+        (" 12", True),
+        ("12 ", True),
+        ("-1.5e3", True),
+        (".5", True),
+        ("0x1A", False),
+        ("12abc", False),
+        ("", False),
+        (True, False),
+        (None, False),
+        ([1], False),
+    ],
+)
+def test_is_numeric(value: object, expected: bool) -> None:
+    assert is_numeric(value) is expected
+
+
+def test_php_casts() -> None:
+    assert [to_int(v) for v in ("12abc", "abc", " 7", "1e3", 3.9, True, None)] == [
+        12,
+        0,
+        7,
+        1000,
+        3,
+        1,
+        0,
+    ]
+    assert [to_string(v) for v in (True, False, None, 1.0, 0.5, 3)] == [
+        "1",
+        "",
+        "",
+        "1",
+        "0.5",
+        "3",
+    ]
+    values: tuple[object, ...] = ("false", "0", "", "no", 0, 1, [])
+    assert [to_bool(v) for v in values] == [
+        False,
+        False,
+        False,
+        True,
+        False,
+        True,
+        False,
+    ]
+
+
+def test_parse_str() -> None:
+    assert parse_str("a=1&b[]=x&b[]=y&c[d][e]=2&f.g=3&h+i=%20") == {
+        "a": "1",
+        "b": ["x", "y"],
+        "c": {"d": {"e": "2"}},
+        "f_g": "3",
+        "h_i": " ",
+    }
+
+
+def test_php_json() -> None:
+    assert php_json({"types": {}, "shape": JsonObject(), "list": []}) == (
+        b'{"types":[],"shape":{},"list":[]}'
+    )
+    assert php_json({"t": "</a> é"}) == b'{"t":"\\u003C\\/a\\u003E \\u00e9"}'
+    assert php_json({"p": 1.0, "q": None, "r": True}) == b'{"p":1.0,"q":null,"r":true}'
+
+
+def test_negotiate_format() -> None:
+    assert negotiate_format({}, None) == "xml"
+    assert negotiate_format({"format": "json"}, "application/xml") == "json"
+    assert negotiate_format({}, "application/json") == "json"
+    assert negotiate_format({}, "application/json; charset=utf-8") == "xml"
+    assert negotiate_format({}, "application/xml, application/json") == "xml"
+
+
+def test_app_passwords_are_fixed_per_user() -> None:
+    assert app_password_for("alice") == DEFAULT_APP_PASSWORD
+    assert app_password_for("bob") != DEFAULT_APP_PASSWORD
