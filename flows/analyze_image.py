@@ -1,0 +1,68 @@
+"""The image-analysis flow: ask a question about images in Nextcloud, keep the answer."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from prefect import flow
+from prefect.artifacts import create_markdown_artifact
+from pydantic import Field
+
+from prefect_nextcloud.blocks.credentials import NextcloudCredentials, resolve_credentials
+from prefect_nextcloud.tasks.images import ImageAnalysis, analyze_images
+from prefect_nextcloud.tasks.waiting import DEFAULT_POLL_INTERVAL_SECONDS, DEFAULT_TIMEOUT_SECONDS
+
+__all__ = ["analyze_image"]
+
+
+def _report(prompt: str, analysis: ImageAnalysis) -> str:
+    task = analysis.task
+    images = ", ".join(f"`{file_id}`" for file_id in task.input.get("images", []))
+    quoted = "\n".join(f"> {line}" for line in analysis.analysis_text.splitlines() or [""])
+    return (
+        "# Image analysis\n\n"
+        f"**Prompt:** {prompt}\n\n"
+        f"**Images (file ids):** {images}\n\n"
+        f"**Nextcloud task:** {task.id} (`{task.type}`)\n\n"
+        f"## Answer\n\n{quoted}\n"
+    )
+
+
+@flow(name="analyze-image", log_prints=False)
+def analyze_image(
+    prompt: str,
+    image_file_ids: list[int] | int,
+    model: str | None = None,
+    timeout_seconds: Annotated[float, Field(gt=0)] = DEFAULT_TIMEOUT_SECONDS,
+    poll_interval_seconds: Annotated[float, Field(gt=0)] = DEFAULT_POLL_INTERVAL_SECONDS,
+    credentials: NextcloudCredentials | str | None = None,
+) -> ImageAnalysis:
+    """Analyze one or more images stored in Nextcloud and record the answer as an artifact.
+
+    Args:
+        prompt: The question about the images, e.g. "Describe this photo in one sentence".
+        image_file_ids: Nextcloud file ids of the images (one id or a list).
+        model: The provider's model to use; leave empty for the provider's default.
+        timeout_seconds: How long the analysis may take, counted from when it was scheduled;
+            the Nextcloud task is cancelled after that.
+        poll_interval_seconds: Seconds between two checks of the task's status.
+        credentials: A Nextcloud Credentials block, or the name of a saved one; when empty,
+            the NEXTCLOUD_URL, NEXTCLOUD_USER and NEXTCLOUD_APP_PASSWORD variables are used.
+
+    Returns:
+        The analysis: the answer text and the Nextcloud task id.
+    """
+    analysis: ImageAnalysis = analyze_images(
+        resolve_credentials(credentials),
+        prompt,
+        image_file_ids,
+        model=model,
+        timeout_seconds=timeout_seconds,
+        poll_interval_seconds=poll_interval_seconds,
+    )
+    create_markdown_artifact(
+        _report(prompt, analysis),
+        key="image-analysis",
+        description=f"Answer of Nextcloud task {analysis.task_id}",
+    )
+    return analysis

@@ -1,0 +1,142 @@
+"""Image analysis: ask a question about one or more images stored in Nextcloud."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from prefect import task
+from pydantic import BaseModel, ConfigDict, Field
+
+from prefect_nextcloud.blocks.credentials import NextcloudCredentials
+from prefect_nextcloud.client.client import DEFAULT_APP_ID
+from prefect_nextcloud.client.models import Task
+from prefect_nextcloud.tasks.running import run_task
+from prefect_nextcloud.tasks.waiting import (
+    DEFAULT_POLL_INTERVAL_SECONDS,
+    DEFAULT_TIMEOUT_SECONDS,
+    check_wait_arguments,
+)
+
+__all__ = ["ANALYZE_IMAGES", "ImageAnalysis", "analyze_images", "image_analysis_input"]
+
+ANALYZE_IMAGES = "core:analyze-images"
+
+FileIds = int | str | Sequence[int | str]
+
+
+class ImageAnalysis(BaseModel):
+    """The answer of an image analysis task."""
+
+    model_config = ConfigDict(frozen=True)
+
+    analysis_text: str = Field(
+        description="The answer; when the output has no text slot, the whole output as JSON."
+    )
+    task_id: int = Field(description="The id of the Nextcloud task that produced it.")
+    task: Task = Field(description="The finished Nextcloud task.")
+
+
+def _file_id(value: object) -> int:
+    if isinstance(value, bool):
+        raise ValueError(f"Image file id {value!r} is not a number.")
+    if isinstance(value, int):
+        number = value
+    elif isinstance(value, str) and value.strip().isdigit():
+        number = int(value.strip())
+    else:
+        raise ValueError(
+            f"Image file id {value!r} is not a number. Nextcloud file ids are positive "
+            "integers; find one in the Files app (details > the id in the URL) or by path."
+        )
+    if number <= 0:
+        raise ValueError(f"Image file id {value!r} must be positive.")
+    return number
+
+
+def image_analysis_input(
+    prompt: str, image_file_ids: FileIds, model: str | None = None
+) -> dict[str, Any]:
+    """Build and check the input of a ``core:analyze-images`` task.
+
+    Args:
+        prompt: The question about the images.
+        image_file_ids: One file id or a list; ints or numeric strings.
+        model: The provider's model to use, when it offers a choice.
+
+    Returns:
+        The task input, with file ids as JSON integers.
+
+    Raises:
+        ValueError: The prompt is empty, no image is given, or an id is not a positive number.
+    """
+    if not isinstance(prompt, str) or not prompt.strip():
+        raise ValueError("prompt must be a non-empty question about the images.")
+    ids = [image_file_ids] if isinstance(image_file_ids, int | str) else list(image_file_ids)
+    if not ids:
+        raise ValueError("image_file_ids must name at least one image file id.")
+    task_input: dict[str, Any] = {"images": [_file_id(value) for value in ids], "input": prompt}
+    if model is not None:
+        if not isinstance(model, str) or not model.strip():
+            raise ValueError("model must be a non-empty model name, or None for the default.")
+        task_input["model"] = model
+    return task_input
+
+
+def analysis_text(output: dict[str, Any] | None) -> str:
+    """The text answer of an analysis output, or the whole output as JSON when it has none."""
+    if output is not None and isinstance(output.get("output"), str):
+        return str(output["output"])
+    return json.dumps(output, ensure_ascii=False)
+
+
+@task
+def analyze_images(
+    credentials: NextcloudCredentials,
+    prompt: str,
+    image_file_ids: FileIds,
+    model: str | None = None,
+    timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS,
+    poll_interval_seconds: float = DEFAULT_POLL_INTERVAL_SECONDS,
+    task_type: str = ANALYZE_IMAGES,
+    custom_id: str | None = None,
+    app_id: str = DEFAULT_APP_ID,
+) -> ImageAnalysis:
+    """Ask a question about images in Nextcloud and return the answer.
+
+    Needs Nextcloud 32+ with a provider app for ``core:analyze-images``; servers before 32
+    with the OpenAI integration offer ``integration_openai:analyze-images`` instead.
+
+    Args:
+        credentials: Where and as whom to connect.
+        prompt: The question, e.g. "What is shown in these photos?".
+        image_file_ids: One file id or a list; ints or numeric strings.
+        model: The provider's model to use; the provider's default when omitted.
+        timeout_seconds: How long the task may take, counted from when it was scheduled.
+        poll_interval_seconds: How long to wait between two polls.
+        task_type: The task type to schedule.
+        custom_id: Your own identifier for the task.
+        app_id: The app id the task is filed under.
+
+    Returns:
+        The answer and the id of the task that gave it.
+
+    Raises:
+        ValueError: An argument is invalid; nothing was sent.
+        NextcloudError: The server refused the task, or it failed, was cancelled or timed out.
+    """
+    task_input = image_analysis_input(prompt, image_file_ids, model)
+    check_wait_arguments(timeout_seconds, poll_interval_seconds)
+    finished: Task = run_task(
+        credentials,
+        task_type,
+        task_input,
+        custom_id=custom_id,
+        app_id=app_id,
+        timeout_seconds=timeout_seconds,
+        poll_interval_seconds=poll_interval_seconds,
+    )
+    return ImageAnalysis(
+        analysis_text=analysis_text(finished.output), task_id=finished.id, task=finished
+    )

@@ -1,0 +1,209 @@
+"""The sync and async clients against the sandbox over real HTTP: every endpoint, every error."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from typing import Any
+
+import pytest
+
+from prefect_nextcloud import NextcloudCredentials, __version__
+from prefect_nextcloud.client import (
+    AuthenticationError,
+    FileAccessDeniedError,
+    InvalidInputError,
+    MaintenanceModeError,
+    NextcloudClient,
+    NextcloudConnectionError,
+    RateLimitedError,
+    ServerError,
+    TaskFileNotFoundError,
+    TaskNotFoundError,
+    TaskStatus,
+    TaskTypeUnavailableError,
+)
+from prefect_nextcloud.sandbox import NextcloudSandbox, sample_image_bytes
+
+
+class BothFaces:
+    """Runs the same client call through the sync or the async face."""
+
+    def __init__(self, credentials: NextcloudCredentials, face: str) -> None:
+        self.credentials = credentials
+        self.face = face
+
+    def __call__(self, method: str, *args: Any, **kwargs: Any) -> Any:
+        if self.face == "sync":
+            with self.credentials.get_client() as client:
+                return getattr(client, method)(*args, **kwargs)
+
+        async def call() -> Any:
+            async with self.credentials.get_async_client() as client:
+                return await getattr(client, method)(*args, **kwargs)
+
+        return asyncio.run(call())
+
+
+@pytest.fixture(params=["sync", "async"])
+def call(request: pytest.FixtureRequest, credentials: NextcloudCredentials) -> BothFaces:
+    return BothFaces(credentials, request.param)
+
+
+def test_every_endpoint(sandbox: NextcloudSandbox, call: BothFaces) -> None:
+    types = call("get_task_types")
+    assert types["core:text2text"].optional_input_shape_defaults == {
+        "max_tokens": 1234,
+        "model": "model_2",
+    }
+    assert [v.value for v in types["core:text2text"].optional_input_shape_enum_values["model"]] == [
+        "model_1",
+        "model_2",
+        "model_3",
+    ]
+    sandbox.pause_processing()
+    task = call("schedule_task", "core:text2text", {"input": "Hi", "junk": 1}, custom_id="job-1")
+    assert task.status is TaskStatus.SCHEDULED
+    assert task.input == {"max_tokens": 1234, "model": "model_2", "input": "Hi"}
+    assert task.custom_id == "job-1"
+    assert call("get_task", task.id).id == task.id
+    assert [t.id for t in call("list_tasks", custom_id="job-1")] == [task.id]
+    assert [t.id for t in call("list_tasks", task_type="core:text2text")] == [task.id]
+    assert call("list_tasks", task_type="core:text2text:summary") == []
+    assert [t.id for t in call("list_tasks_by_app", "prefect-nextcloud")] == [task.id]
+    assert call("list_tasks_by_app", "another-app") == []
+    assert call("cancel_task", task.id).status is TaskStatus.CANCELLED
+    assert call("delete_task", task.id) is None
+    with pytest.raises(TaskNotFoundError):
+        call("get_task", task.id)
+
+
+def test_task_file_returns_bytes_name_and_type(sandbox: NextcloudSandbox, call: BothFaces) -> None:
+    file_id = sandbox.upload("sample.png", sample_image_bytes())
+    task = call("schedule_task", "core:analyze-images", {"images": [file_id], "input": "Hi"})
+    downloaded = call("get_task_file", task.id, file_id)
+    assert downloaded.content == sample_image_bytes()
+    assert downloaded.content_type == "image/png"
+    assert downloaded.filename == "sample.png"
+    with pytest.raises(TaskFileNotFoundError, match="not part of task"):
+        call("get_task_file", task.id, file_id + 1000)
+
+
+def test_every_request_carries_the_ocs_headers_and_asks_for_json(
+    sandbox: NextcloudSandbox, call: BothFaces
+) -> None:
+    call("get_task_types")
+    [request] = sandbox.requests
+    assert request.headers["ocs-apirequest"] == "true"
+    assert request.headers["user-agent"] == f"prefect-nextcloud/{__version__}"
+    assert request.query["format"] == "json"
+    assert request.headers["authorization"] == "REDACTED"
+
+
+def test_wrong_password(sandbox: NextcloudSandbox) -> None:
+    wrong = NextcloudCredentials(base_url=sandbox.base_url, user_id="alice", app_password="nope")
+    with wrong.get_client() as client, pytest.raises(AuthenticationError) as info:
+        client.get_task_types()
+    assert info.value.status_code == 401
+    assert info.value.server_message == "Unauthorised"
+    assert "nope" not in str(info.value)
+
+
+def test_invalid_input(call: BothFaces) -> None:
+    with pytest.raises(InvalidInputError, match='Missing key: "input"') as info:
+        call("schedule_task", "core:text2text", {})
+    assert info.value.endpoint == "POST /ocs/v2.php/taskprocessing/schedule"
+
+
+def test_unavailable_task_type(call: BothFaces) -> None:
+    with pytest.raises(TaskTypeUnavailableError, match="The given provider is not available"):
+        call("schedule_task", "core:text2image", {"input": "a fox"})
+
+
+def test_file_of_another_user(sandbox: NextcloudSandbox, call: BothFaces) -> None:
+    bobs = sandbox.upload("bob.png", sample_image_bytes(), user_id="bob")
+    with pytest.raises(FileAccessDeniedError, match="No access to a file"):
+        call("schedule_task", "core:analyze-images", {"images": [bobs], "input": "Hi"})
+
+
+def test_task_of_another_user_is_not_found(sandbox: NextcloudSandbox, call: BothFaces) -> None:
+    with sandbox.credentials_for("bob").get_client() as bob:
+        bobs_task = bob.schedule_task("core:text2text", {"input": "Hi"})
+    with pytest.raises(TaskNotFoundError, match="Task not found"):
+        call("get_task", bobs_task.id)
+    with pytest.raises(TaskNotFoundError):
+        call("cancel_task", bobs_task.id)
+    assert call("list_tasks") == []
+
+
+def test_rate_limit() -> None:
+    with NextcloudSandbox(rate_limit=2) as sandbox, sandbox.credentials.get_client() as client:
+        for _ in range(2):
+            client.schedule_task("core:text2text", {"input": "Hi"})
+        with pytest.raises(RateLimitedError, match="20 schedule calls") as info:
+            client.schedule_task("core:text2text", {"input": "Hi"})
+    assert info.value.status_code == 429
+
+
+def test_server_errors_and_maintenance(sandbox: NextcloudSandbox, call: BothFaces) -> None:
+    sandbox.inject_error("/tasktypes", status=502, body=b"<html>Bad gateway</html>", times=1)
+    with pytest.raises(ServerError) as info:
+        call("get_task_types")
+    assert info.value.status_code == 502
+    sandbox.inject_maintenance("/tasktypes", times=1)
+    with pytest.raises(MaintenanceModeError):
+        call("get_task_types")
+    assert call("get_task_types")
+
+
+def test_connection_refused_is_a_connection_error() -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    client = NextcloudClient(f"http://127.0.0.1:{port}", "alice", "secret-password")
+    with client, pytest.raises(NextcloudConnectionError, match="connection to") as info:
+        client.get_task(1)
+    assert "secret-password" not in str(info.value)
+    assert info.value.endpoint == "GET /ocs/v2.php/taskprocessing/task/1"
+
+
+def test_dropped_connection_is_a_connection_error(
+    sandbox: NextcloudSandbox, call: BothFaces
+) -> None:
+    sandbox.inject_drop("/tasktypes", times=1)
+    with pytest.raises(NextcloudConnectionError):
+        call("get_task_types")
+
+
+@pytest.mark.parametrize(
+    ("method", "args", "message"),
+    [
+        ("get_task", (0,), "task_id must be a positive integer"),
+        ("get_task", ("7",), "task_id must be a positive integer"),
+        ("schedule_task", ("", {}), "task_type must be a non-empty string"),
+        ("schedule_task", ("core:text2text", ["x"]), "input must be a mapping"),
+        ("get_task_file", (1, -2), "file_id must be a positive integer"),
+    ],
+)
+def test_bad_arguments_are_refused_before_sending(
+    sandbox: NextcloudSandbox, call: BothFaces, method: str, args: tuple[Any, ...], message: str
+) -> None:
+    with pytest.raises(ValueError, match=message):
+        call(method, *args)
+    assert sandbox.requests == []
+
+
+def test_schedule_arguments_are_checked(sandbox: NextcloudSandbox, call: BothFaces) -> None:
+    with pytest.raises(ValueError, match="at most 255"):
+        call("schedule_task", "core:text2text", {"input": "x"}, custom_id="x" * 256)
+    with pytest.raises(ValueError, match="given together"):
+        call("schedule_task", "core:text2text", {"input": "x"}, webhook_uri="https://h/x")
+    with pytest.raises(ValueError, match="would ignore it"):
+        call(
+            "schedule_task",
+            "core:text2text",
+            {"input": "x"},
+            webhook_uri="https://h/x",
+            webhook_method="POST",
+        )
+    assert sandbox.requests == []

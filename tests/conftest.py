@@ -1,0 +1,40 @@
+"""Shared fixtures: one Prefect test server per session, and a fresh sandbox per test."""
+
+from __future__ import annotations
+
+import os
+
+# Before Prefect is imported: no telemetry, and no warnings about task calls outside flows.
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+os.environ.setdefault("DO_NOT_TRACK", "1")
+os.environ.setdefault("PREFECT_LOGGING_TO_API_WHEN_MISSING_FLOW", "ignore")
+
+from collections.abc import Iterator
+
+import pytest
+from prefect.testing.utilities import prefect_test_harness
+
+from prefect_nextcloud.blocks import NextcloudCredentials
+from prefect_nextcloud.sandbox import NextcloudSandbox
+
+USERS = {"alice": "Xq7Lm-P2vRt-9KcWd-Hn4Zs-Bf8Jy", "bob": "Tg5Nw-Y3pKe-7RmVa-Qc2Ls-Dh6Ux"}
+
+
+@pytest.fixture(scope="session")
+def prefect_server() -> Iterator[None]:
+    """A temporary Prefect API server (about 10 s to start), shared by the whole session."""
+    with prefect_test_harness(server_startup_timeout=120):
+        yield
+
+
+@pytest.fixture
+def sandbox() -> Iterator[NextcloudSandbox]:
+    """A fresh sandbox with two users, processing tasks without delay."""
+    with NextcloudSandbox(users=USERS) as sb:
+        yield sb
+
+
+@pytest.fixture
+def credentials(sandbox: NextcloudSandbox) -> NextcloudCredentials:
+    """Credentials of the sandbox's first user."""
+    return sandbox.credentials

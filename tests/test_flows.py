@@ -1,0 +1,113 @@
+"""The analyze_image flow and its deployment file."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+from prefect.client.orchestration import get_client
+from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
+from prefect.flows import load_flow_from_entrypoint
+
+from prefect_nextcloud.flows import analyze_image
+from prefect_nextcloud.sandbox import NextcloudSandbox, sample_image_bytes
+
+pytestmark = pytest.mark.usefixtures("prefect_server")
+
+ROOT = Path(__file__).resolve().parent.parent
+FAST = {"timeout_seconds": 30.0, "poll_interval_seconds": 0.05}
+
+
+def test_flow_returns_the_analysis_and_leaves_an_artifact(sandbox: NextcloudSandbox) -> None:
+    file_id = sandbox.upload("sample.png", sample_image_bytes())
+    state = analyze_image(
+        prompt="What is in it?",
+        image_file_ids=file_id,
+        credentials=sandbox.credentials,
+        return_state=True,
+        **FAST,
+    )
+    analysis = state.result()
+    assert "What is in it?" in analysis.analysis_text
+    with get_client(sync_client=True) as client:
+        artifacts = client.read_artifacts(
+            artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=["image-analysis"]))
+        )
+        flow_run = client.read_flow_run(state.state_details.flow_run_id)
+    [artifact] = [a for a in artifacts if a.flow_run_id == flow_run.id]
+    assert "What is in it?" in str(artifact.data)
+    assert f"`{file_id}`" in str(artifact.data)
+    assert f"Nextcloud task:** {analysis.task_id}" in str(artifact.data)
+    # The block parameter reaches the API with its secret masked.
+    assert sandbox.app_password not in str(flow_run.parameters)
+
+
+def test_flow_loads_a_saved_block_by_name(sandbox: NextcloudSandbox) -> None:
+    sandbox.credentials.save("sandbox-by-name", overwrite=True)
+    file_id = sandbox.upload("sample.png", sample_image_bytes())
+    analysis = analyze_image(
+        prompt="Hi", image_file_ids=[file_id], credentials="sandbox-by-name", **FAST
+    )
+    assert analysis.task_id == sandbox.tasks()[0].id
+
+
+def test_flow_falls_back_to_the_environment(
+    sandbox: NextcloudSandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("NEXTCLOUD_URL", sandbox.base_url)
+    monkeypatch.setenv("NEXTCLOUD_USER", sandbox.user_id)
+    monkeypatch.setenv("NEXTCLOUD_APP_PASSWORD", sandbox.app_password)
+    file_id = sandbox.upload("sample.png", sample_image_bytes())
+    analysis = analyze_image(prompt="Hi", image_file_ids=[file_id], **FAST)
+    assert analysis.task_id == sandbox.tasks()[0].id
+
+
+def test_flow_parameters_render_as_a_documented_form() -> None:
+    schema = analyze_image.parameters.model_dump()
+    properties = schema["properties"]
+    assert schema["required"] == ["prompt", "image_file_ids"]
+    for name in (
+        "prompt",
+        "image_file_ids",
+        "model",
+        "timeout_seconds",
+        "poll_interval_seconds",
+        "credentials",
+    ):
+        assert properties[name]["description"], name
+    assert properties["timeout_seconds"]["exclusiveMinimum"] == 0
+
+
+def deployments() -> list[dict[str, object]]:
+    return yaml.safe_load((ROOT / "deployment.yaml").read_text())["deployments"]
+
+
+@pytest.mark.parametrize("deployment", deployments(), ids=lambda d: str(d["name"]))
+def test_deployment_entrypoints_load(
+    deployment: dict[str, object], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(ROOT)
+    loaded = load_flow_from_entrypoint(str(deployment["entrypoint"]))
+    assert loaded.name == analyze_image.name
+    loaded.validate_parameters(dict(deployment.get("parameters", {}), image_file_ids=[1]))  # type: ignore[arg-type]
+
+
+def test_prefect_deploy_accepts_the_deployment_file() -> None:
+    from prefect.settings import PREFECT_API_URL
+
+    environment = {**os.environ, "PREFECT_API_URL": str(PREFECT_API_URL.value())}
+    prefect_cli = str(Path(sys.executable).parent / "prefect")
+    subprocess.run(
+        [prefect_cli, "work-pool", "create", "nextcloud", "--type", "process", "--overwrite"],
+        cwd=ROOT, env=environment, check=True, capture_output=True, timeout=120,
+    )  # fmt: skip
+    result = subprocess.run(
+        [prefect_cli, "--no-prompt", "deploy", "--prefect-file", "deployment.yaml", "--all"],
+        cwd=ROOT, env=environment, check=False, capture_output=True, text=True, timeout=180,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "analyze-image/analyze-image" in result.stdout

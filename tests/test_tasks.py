@@ -1,0 +1,313 @@
+"""The Prefect tasks against the sandbox over real HTTP, from sync and async flows."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+from prefect import flow
+
+from prefect_nextcloud import NextcloudCredentials
+from prefect_nextcloud.client import (
+    AuthenticationError,
+    TaskFailedError,
+    TaskNotFoundError,
+    TaskTimeoutError,
+    TaskTypeUnavailableError,
+)
+from prefect_nextcloud.sandbox import NextcloudSandbox, sample_image_bytes
+from prefect_nextcloud.tasks import (
+    ImageAnalysis,
+    analyze_images,
+    cancel_task,
+    delete_task,
+    download_task_file,
+    list_task_types,
+    run_task,
+    schedule_task,
+    wait_for_task,
+)
+from prefect_nextcloud.tasks.images import image_analysis_input
+
+pytestmark = pytest.mark.usefixtures("prefect_server")
+
+FAST = {"timeout_seconds": 30.0, "poll_interval_seconds": 0.05}
+
+
+def requests_to(sandbox: NextcloudSandbox, method: str, fragment: str) -> list[Any]:
+    return [r for r in sandbox.requests if r.method == method and fragment in r.path]
+
+
+@flow
+def analyze_in_sync_flow(credentials: NextcloudCredentials, **kwargs: Any) -> ImageAnalysis:
+    return analyze_images(credentials, **kwargs)
+
+
+@flow
+async def analyze_in_async_flow(credentials: NextcloudCredentials, **kwargs: Any) -> ImageAnalysis:
+    return analyze_images(credentials, **kwargs)
+
+
+@pytest.mark.parametrize("face", ["sync", "async"])
+def test_analyze_images_returns_the_sandbox_analysis(
+    sandbox: NextcloudSandbox, credentials: NextcloudCredentials, face: str
+) -> None:
+    file_id = sandbox.upload("sample.png", sample_image_bytes())
+    arguments = {"prompt": "What is this?", "image_file_ids": str(file_id), **FAST}
+    if face == "sync":
+        analysis = analyze_in_sync_flow(credentials, **arguments)
+    else:
+        analysis = asyncio.run(analyze_in_async_flow(credentials, **arguments))
+    assert "What is this?" in analysis.analysis_text
+    assert "PNG" in analysis.analysis_text
+    [task] = sandbox.tasks()
+    assert analysis.task_id == task.id
+    assert task.status == "STATUS_SUCCESSFUL"
+    # A numeric string id is sent as a JSON integer; no model is sent when none is given.
+    assert task.input == {"images": [file_id], "input": "What is this?"}
+
+
+def test_analyze_images_sends_the_model_when_given(
+    sandbox: NextcloudSandbox, credentials: NextcloudCredentials
+) -> None:
+    file_id = sandbox.upload("sample.png", sample_image_bytes())
+    analyze_in_sync_flow(credentials, prompt="Hi", image_file_ids=[file_id], model="m1", **FAST)
+    [task] = sandbox.tasks()
+    assert task.input["model"] == "m1"
+
+
+@pytest.mark.parametrize(
+    ("prompt", "ids", "message"),
+    [
+        ("", [1], "prompt must be a non-empty"),
+        ("   ", [1], "prompt must be a non-empty"),
+        ("Hi", [], "at least one image"),
+        ("Hi", ["photo.png"], "'photo.png' is not a number"),
+        ("Hi", [0], "must be positive"),
+        ("Hi", [-4], "must be positive"),
+        ("Hi", [True], "not a number"),
+        ("Hi", [1.5], "not a number"),
+    ],
+)
+def test_image_analysis_input_refuses_bad_arguments(prompt: str, ids: Any, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        image_analysis_input(prompt, ids)
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"prompt": "", "image_file_ids": [1]},
+        {"prompt": "Hi", "image_file_ids": [1], "timeout_seconds": 0},
+        {"prompt": "Hi", "image_file_ids": [1], "poll_interval_seconds": -1},
+    ],
+)
+def test_bad_input_is_refused_before_anything_is_sent(
+    sandbox: NextcloudSandbox, credentials: NextcloudCredentials, bad: dict[str, Any]
+) -> None:
+    with pytest.raises(ValueError, match="must be"):
+        analyze_in_sync_flow(credentials, **bad)
+    assert sandbox.requests == []
+
+
+def test_failed_task_names_the_task(
+    sandbox: NextcloudSandbox, credentials: NextcloudCredentials
+) -> None:
+    sandbox.set_failing("core:analyze-images")
+    file_id = sandbox.upload("sample.png", sample_image_bytes())
+    with pytest.raises(TaskFailedError) as info:
+        analyze_in_sync_flow(credentials, prompt="Hi", image_file_ids=file_id, **FAST)
+    [task] = sandbox.tasks()
+    assert task.status == "STATUS_FAILED"
+    assert info.value.task_id == task.id
+    assert f"task {task.id}" in str(info.value)
+
+
+def test_wait_ends_at_once_on_a_failed_task(
+    sandbox: NextcloudSandbox, credentials: NextcloudCredentials
+) -> None:
+    sandbox.set_failing("core:text2text")
+
+    @flow
+    def schedule_then_wait() -> Any:
+        scheduled = schedule_task(credentials, "core:text2text", {"input": "Hi"})
+        sandbox.wait_for_status(scheduled.id, "STATUS_FAILED")
+        return wait_for_task(credentials, scheduled.id, **FAST)
+
+    with pytest.raises(TaskFailedError):
+        schedule_then_wait()
+    [task] = sandbox.tasks()
+    assert len(requests_to(sandbox, "GET", f"/task/{task.id}")) == 1
+
+
+def test_timeout_cancels_the_task_and_says_how_long_it_waited(
+    sandbox: NextcloudSandbox, credentials: NextcloudCredentials
+) -> None:
+    sandbox.pause_processing()
+    file_id = sandbox.upload("sample.png", sample_image_bytes())
+    with pytest.raises(TaskTimeoutError) as info:
+        analyze_in_sync_flow(
+            credentials,
+            prompt="Hi",
+            image_file_ids=file_id,
+            timeout_seconds=1.0,
+            poll_interval_seconds=0.2,
+        )
+    [task] = sandbox.tasks()
+    assert info.value.task_id == task.id
+    assert info.value.cancelled is True
+    assert info.value.running_seconds == 0
+    assert f"task {task.id}" in str(info.value)
+    assert "in the queue" in str(info.value)
+    assert task.status == "STATUS_CANCELLED"
+
+
+def test_timeout_can_leave_the_task_running(
+    sandbox: NextcloudSandbox, credentials: NextcloudCredentials
+) -> None:
+    sandbox.pause_processing()
+
+    @flow
+    def wait_without_cancel() -> None:
+        scheduled = schedule_task(credentials, "core:text2text", {"input": "Hi"})
+        wait_for_task(
+            credentials,
+            scheduled.id,
+            timeout_seconds=1.0,
+            poll_interval_seconds=0.2,
+            cancel_on_timeout=False,
+        )
+
+    with pytest.raises(TaskTimeoutError, match="left on the server") as info:
+        wait_without_cancel()
+    assert info.value.cancelled is False
+    [task] = sandbox.tasks()
+    assert task.status == "STATUS_SCHEDULED"
+
+
+def test_wait_polls_until_the_task_is_done(
+    sandbox: NextcloudSandbox, credentials: NextcloudCredentials
+) -> None:
+    @flow
+    def schedule_then_wait() -> Any:
+        sandbox.pause_processing()
+        scheduled = schedule_task(credentials, "core:text2text", {"input": "Hi"})
+        future = wait_for_task.submit(credentials, scheduled.id, **FAST)
+        sandbox.wait_for_requests("GET", f"/task/{scheduled.id}", count=3)
+        sandbox.resume_processing()
+        return future.result()
+
+    task = schedule_then_wait()
+    assert task.status == "STATUS_SUCCESSFUL"
+    assert task.output["output"].startswith("This is a fake result")
+    assert len(requests_to(sandbox, "GET", f"/task/{task.id}")) >= 3
+
+
+def test_a_transient_poll_failure_does_not_end_the_wait(
+    sandbox: NextcloudSandbox, credentials: NextcloudCredentials
+) -> None:
+    sandbox.inject_error(r"/taskprocessing/task/\d+$", status=502, times=1)
+    sandbox.inject_error(r"/taskprocessing/task/\d+$", status=503, times=1)
+    sandbox.inject_drop(r"/taskprocessing/task/\d+$", times=1)
+
+    @flow
+    def run() -> Any:
+        return run_task(credentials, "core:text2text", {"input": "Hi"}, **FAST)
+
+    assert run().status == "STATUS_SUCCESSFUL"
+
+
+def test_wrong_password_fails_at_once(sandbox: NextcloudSandbox) -> None:
+    wrong = NextcloudCredentials(
+        base_url=sandbox.base_url, user_id="alice", app_password="Wrong-Wrong-Wrong-Wrong-Wrong"
+    )
+
+    @flow
+    def run() -> Any:
+        return run_task(wrong, "core:text2text", {"input": "Hi"}, **FAST)
+
+    with pytest.raises(AuthenticationError, match="did not accept the login"):
+        run()
+    assert len(requests_to(sandbox, "POST", "/schedule")) == 1
+
+
+def test_unavailable_task_type_fails_at_once(
+    sandbox: NextcloudSandbox, credentials: NextcloudCredentials
+) -> None:
+    @flow
+    def run() -> Any:
+        return run_task(credentials, "core:no-such-type", {"input": "Hi"}, **FAST)
+
+    with pytest.raises(TaskTypeUnavailableError, match="provider app"):
+        run()
+    assert len(requests_to(sandbox, "POST", "/schedule")) == 1
+
+
+def test_waiting_for_a_missing_task_fails_at_once(
+    sandbox: NextcloudSandbox, credentials: NextcloudCredentials
+) -> None:
+    @flow
+    def run() -> Any:
+        return wait_for_task(credentials, 4242, **FAST)
+
+    with pytest.raises(TaskNotFoundError, match="cleaned up"):
+        run()
+    assert len(requests_to(sandbox, "GET", "/task/4242")) == 1
+
+
+def test_rate_limited_schedule_is_retried() -> None:
+    with NextcloudSandbox(rate_limit=1, rate_limit_period_seconds=0.5) as sandbox:
+        credentials = sandbox.credentials
+        quick_schedule = schedule_task.with_options(retries=5, retry_delay_seconds=0.5)
+
+        @flow
+        def schedule_two() -> list[int]:
+            return [quick_schedule(credentials, "core:text2text", {"input": "Hi"}).id for _ in "ab"]
+
+        ids = schedule_two()
+        assert len(set(ids)) == 2
+        statuses = [r.status for r in requests_to(sandbox, "POST", "/schedule")]
+        assert 429 in statuses
+        assert statuses.count(200) == 2
+
+
+def test_single_call_tasks(sandbox: NextcloudSandbox, credentials: NextcloudCredentials) -> None:
+    image = sample_image_bytes()
+    file_id = sandbox.upload("sample.png", image)
+
+    @flow
+    def calls() -> dict[str, Any]:
+        types = list_task_types(credentials)
+        sandbox.pause_processing()
+        scheduled = schedule_task(
+            credentials, "core:analyze-images", {"images": [file_id], "input": "Hi"}, custom_id="c1"
+        )
+        downloaded = download_task_file(credentials, scheduled.id, file_id)
+        cancelled = cancel_task(credentials, scheduled.id)
+        delete_task(credentials, scheduled.id)
+        return {"types": types, "scheduled": scheduled, "file": downloaded, "cancelled": cancelled}
+
+    result = calls()
+    assert {"core:analyze-images", "core:text2text", "core:text2text:summary"} <= set(
+        result["types"]
+    )
+    assert result["scheduled"].custom_id == "c1"
+    assert result["scheduled"].app_id == "prefect-nextcloud"
+    assert result["file"] == image
+    assert result["cancelled"].status == "STATUS_CANCELLED"
+    assert sandbox.tasks() == []
+
+
+def test_run_task_can_delete_the_task_afterwards(
+    sandbox: NextcloudSandbox, credentials: NextcloudCredentials
+) -> None:
+    @flow
+    def run() -> Any:
+        return run_task(
+            credentials, "core:text2text:summary", {"input": "Hi"}, delete_after=True, **FAST
+        )
+
+    task = run()
+    assert task.output == {"output": "This is a fake summary: "}
+    assert sandbox.tasks() == []
