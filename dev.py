@@ -1,0 +1,109 @@
+#!/usr/bin/env python3
+"""Set up the project and run it: ``python3 dev.py demo`` or ``python3 dev.py test``.
+
+Needs only Python 3.11+ with pip. The first run creates ``.tools/`` (a virtual environment
+holding uv) and ``.venv/`` (the project and its locked dependencies, from ``uv.lock``); later
+runs only re-install the project itself, so edits are picked up.
+
+Commands:
+    demo      Run the image-analysis flow against a local Nextcloud sandbox.
+    test      Lint, format check, type check, then the whole test suite (extra args go to pytest).
+    sandbox   Run the sandbox in the foreground (``--port N`` to choose the port).
+    setup     Only create or refresh the environment.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+TOOLS = ROOT / ".tools"
+VENV = ROOT / ".venv"
+BIN = "Scripts" if os.name == "nt" else "bin"
+UV_VERSION = "0.13.9"
+# Where each top-level folder lands inside the installed package (see pyproject.toml).
+PACKAGE_FOLDERS = {"": "core", "client": "client", "sandbox": "sandbox", "blocks": "blocks",
+                   "tasks": "tasks", "flows": "flows"}  # fmt: skip
+
+
+def run(*command: str | Path, check: bool = True) -> int:
+    """Run a command in the repository root and return its exit code."""
+    return subprocess.run([str(part) for part in command], cwd=ROOT, check=check).returncode
+
+
+def tool(name: str) -> Path:
+    """The path of a command installed in the project environment."""
+    return VENV / BIN / name
+
+
+def setup() -> None:
+    """Create the tool and project environments, or bring them up to date."""
+    if sys.version_info < (3, 11):
+        sys.exit(f"prefect-nextcloud needs Python 3.11 or newer; this is {sys.version.split()[0]}.")
+    uv = TOOLS / BIN / "uv"
+    if not uv.exists():
+        print("Setting up uv in .tools/ (first run only) ...", flush=True)
+        venv.create(TOOLS, with_pip=True, clear=True)
+        run(TOOLS / BIN / "python", "-m", "pip", "install", "--quiet", f"uv=={UV_VERSION}")
+    print("Installing prefect-nextcloud and its locked dependencies into .venv/ ...", flush=True)
+    os.environ["UV_PROJECT_ENVIRONMENT"] = str(VENV)
+    # Non-editable: the build maps the top-level folders into one package, so tests and the
+    # demo run the package exactly as a user installs it.
+    run(uv, "sync", "--locked", "--no-editable", "--reinstall-package", "prefect-nextcloud",
+        "--python", sys.executable, "--quiet")  # fmt: skip
+
+
+def typecheck() -> int:
+    """Run mypy on the installed package and report paths as they are in the repository."""
+    installed = subprocess.run(
+        [str(tool("python")), "-c", "import prefect_nextcloud as p; print(p.__path__[0])"],
+        cwd=VENV, capture_output=True, text=True, check=True,
+    ).stdout.strip()  # fmt: skip
+    result = subprocess.run(
+        [str(tool("mypy")), "-p", "prefect_nextcloud"],
+        cwd=ROOT, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    output = result.stdout + result.stderr
+    for inside, folder in sorted(PACKAGE_FOLDERS.items(), key=lambda item: -len(item[0])):
+        for prefix in (installed, os.path.relpath(installed, ROOT)):
+            output = output.replace(os.path.join(prefix, inside, ""), f"{folder}/")
+    print(output, end="")
+    return result.returncode
+
+
+def test(pytest_args: list[str]) -> int:
+    """Lint, check formatting and types, then run the test suite."""
+    steps = [
+        ("ruff check", lambda: run(tool("ruff"), "check", ".", check=False)),
+        ("ruff format --check", lambda: run(tool("ruff"), "format", "--check", ".", check=False)),
+        ("mypy", typecheck),
+        ("pytest", lambda: run(tool("pytest"), *pytest_args, check=False)),
+    ]
+    for name, step in steps:
+        print(f"== {name}", flush=True)
+        if code := step():
+            print(f"{name} failed (exit code {code}).", file=sys.stderr)
+            return code
+    return 0
+
+
+def main(argv: list[str]) -> int:
+    """Dispatch the command line."""
+    if not argv or argv[0] not in {"demo", "test", "sandbox", "setup"}:
+        print(__doc__)
+        return 2
+    command, rest = argv[0], argv[1:]
+    setup()
+    if command == "test":
+        return test(rest)
+    if command == "setup":
+        return 0
+    return run(tool("prefect-nextcloud"), command, *rest, check=False)
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
