@@ -1,12 +1,15 @@
 """A local emulation of a Nextcloud server's Task Processing OCS API, for tests and demos.
 
+It also answers the deprecated TextProcessing API, ``status.php``, ``/cloud/capabilities`` and
+WebDAV file handling, each as the emulated Nextcloud version (27 to 35) would.
+
 Start one with :class:`NextcloudSandbox` (a context manager) and point a client at
 ``sandbox.base_url`` with ``sandbox.user_id`` and ``sandbox.app_password``, or use
 ``sandbox.credentials``. Responses follow the real server's source wherever a client could
 notice: status codes, OCS envelopes in JSON or XML, headers and error texts.
 """
 
-from prefect_nextcloud.sandbox.faults import RecordedRequest
+from prefect_nextcloud.sandbox.faults import FaultAction, RecordedRequest
 from prefect_nextcloud.sandbox.models import TaskSnapshot, TaskStatus
 from prefect_nextcloud.sandbox.samples import SAMPLE_IMAGE_PATH, sample_image_bytes
 from prefect_nextcloud.sandbox.serve import serve_forever
@@ -21,6 +24,7 @@ __all__ = [
     "DEFAULT_APP_PASSWORD",
     "DEFAULT_USER_ID",
     "SAMPLE_IMAGE_PATH",
+    "FaultAction",
     "NextcloudSandbox",
     "RecordedRequest",
     "TaskSnapshot",

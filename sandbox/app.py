@@ -3,17 +3,39 @@
 from __future__ import annotations
 
 from starlette.applications import Starlette
+from starlette.convertors import Convertor, register_url_convertor
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import ASGIApp
 
+from prefect_nextcloud.sandbox.capabilities import status_payload
 from prefect_nextcloud.sandbox.dispatcher import OcsDispatcher
-from prefect_nextcloud.sandbox.faults import ControlMiddleware, HttpControl
+from prefect_nextcloud.sandbox.faults import HttpControl
+from prefect_nextcloud.sandbox.middleware import ControlMiddleware
 from prefect_nextcloud.sandbox.ocs import php_json
 from prefect_nextcloud.sandbox.webdav import DAV_ROOT, WebDav
 
 __all__ = ["create_app"]
+
+
+class _AnyPathConvertor(Convertor[str]):
+    """Like Starlette's ``path`` convertor, but also matching line feeds (a decoded ``%0A``).
+
+    Nextcloud's router matches any character in a path parameter; Starlette's ``.*`` stops at a
+    line feed, which would leave such requests to Starlette's own text/plain 404.
+    """
+
+    regex = "(?s:.*)"
+
+    def convert(self, value: str) -> str:
+        return value
+
+    def to_string(self, value: str) -> str:
+        return value
+
+
+register_url_convertor("sandbox_any_path", _AnyPathConvertor())
 
 _OCS_METHODS = ["GET", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"]
 _DAV_METHODS = [
@@ -48,23 +70,14 @@ def create_app(
     Returns:
         The application to serve.
     """
-    status = {
-        "installed": True,
-        "maintenance": False,
-        "needsDbUpgrade": False,
-        "version": f"{server_version}.0.0.0",
-        "versionstring": f"{server_version}.0.0",
-        "edition": "",
-        "productname": "Nextcloud",
-        "extendedSupport": False,
-    }
+    status = status_payload(server_version)
 
     async def status_php(request: Request) -> Response:
         return Response(php_json(status, hex_tag=False), media_type="application/json")
 
     routes = [
-        Route("/ocs/v2.php/{path:path}", ocs.handle, methods=_OCS_METHODS),
-        Route(f"{DAV_ROOT}/{{path:path}}", webdav.handle, methods=_DAV_METHODS),
+        Route("/ocs/v2.php/{path:sandbox_any_path}", ocs.handle, methods=_OCS_METHODS),
+        Route(f"{DAV_ROOT}/{{path:sandbox_any_path}}", webdav.handle, methods=_DAV_METHODS),
         Route("/status.php", status_php),
     ]
     app = Starlette(routes=routes)

@@ -1,73 +1,28 @@
-"""The task types and fake providers the sandbox registers.
+"""The fake providers the sandbox registers, one per core task type, and the registry.
 
-The text providers copy the server's own test providers (``apps/testing``, reference §8) word
-for word. The image analysis provider is the sandbox's own: it reads real facts from the image
-headers and says plainly that it is no AI answer. To offer another core type (reference §7), add
-its :class:`TaskTypeSpec` to ``CORE_TASK_TYPES`` in registration order and a provider to
-``SANDBOX_PROVIDERS``.
+Provider ids, optional slots, enum values and defaults copy the server's testing app
+(``apps/testing``, reference §8) where it has a provider; the others are named ``sandbox-…``.
+To offer another task type, add its :class:`TaskTypeSpec` to ``CORE_TASK_TYPES`` (in
+``tasktypes.py``) and a provider here.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable
 from typing import Any
 
-from prefect_nextcloud.sandbox.images import read_image_facts
+from prefect_nextcloud.sandbox import fakes
 from prefect_nextcloud.sandbox.providers import (
     EnumValue,
-    InputFile,
-    ProcessingError,
+    ProcessFunction,
     ProviderSpec,
     Registry,
     Shape,
     ShapeType,
-    TaskTypeSpec,
 )
+from prefect_nextcloud.sandbox.tasktypes import CORE_TASK_TYPES
 
-__all__ = ["CORE_TASK_TYPES", "SANDBOX_PROVIDERS", "default_registry"]
-
-TEXT_TO_TEXT = TaskTypeSpec(
-    id="core:text2text",
-    name="Free text to text prompt",
-    description="Runs an arbitrary prompt through a language model that returns a reply",
-    input_shape={
-        "input": Shape(
-            "Prompt",
-            "Describe a task that you want the assistant to do or ask a question",
-            ShapeType.TEXT,
-        )
-    },
-    output_shape={
-        "output": Shape("Generated reply", "The generated text from the assistant", ShapeType.TEXT)
-    },
-)
-
-TEXT_TO_TEXT_SUMMARY = TaskTypeSpec(
-    id="core:text2text:summary",
-    name="Summarize",
-    description="Summarizes a text",
-    input_shape={"input": Shape("Original text", "The original text to summarize", ShapeType.TEXT)},
-    output_shape={"output": Shape("Summary", "The generated summary", ShapeType.TEXT)},
-)
-
-ANALYZE_IMAGES = TaskTypeSpec(
-    id="core:analyze-images",
-    name="Analyze images",
-    description="Ask a question about the given images.",
-    input_shape={
-        "images": Shape("Images", "Images to ask a question about", ShapeType.LIST_OF_IMAGES),
-        "input": Shape("Question", "What to ask about the images.", ShapeType.TEXT),
-    },
-    output_shape={
-        "output": Shape("Generated response", "The answer to the question", ShapeType.TEXT)
-    },
-    since=32,
-)
-
-# In the order Manager::_getTaskTypes() registers them.
-CORE_TASK_TYPES = (TEXT_TO_TEXT, TEXT_TO_TEXT_SUMMARY, ANALYZE_IMAGES)
-
-_TIMES = "\N{MULTIPLICATION SIGN}"
+__all__ = ["SANDBOX_PROVIDERS", "default_registry"]
 
 _TESTING_OPTIONAL_INPUT = {
     "max_tokens": Shape(
@@ -84,90 +39,117 @@ _TESTING_MODELS = {
         EnumValue("Model 3", "model_3"),
     ]
 }
-_TESTING_DEFAULTS: dict[str, str | int | float] = {"max_tokens": 1234, "model": "model_2"}
+_LANGUAGES = [EnumValue(name, code) for code, name in fakes.CORE_LANGUAGES]
+_LANGUAGE_ENUMS = {
+    "origin_language": [EnumValue("Detect language", "detect_language"), *_LANGUAGES],
+    "target_language": _LANGUAGES,
+}
+_DETECT_LANGUAGE = {"origin_language": "detect_language"}
 
 
-def _prompt(data: Mapping[str, Any]) -> str:
-    prompt = data.get("input")
-    if not isinstance(prompt, str):
-        raise ProcessingError("Invalid prompt")
-    return prompt
+def _testing_llm(
+    provider_id: str, task_type: str, process: ProcessFunction, max_tokens: int, model: str
+) -> ProviderSpec:
+    """A testing-app provider with the optional ``max_tokens`` and ``model`` slots."""
+    return ProviderSpec(
+        id=provider_id,
+        task_type=task_type,
+        process=process,
+        optional_input_shape=_TESTING_OPTIONAL_INPUT,
+        optional_input_shape_enum_values=_TESTING_MODELS,
+        optional_input_shape_defaults={"max_tokens": max_tokens, "model": model},
+    )
 
 
-def _fake_text_to_text(data: Mapping[str, Any]) -> dict[str, Any]:
-    prompt = _prompt(data)
-    model = data.get("model")
-    max_tokens = data.get("max_tokens")
-    # Like the PHP provider: only a JSON integer counts (is_int), a numeric string shows as "".
-    tokens = str(max_tokens) if type(max_tokens) is int else ""
-    return {
-        "output": "This is a fake result: \n\n- Prompt: "
-        + prompt
-        + "\n- Model: "
-        + (model if isinstance(model, str) else "unknown model")
-        + "\n- Maximum number of words: "
-        + tokens
-    }
-
-
-def _fake_summary(data: Mapping[str, Any]) -> dict[str, Any]:
-    _prompt(data)
-    return {"output": "This is a fake summary: "}
-
-
-def _analyze_images(data: Mapping[str, Any]) -> dict[str, Any]:
-    prompt = _prompt(data)
-    images: list[InputFile] = data.get("images") or []
-    described = []
-    for number, image in enumerate(images, start=1):
-        facts = read_image_facts(image.data)
-        if facts is None:
-            raise ProcessingError(
-                f"File {image.id} is not a PNG, JPEG, GIF, WebP or BMP image",
-                user_facing_message=(
-                    f"Image {number} ({image.name}) is not an image the sandbox can read; "
-                    "use PNG, JPEG, GIF, WebP or BMP."
-                ),
-            )
-        described.append(
-            f"Image {number} (file {image.id}, {image.name}): {facts.format}, "
-            f"{facts.width}{_TIMES}{facts.height} px, {len(image.data):,} bytes."
-        )
-    return {
-        "output": f'Sandbox image analysis (not an AI answer). Prompt: "{prompt}". '
-        + (" ".join(described) if described else "No images were given.")
-    }
+def _fake(task_type: str, process: ProcessFunction, **options: Any) -> ProviderSpec:
+    """A sandbox provider, named after its task type."""
+    name = task_type.removeprefix("core:").replace(":", "-")
+    return ProviderSpec(id=f"sandbox-{name}", task_type=task_type, process=process, **options)
 
 
 SANDBOX_PROVIDERS = (
+    _testing_llm("testing-text2text", "core:text2text", fakes.text_to_text, 1234, "model_2"),
+    _fake("core:text2text:headline", fakes.echo_text("headline")),
+    _fake("core:text2text:topics", fakes.topics),
+    _testing_llm(
+        "testing-text2text-summary", "core:text2text:summary", fakes.summary, 1234, "model_2"
+    ),
+    _fake("core:text2text:formalization", fakes.echo_text("formalized text")),
+    _fake("core:text2text:simplification", fakes.echo_text("simplified text")),
+    _fake("core:text2text:reformulation", fakes.echo_text("reformulated text")),
+    ProviderSpec(id="testing-text2textchat", task_type="core:text2text:chat", process=fakes.chat),
     ProviderSpec(
-        id="testing-text2text",
-        task_type=TEXT_TO_TEXT.id,
-        process=_fake_text_to_text,
+        id="testing-translate",
+        task_type="core:text2text:translate",
+        process=fakes.translate,
+        input_shape_enum_values=_LANGUAGE_ENUMS,
+        input_shape_defaults=_DETECT_LANGUAGE,
         optional_input_shape=_TESTING_OPTIONAL_INPUT,
         optional_input_shape_enum_values=_TESTING_MODELS,
-        optional_input_shape_defaults=_TESTING_DEFAULTS,
+        optional_input_shape_defaults={"max_tokens": 200, "model": "model_3"},
     ),
     ProviderSpec(
-        id="testing-text2text-summary",
-        task_type=TEXT_TO_TEXT_SUMMARY.id,
-        process=_fake_summary,
-        optional_input_shape=_TESTING_OPTIONAL_INPUT,
-        optional_input_shape_enum_values=_TESTING_MODELS,
-        optional_input_shape_defaults=_TESTING_DEFAULTS,
+        id="testing-text2image",
+        task_type="core:text2image",
+        process=fakes.text_to_image,
+        input_shape_defaults={"numberOfImages": 1},
+        optional_input_shape={
+            "size": Shape(
+                "Size",
+                "Optional. The size of the generated images. Must be in 256x256 format.",
+                ShapeType.TEXT,
+            )
+        },
     ),
-    ProviderSpec(
-        id="sandbox-analyze-images",
-        task_type=ANALYZE_IMAGES.id,
-        process=_analyze_images,
+    ProviderSpec(id="testing-audio2text", task_type="core:audio2text", process=fakes.transcribe),
+    _testing_llm("testing-contextwrite", "core:contextwrite", fakes.context_write, 4321, "model_2"),
+    _fake("core:generateemoji", fakes.generate_emoji),
+    _fake(
+        "core:text2text:changetone",
+        fakes.change_tone,
+        input_shape_enum_values={"tone": [EnumValue(name, value) for value, name in fakes.TONES]},
+        input_shape_defaults={"tone": fakes.TONES[0][0]},
+    ),
+    _fake("core:text2text:chatwithtools", fakes.chat_with_tools),
+    _fake("core:contextagent:interaction", fakes.context_agent),
+    _fake("core:text2text:proofread", fakes.echo_text("proofreading result, no corrections for")),
+    _fake("core:text2speech", fakes.text_to_speech),
+    _fake("core:audio2audio:chat", fakes.audio_chat),
+    _fake("core:contextagent:audio-interaction", fakes.context_agent_audio),
+    _fake(
+        "core:analyze-images",
+        fakes.analyze_images,
         # Real providers offer their own model list as an Enum; the sandbox takes any name.
         optional_input_shape={
             "model": Shape("Model", "The model used to generate the output", ShapeType.TEXT)
         },
     ),
+    ProviderSpec(id="testing-image2text-ocr", task_type="core:image2text:ocr", process=fakes.ocr),
+    _fake("core:text2text:reformatparagraphs", fakes.echo_text("reformatted text")),
+    _fake("core:text2text:improve", fakes.improve),
+    _fake("core:image2image", fakes.image_to_image),
+    _fake("core:audio2text:subtitles", fakes.subtitles),
+    _fake(
+        "core:audio2audio:translate",
+        fakes.audio_translate,
+        input_shape_enum_values=_LANGUAGE_ENUMS,
+        input_shape_defaults=_DETECT_LANGUAGE,
+    ),
+    _fake("core:text2text:multimodal-chatwithtools", fakes.multimodal_chat_with_tools),
+    _fake("core:contextagent:multimodal-interaction", fakes.multimodal_context_agent),
 )
 
 
-def default_registry(server_version: int) -> Registry:
-    """Return the registry of the sandbox's task types for a Nextcloud major version."""
-    return Registry(CORE_TASK_TYPES, SANDBOX_PROVIDERS, server_version=server_version)
+def default_registry(server_version: int, unavailable: Iterable[str] = ()) -> Registry:
+    """Return the registry of the sandbox's task types for a Nextcloud major version.
+
+    Args:
+        server_version: Types registered only by later versions are left out.
+        unavailable: Task type ids to leave without a provider.
+
+    Returns:
+        The registry.
+    """
+    missing = set(unavailable)
+    providers = [provider for provider in SANDBOX_PROVIDERS if provider.task_type not in missing]
+    return Registry(CORE_TASK_TYPES, providers, server_version=server_version)

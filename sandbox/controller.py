@@ -3,22 +3,29 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
 from typing import Any
 
 from starlette.responses import Response
 
-from prefect_nextcloud.sandbox.dispatcher import DataResult, OcsRequest, OcsRoute, ServerError
+from prefect_nextcloud.sandbox.dispatcher import (
+    DataResult,
+    OcsRequest,
+    OcsRoute,
+    ServerError,
+    message_result,
+    required_string_param,
+    string_param,
+)
 from prefect_nextcloud.sandbox.filetypes import mime_type_for_name, sniff_mime_type
 from prefect_nextcloud.sandbox.models import Task, TaskStatus
 from prefect_nextcloud.sandbox.phpcompat import to_bool, to_int
-from prefect_nextcloud.sandbox.providers import AvailableTaskType, Registry
+from prefect_nextcloud.sandbox.processing import task_file_ids
+from prefect_nextcloud.sandbox.providers import Registry
 from prefect_nextcloud.sandbox.state import Store
 from prefect_nextcloud.sandbox.validation import (
     FileAccessError,
     InputValidationError,
     prepare_input,
-    resolve_file_id,
 )
 from prefect_nextcloud.sandbox.webhooks import WebhookSender
 
@@ -41,27 +48,6 @@ _EXAPP_ROUTES = (
     ("POST", "/tasks_consumer/tasks/{taskId}/cancel", 33),
     ("POST", "/tasks_provider/{taskId}/stream-result", 35),
 )
-
-
-def _message(text: str, status: int) -> DataResult:
-    return DataResult({"message": text}, status)
-
-
-def _string(params: Mapping[str, Any], name: str) -> str | None:
-    """A ``?string`` controller argument; PHP's type check fails on anything but a string."""
-    value = params.get(name)
-    if value is None:
-        return None
-    if not isinstance(value, str):
-        raise ServerError(f"Argument {name} must be of type string")
-    return value
-
-
-def _required_string(params: Mapping[str, Any], name: str) -> str:
-    value = _string(params, name)
-    if value is None:
-        raise ServerError(f"Argument {name} must be of type string, null given")
-    return value
 
 
 class TaskProcessingController:
@@ -125,20 +111,20 @@ class TaskProcessingController:
         raw_input = params.get("input")
         if not isinstance(raw_input, dict | list):
             raise ServerError("Argument input must be of type array")
-        task_type_id = _required_string(params, "type")
-        app_id = _required_string(params, "appId")
-        custom_id = _string(params, "customId") or ""
-        webhook_uri = _string(params, "webhookUri")
-        webhook_method = _string(params, "webhookMethod")
+        task_type_id = required_string_param(params, "type")
+        app_id = required_string_param(params, "appId")
+        custom_id = string_param(params, "customId") or ""
+        webhook_uri = string_param(params, "webhookUri")
+        webhook_method = string_param(params, "webhookMethod")
         task_type = self._registry.get(task_type_id)
         if task_type is None:
-            return _message("The given provider is not available", 412)
+            return message_result("The given provider is not available", 412)
         try:
             task_input = prepare_input(raw_input, task_type, self._store, request.user_id)
         except InputValidationError as error:
-            return _message(str(error), 400)
+            return message_result(str(error), 400)
         except FileAccessError:
-            return _message(
+            return message_result(
                 "User does not have access to the files mentioned in the task input", 401
             )
         now = self._store.now()
@@ -168,7 +154,7 @@ class TaskProcessingController:
         """``GET /task/{id}``: another user's or a missing task is 404 "Task not found"."""
         task = self._store.user_task(to_int(request.params["id"]), request.user_id)
         if task is None:
-            return _message("Task not found", 404)
+            return message_result("Task not found", 404)
         return DataResult({"task": self._json(task)})
 
     def delete_task(self, request: OcsRequest) -> DataResult:
@@ -182,8 +168,8 @@ class TaskProcessingController:
         """``GET /tasks?taskType=&customId=``: the user's tasks in id order."""
         tasks = self._store.find_tasks(
             request.user_id,
-            task_type=_string(request.params, "taskType"),
-            custom_id=_string(request.params, "customId"),
+            task_type=string_param(request.params, "taskType"),
+            custom_id=string_param(request.params, "customId"),
         )
         return DataResult({"tasks": [self._json(task) for task in tasks]})
 
@@ -191,8 +177,8 @@ class TaskProcessingController:
         """``GET /tasks/app/{appId}?customId=``."""
         tasks = self._store.find_tasks(
             request.user_id,
-            app_id=_required_string(request.params, "appId"),
-            custom_id=_string(request.params, "customId"),
+            app_id=required_string_param(request.params, "appId"),
+            custom_id=string_param(request.params, "customId"),
         )
         return DataResult({"tasks": [self._json(task) for task in tasks]})
 
@@ -201,11 +187,11 @@ class TaskProcessingController:
         task = self._store.user_task(to_int(request.params["taskId"]), request.user_id)
         task_type = None if task is None else self._registry.get(task.type)
         file_id = to_int(request.params["fileId"])
-        if task is None or task_type is None or file_id not in _file_ids(task, task_type):
-            return _message("Not found", 404)
+        if task is None or task_type is None or file_id not in task_file_ids(task, task_type):
+            return message_result("Not found", 404)
         node = self._store.node_by_id(file_id)
         if node is None or node.is_dir or node.owner not in (task.user_id, None):
-            return _message("Not found", 404)
+            return message_result("Not found", 404)
         return Response(
             node.data,
             headers={
@@ -218,27 +204,7 @@ class TaskProcessingController:
         """``POST /tasks/{taskId}/cancel``: a no-op on finished tasks; 404 "Not found"."""
         task = self._store.user_task(to_int(request.params["taskId"]), request.user_id)
         if task is None:
-            return _message("Not found", 404)
+            return message_result("Not found", 404)
         if self._store.cancel_task(task):
             self._webhooks.submit(task.webhook_uri, task.webhook_method, self._json(task))
         return DataResult({"task": self._json(task)})
-
-
-def _file_ids(task: Task, task_type: AvailableTaskType) -> set[int | None]:
-    """``Manager::extractFileIdsFromTask``: ids in file-typed input and output slots."""
-    values: list[object] = []
-    slot_sources = [(task_type.input_slots, task.input)]
-    if task.output is not None:
-        slot_sources.append((task_type.output_slots, task.output))
-    for slots, data in slot_sources:
-        for key, shape in slots.items():
-            if not shape.type.is_file:
-                continue
-            value = data.get(key)
-            if isinstance(value, dict):
-                values.extend(value.values())
-            elif isinstance(value, list):
-                values.extend(value)
-            else:
-                values.append(value)
-    return {resolve_file_id(value) for value in values}

@@ -34,7 +34,16 @@ from prefect_nextcloud.sandbox.phpcompat import parse_str, to_string
 from prefect_nextcloud.sandbox.ratelimit import SlidingWindowLimiter
 from prefect_nextcloud.sandbox.state import Store
 
-__all__ = ["DataResult", "OcsDispatcher", "OcsRequest", "OcsRoute", "ServerError"]
+__all__ = [
+    "DataResult",
+    "OcsDispatcher",
+    "OcsRequest",
+    "OcsRoute",
+    "ServerError",
+    "message_result",
+    "required_string_param",
+    "string_param",
+]
 
 _INVALID_QUERY = (
     "Invalid query, please check the syntax. API specifications are here:"
@@ -56,11 +65,11 @@ class OcsRequest:
     """What a controller method receives.
 
     Attributes:
-        user_id: The logged-in user.
+        user_id: The logged-in user; None only on ``#[PublicPage]`` routes.
         params: Query, body and URL parameters merged, as ``IRequest::getParam`` sees them.
     """
 
-    user_id: str
+    user_id: str | None
     params: Mapping[str, Any]
 
 
@@ -70,6 +79,37 @@ class DataResult:
 
     data: object
     status: int = 200
+
+
+def message_result(text: str, status: int) -> DataResult:
+    """Return a controller error: ``{"message": text}`` with an HTTP status."""
+    return DataResult({"message": text}, status)
+
+
+def string_param(params: Mapping[str, Any], name: str) -> str | None:
+    """A ``?string`` controller argument; PHP's type check fails on anything but a string.
+
+    Raises:
+        ServerError: The value is not a string.
+    """
+    value = params.get(name)
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise ServerError(f"Argument {name} must be of type string")
+    return value
+
+
+def required_string_param(params: Mapping[str, Any], name: str) -> str:
+    """A ``string`` controller argument: missing or null is a PHP ``TypeError``.
+
+    Raises:
+        ServerError: The value is missing or not a string.
+    """
+    value = string_param(params, name)
+    if value is None:
+        raise ServerError(f"Argument {name} must be of type string, null given")
+    return value
 
 
 Handler = Callable[[OcsRequest], DataResult | Response]
@@ -86,6 +126,7 @@ class OcsRoute:
             session never reaches.
         csrf: False for ``#[NoCSRFRequired]`` methods.
         rate_limited: Whether ``#[UserRateLimit]`` applies.
+        public: True for ``#[PublicPage]`` methods, which anonymous callers may use.
     """
 
     method: str
@@ -93,11 +134,13 @@ class OcsRoute:
     handler: Handler | None
     csrf: bool = True
     rate_limited: bool = False
+    public: bool = False
     pattern: re.Pattern[str] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         regex = re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", re.escape(self.template))
-        object.__setattr__(self, "pattern", re.compile(f"^{regex}$"))
+        # \Z, not $: like Symfony's compiled routes (``D`` flag), a trailing line feed is no match.
+        object.__setattr__(self, "pattern", re.compile(f"^{regex}\\Z"))
 
 
 class OcsDispatcher:
@@ -168,7 +211,6 @@ class OcsDispatcher:
         if refusal is not None:
             return refusal
         assert route.handler is not None
-        assert user_id is not None
         try:
             # An unknown format fails in OCSController::buildResponse (DomainException).
             result = route.handler(OcsRequest(user_id, params)) if fmt in ("json", "xml") else None
@@ -186,7 +228,7 @@ class OcsDispatcher:
         """SecurityMiddleware and RateLimitingMiddleware; None lets the request through."""
         if route.handler is None:
             return plain_json_response({"message": "ExApp required"}, 412)
-        if user_id is None:
+        if user_id is None and not route.public:
             return ocs_response(
                 [], status=RESPOND_UNAUTHORISED, fmt=fmt, message="Current user is not logged in"
             )

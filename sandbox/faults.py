@@ -1,13 +1,13 @@
-"""Test knobs at the HTTP layer: a log of every request and one-off injected failures.
+"""Test knobs at the HTTP layer: a log of every request, one-off injected failures and chaos.
 
-:class:`ControlMiddleware` wraps the whole app, so injected failures stand in for what sits in
-front of Nextcloud (a proxy answering 502, maintenance mode, a dropped connection) and happen
-before any authentication or routing.
+:class:`~prefect_nextcloud.sandbox.middleware.ControlMiddleware` applies what :class:`HttpControl`
+decides before any authentication or routing, so injected failures stand in for what sits in
+front of Nextcloud (a proxy answering 502, maintenance mode, a dropped connection, a response
+lost after the server did the work).
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
 import re
 import threading
@@ -15,18 +15,43 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
 
-from starlette.responses import Response
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+if TYPE_CHECKING:
+    from prefect_nextcloud.sandbox.chaos import Chaos
 
-from prefect_nextcloud.sandbox.ocs import legacy_response
-from prefect_nextcloud.sandbox.webdav import sabre_error
+__all__ = ["FaultAction", "FaultEffect", "HttpControl", "RecordedRequest"]
 
-__all__ = ["ControlMiddleware", "FaultAction", "HttpControl", "RecordedRequest"]
 
-_REDACTED = "REDACTED"
+class FaultAction(Enum):
+    """What an injected failure does to a request."""
+
+    RESPOND = "respond"
+    """Answer with a fixed response instead of processing the request."""
+    MAINTENANCE = "maintenance"
+    """Answer as a server in maintenance mode does, without processing the request."""
+    DROP = "drop"
+    """Close the connection without processing the request or answering."""
+    LOSE_RESPONSE = "lose_response"
+    """Process the request normally, then close the connection without answering."""
+
+
+@dataclass(frozen=True)
+class FaultEffect:
+    """One failure to apply to one request.
+
+    Attributes:
+        action: What happens.
+        status: The HTTP status of a :attr:`FaultAction.RESPOND` response.
+        body: Its body.
+        headers: Its headers.
+    """
+
+    action: FaultAction
+    status: int = 0
+    body: bytes = b""
+    headers: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -38,8 +63,11 @@ class RecordedRequest:
         path: The URL path, percent-decoded.
         query_string: The raw query string.
         headers: Lower-cased header names; the Authorization value is ``"REDACTED"``.
-        body: The raw request body.
-        status: The response status, or None when the connection was dropped on purpose.
+        body: The raw request body (empty for WebDAV uploads, which are not kept).
+        status: The status of the response the sandbox produced, or None when the connection
+            was dropped before processing. After :attr:`FaultAction.LOSE_RESPONSE` it is the
+            status of the response the client never received.
+        fault: The injected failure that hit the request (one-off or chaos), if any.
     """
 
     method: str
@@ -48,11 +76,17 @@ class RecordedRequest:
     headers: Mapping[str, str]
     body: bytes
     status: int | None
+    fault: FaultAction | None = None
 
     @property
     def query(self) -> dict[str, str]:
         """The query parameters (the last value wins for repeated names)."""
         return dict(parse_qsl(self.query_string, keep_blank_values=True))
+
+    @property
+    def delivered(self) -> bool:
+        """Whether the client received a response (dropped and lost responses were not)."""
+        return self.status is not None and self.fault is not FaultAction.LOSE_RESPONSE
 
     def json(self) -> Any:
         """The body decoded as JSON."""
@@ -65,77 +99,76 @@ class RecordedRequest:
         )
 
 
-class FaultAction(Enum):
-    """What an injected failure does."""
-
-    RESPOND = "respond"
-    MAINTENANCE = "maintenance"
-    DROP = "drop"
-
-
 @dataclass
-class _Fault:
+class _QueuedFault:
     pattern: re.Pattern[str]
     method: str | None
     remaining: int
-    action: FaultAction
-    status: int = 0
-    body: bytes = b""
-    headers: Mapping[str, str] = field(default_factory=dict)
+    effect: FaultEffect
 
     def matches(self, method: str, path: str) -> bool:
         return (self.method is None or self.method == method) and bool(self.pattern.search(path))
 
 
 class HttpControl:
-    """Thread-safe request log and queue of injected failures."""
+    """Thread-safe request log, queue of one-off failures and current chaos settings."""
 
     def __init__(self) -> None:
         self._lock = threading.Condition()
-        self._faults: list[_Fault] = []
+        self._faults: list[_QueuedFault] = []
+        self._chaos: Chaos | None = None
         self._requests: list[RecordedRequest] = []
+        self._clears = 0  # how often the log was emptied, so waiters can start over
 
     def add_fault(
-        self,
-        path_regex: str,
-        action: FaultAction,
-        *,
-        times: int,
-        method: str | None,
-        status: int = 0,
-        body: bytes = b"",
-        headers: Mapping[str, str] | None = None,
+        self, path_regex: str, effect: FaultEffect, *, times: int, method: str | None
     ) -> None:
         """Queue a failure for the next ``times`` requests whose path matches (``re.search``)."""
         if times < 1:
             raise ValueError("times must be at least 1")
-        fault = _Fault(
-            re.compile(path_regex),
-            method.upper() if method else None,
-            times,
-            action,
-            status,
-            body,
-            dict(headers or {}),
-        )
+        pattern = re.compile(path_regex)
+        fault = _QueuedFault(pattern, method.upper() if method else None, times, effect)
         with self._lock:
             self._faults.append(fault)
 
-    def take_fault(self, method: str, path: str) -> _Fault | None:
-        """Return (and use up) the first failure queued for this request, if any."""
+    def clear_faults(self) -> None:
+        """Forget all pending one-off failures."""
+        with self._lock:
+            self._faults.clear()
+
+    def set_chaos(self, chaos: Chaos | None) -> None:
+        """Replace the chaos settings (None: no chaos); delays of the old ones end at once."""
+        with self._lock:
+            previous, self._chaos = self._chaos, chaos
+        if previous is not None:
+            previous.cancel()
+
+    @property
+    def chaos(self) -> Chaos | None:
+        """The current chaos settings."""
+        with self._lock:
+            return self._chaos
+
+    def decide(self, method: str, path: str) -> tuple[FaultEffect | None, Chaos | None]:
+        """Choose the failure for a request, using up a one-off failure or drawing from chaos.
+
+        A queued one-off failure takes precedence and makes chaos skip the request.
+
+        Returns:
+            The failure (None: process normally) and the chaos settings that matched, whose
+            latency applies to the request.
+        """
         with self._lock:
             for fault in self._faults:
                 if fault.matches(method, path):
                     fault.remaining -= 1
                     if fault.remaining == 0:
                         self._faults.remove(fault)
-                    return fault
-            return None
-
-    def clear_faults(self) -> None:
-        """Forget all pending failures."""
-        with self._lock:
-            self._faults.clear()
+                    return fault.effect, None
+            chaos = self._chaos
+        if chaos is None or not chaos.matches(method, path):
+            return None, None
+        return chaos.draw(), chaos
 
     def record(self, request: RecordedRequest) -> None:
         """Append a request to the log."""
@@ -148,13 +181,22 @@ class HttpControl:
     ) -> list[RecordedRequest]:
         """Wait until ``count`` matching requests are logged; return all matching ones.
 
+        Each wake-up only looks at the requests logged since the previous one.
+
         Raises:
             TimeoutError: Fewer requests arrived in time.
         """
         deadline = time.monotonic() + timeout
+        found: list[RecordedRequest] = []
+        scanned = 0
         with self._lock:
+            clears = self._clears
             while True:
-                found = [r for r in self._requests if r.matches(method, path_regex)]
+                if clears != self._clears:
+                    found, scanned, clears = [], 0, self._clears
+                new = self._requests[scanned:]
+                scanned += len(new)
+                found += [request for request in new if request.matches(method, path_regex)]
                 remaining = deadline - time.monotonic()
                 if len(found) >= count:
                     return found
@@ -174,105 +216,4 @@ class HttpControl:
         """Empty the request log."""
         with self._lock:
             self._requests.clear()
-
-
-class ControlMiddleware:
-    """ASGI middleware that logs each request and applies injected failures.
-
-    Args:
-        app: The wrapped application.
-        control: The log and failure queue.
-    """
-
-    def __init__(self, app: ASGIApp, control: HttpControl) -> None:
-        self._app = app
-        self._control = control
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """Handle one ASGI connection scope."""
-        if scope["type"] != "http":
-            await self._app(scope, receive, send)
-            return
-        body = await _read_body(receive)
-        method: str = scope["method"]
-        path: str = scope["path"]
-        query_string = bytes(scope.get("query_string", b"")).decode("latin-1")
-        headers: dict[str, str] = {}
-        for raw_name, raw_value in scope["headers"]:
-            name = raw_name.decode("latin-1").lower()
-            value = _REDACTED if name == "authorization" else raw_value.decode("latin-1")
-            headers[name] = f"{headers[name]}, {value}" if name in headers else value
-
-        def record(status: int | None) -> None:
-            self._control.record(RecordedRequest(method, path, query_string, headers, body, status))
-
-        fault = self._control.take_fault(method, path)
-        if fault is not None and fault.action is FaultAction.DROP:
-            record(None)
-            await _drop_connection(receive)
-            return
-
-        async def send_recorded(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                # Logged before the client can see the response, so tests never race the log.
-                record(message["status"])
-            await send(message)
-
-        if fault is not None:
-            await _fault_response(fault, path, query_string)(scope, receive, send_recorded)
-            return
-
-        body_sent = False
-
-        async def replay() -> Message:
-            nonlocal body_sent
-            if not body_sent:
-                body_sent = True
-                return {"type": "http.request", "body": body, "more_body": False}
-            return await receive()
-
-        await self._app(scope, replay, send_recorded)
-
-
-async def _read_body(receive: Receive) -> bytes:
-    chunks = []
-    while True:
-        message = await receive()
-        if message["type"] != "http.request":
-            break
-        chunks.append(message.get("body", b""))
-        if not message.get("more_body", False):
-            break
-    return b"".join(chunks)
-
-
-def _fault_response(fault: _Fault, path: str, query_string: str) -> Response:
-    if fault.action is FaultAction.RESPOND:
-        return Response(fault.body, status_code=fault.status, headers=dict(fault.headers))
-    maintenance = {"X-Nextcloud-Maintenance-Mode": "1"}
-    if path.startswith("/remote.php/"):
-        response = sabre_error(503, "ServiceUnavailable", "System is in maintenance mode.")
-        response.headers.update(maintenance)
-        return response
-    fmt = dict(parse_qsl(query_string)).get("format", "xml")
-    return legacy_response(
-        statuscode=503, message="Service unavailable", fmt=fmt, headers=maintenance
-    )
-
-
-async def _drop_connection(receive: Receive) -> None:
-    """Close the TCP connection without any response bytes.
-
-    uvicorn hands the ASGI app bound methods of its per-request cycle, which holds the transport;
-    aborting it is the only way to drop a connection from inside an ASGI app.
-    """
-    cycle = getattr(receive, "__self__", None)
-    transport = getattr(cycle, "transport", None)
-    if transport is None:
-        raise ConnectionAbortedError("injected connection drop")
-    transport.abort()
-    # Let connection_lost() run, so uvicorn sees a client disconnect instead of a missing reply.
-    for _ in range(100):
-        if getattr(cycle, "disconnected", True):
-            return
-        await asyncio.sleep(0)
+            self._clears += 1

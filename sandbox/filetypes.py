@@ -53,10 +53,16 @@ def sniff_mime_type(data: bytes) -> str | None:
         return facts.mime_type
     if data.startswith(b"%PDF-"):
         return "application/pdf"
-    if b"\x00" not in data:
-        try:
-            data.decode("utf-8")
-        except UnicodeDecodeError:
-            return None
-        return "text/plain"
-    return None
+    if data.startswith(b"RIFF") and data[8:12] == b"WAVE":
+        return "audio/x-wav"  # libmagic's name for WAV
+    return "text/plain" if _is_text(data) else None
+
+
+def _is_text(data: bytes) -> bool:
+    if b"\x00" in data:
+        return False
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True

@@ -87,6 +87,8 @@ class Task:
     error_message: str | None = None
     webhook_uri: str | None = None
     webhook_method: str | None = None
+    legacy: bool = False
+    """Whether this is a task of the deprecated TextProcessing API (its own table and ids)."""
 
     def to_json(self, server_version: int) -> dict[str, Any]:
         """Return ``Task::jsonSerialize()`` as the given Nextcloud major version emits it."""

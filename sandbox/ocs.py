@@ -2,7 +2,7 @@
 
 Controller results and middleware errors go through the AppFramework's ``V2Response``;
 ``ocs/v1.php`` answers wrong credentials, unknown routes, maintenance and uncaught exceptions
-itself through ``ApiHelper::respond()``, which differs in status code and format handling.
+itself through ``OC_API::respond()``, which differs in format handling.
 """
 
 from __future__ import annotations
@@ -168,15 +168,16 @@ def legacy_response(
     fmt: str,
     headers: Mapping[str, str] | None = None,
 ) -> Response:
-    """Render ``ApiHelper::respond()``: the errors ``ocs/v1.php`` answers before any controller.
+    """Render ``OC_API::respond()``: the errors ``ocs/v1.php`` answers before any controller.
 
-    ``meta.statuscode`` keeps the raw OCS code (997 unauthorised, 998 not found, 996 server
-    error) while the HTTP status is mapped (401/404/500); the older ``OC_API`` that reference §2
-    describes rewrote 998/996 to 404/500. The format comes from the ``format`` parameter (query
-    or body) only, never from Accept; XML is the default.
+    On ``ocs/v2.php`` (the only OCS entry point the sandbox serves) ``OC_API::mapStatusCodes``
+    rewrites ``meta.statuscode`` to the HTTP status: 998 (not found) becomes 404, 996 (server
+    error) and 999 (unknown error) become 500, while 997 (unauthorised) stays 997 with HTTP 401
+    (reference §2). The format comes from the ``format`` parameter (query or body) only, never
+    from Accept; XML is the default.
 
     Args:
-        statuscode: The OCS code, or an HTTP code such as 503.
+        statuscode: The raw OCS code, or an HTTP code such as 503.
         message: ``meta.message``.
         fmt: ``"json"``, ``"xml"``, or another value (XML body, octet-stream type, as upstream).
         headers: Extra headers, e.g. the maintenance flag or a ``WWW-Authenticate`` override.
@@ -184,7 +185,8 @@ def legacy_response(
     Returns:
         The response.
     """
-    response = ocs_response([], status=statuscode, fmt=fmt, message=message)
+    mapped = statuscode if statuscode == RESPOND_UNAUTHORISED else _v2_http_status(statuscode)
+    response = ocs_response([], status=mapped, fmt=fmt, message=message)
     response.headers.update(headers or {})
     if statuscode == RESPOND_UNAUTHORISED:
         response.headers.setdefault("WWW-Authenticate", 'Basic realm="Authorisation Required"')
@@ -193,7 +195,7 @@ def legacy_response(
 
 
 def legacy_content_type(fmt: str) -> str:
-    """Return the Content-Type ``ApiHelper::setContentType()`` sends for a format."""
+    """Return the Content-Type ``OC_API::setContentType()`` sends for a format."""
     if fmt == "json":
         return "application/json; charset=utf-8"
     if fmt == "xml":

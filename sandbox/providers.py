@@ -115,7 +115,11 @@ class ProcessingError(Exception):
 
 
 ProcessFunction = Callable[[Mapping[str, Any]], dict[str, Any]]
-"""Turns the prepared input (files as :class:`InputFile`) into the output map."""
+"""Turns the prepared input (files as :class:`InputFile`) into the output map.
+
+File-typed output slots hold raw ``bytes`` (a list of them for list slots), as a PHP provider
+returns them; the worker stores them as files and puts their ids in the task output.
+"""
 
 ShapeMap = Mapping[str, Shape]
 EnumValueMap = Mapping[str, Sequence[EnumValue]]

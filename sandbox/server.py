@@ -9,18 +9,22 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from types import TracebackType
-from typing import TYPE_CHECKING, Self
+from typing import TYPE_CHECKING, Any, Self
 
 import uvicorn
 
 from prefect_nextcloud.sandbox.app import create_app
+from prefect_nextcloud.sandbox.capabilities import CapabilitiesController
 from prefect_nextcloud.sandbox.catalog import default_registry
 from prefect_nextcloud.sandbox.controller import TaskProcessingController
-from prefect_nextcloud.sandbox.dispatcher import OcsDispatcher
-from prefect_nextcloud.sandbox.faults import FaultAction, HttpControl, RecordedRequest
+from prefect_nextcloud.sandbox.dispatcher import OcsDispatcher, OcsRoute
+from prefect_nextcloud.sandbox.faults import HttpControl
+from prefect_nextcloud.sandbox.knobs import HttpKnobs
 from prefect_nextcloud.sandbox.models import TaskSnapshot, TaskStatus
+from prefect_nextcloud.sandbox.processing import output_file_ids
 from prefect_nextcloud.sandbox.ratelimit import SlidingWindowLimiter
 from prefect_nextcloud.sandbox.state import ProcessingMode, Store
+from prefect_nextcloud.sandbox.textprocessing import TextProcessingController, text_task_json
 from prefect_nextcloud.sandbox.webdav import WebDav
 from prefect_nextcloud.sandbox.webhooks import WebhookSender
 from prefect_nextcloud.sandbox.worker import WorkerPool
@@ -32,7 +36,9 @@ __all__ = ["DEFAULT_APP_PASSWORD", "DEFAULT_USER_ID", "NextcloudSandbox", "app_p
 
 _ALPHANUMERIC = string.ascii_letters + string.digits
 _START_TIMEOUT = 10.0
-_SUPPORTED_VERSIONS = range(30, 36)
+_SUPPORTED_VERSIONS = range(27, 36)
+# The first version with the TaskProcessing API; earlier ones only have TextProcessing.
+_TASK_PROCESSING_SINCE = 30
 
 
 def app_password_for(user_id: str) -> str:
@@ -72,7 +78,7 @@ class _Server(uvicorn.Server):
             self._ready.set()
 
 
-class NextcloudSandbox:
+class NextcloudSandbox(HttpKnobs):
     """A local emulation of a Nextcloud server's Task Processing OCS API and WebDAV.
 
     Behaviour follows the real server's source (status codes, bodies, headers, envelopes,
@@ -94,10 +100,17 @@ class NextcloudSandbox:
             (``ProcessingException('Failing as set by AppConfig')``).
         rate_limit: ``POST /schedule`` calls allowed per user per window.
         rate_limit_period_seconds: Length of the sliding rate-limit window.
-        server_version: Nextcloud major version to emulate (30-35): decides which task fields,
-            task types and routes exist.
+        server_version: Nextcloud major version to emulate, 27 to 35: decides which APIs,
+            routes, task types and task fields exist. 27 stands for 27.1 (only the TextProcessing
+            task types), 28 and 29 have the whole TextProcessing API, 30 and later add
+            TaskProcessing.
         clock: Wall-clock seconds used for all timestamps.
         monotonic_clock: Seconds for the rate-limit window; inject one to move time in tests.
+        unavailable_task_types: TaskProcessing task type ids that get no provider, so they are
+            not offered (and their TextProcessing equivalents neither).
+        legacy_run_inline: Whether TextProcessing ``schedule`` runs the task inside the request
+            (``runOrScheduleTask``, the server's usual choice) and answers with status 3 or 4;
+            when False, such tasks are queued for the workers like TaskProcessing tasks.
     """
 
     def __init__(
@@ -115,6 +128,8 @@ class NextcloudSandbox:
         server_version: int = 33,
         clock: Callable[[], float] = time.time,
         monotonic_clock: Callable[[], float] = time.monotonic,
+        unavailable_task_types: Iterable[str] = (),
+        legacy_run_inline: bool = True,
     ) -> None:
         users = dict(users) if users is not None else {DEFAULT_USER_ID: DEFAULT_APP_PASSWORD}
         if not users or not all(users.values()):
@@ -122,33 +137,49 @@ class NextcloudSandbox:
         if workers < 1 or rate_limit < 1:
             raise ValueError("workers and rate_limit must be at least 1")
         if server_version not in _SUPPORTED_VERSIONS:
-            raise ValueError(f"server_version must be 30 to 35, got {server_version}")
+            raise ValueError(f"server_version must be 27 to 35, got {server_version}")
         self._host = host
         self._requested_port = port
         self._users = users
         self._server_version = server_version
         self._store = Store(users, clock=clock)
         self._store.failing_task_types.update(failing_task_types)
-        self._control = HttpControl()
+        control = HttpControl()
+        super().__init__(control)
         self._webhooks = WebhookSender()
-        registry = default_registry(server_version)
-        controller = TaskProcessingController(
+        # Before 30 the TextProcessing providers stand alone; the sandbox gives them the fakes
+        # of the TaskProcessing types that later serve them, hence a registry of at least 30.
+        providers = default_registry(
+            max(server_version, _TASK_PROCESSING_SINCE), unavailable_task_types
+        )
+        self._registry = providers
+        routes: list[OcsRoute] = []
+        if server_version >= _TASK_PROCESSING_SINCE:
+            routes += TaskProcessingController(
+                self._store,
+                providers,
+                self._webhooks,
+                server_version=server_version,
+                pickup_delay_seconds=pickup_delay_seconds,
+            ).routes()
+        routes += TextProcessingController(
             self._store,
-            registry,
-            self._webhooks,
+            providers,
             server_version=server_version,
             pickup_delay_seconds=pickup_delay_seconds,
-        )
+            run_inline=legacy_run_inline,
+        ).routes()
+        routes += CapabilitiesController(server_version).routes()
         limiter = SlidingWindowLimiter(rate_limit, rate_limit_period_seconds, monotonic_clock)
         self._app = create_app(
-            ocs=OcsDispatcher(self._store, controller.routes(), limiter),
+            ocs=OcsDispatcher(self._store, routes, limiter),
             webdav=WebDav(self._store),
-            control=self._control,
+            control=control,
             server_version=server_version,
         )
         self._workers = WorkerPool(
             self._store,
-            registry,
+            providers,
             self._webhooks,
             workers=workers,
             run_seconds=run_seconds,
@@ -299,10 +330,35 @@ class NextcloudSandbox:
 
     # -- tasks -----------------------------------------------------------------------------
 
-    def tasks(self) -> list[TaskSnapshot]:
-        """Return a snapshot of every task of every user, in id order."""
+    def tasks(
+        self,
+        *,
+        user_id: str | None = None,
+        app_id: str | None = None,
+        custom_id: str | None = None,
+    ) -> list[TaskSnapshot]:
+        """Return snapshots of the TaskProcessing tasks of every user, in id order.
+
+        ``len(sandbox.tasks(user_id="alice", custom_id="job-1"))`` counts how often a client's
+        retries created the same task.
+
+        Args:
+            user_id: Only tasks of this user; any user when None.
+            app_id: Only tasks with this ``appId``; any when None.
+            custom_id: Only tasks with this ``customId``; any when None.
+
+        Returns:
+            The matching tasks.
+        """
+        wanted = {"user_id": user_id, "app_id": app_id, "custom_id": custom_id}
+        filters = {name: value for name, value in wanted.items() if value is not None}
         with self._store.condition:
-            return [task.snapshot(self._server_version) for task in self._store.all_tasks()]
+            snapshots = [task.snapshot(self._server_version) for task in self._store.all_tasks()]
+        return [
+            snapshot
+            for snapshot in snapshots
+            if all(getattr(snapshot, name) == value for name, value in filters.items())
+        ]
 
     def task(self, task_id: int) -> TaskSnapshot:
         """Return a snapshot of one task.
@@ -315,6 +371,49 @@ class NextcloudSandbox:
             if task is None:
                 raise KeyError(task_id)
             return task.snapshot(self._server_version)
+
+    def text_task(self, task_id: int) -> dict[str, Any]:
+        """Return a TextProcessing task as ``GET /textprocessing/task/{id}`` would.
+
+        Raises:
+            KeyError: No such task.
+        """
+        with self._store.condition:
+            for task in self._store.all_text_tasks():
+                if task.id == task_id:
+                    return text_task_json(task)
+        raise KeyError(task_id)
+
+    def cleanup_task(self, task_id: int) -> list[int]:
+        """Remove a task and its output files, as ``RemoveOldTasksBackgroundJob`` does (§6.3).
+
+        The server does this once a task's ``lastUpdated`` is months old; ``DELETE /task/{id}``
+        keeps the output files. Afterwards the task and its file URLs answer 404.
+
+        Args:
+            task_id: A TaskProcessing task.
+
+        Returns:
+            The ids of the output files that were deleted.
+
+        Raises:
+            KeyError: No such task.
+        """
+        store = self._store
+        with store.condition:
+            task = store.task(task_id)
+            if task is None:
+                raise KeyError(task_id)
+            task_type = self._registry.get(task.type)
+            file_ids = set() if task_type is None else output_file_ids(task, task_type)
+            removed = []
+            for file_id in sorted(i for i in file_ids if i is not None):
+                node = store.node_by_id(file_id)
+                if node is not None and node.owner is None:  # only app data, never user files
+                    store.delete_node(node)
+                    removed.append(file_id)
+            store.delete_task(task_id)
+            return removed
 
     def set_failing(self, task_type: str, failing: bool = True) -> None:
         """Make a task type's provider fail (or work again) from its next result on."""
@@ -409,13 +508,13 @@ class NextcloudSandbox:
                 store.condition.wait(remaining)
 
     def complete_pending(self, *, timeout: float = 5.0) -> list[TaskSnapshot]:
-        """Resume processing and wait until no task is scheduled or running.
+        """Resume processing and wait until no task of either API is scheduled or running.
 
         Args:
             timeout: Seconds to wait at most.
 
         Returns:
-            Snapshots of all tasks.
+            Snapshots of all TaskProcessing tasks.
 
         Raises:
             TimeoutError: Tasks were still pending after ``timeout``.
@@ -424,99 +523,9 @@ class NextcloudSandbox:
         deadline = time.monotonic() + timeout
         store = self._store
         with store.condition:
-            while pending := [t.id for t in store.all_tasks() if not t.status.is_final]:
+            while pending := [t.id for t in store.pending_tasks()]:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     raise TimeoutError(f"Tasks still pending: {pending}")
                 store.condition.wait(remaining)
         return self.tasks()
-
-    # -- HTTP controls ---------------------------------------------------------------------
-
-    @property
-    def requests(self) -> list[RecordedRequest]:
-        """Every request received so far, oldest first (Authorization values redacted)."""
-        return self._control.requests
-
-    def requests_to(self, method: str | None, path_regex: str) -> list[RecordedRequest]:
-        """Return the logged requests with this method (any if None) whose path matches.
-
-        Example: ``sandbox.requests_to("POST", r"/schedule$")`` counts schedule calls.
-        """
-        return [
-            request for request in self._control.requests if request.matches(method, path_regex)
-        ]
-
-    def clear_requests(self) -> None:
-        """Empty the request log."""
-        self._control.clear_requests()
-
-    def wait_for_requests(
-        self, method: str | None, path_regex: str, *, count: int = 1, timeout: float = 5.0
-    ) -> list[RecordedRequest]:
-        """Block until at least ``count`` matching requests have been logged.
-
-        Useful for asynchronous traffic: a client's polling, or webhooks (point ``webhookUri``
-        at ``base_url + "/hook"`` and wait for ``"/hook"``).
-
-        Args:
-            method: The HTTP method, or None for any.
-            path_regex: Searched in the URL path (``re.search``).
-            count: How many requests to wait for.
-            timeout: Seconds to wait at most.
-
-        Returns:
-            All matching requests logged so far.
-
-        Raises:
-            TimeoutError: Fewer requests arrived within ``timeout``.
-        """
-        return self._control.wait_for_requests(method, path_regex, count=count, timeout=timeout)
-
-    def inject_error(
-        self,
-        path_regex: str,
-        status: int,
-        body: bytes = b"",
-        *,
-        headers: Mapping[str, str] | None = None,
-        times: int = 1,
-        method: str | None = None,
-    ) -> None:
-        """Answer the next ``times`` matching requests with a fixed response, e.g. a proxy's 502.
-
-        Args:
-            path_regex: Searched in the URL path (``re.search``).
-            status: HTTP status to return.
-            body: Response body.
-            headers: Response headers.
-            times: How many requests to affect.
-            method: Only requests with this HTTP method; any by default.
-        """
-        self._control.add_fault(
-            path_regex,
-            FaultAction.RESPOND,
-            times=times,
-            method=method,
-            status=status,
-            body=body,
-            headers=headers,
-        )
-
-    def inject_maintenance(
-        self, path_regex: str = "", *, times: int = 1, method: str | None = None
-    ) -> None:
-        """Answer the next matching requests as a server in maintenance mode does.
-
-        OCS paths get 503 with the ``Service unavailable`` OCS result and the header
-        ``X-Nextcloud-Maintenance-Mode: 1``; WebDAV paths get Sabre's 503 error.
-        """
-        self._control.add_fault(path_regex, FaultAction.MAINTENANCE, times=times, method=method)
-
-    def inject_drop(self, path_regex: str, *, times: int = 1, method: str | None = None) -> None:
-        """Close the connection of the next matching requests without any response."""
-        self._control.add_fault(path_regex, FaultAction.DROP, times=times, method=method)
-
-    def clear_faults(self) -> None:
-        """Forget injected failures that have not happened yet."""
-        self._control.clear_faults()

@@ -51,8 +51,11 @@ class Store:
         self._nodes: dict[int, Node] = {}
         self._paths: dict[tuple[str | None, str], int] = {}
         self._tasks: dict[int, Task] = {}
+        # The deprecated TextProcessing API keeps its tasks in a table of its own.
+        self._text_tasks: dict[int, Task] = {}
         self._next_node_id = 1
         self._next_task_id = 1
+        self._next_text_task_id = 1
         for user_id in self._users:
             self._add_node(user_id, "", is_dir=True)
 
@@ -169,6 +172,18 @@ class Store:
             node.mtime = self.now()
             self._touch_ancestors(node)
 
+    def create_app_data_file(self, name: str, data: bytes) -> Node:
+        """Store a file in app data (``core/TaskProcessing/<name>``), outside every user's home.
+
+        Raises:
+            FileExistsError: A file of that name exists already.
+        """
+        with self.condition:
+            path = f"core/TaskProcessing/{name}"
+            if self.node(None, path) is not None:
+                raise FileExistsError(path)
+            return self._add_node(None, path, is_dir=False, data=data)
+
     def upload(self, owner: str, path: str, data: bytes) -> Node:
         """Store a file, creating missing parent folders; an existing file keeps its id.
 
@@ -243,6 +258,48 @@ class Store:
         """Remove a task row."""
         with self.condition:
             self._tasks.pop(task_id, None)
+            self.condition.notify_all()
+
+    def holds(self, task: Task) -> bool:
+        """Return whether this very task is still stored (in either table)."""
+        with self.condition:
+            table = self._text_tasks if task.legacy else self._tasks
+            return table.get(task.id) is task
+
+    def pending_tasks(self) -> list[Task]:
+        """Return every task of both tables that is not finished, oldest first."""
+        with self.condition:
+            tasks = [*self.all_tasks(), *self.all_text_tasks()]
+            return sorted(
+                (task for task in tasks if not task.status.is_final), key=lambda t: t.eligible_at
+            )
+
+    # -- TextProcessing tasks --------------------------------------------------------------
+
+    def add_text_task(self, **fields: Any) -> Task:
+        """Store a new TextProcessing task with an id of its own sequence."""
+        with self.condition:
+            task = Task(id=self._next_text_task_id, legacy=True, **fields)
+            self._next_text_task_id += 1
+            self._text_tasks[task.id] = task
+            self.condition.notify_all()
+            return task
+
+    def user_text_task(self, task_id: int, user_id: str | None) -> Task | None:
+        """Return the TextProcessing task only if it belongs to the user."""
+        with self.condition:
+            task = self._text_tasks.get(task_id)
+            return task if task is not None and task.user_id == user_id else None
+
+    def all_text_tasks(self) -> list[Task]:
+        """Return every TextProcessing task in id order."""
+        with self.condition:
+            return [self._text_tasks[task_id] for task_id in sorted(self._text_tasks)]
+
+    def delete_text_task(self, task_id: int) -> None:
+        """Remove a TextProcessing task row."""
+        with self.condition:
+            self._text_tasks.pop(task_id, None)
             self.condition.notify_all()
 
     def update_task(self, task: Task, **changes: Any) -> None:

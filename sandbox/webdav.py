@@ -8,6 +8,7 @@ read-only folder, as in Nextcloud. No OCS-APIRequest header is needed.
 from __future__ import annotations
 
 import email.utils
+import io
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Mapping
 from urllib.parse import quote
@@ -103,6 +104,8 @@ class WebDav:
         owner, path = target
         if owner != login.user_id:
             return self._foreign_home(request.method, owner, path)
+        if request.method == "PUT":
+            return self._put(owner, path, await _read_stream(request))
         body = await request.body()
         return self._dispatch(request.method, owner, path, body, request.headers.get("depth", ""))
 
@@ -120,8 +123,6 @@ class WebDav:
     def _dispatch(self, method: str, owner: str, path: str, body: bytes, depth: str) -> Response:
         if method in ("GET", "HEAD"):
             return self._get(owner, path)
-        if method == "PUT":
-            return self._put(owner, path, body)
         if method == "MKCOL":
             return self._mkcol(owner, path)
         if method == "DELETE":
@@ -161,8 +162,10 @@ class WebDav:
                 "Content-Type": mime_type_for_name(node.name),
                 "ETag": f'"{node.etag}"',
                 "Last-Modified": _http_date(node.mtime),
+                # FilesPlugin: rawurlencode() in both parameters, so no name breaks the header.
                 "Content-Disposition": (
-                    f"attachment; filename*=UTF-8''{quote(node.name)}; filename=\"{node.name}\""
+                    f"attachment; filename*=UTF-8''{quote(node.name, safe='')};"
+                    f' filename="{quote(node.name, safe="")}"'
                 ),
                 **_file_id_header(node),
             },
@@ -267,6 +270,15 @@ class WebDav:
             values[_DAV, "getcontentlength"] = size
             values[_DAV, "getcontenttype"] = escape(mime_type_for_name(node.name))
         return values
+
+
+async def _read_stream(request: Request) -> bytes:
+    """Collect an upload chunk by chunk without ever holding two copies of it."""
+    buffer = io.BytesIO()
+    async for chunk in request.stream():
+        buffer.write(chunk)
+    # BytesIO hands out its own buffer here rather than a copy (CPython).
+    return buffer.getvalue()
 
 
 def _requested_properties(body: bytes) -> list[tuple[str, str]] | None:

@@ -15,6 +15,7 @@ from typing import Any
 
 from prefect_nextcloud.sandbox.models import Task, TaskStatus
 from prefect_nextcloud.sandbox.phpcompat import to_string
+from prefect_nextcloud.sandbox.processing import run_provider
 from prefect_nextcloud.sandbox.providers import (
     AvailableTaskType,
     InputFile,
@@ -26,8 +27,6 @@ from prefect_nextcloud.sandbox.validation import resolve_file_id
 from prefect_nextcloud.sandbox.webhooks import WebhookSender
 
 __all__ = ["WorkerPool"]
-
-_FAILING_MESSAGE = "Failing as set by AppConfig"
 
 
 class _InputError(Exception):
@@ -92,7 +91,7 @@ class WorkerPool:
                 timeout = None
                 if store.mode is not ProcessingMode.PAUSE:
                     now = time.monotonic()
-                    for task in store.all_tasks():
+                    for task in store.pending_tasks():
                         if task.status is not TaskStatus.SCHEDULED:
                             continue
                         if task.eligible_at > now:
@@ -110,37 +109,13 @@ class WorkerPool:
         task_type = self._registry.get(task.type)
         assert task_type is not None, "tasks are only scheduled for available task types"
         try:
-            prepared = self._prepare_input(task, task_type)
+            prepared = _prepare_input(store, task, task_type)
         except _InputError as error:
             # processTask(): input preparation fails before the task ever runs.
             self._end(task, status=TaskStatus.FAILED, error_message=str(error))
             return None
         store.update_task(task, status=TaskStatus.RUNNING, started_at=store.now())
         return task, task_type, prepared
-
-    def _prepare_input(self, task: Task, task_type: AvailableTaskType) -> dict[str, Any]:
-        prepared: dict[str, Any] = {}
-        for key, shape in task_type.input_slots.items():
-            if task.input.get(key) is None:
-                continue
-            value = task.input[key]
-            if not shape.type.is_file:
-                prepared[key] = value
-            elif shape.type.is_list:
-                items = value.values() if isinstance(value, dict) else value
-                prepared[key] = [self._input_file(task, item) for item in items]
-            else:
-                prepared[key] = self._input_file(task, value)
-        return prepared
-
-    def _input_file(self, task: Task, value: object) -> InputFile:
-        file_id = resolve_file_id(value)
-        node = None if file_id is None else self._store.node_by_id(file_id)
-        if node is None or node.is_dir:
-            raise _InputError(f"Could not find file {to_string(value)}")
-        if node.owner != task.user_id:
-            raise _InputError(f"User {task.user_id} does not have access to file {node.id}")
-        return InputFile(id=node.id, name=node.name, data=node.data)
 
     def _wait_while_running(self, task: Task) -> bool:
         """Wait out the run time (and any hold); return False if the result would be discarded."""
@@ -150,7 +125,7 @@ class WorkerPool:
         reported = self._run_seconds <= 0
         with store.condition:
             while True:
-                if store.closed or store.task(task.id) is not task:
+                if store.closed or not store.holds(task):
                     return False
                 if task.status is not TaskStatus.RUNNING:
                     return False
@@ -167,7 +142,7 @@ class WorkerPool:
 
     def _finish(self, task: Task, task_type: AvailableTaskType, prepared: dict[str, Any]) -> None:
         try:
-            output = self._process(task, task_type, prepared)
+            output = run_provider(self._store, task, task_type, prepared)
         except ProcessingError as error:
             self._end(
                 task,
@@ -179,28 +154,41 @@ class WorkerPool:
         except Exception as error:  # any provider crash fails the task, as upstream
             self._end(task, status=TaskStatus.FAILED, error_message=str(error))
             return
-        slots = task_type.output_slots
-        self._end(
-            task,
-            status=TaskStatus.SUCCESSFUL,
-            output={key: output[key] for key in slots if key in output},
-            progress=1.0,
-        )
-
-    def _process(
-        self, task: Task, task_type: AvailableTaskType, prepared: dict[str, Any]
-    ) -> dict[str, Any]:
-        # The testing providers check their fail-<providerId> flag first thing in process().
-        if task.type in self._store.failing_task_types:
-            raise ProcessingError(_FAILING_MESSAGE)
-        return task_type.provider.process(prepared)
+        self._end(task, status=TaskStatus.SUCCESSFUL, output=output, progress=1.0)
 
     def _end(self, task: Task, *, status: TaskStatus, **changes: Any) -> None:
         """Store a result (``setTaskResult``), unless the task was cancelled or deleted."""
         store = self._store
         with store.condition:
-            if store.task(task.id) is not task or task.status is TaskStatus.CANCELLED:
+            if not store.holds(task) or task.status is TaskStatus.CANCELLED:
                 return
             store.update_task(task, status=status, ended_at=store.now(), **changes)
             payload = task.to_json(self._server_version)
         self._webhooks.submit(task.webhook_uri, task.webhook_method, payload)
+
+
+def _prepare_input(store: Store, task: Task, task_type: AvailableTaskType) -> dict[str, Any]:
+    """Return the task input with every file id replaced by an :class:`InputFile`."""
+    prepared: dict[str, Any] = {}
+    for key, shape in task_type.input_slots.items():
+        if task.input.get(key) is None:
+            continue
+        value = task.input[key]
+        if not shape.type.is_file:
+            prepared[key] = value
+        elif shape.type.is_list:
+            items = value.values() if isinstance(value, dict) else value
+            prepared[key] = [_input_file(store, task, item) for item in items]
+        else:
+            prepared[key] = _input_file(store, task, value)
+    return prepared
+
+
+def _input_file(store: Store, task: Task, value: object) -> InputFile:
+    file_id = resolve_file_id(value)
+    node = None if file_id is None else store.node_by_id(file_id)
+    if node is None or node.is_dir:
+        raise _InputError(f"Could not find file {to_string(value)}")
+    if node.owner != task.user_id:
+        raise _InputError(f"User {task.user_id} does not have access to file {node.id}")
+    return InputFile(id=node.id, name=node.name, data=node.data)

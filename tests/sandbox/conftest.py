@@ -9,8 +9,7 @@ import pytest
 from sandbox_helpers import client_for
 
 from prefect_nextcloud.sandbox import NextcloudSandbox, app_password_for
-
-TASK_TYPES = ("core:text2text", "core:text2text:summary", "core:analyze-images")
+from prefect_nextcloud.sandbox.tasktypes import CORE_TASK_TYPES
 
 
 @pytest.fixture(scope="module")
@@ -25,8 +24,9 @@ def sb(module_sandbox: NextcloudSandbox) -> Iterator[NextcloudSandbox]:
     yield module_sandbox
     module_sandbox.resume_processing()
     module_sandbox.clear_faults()
-    for task_type in TASK_TYPES:
-        module_sandbox.set_failing(task_type, failing=False)
+    module_sandbox.clear_chaos()
+    for task_type in CORE_TASK_TYPES:
+        module_sandbox.set_failing(task_type.id, failing=False)
 
 
 @pytest.fixture

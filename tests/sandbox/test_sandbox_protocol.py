@@ -159,9 +159,25 @@ def test_unknown_route(alice: httpx.Client) -> None:
     response = alice.get(f"{TP}/nonexistent", params={"format": "json"})
     assert response.status_code == 404
     meta = response.json()["ocs"]["meta"]
-    assert meta["statuscode"] == 998
+    assert meta["statuscode"] == 404  # OC_API::mapStatusCodes rewrites 998 on v2
     assert meta["message"].startswith("Invalid query, please check the syntax. API specifications")
     assert response.json()["ocs"]["data"] == []
+
+
+@pytest.mark.parametrize(
+    ("path", "status"),
+    [
+        (f"{TP}/tasks/app/a%0Ab", 200),
+        ("/ocs/v2.php/textprocessing/task/1%0A2", 404),
+        (f"{TP}/tasktypes%0A", 404),  # a trailing line feed is no match either (Symfony's D flag)
+    ],
+)
+def test_line_feed_in_path_reaches_the_ocs_router(
+    alice: httpx.Client, path: str, status: int
+) -> None:
+    response = alice.get(path)
+    assert response.status_code == status
+    assert response.headers["content-type"].startswith(("application/json", "text/xml"))
 
 
 def test_wrong_method_on_known_route(alice: httpx.Client) -> None:
@@ -180,7 +196,7 @@ def test_missing_required_argument_is_a_server_error(alice: httpx.Client) -> Non
     response = alice.post(f"{TP}/schedule", json={"input": {"input": "x"}, "appId": "a"})
     assert response.status_code == 500
     assert response.headers["content-type"] == "text/xml; charset=UTF-8"
-    assert "<statuscode>996</statuscode>" in response.text
+    assert "<statuscode>500</statuscode>" in response.text  # rewritten from 996 on v2
 
 
 def test_form_encoded_schedule_with_php_brackets(alice: httpx.Client) -> None:

@@ -45,7 +45,9 @@ def test_defaults_and_credentials() -> None:
 
 def test_invalid_options() -> None:
     with pytest.raises(ValueError, match="server_version"):
-        NextcloudSandbox(server_version=29)
+        NextcloudSandbox(server_version=26)
+    with pytest.raises(ValueError, match="server_version"):
+        NextcloudSandbox(server_version=36)
     with pytest.raises(ValueError, match="users"):
         NextcloudSandbox(users={})
 

@@ -138,3 +138,49 @@ def test_other_users_home(sb: NextcloudSandbox, dav: httpx.Client) -> None:
     listing = httpx.request("PROPFIND", f"{bob_home}/", auth=auth, headers={"Depth": "1"})
     assert listing.status_code == 207
     assert len(ET.fromstring(listing.content).findall(f"{DAV}response")) == 1
+
+
+def test_large_upload_is_streamed(sb: NextcloudSandbox, dav: httpx.Client) -> None:
+    data = bytes(range(256)) * 40_000  # about 10 MB, sent in chunks
+
+    def chunks() -> Iterator[bytes]:
+        for start in range(0, len(data), 1 << 20):
+            yield data[start : start + (1 << 20)]
+
+    created = dav.put("/big.bin", content=chunks())
+    assert created.status_code == 201
+    got = dav.get("/big.bin")
+    assert got.content == data
+    assert got.headers["content-length"] == str(len(data))
+    assert got.headers["content-type"] == "application/octet-stream"
+    [logged] = sb.requests_to("PUT", r"/big\.bin$")
+    assert logged.body == b""  # uploads are not kept in the request log
+
+
+def test_folder_ids(sb: NextcloudSandbox, dav: httpx.Client) -> None:
+    made = dav.request("MKCOL", "/ids")
+    file_id = sb.upload("ids/inner.txt", b"x")
+    body = (
+        '<d:propfind xmlns:d="DAV:" xmlns:oc="http://owncloud.org/ns">'
+        "<d:prop><oc:fileid/></d:prop></d:propfind>"
+    )
+    response = dav.request("PROPFIND", "/ids", content=body, headers={"Depth": "1"})
+    found = [
+        (entry.findtext(f"{DAV}href"), entry.findtext(f"{DAV}propstat/{DAV}prop/{OC}fileid"))
+        for entry in ET.fromstring(response.content).findall(f"{DAV}response")
+    ]
+    folder_id = int(made.headers["oc-fileid"][:8])
+    base = "/remote.php/dav/files/alice/ids/"
+    assert found == [(base, str(folder_id)), (base + "inner.txt", str(file_id))]
+    missing = dav.request("PROPFIND", "/ids/nothing", content=body, headers={"Depth": "0"})
+    assert missing.status_code == 404
+    assert _exception(missing) == "Sabre\\DAV\\Exception\\NotFound"
+
+
+def test_line_feed_in_file_name(dav: httpx.Client) -> None:
+    assert dav.put("/line%0Afeed.txt", content=b"lf").status_code == 201
+    response = dav.get("/line%0Afeed.txt")
+    assert response.content == b"lf"
+    assert response.headers["content-disposition"] == (
+        "attachment; filename*=UTF-8''line%0Afeed.txt; filename=\"line%0Afeed.txt\""
+    )

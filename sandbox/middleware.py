@@ -1,0 +1,142 @@
+"""The ASGI middleware that logs every request and applies the failures :class:`HttpControl` picks.
+
+It wraps the whole app, so failures happen before any authentication or routing, where a proxy
+or the network in front of Nextcloud would cause them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from urllib.parse import parse_qsl
+
+from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from prefect_nextcloud.sandbox.faults import FaultAction, FaultEffect, HttpControl, RecordedRequest
+from prefect_nextcloud.sandbox.ocs import legacy_response
+from prefect_nextcloud.sandbox.webdav import sabre_error
+
+__all__ = ["ControlMiddleware"]
+
+_REDACTED = "REDACTED"
+
+
+class ControlMiddleware:
+    """ASGI middleware that logs each request and applies injected failures.
+
+    Args:
+        app: The wrapped application.
+        control: The log, the one-off failures and the chaos settings.
+    """
+
+    def __init__(self, app: ASGIApp, control: HttpControl) -> None:
+        self._app = app
+        self._control = control
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Handle one ASGI connection scope."""
+        if scope["type"] != "http":
+            await self._app(scope, receive, send)
+            return
+        method: str = scope["method"]
+        path: str = scope["path"]
+        # Uploads can be large: they stream through unrecorded instead of being held twice.
+        streamed = method == "PUT" and path.startswith("/remote.php/")
+        body = b"" if streamed else await _read_body(receive)
+        query_string = bytes(scope.get("query_string", b"")).decode("latin-1")
+        headers: dict[str, str] = {}
+        for raw_name, raw_value in scope["headers"]:
+            name = raw_name.decode("latin-1").lower()
+            value = _REDACTED if name == "authorization" else raw_value.decode("latin-1")
+            headers[name] = f"{headers[name]}, {value}" if name in headers else value
+
+        effect, chaos = self._control.decide(method, path)
+        if chaos is not None:
+            await chaos.delay()
+        action = None if effect is None else effect.action
+
+        def record(status: int | None) -> None:
+            request = RecordedRequest(method, path, query_string, headers, body, status, action)
+            self._control.record(request)
+
+        body_sent = False
+
+        async def replay() -> Message:
+            nonlocal body_sent
+            if not body_sent:
+                body_sent = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        app_receive = receive if streamed else replay
+        if action is FaultAction.DROP:
+            record(None)
+            await _drop_connection(receive)
+            return
+        if action is FaultAction.LOSE_RESPONSE:
+            status: int | None = None
+
+            async def swallow(message: Message) -> None:
+                nonlocal status
+                if message["type"] == "http.response.start":
+                    status = message["status"]
+
+            await self._app(scope, app_receive, swallow)
+            record(status)
+            await _drop_connection(receive)
+            return
+
+        async def send_recorded(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                # Logged before the client can see the response, so tests never race the log.
+                record(message["status"])
+            await send(message)
+
+        if effect is not None:
+            await _fault_response(effect, path, query_string)(scope, receive, send_recorded)
+            return
+        await self._app(scope, app_receive, send_recorded)
+
+
+async def _read_body(receive: Receive) -> bytes:
+    chunks = []
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            break
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            break
+    return b"".join(chunks)
+
+
+def _fault_response(effect: FaultEffect, path: str, query_string: str) -> Response:
+    if effect.action is FaultAction.RESPOND:
+        return Response(effect.body, status_code=effect.status, headers=dict(effect.headers))
+    maintenance = {"X-Nextcloud-Maintenance-Mode": "1"}
+    if path.startswith("/remote.php/"):
+        response = sabre_error(503, "ServiceUnavailable", "System is in maintenance mode.")
+        response.headers.update(maintenance)
+        return response
+    fmt = dict(parse_qsl(query_string)).get("format", "xml")
+    return legacy_response(
+        statuscode=503, message="Service unavailable", fmt=fmt, headers=maintenance
+    )
+
+
+async def _drop_connection(receive: Receive) -> None:
+    """Close the TCP connection without any response bytes.
+
+    uvicorn hands the ASGI app bound methods of its per-request cycle, which holds the transport;
+    aborting it is the only way to drop a connection from inside an ASGI app.
+    """
+    cycle = getattr(receive, "__self__", None)
+    transport = getattr(cycle, "transport", None)
+    if transport is None:
+        raise ConnectionAbortedError("injected connection drop")
+    transport.abort()
+    # Let connection_lost() run, so uvicorn sees a client disconnect instead of a missing reply.
+    for _ in range(100):
+        if getattr(cycle, "disconnected", True):
+            return
+        await asyncio.sleep(0)
