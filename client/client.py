@@ -9,18 +9,33 @@ in one place.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Iterator, Mapping
+from contextlib import asynccontextmanager, contextmanager
+from pathlib import Path
 from types import TracebackType
 from typing import Any, Self, TypeVar
 
+import anyio.to_thread
 import httpx
 
 from prefect_nextcloud._version import __version__
-from prefect_nextcloud.client import endpoints
+from prefect_nextcloud.client import endpoints, webdav
 from prefect_nextcloud.client.config import is_loopback, normalize_base_url, tls_verification
 from prefect_nextcloud.client.endpoints import Call
 from prefect_nextcloud.client.errors import NextcloudConnectionError
 from prefect_nextcloud.client.models import Task, TaskFile, TaskType
+from prefect_nextcloud.client.paths import NextcloudPath
+from prefect_nextcloud.client.plans import Plan, ServerMemory, run_async, run_sync
+from prefect_nextcloud.client.streams import (
+    DEFAULT_MAX_DOWNLOAD_BYTES,
+    DownloadLimit,
+    UploadData,
+    UploadSource,
+    local_download_target,
+    write_atomically,
+)
+from prefect_nextcloud.client.versions import ServerVersion
+from prefect_nextcloud.client.webdav import FileInfo
 
 __all__ = ["DEFAULT_APP_ID", "AsyncNextcloudClient", "NextcloudClient"]
 
@@ -43,6 +58,8 @@ class _ClientBase:
         ca_bundle: str | None = None,
         timeout_seconds: float = 30.0,
         allow_insecure_http: bool = False,
+        max_download_bytes: int = DEFAULT_MAX_DOWNLOAD_BYTES,
+        task_types_ttl_seconds: float = 30.0,
     ) -> None:
         self.base_url = normalize_base_url(base_url)
         if not user_id or not isinstance(user_id, str):
@@ -63,7 +80,13 @@ class _ClientBase:
             )
         if ca_bundle is not None and not os.path.isfile(ca_bundle):
             raise ValueError(f"ca_bundle {ca_bundle!r} is not a file; give the path of a PEM file.")
+        if max_download_bytes <= 0:
+            raise ValueError(f"max_download_bytes must be positive, got {max_download_bytes!r}.")
         self.user_id = user_id
+        self.max_download_bytes = max_download_bytes
+        self._memory = ServerMemory(
+            (self.base_url, user_id), task_types_ttl_seconds=task_types_ttl_seconds
+        )
         self._settings: dict[str, Any] = {
             "base_url": self.base_url,
             "auth": httpx.BasicAuth(user_id, app_password),
@@ -78,6 +101,8 @@ class _ClientBase:
 
     @staticmethod
     def _request_arguments(call: Call[Any]) -> dict[str, Any]:
+        if call.raise_error is not None:  # not OCS (WebDAV): the call says everything
+            return {"params": call.params, "headers": call.headers, "content": call.content}
         arguments: dict[str, Any] = {
             "params": {**call.params, "format": "json"},
             # The server does not parse an Accept header that carries parameters and then
@@ -122,6 +147,8 @@ class NextcloudClient(_ClientBase):
         ca_bundle: str | None = None,
         timeout_seconds: float = 30.0,
         allow_insecure_http: bool = False,
+        max_download_bytes: int = DEFAULT_MAX_DOWNLOAD_BYTES,
+        task_types_ttl_seconds: float = 30.0,
         transport: httpx.BaseTransport | None = None,
     ) -> None:
         """Create a client; no connection is made until the first call.
@@ -134,6 +161,8 @@ class NextcloudClient(_ClientBase):
             ca_bundle: Path to a PEM file of trusted certificate authorities.
             timeout_seconds: Timeout of each HTTP request.
             allow_insecure_http: Allow plain ``http://`` to a host other than this machine.
+            max_download_bytes: The default size limit of file downloads.
+            task_types_ttl_seconds: How long the list of offered task types is reused.
             transport: An httpx transport to use instead of the network (for tests).
 
         Raises:
@@ -147,6 +176,8 @@ class NextcloudClient(_ClientBase):
             ca_bundle=ca_bundle,
             timeout_seconds=timeout_seconds,
             allow_insecure_http=allow_insecure_http,
+            max_download_bytes=max_download_bytes,
+            task_types_ttl_seconds=task_types_ttl_seconds,
         )
         self._http = httpx.Client(**self._settings, transport=transport)
 
@@ -177,9 +208,32 @@ class NextcloudClient(_ClientBase):
             raise self._connection_error(call, error) from None
         return call.parse(response)
 
-    def get_task_types(self) -> dict[str, TaskType]:
-        """List the task types this user may schedule, keyed by task type id."""
-        return self.send(endpoints.get_task_types())
+    def run(self, plan: Plan[T]) -> T:
+        """Carry out a multi-request operation from :mod:`prefect_nextcloud.client.plans`."""
+        return run_sync(self.send, plan)
+
+    def server_version(self) -> ServerVersion:
+        """The server's Nextcloud version, learned once from ``/status.php`` and remembered."""
+        return self.run(self._memory.server_version())
+
+    def get_task_types(self, *, refresh: bool = False) -> dict[str, TaskType]:
+        """List the task types this user may schedule, keyed by task type id.
+
+        The list is remembered for ``task_types_ttl_seconds`` (the server caches it for 60 s).
+
+        Args:
+            refresh: Ask the server again instead of using the remembered list.
+        """
+        return self.run(self._memory.task_types(refresh=refresh))
+
+    def get_task_type(self, task_type: str) -> TaskType:
+        """Return one offered task type.
+
+        Raises:
+            TaskTypeUnavailableError: The server does not offer it; the message lists what it
+                offers and whether the server is too old for this type.
+        """
+        return self.run(self._memory.task_type(task_type))
 
     def schedule_task(
         self,
@@ -191,8 +245,13 @@ class NextcloudClient(_ClientBase):
         webhook_uri: str | None = None,
         webhook_method: str | None = None,
         include_watermark: bool | None = None,
+        validate: bool = True,
     ) -> Task:
         """Schedule a task.
+
+        Unless ``validate`` is off, the input is first checked against the task type the server
+        declares, and nothing is sent when it does not fit. On Nextcloud 27.1-29 the four text
+        types go through the older TextProcessing API.
 
         Args:
             task_type: The task type id, e.g. ``core:analyze-images``.
@@ -202,14 +261,20 @@ class NextcloudClient(_ClientBase):
             webhook_uri: A URL the server calls when the task ends.
             webhook_method: ``HTTP:POST`` and the like; required with ``webhook_uri``.
             include_watermark: Ask providers to watermark output (Nextcloud 33+).
+            validate: Check the input against the declared task type first.
 
         Returns:
             The new task, ``STATUS_SCHEDULED``, with its input as the server normalised it.
+
+        Raises:
+            TaskInputError: The input does not fit the task type (nothing was sent).
+            TaskTypeUnavailableError: The server does not offer the task type.
         """
-        return self.send(
-            endpoints.schedule_task(
+        return self.run(
+            self._memory.schedule(
                 task_type,
                 input,
+                validate=validate,
                 app_id=app_id,
                 custom_id=custom_id,
                 webhook_uri=webhook_uri,
@@ -220,29 +285,193 @@ class NextcloudClient(_ClientBase):
 
     def get_task(self, task_id: int) -> Task:
         """Fetch a task's current state."""
-        return self.send(endpoints.get_task(task_id))
+        return self.run(self._memory.get_task(task_id))
 
     def cancel_task(self, task_id: int) -> Task:
         """Cancel a scheduled or running task; a finished task is returned unchanged."""
-        return self.send(endpoints.cancel_task(task_id))
+        return self.run(self._memory.task_processing_only(endpoints.cancel_task(task_id)))
 
     def delete_task(self, task_id: int) -> None:
         """Delete a task; deleting a task that does not exist is not an error."""
-        self.send(endpoints.delete_task(task_id))
+        self.run(self._memory.delete_task(task_id))
 
     def list_tasks(
         self, *, task_type: str | None = None, custom_id: str | None = None
     ) -> list[Task]:
         """List this user's tasks, optionally filtered by task type and custom id."""
-        return self.send(endpoints.list_tasks(task_type=task_type, custom_id=custom_id))
+        call = endpoints.list_tasks(task_type=task_type, custom_id=custom_id)
+        return self.run(self._memory.task_processing_only(call))
 
     def list_tasks_by_app(self, app_id: str, *, custom_id: str | None = None) -> list[Task]:
         """List this user's tasks scheduled under ``app_id``, optionally by custom id."""
-        return self.send(endpoints.list_tasks_by_app(app_id, custom_id=custom_id))
+        return self.run(self._memory.list_tasks_by_app(app_id, custom_id))
 
     def get_task_file(self, task_id: int, file_id: int) -> TaskFile:
         """Download a file of a task's input or output."""
-        return self.send(endpoints.get_task_file(task_id, file_id))
+        call = endpoints.get_task_file(task_id, file_id)
+        return self.run(self._memory.task_processing_only(call))
+
+    # -- Files (WebDAV) ------------------------------------------------------------------------
+
+    @contextmanager
+    def _stream(self, call: Call[Any]) -> Iterator[httpx.Response]:
+        """Send ``call`` and yield its answer with the body unread; errors are raised first."""
+        try:
+            with self._http.stream(
+                call.method, call.path, **self._request_arguments(call)
+            ) as response:
+                if not response.is_success:
+                    response.read()
+                call.check(response)
+                yield response
+        except httpx.TransportError as error:
+            raise self._connection_error(call, error) from None
+
+    def get_file_info(self, path: str) -> FileInfo:
+        """Look up a file or folder in the user's files (WebDAV ``PROPFIND``).
+
+        Args:
+            path: The path below the user's home folder, e.g. ``/Photos/receipt.jpg``.
+
+        Returns:
+            Its file id, whether it is a folder, its size, MIME type and etag.
+
+        Raises:
+            ValueError: The path is invalid; nothing was sent.
+            NextcloudFileNotFoundError: Nothing is at that path.
+        """
+        return self.send(webdav.get_file_info(self.user_id, path))
+
+    def get_file_id(self, path: str) -> int:
+        """Return the file id of a file or folder, as Task Processing inputs take it.
+
+        Raises:
+            ValueError: The path is invalid; nothing was sent.
+            NextcloudFileNotFoundError: Nothing is at that path.
+        """
+        return self.get_file_info(path).file_id
+
+    def make_folders(self, path: str) -> None:
+        """Create a folder and its missing parents; folders that exist are left alone.
+
+        Raises:
+            ValueError: The path is invalid; nothing was sent.
+            FileConflictError: A file stands at the path or on the way to it.
+        """
+        if NextcloudPath(path).is_root:
+            return
+        call = webdav.find_file_info(self.user_id, path)
+        for folder in webdav.folders_to_create(path, self.send(call), endpoint=call.endpoint):
+            self.send(webdav.make_folder(self.user_id, folder))
+
+    def upload_file(
+        self, path: str, data: UploadData | UploadSource, *, create_folders: bool = True
+    ) -> int:
+        """Upload a file, replacing any file at that path (WebDAV ``PUT``).
+
+        A local file or file object is streamed in chunks of at most 1 MiB, never read whole.
+
+        Args:
+            path: The file's path below the user's home folder, e.g. ``/Inbox/scan.pdf``.
+            data: Bytes, a local file path (``str`` or path-like), or a binary file object
+                (read from its current position and left open). Text goes to :meth:`write_text`.
+            create_folders: Create missing parent folders first.
+
+        Returns:
+            The file id of the uploaded file.
+
+        Raises:
+            ValueError: The path or data is invalid (e.g. no such local file); nothing was sent.
+            FileConflictError: The parent folder is missing (with ``create_folders=False``).
+            InsufficientStorageError: The user's quota is full.
+        """
+        target = webdav.file_target(path)
+        source = UploadSource.of(data)
+        if create_folders:
+            self.make_folders(target.parent)
+        with source.open() as upload:
+            file_id = self.send(
+                webdav.put_file(
+                    self.user_id,
+                    target,
+                    upload.chunks(),
+                    size=upload.size,
+                    content_type=source.content_type,
+                )
+            )
+        return file_id if file_id is not None else self.get_file_id(target)
+
+    def write_text(self, path: str, text: str, *, create_folders: bool = True) -> int:
+        """Write text to a file as UTF-8 ``text/plain``, e.g. a report; see :meth:`upload_file`.
+
+        Returns:
+            The file id.
+        """
+        return self.upload_file(path, UploadSource.text(text), create_folders=create_folders)
+
+    def download_file(self, path: str, *, max_bytes: int | None = None) -> bytes:
+        """Download a file into memory, stopping once it passes a size limit.
+
+        Args:
+            path: The file's path below the user's home folder.
+            max_bytes: The size limit; :attr:`max_download_bytes` (100 MiB) by default.
+
+        Returns:
+            The file's content.
+
+        Raises:
+            ValueError: The path is invalid; nothing was sent.
+            NextcloudFileNotFoundError: No file at that path.
+            DownloadTooLargeError: The file is larger than the limit.
+        """
+        target = webdav.file_target(path)
+        call = webdav.get_file(self.user_id, target)
+        limit = DownloadLimit(
+            target, call.endpoint, self.max_download_bytes if max_bytes is None else max_bytes
+        )
+        chunks: list[bytes] = []
+        with self._stream(call) as response:
+            limit.start(response)
+            chunks.extend(limit.count(chunk) for chunk in response.iter_bytes())
+        return b"".join(chunks)
+
+    def download_to(
+        self, path: str, local_path: str | os.PathLike[str], *, max_bytes: int | None = None
+    ) -> Path:
+        """Download a file straight to disk; the local file appears only when complete.
+
+        Args:
+            path: The file's path below the user's home folder.
+            local_path: Where to write it; its folder must exist. An existing file is replaced.
+            max_bytes: A size limit; none by default.
+
+        Returns:
+            The absolute local path.
+
+        Raises:
+            ValueError: A path is invalid; nothing was sent.
+            NextcloudFileNotFoundError: No file at that path.
+            DownloadTooLargeError: The file is larger than ``max_bytes``.
+        """
+        target = webdav.file_target(path)
+        destination = local_download_target(local_path)
+        call = webdav.get_file(self.user_id, target)
+        limit = DownloadLimit(target, call.endpoint, max_bytes)
+        with self._stream(call) as response, write_atomically(destination) as handle:
+            limit.start(response)
+            for chunk in response.iter_bytes():
+                handle.write(limit.count(chunk))
+        return destination
+
+    def delete_file(self, path: str, *, missing_ok: bool = True) -> None:
+        """Delete a file, or a folder with everything in it (Nextcloud keeps it in the trash).
+
+        Args:
+            path: What to delete; never the home folder.
+            missing_ok: Whether nothing at that path is fine (the default, so a repeat is
+                harmless); otherwise it raises :class:`NextcloudFileNotFoundError`.
+        """
+        self.send(webdav.delete(self.user_id, path, missing_ok=missing_ok))
 
 
 class AsyncNextcloudClient(_ClientBase):
@@ -265,6 +494,8 @@ class AsyncNextcloudClient(_ClientBase):
         ca_bundle: str | None = None,
         timeout_seconds: float = 30.0,
         allow_insecure_http: bool = False,
+        max_download_bytes: int = DEFAULT_MAX_DOWNLOAD_BYTES,
+        task_types_ttl_seconds: float = 30.0,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         """Create a client; see :class:`NextcloudClient` for the arguments."""
@@ -276,6 +507,8 @@ class AsyncNextcloudClient(_ClientBase):
             ca_bundle=ca_bundle,
             timeout_seconds=timeout_seconds,
             allow_insecure_http=allow_insecure_http,
+            max_download_bytes=max_download_bytes,
+            task_types_ttl_seconds=task_types_ttl_seconds,
         )
         self._http = httpx.AsyncClient(**self._settings, transport=transport)
 
@@ -304,9 +537,21 @@ class AsyncNextcloudClient(_ClientBase):
             raise self._connection_error(call, error) from None
         return call.parse(response)
 
-    async def get_task_types(self) -> dict[str, TaskType]:
+    async def run(self, plan: Plan[T]) -> T:
+        """See :meth:`NextcloudClient.run`."""
+        return await run_async(self.send, plan)
+
+    async def server_version(self) -> ServerVersion:
+        """See :meth:`NextcloudClient.server_version`."""
+        return await self.run(self._memory.server_version())
+
+    async def get_task_types(self, *, refresh: bool = False) -> dict[str, TaskType]:
         """See :meth:`NextcloudClient.get_task_types`."""
-        return await self.send(endpoints.get_task_types())
+        return await self.run(self._memory.task_types(refresh=refresh))
+
+    async def get_task_type(self, task_type: str) -> TaskType:
+        """See :meth:`NextcloudClient.get_task_type`."""
+        return await self.run(self._memory.task_type(task_type))
 
     async def schedule_task(
         self,
@@ -318,12 +563,14 @@ class AsyncNextcloudClient(_ClientBase):
         webhook_uri: str | None = None,
         webhook_method: str | None = None,
         include_watermark: bool | None = None,
+        validate: bool = True,
     ) -> Task:
         """See :meth:`NextcloudClient.schedule_task`."""
-        return await self.send(
-            endpoints.schedule_task(
+        return await self.run(
+            self._memory.schedule(
                 task_type,
                 input,
+                validate=validate,
                 app_id=app_id,
                 custom_id=custom_id,
                 webhook_uri=webhook_uri,
@@ -334,26 +581,118 @@ class AsyncNextcloudClient(_ClientBase):
 
     async def get_task(self, task_id: int) -> Task:
         """See :meth:`NextcloudClient.get_task`."""
-        return await self.send(endpoints.get_task(task_id))
+        return await self.run(self._memory.get_task(task_id))
 
     async def cancel_task(self, task_id: int) -> Task:
         """See :meth:`NextcloudClient.cancel_task`."""
-        return await self.send(endpoints.cancel_task(task_id))
+        return await self.run(self._memory.task_processing_only(endpoints.cancel_task(task_id)))
 
     async def delete_task(self, task_id: int) -> None:
         """See :meth:`NextcloudClient.delete_task`."""
-        await self.send(endpoints.delete_task(task_id))
+        await self.run(self._memory.delete_task(task_id))
 
     async def list_tasks(
         self, *, task_type: str | None = None, custom_id: str | None = None
     ) -> list[Task]:
         """See :meth:`NextcloudClient.list_tasks`."""
-        return await self.send(endpoints.list_tasks(task_type=task_type, custom_id=custom_id))
+        call = endpoints.list_tasks(task_type=task_type, custom_id=custom_id)
+        return await self.run(self._memory.task_processing_only(call))
 
     async def list_tasks_by_app(self, app_id: str, *, custom_id: str | None = None) -> list[Task]:
         """See :meth:`NextcloudClient.list_tasks_by_app`."""
-        return await self.send(endpoints.list_tasks_by_app(app_id, custom_id=custom_id))
+        return await self.run(self._memory.list_tasks_by_app(app_id, custom_id))
 
     async def get_task_file(self, task_id: int, file_id: int) -> TaskFile:
         """See :meth:`NextcloudClient.get_task_file`."""
-        return await self.send(endpoints.get_task_file(task_id, file_id))
+        call = endpoints.get_task_file(task_id, file_id)
+        return await self.run(self._memory.task_processing_only(call))
+
+    # -- Files (WebDAV) ------------------------------------------------------------------------
+
+    @asynccontextmanager
+    async def _stream(self, call: Call[Any]) -> AsyncIterator[httpx.Response]:
+        """See :meth:`NextcloudClient._stream`."""
+        try:
+            async with self._http.stream(
+                call.method, call.path, **self._request_arguments(call)
+            ) as response:
+                if not response.is_success:
+                    await response.aread()
+                call.check(response)
+                yield response
+        except httpx.TransportError as error:
+            raise self._connection_error(call, error) from None
+
+    async def get_file_info(self, path: str) -> FileInfo:
+        """See :meth:`NextcloudClient.get_file_info`."""
+        return await self.send(webdav.get_file_info(self.user_id, path))
+
+    async def get_file_id(self, path: str) -> int:
+        """See :meth:`NextcloudClient.get_file_id`."""
+        return (await self.get_file_info(path)).file_id
+
+    async def make_folders(self, path: str) -> None:
+        """See :meth:`NextcloudClient.make_folders`."""
+        if NextcloudPath(path).is_root:
+            return
+        call = webdav.find_file_info(self.user_id, path)
+        found = await self.send(call)
+        for folder in webdav.folders_to_create(path, found, endpoint=call.endpoint):
+            await self.send(webdav.make_folder(self.user_id, folder))
+
+    async def upload_file(
+        self, path: str, data: UploadData | UploadSource, *, create_folders: bool = True
+    ) -> int:
+        """See :meth:`NextcloudClient.upload_file`; local reads run in a worker thread."""
+        target = webdav.file_target(path)
+        source = UploadSource.of(data)
+        if create_folders:
+            await self.make_folders(target.parent)
+        with source.open() as upload:
+            file_id = await self.send(
+                webdav.put_file(
+                    self.user_id,
+                    target,
+                    upload.async_chunks(),
+                    size=upload.size,
+                    content_type=source.content_type,
+                )
+            )
+        return file_id if file_id is not None else await self.get_file_id(target)
+
+    async def write_text(self, path: str, text: str, *, create_folders: bool = True) -> int:
+        """See :meth:`NextcloudClient.write_text`."""
+        return await self.upload_file(path, UploadSource.text(text), create_folders=create_folders)
+
+    async def download_file(self, path: str, *, max_bytes: int | None = None) -> bytes:
+        """See :meth:`NextcloudClient.download_file`."""
+        target = webdav.file_target(path)
+        call = webdav.get_file(self.user_id, target)
+        limit = DownloadLimit(
+            target, call.endpoint, self.max_download_bytes if max_bytes is None else max_bytes
+        )
+        chunks: list[bytes] = []
+        async with self._stream(call) as response:
+            limit.start(response)
+            async for chunk in response.aiter_bytes():
+                chunks.append(limit.count(chunk))
+        return b"".join(chunks)
+
+    async def download_to(
+        self, path: str, local_path: str | os.PathLike[str], *, max_bytes: int | None = None
+    ) -> Path:
+        """See :meth:`NextcloudClient.download_to`; disk writes run in a worker thread."""
+        target = webdav.file_target(path)
+        destination = local_download_target(local_path)
+        call = webdav.get_file(self.user_id, target)
+        limit = DownloadLimit(target, call.endpoint, max_bytes)
+        async with self._stream(call) as response:
+            with write_atomically(destination) as handle:
+                limit.start(response)
+                async for chunk in response.aiter_bytes():
+                    await anyio.to_thread.run_sync(handle.write, limit.count(chunk))
+        return destination
+
+    async def delete_file(self, path: str, *, missing_ok: bool = True) -> None:
+        """See :meth:`NextcloudClient.delete_file`."""
+        await self.send(webdav.delete(self.user_id, path, missing_ok=missing_ok))

@@ -7,7 +7,7 @@ read the answer. The sync and async clients only send calls, so both faces share
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import AsyncIterable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from typing import Any, Generic, TypeVar
@@ -63,6 +63,10 @@ class Call(Generic[T]):
         idempotent: Whether repeating the call is harmless.
         not_found: The error class for a 404 that the endpoint produced.
         not_found_hint: What such a 404 means, for the error message.
+        headers: Extra request headers.
+        content: The raw request body: bytes, or an iterator of chunks for the matching face.
+        raise_error: For calls that are not OCS (WebDAV): raises the error matching a failed
+            answer instead of the OCS reader; such calls get no ``format=json`` or OCS headers.
     """
 
     method: str
@@ -73,17 +77,27 @@ class Call(Generic[T]):
     idempotent: bool = True
     not_found: type[NextcloudHTTPError] = TaskNotFoundError
     not_found_hint: str = TASK_NOT_FOUND_HINT
+    headers: Mapping[str, str] = field(default_factory=dict)
+    content: bytes | Iterable[bytes] | AsyncIterable[bytes] | None = None
+    raise_error: Callable[[httpx.Response, str], None] | None = None
 
     @property
     def endpoint(self) -> str:
         """``METHOD /path``, as errors name the call."""
         return f"{self.method} {self.path}"
 
-    def parse(self, response: httpx.Response) -> T:
-        """Raise the matching error for a failed answer, else read the result."""
+    def check(self, response: httpx.Response) -> None:
+        """Raise the matching error for a failed answer; return quietly otherwise."""
+        if self.raise_error is not None:
+            self.raise_error(response, self.endpoint)
+            return
         raise_for_status(
             response, self.endpoint, not_found=self.not_found, not_found_hint=self.not_found_hint
         )
+
+    def parse(self, response: httpx.Response) -> T:
+        """Raise the matching error for a failed answer, else read the result."""
+        self.check(response)
         return self.read(response, self.endpoint)
 
 
@@ -159,14 +173,24 @@ def _read_nothing(response: httpx.Response, endpoint: str) -> None:
     unwrap(response, endpoint)
 
 
-def _check_id(name: str, value: int) -> int:
+def check_id(name: str, value: int) -> int:
+    """Return ``value`` if it is a positive integer id.
+
+    Raises:
+        ValueError: It is not.
+    """
     if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
         raise ValueError(f"{name} must be a positive integer, got {value!r}.")
     return value
 
 
-def _check_text(name: str, value: str, *, allow_empty: bool = False) -> str:
-    if not isinstance(value, str) or (not allow_empty and not value.strip()):
+def check_text(name: str, value: str) -> str:
+    """Return ``value`` if it is a non-empty string.
+
+    Raises:
+        ValueError: It is not.
+    """
+    if not isinstance(value, str) or not value.strip():
         raise ValueError(f"{name} must be a non-empty string, got {value!r}.")
     return value
 
@@ -187,8 +211,8 @@ def schedule_task(
     include_watermark: bool | None = None,
 ) -> Call[Task]:
     """``POST /schedule``: create a task. Not idempotent: a repeat creates a second task."""
-    _check_text("task_type", task_type)
-    _check_text("app_id", app_id)
+    check_text("task_type", task_type)
+    check_text("app_id", app_id)
     if not isinstance(input, Mapping):
         raise ValueError(f"input must be a mapping of slot names to values, got {input!r}.")
     body: dict[str, Any] = {"input": dict(input), "type": task_type, "appId": app_id}
@@ -206,7 +230,7 @@ def schedule_task(
                 "webhook_method must be HTTP:GET, HTTP:POST, HTTP:PUT, HTTP:DELETE or "
                 f"AppAPI:<appId>:<METHOD>, got {webhook_method!r}; the server would ignore it."
             )
-        body["webhookUri"] = _check_text("webhook_uri", webhook_uri)
+        body["webhookUri"] = check_text("webhook_uri", webhook_uri)
         body["webhookMethod"] = webhook_method
     if include_watermark is not None:
         body["includeWatermark"] = include_watermark
@@ -215,18 +239,18 @@ def schedule_task(
 
 def get_task(task_id: int) -> Call[Task]:
     """``GET /task/{id}``: the task's current state."""
-    return Call("GET", f"{TASKPROCESSING}/task/{_check_id('task_id', task_id)}", _read_task)
+    return Call("GET", f"{TASKPROCESSING}/task/{check_id('task_id', task_id)}", _read_task)
 
 
 def delete_task(task_id: int) -> Call[None]:
     """``DELETE /task/{id}``: the server answers 200 even when there was nothing to delete."""
-    path = f"{TASKPROCESSING}/task/{_check_id('task_id', task_id)}"
+    path = f"{TASKPROCESSING}/task/{check_id('task_id', task_id)}"
     return Call("DELETE", path, _read_nothing)
 
 
 def cancel_task(task_id: int) -> Call[Task]:
     """``POST /tasks/{id}/cancel``: a no-op on a finished task, which is returned unchanged."""
-    path = f"{TASKPROCESSING}/tasks/{_check_id('task_id', task_id)}/cancel"
+    path = f"{TASKPROCESSING}/tasks/{check_id('task_id', task_id)}/cancel"
     return Call("POST", path, _read_task)
 
 
@@ -234,7 +258,7 @@ def list_tasks(*, task_type: str | None = None, custom_id: str | None = None) ->
     """``GET /tasks``: this user's tasks, optionally filtered by type and custom id."""
     params = {}
     if task_type is not None:
-        params["taskType"] = _check_text("task_type", task_type)
+        params["taskType"] = check_text("task_type", task_type)
     if custom_id is not None:
         params["customId"] = custom_id
     return Call("GET", f"{TASKPROCESSING}/tasks", _read_tasks, params=params)
@@ -242,7 +266,7 @@ def list_tasks(*, task_type: str | None = None, custom_id: str | None = None) ->
 
 def list_tasks_by_app(app_id: str, *, custom_id: str | None = None) -> Call[list[Task]]:
     """``GET /tasks/app/{appId}``: this user's tasks scheduled under one app id."""
-    _check_text("app_id", app_id)
+    check_text("app_id", app_id)
     params = {} if custom_id is None else {"customId": custom_id}
     path = f"{TASKPROCESSING}/tasks/app/{quote(app_id, safe='')}"
     return Call("GET", path, _read_tasks, params=params)
@@ -250,8 +274,8 @@ def list_tasks_by_app(app_id: str, *, custom_id: str | None = None) -> Call[list
 
 def get_task_file(task_id: int, file_id: int) -> Call[TaskFile]:
     """``GET /tasks/{id}/file/{fileId}``: raw bytes of a file in the task's input or output."""
-    _check_id("task_id", task_id)
-    _check_id("file_id", file_id)
+    check_id("task_id", task_id)
+    check_id("file_id", file_id)
 
     def read(response: httpx.Response, endpoint: str) -> TaskFile:
         disposition = response.headers.get("content-disposition", "")

@@ -15,12 +15,18 @@ if TYPE_CHECKING:
 __all__ = [
     "AuthenticationError",
     "CSRFCheckFailedError",
+    "DownloadTooLargeError",
     "EndpointNotFoundError",
     "FileAccessDeniedError",
+    "FileConflictError",
+    "FileLockedError",
+    "FilePermissionError",
+    "InsufficientStorageError",
     "InvalidInputError",
     "MaintenanceModeError",
     "NextcloudConnectionError",
     "NextcloudError",
+    "NextcloudFileNotFoundError",
     "NextcloudHTTPError",
     "RateLimitedError",
     "ServerError",
@@ -28,6 +34,7 @@ __all__ = [
     "TaskError",
     "TaskFailedError",
     "TaskFileNotFoundError",
+    "TaskInputError",
     "TaskNotFoundError",
     "TaskTimeoutError",
     "TaskTypeUnavailableError",
@@ -134,6 +141,20 @@ class UnexpectedResponseError(NextcloudHTTPError):
     """The answer was not what the API promises (not JSON, no OCS envelope, wrong shape)."""
 
 
+class TaskInputError(NextcloudError, ValueError):
+    """The task input does not fit the task type; found before anything was sent.
+
+    Attributes:
+        task_type: The task type id.
+        slot: The input slot at fault, or ``None`` when the problem is not one slot's.
+    """
+
+    def __init__(self, message: str, *, task_type: str, slot: str | None = None) -> None:
+        super().__init__(message)
+        self.task_type = task_type
+        self.slot = slot
+
+
 class TaskError(NextcloudError):
     """A Nextcloud task ended without a usable result.
 
@@ -209,3 +230,37 @@ def is_transient(error: BaseException, *, idempotent: bool = True) -> bool:
             return True
         return idempotent and error.status_code == 500
     return False
+
+
+class NextcloudFileNotFoundError(NextcloudHTTPError):
+    """404 on WebDAV: no file or folder at that path in the user's files."""
+
+
+class FilePermissionError(NextcloudHTTPError):
+    """403 on WebDAV: the user may not do this here (read-only share, another user's home)."""
+
+
+class FileConflictError(NextcloudHTTPError):
+    """409 on WebDAV: the parent folder is missing, or a file stands where a folder must be."""
+
+
+class FileLockedError(NextcloudHTTPError):
+    """423 on WebDAV: the file is locked, e.g. open in an office editor or being synced."""
+
+
+class InsufficientStorageError(NextcloudHTTPError):
+    """507 on WebDAV: the user's quota, or the server's disk, has no room for the file."""
+
+
+class DownloadTooLargeError(NextcloudError):
+    """A download was stopped because the file is larger than the allowed size.
+
+    Attributes:
+        path: The Nextcloud path of the file.
+        max_bytes: The limit that was exceeded.
+    """
+
+    def __init__(self, message: str, *, endpoint: str, path: str, max_bytes: int) -> None:
+        super().__init__(message, endpoint=endpoint)
+        self.path = path
+        self.max_bytes = max_bytes

@@ -101,8 +101,9 @@ class ShapeDescriptor(_ApiModel):
     name: str
     description: str = ""
     type: ShapeType | str = Field(
+        union_mode="left_to_right",
         description="The slot type; a plain string when the server knows a type this library "
-        "does not."
+        "does not.",
     )
 
     @property
@@ -160,6 +161,18 @@ class TaskType(_ApiModel):
         return _map_or_empty(value)
 
 
+class TaskFile(BaseModel):
+    """The bytes of a file referenced by a task, with what the server said about them."""
+
+    model_config = ConfigDict(frozen=True)
+
+    task_id: int
+    file_id: int
+    content: bytes = Field(repr=False)
+    filename: str | None = None
+    content_type: str | None = None
+
+
 class Task(_ApiModel):
     """A Task Processing task, as the server reports it.
 
@@ -185,6 +198,11 @@ class Task(_ApiModel):
     include_watermark: bool | None = None
     user_facing_error_message: str | None = None
     prefer_streaming: bool | None = None
+    output_files: dict[str, list[TaskFile]] = Field(
+        default={},
+        description="Files of file-typed output slots, downloaded by run_task; never sent by the "
+        "server.",
+    )
 
     _server_time: float | None = PrivateAttr(default=None)
 
@@ -208,15 +226,3 @@ class Task(_ApiModel):
         """Return this task, stamped with the server time of the response it came in."""
         self._server_time = server_time
         return self
-
-
-class TaskFile(BaseModel):
-    """The bytes of a file referenced by a task, with what the server said about them."""
-
-    model_config = ConfigDict(frozen=True)
-
-    task_id: int
-    file_id: int
-    content: bytes = Field(repr=False)
-    filename: str | None = None
-    content_type: str | None = None

@@ -8,5 +8,6 @@ and :mod:`prefect_nextcloud.sandbox`.
 from prefect_nextcloud._version import __version__
 from prefect_nextcloud.blocks.credentials import NextcloudCredentials
 from prefect_nextcloud.client.errors import NextcloudError
+from prefect_nextcloud.client.paths import NextcloudPath
 
-__all__ = ["NextcloudCredentials", "NextcloudError", "__version__"]
+__all__ = ["NextcloudCredentials", "NextcloudError", "NextcloudPath", "__version__"]

@@ -15,6 +15,7 @@ import pytest
 from prefect.testing.utilities import prefect_test_harness
 
 from prefect_nextcloud.blocks import NextcloudCredentials
+from prefect_nextcloud.client.plans import ServerMemory
 from prefect_nextcloud.sandbox import NextcloudSandbox
 
 USERS = {"alice": "Xq7Lm-P2vRt-9KcWd-Hn4Zs-Bf8Jy", "bob": "Tg5Nw-Y3pKe-7RmVa-Qc2Ls-Dh6Ux"}
@@ -25,6 +26,14 @@ def prefect_server() -> Iterator[None]:
     """A temporary Prefect API server (about 10 s to start), shared by the whole session."""
     with prefect_test_harness(server_startup_timeout=120):
         yield
+
+
+@pytest.fixture(autouse=True)
+def _forget_servers() -> Iterator[None]:
+    """Sandboxes reuse ports, so no test may see what a client learned about an earlier one."""
+    ServerMemory.forget_all()
+    yield
+    ServerMemory.forget_all()
 
 
 @pytest.fixture

@@ -19,6 +19,7 @@ from prefect_nextcloud.client import (
     RateLimitedError,
     ServerError,
     TaskFileNotFoundError,
+    TaskInputError,
     TaskNotFoundError,
     TaskStatus,
     TaskTypeUnavailableError,
@@ -62,7 +63,14 @@ def test_every_endpoint(sandbox: NextcloudSandbox, call: BothFaces) -> None:
         "model_3",
     ]
     sandbox.pause_processing()
-    task = call("schedule_task", "core:text2text", {"input": "Hi", "junk": 1}, custom_id="job-1")
+    # The server drops unknown slots silently; with validation off, that is what it shows.
+    task = call(
+        "schedule_task",
+        "core:text2text",
+        {"input": "Hi", "junk": 1},
+        custom_id="job-1",
+        validate=False,
+    )
     assert task.status is TaskStatus.SCHEDULED
     assert task.input == {"max_tokens": 1234, "model": "model_2", "input": "Hi"}
     assert task.custom_id == "job-1"
@@ -93,7 +101,7 @@ def test_every_request_carries_the_ocs_headers_and_asks_for_json(
     sandbox: NextcloudSandbox, call: BothFaces
 ) -> None:
     call("get_task_types")
-    [request] = sandbox.requests
+    [request] = sandbox.requests_to("GET", "/tasktypes$")
     assert request.headers["ocs-apirequest"] == "true"
     assert request.headers["user-agent"] == f"prefect-nextcloud/{__version__}"
     assert request.query["format"] == "json"
@@ -109,15 +117,29 @@ def test_wrong_password(sandbox: NextcloudSandbox) -> None:
     assert "nope" not in str(info.value)
 
 
-def test_invalid_input(call: BothFaces) -> None:
-    with pytest.raises(InvalidInputError, match='Missing key: "input"') as info:
+def test_invalid_input_is_refused_before_scheduling(
+    sandbox: NextcloudSandbox, call: BothFaces
+) -> None:
+    with pytest.raises(TaskInputError, match="needs input slot 'input'"):
         call("schedule_task", "core:text2text", {})
+    with pytest.raises(TaskInputError, match="has no input slot 'inptu'"):
+        call("schedule_task", "core:text2text", {"inptu": "typo"})
+    assert sandbox.requests_to("POST", "/schedule$") == []
+
+
+def test_invalid_input_the_server_rejects(call: BothFaces) -> None:
+    with pytest.raises(InvalidInputError, match='Missing key: "input"') as info:
+        call("schedule_task", "core:text2text", {}, validate=False)
     assert info.value.endpoint == "POST /ocs/v2.php/taskprocessing/schedule"
 
 
-def test_unavailable_task_type(call: BothFaces) -> None:
+def test_unavailable_task_type(sandbox: NextcloudSandbox, call: BothFaces) -> None:
+    with pytest.raises(TaskTypeUnavailableError, match="install and enable a provider app") as info:
+        call("schedule_task", "core:no-such-type", {"input": "a fox"})
+    assert "core:text2text" in str(info.value)  # the offered types are listed
+    assert sandbox.requests_to("POST", "/schedule$") == []
     with pytest.raises(TaskTypeUnavailableError, match="The given provider is not available"):
-        call("schedule_task", "core:text2image", {"input": "a fox"})
+        call("schedule_task", "core:no-such-type", {"input": "a fox"}, validate=False)
 
 
 def test_file_of_another_user(sandbox: NextcloudSandbox, call: BothFaces) -> None:
@@ -164,7 +186,8 @@ def test_connection_refused_is_a_connection_error() -> None:
     with client, pytest.raises(NextcloudConnectionError, match="connection to") as info:
         client.get_task(1)
     assert "secret-password" not in str(info.value)
-    assert info.value.endpoint == "GET /ocs/v2.php/taskprocessing/task/1"
+    # The first request of a new client asks the server's version.
+    assert info.value.endpoint == "GET /status.php"
 
 
 def test_dropped_connection_is_a_connection_error(

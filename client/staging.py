@@ -1,0 +1,172 @@
+"""Staging: turn file references into the file ids Task Processing inputs take.
+
+File ids pass through, Nextcloud paths are looked up, and local files and inline bytes are
+uploaded to a staging folder for as long as they are needed, then removed again.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Iterator, Sequence
+from contextlib import asynccontextmanager, contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from uuid import uuid4
+
+from prefect_nextcloud.client.client import AsyncNextcloudClient, NextcloudClient
+from prefect_nextcloud.client.errors import NextcloudError
+from prefect_nextcloud.client.paths import NextcloudPath
+from prefect_nextcloud.client.references import (
+    FileReference,
+    FileReferenceLike,
+    LocalFile,
+    parse_file_reference,
+)
+from prefect_nextcloud.client.streams import UploadSource
+from prefect_nextcloud.client.webdav import FileInfo
+
+__all__ = ["DEFAULT_STAGING_FOLDER", "astage_files", "stage_files"]
+
+DEFAULT_STAGING_FOLDER = "/prefect-nextcloud/uploads/"
+
+_logger = logging.getLogger(__name__)
+
+
+@dataclass
+class _Plan:
+    """What staging will do, worked out without any request."""
+
+    folder: NextcloudPath
+    references: list[FileReference]
+    uploads: dict[int, tuple[NextcloudPath, UploadSource]] = field(default_factory=dict)
+    ids: dict[int, int] = field(default_factory=dict)
+    staged: list[NextcloudPath] = field(default_factory=list)
+
+    def result(self) -> list[int]:
+        return [self.ids[index] for index in range(len(self.references))]
+
+
+def _plan(references: Sequence[FileReferenceLike], staging_folder: str) -> _Plan:
+    """Parse every reference and check every local file, before anything is sent."""
+    if isinstance(references, str | bytes) or not isinstance(references, Sequence):
+        raise ValueError(
+            f"references must be a list of file references, got {type(references).__name__}."
+        )
+    plan = _Plan(NextcloudPath(staging_folder), [])
+    for index, value in enumerate(references):
+        try:
+            reference = parse_file_reference(value)
+            if isinstance(reference, Path):
+                source, name = UploadSource.of(reference), reference.name
+            elif isinstance(reference, LocalFile):
+                source, name = UploadSource(data=reference.data), reference.name
+            else:
+                plan.references.append(reference)
+                continue
+            target = plan.folder / f"{uuid4().hex}-{name}"
+        except ValueError as error:
+            raise ValueError(f"File reference {index + 1} of {len(references)}: {error}") from None
+        plan.references.append(reference)
+        plan.uploads[index] = (target, source)
+    return plan
+
+
+def _file_id(info: FileInfo) -> int:
+    if info.is_folder:
+        raise ValueError(f"{info.path} is a folder, not a file; give the path of a file in it.")
+    return info.file_id
+
+
+def _cleanup_failed(target: NextcloudPath, error: NextcloudError) -> None:
+    # Cleanup must not hide the body's own error, so a failed delete is only logged.
+    _logger.warning("Could not remove the staged file %s: %s", target, error)
+
+
+@contextmanager
+def stage_files(
+    client: NextcloudClient,
+    references: Sequence[FileReferenceLike],
+    *,
+    staging_folder: str = DEFAULT_STAGING_FOLDER,
+    keep: bool = False,
+) -> Iterator[list[int]]:
+    """Resolve file references to file ids; staged uploads live as long as the block.
+
+    Every reference is parsed and every local file checked first, then Nextcloud paths are
+    looked up, and only then are local files and bytes uploaded (as
+    ``<staging_folder>/<random hex>-<name>``). So a bad reference uploads nothing.
+
+    Example:
+        ```python
+        with client, stage_files(client, ["nc:/Photos/a.jpg", Path("b.png"), 42]) as ids:
+            client.schedule_task("core:analyze-images", {"images": ids, "input": "?"})
+        ```
+
+    Args:
+        client: The client to use.
+        references: Anything :func:`~prefect_nextcloud.client.references.parse_file_reference`
+            accepts: file ids, Nextcloud paths, local paths, :class:`LocalFile` or
+            ``(name, bytes)``.
+        staging_folder: The Nextcloud folder for uploads; created when missing.
+        keep: Keep the uploaded files after the block instead of deleting them.
+
+    Yields:
+        The file ids, in the order of ``references``.
+
+    Raises:
+        ValueError: A reference is invalid, a local file is missing, or a path is a folder.
+        NextcloudFileNotFoundError: A Nextcloud path does not exist.
+    """
+    plan = _plan(references, staging_folder)
+    for index, reference in enumerate(plan.references):
+        if isinstance(reference, int):
+            plan.ids[index] = reference
+        elif isinstance(reference, NextcloudPath):
+            plan.ids[index] = _file_id(client.get_file_info(reference))
+    try:
+        if plan.uploads:
+            client.make_folders(plan.folder)
+        for index, (target, source) in plan.uploads.items():
+            plan.staged.append(target)
+            plan.ids[index] = client.upload_file(target, source, create_folders=False)
+        yield plan.result()
+    finally:
+        for target in [] if keep else plan.staged:
+            try:
+                client.delete_file(target)
+            except NextcloudError as error:
+                _cleanup_failed(target, error)
+
+
+@asynccontextmanager
+async def astage_files(
+    client: AsyncNextcloudClient,
+    references: Sequence[FileReferenceLike],
+    *,
+    staging_folder: str = DEFAULT_STAGING_FOLDER,
+    keep: bool = False,
+) -> AsyncIterator[list[int]]:
+    """The async twin of :func:`stage_files`, with an :class:`AsyncNextcloudClient`.
+
+    Yields:
+        The file ids, in the order of ``references``.
+    """
+    plan = _plan(references, staging_folder)
+    for index, reference in enumerate(plan.references):
+        if isinstance(reference, int):
+            plan.ids[index] = reference
+        elif isinstance(reference, NextcloudPath):
+            plan.ids[index] = _file_id(await client.get_file_info(reference))
+    try:
+        if plan.uploads:
+            await client.make_folders(plan.folder)
+        for index, (target, source) in plan.uploads.items():
+            plan.staged.append(target)
+            plan.ids[index] = await client.upload_file(target, source, create_folders=False)
+        yield plan.result()
+    finally:
+        for target in [] if keep else plan.staged:
+            try:
+                await client.delete_file(target)
+            except NextcloudError as error:
+                _cleanup_failed(target, error)

@@ -1,0 +1,253 @@
+"""File bodies in pieces: upload sources read in chunks, downloads under a size limit.
+
+Both client faces use these, so a large file is never held whole in memory unless it was
+given as bytes.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import tempfile
+from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, BinaryIO, TypeAlias
+
+import anyio.to_thread
+import httpx
+
+from prefect_nextcloud.client.errors import DownloadTooLargeError
+
+__all__ = [
+    "DEFAULT_MAX_DOWNLOAD_BYTES",
+    "UPLOAD_CHUNK_BYTES",
+    "DownloadLimit",
+    "OpenUpload",
+    "UploadData",
+    "UploadSource",
+    "local_download_target",
+    "write_atomically",
+]
+
+UPLOAD_CHUNK_BYTES = 1024 * 1024
+"""The most an upload reads from a local file or file object at a time."""
+DEFAULT_MAX_DOWNLOAD_BYTES = 100 * 1024 * 1024
+"""The default size limit of a download into memory."""
+
+UploadData: TypeAlias = bytes | bytearray | memoryview | str | os.PathLike[str] | BinaryIO
+"""Upload content: bytes, a local file path (``str`` or path-like), or a binary file object."""
+
+
+def _remaining(stream: BinaryIO) -> int | None:
+    """Bytes left in a seekable stream, or ``None`` when it cannot tell."""
+    try:
+        if not stream.seekable():
+            return None
+        position = stream.tell()
+        end = stream.seek(0, io.SEEK_END)
+        stream.seek(position)
+    except (OSError, AttributeError, ValueError):
+        return None
+    return max(end - position, 0)
+
+
+def _chunk(data: object) -> bytes:
+    if isinstance(data, bytes):
+        return data
+    if isinstance(data, bytearray | memoryview):
+        return bytes(data)
+    raise ValueError(
+        f"The file object gave {type(data).__name__}, not bytes; open the file in binary mode "
+        "('rb')."
+    )
+
+
+@dataclass(frozen=True)
+class OpenUpload:
+    """An upload body ready to send.
+
+    Attributes:
+        size: The body's length, when known.
+        data: The whole body when it was given as bytes.
+        stream: The file object to read it from otherwise.
+    """
+
+    size: int | None
+    data: bytes | None = None
+    stream: BinaryIO | None = None
+
+    def chunks(self) -> bytes | Iterator[bytes]:
+        """The body for the sync face: the bytes, or chunks read one by one."""
+        if self.stream is None:
+            return self.data or b""
+        return self._iterate(self.stream)
+
+    def async_chunks(self) -> bytes | AsyncIterator[bytes]:
+        """The body for the async face; file reads run in a worker thread."""
+        if self.stream is None:
+            return self.data or b""
+        return self._aiterate(self.stream)
+
+    @staticmethod
+    def _iterate(stream: BinaryIO) -> Iterator[bytes]:
+        while chunk := _chunk(stream.read(UPLOAD_CHUNK_BYTES)):
+            yield chunk
+
+    @staticmethod
+    async def _aiterate(stream: BinaryIO) -> AsyncIterator[bytes]:
+        while chunk := _chunk(await anyio.to_thread.run_sync(stream.read, UPLOAD_CHUNK_BYTES)):
+            yield chunk
+
+
+@dataclass(frozen=True)
+class UploadSource:
+    """Checked upload content; checking needs no request, so bad input sends nothing.
+
+    Attributes:
+        data: Content in memory.
+        local_path: A local file to read.
+        stream: A binary file object to read from its current position (not closed).
+        content_type: The MIME type to declare.
+    """
+
+    data: bytes | None = None
+    local_path: Path | None = None
+    stream: BinaryIO | None = None
+    content_type: str = "application/octet-stream"
+
+    @classmethod
+    def of(cls, data: UploadData | UploadSource) -> UploadSource:
+        """Check upload content.
+
+        Args:
+            data: Bytes, a local file path (``str`` or path-like), or a binary file object.
+
+        Returns:
+            The source.
+
+        Raises:
+            ValueError: A path that is not an existing file, a text-mode file object, or
+                another type.
+        """
+        if isinstance(data, UploadSource):
+            return data
+        if isinstance(data, bytes | bytearray | memoryview):
+            return cls(data=bytes(data))
+        if isinstance(data, str | os.PathLike):
+            path = Path(data).expanduser()
+            if not path.exists():
+                raise ValueError(
+                    f"The local file {str(path)!r} does not exist. (To upload text, use "
+                    "write_text; to upload content, pass bytes.)"
+                )
+            if not path.is_file():
+                raise ValueError(f"{str(path)!r} is a directory, not a file; upload its files.")
+            return cls(local_path=path.absolute())
+        if isinstance(data, io.TextIOBase):
+            raise ValueError("The file object is in text mode; open the file with 'rb'.")
+        if callable(getattr(data, "read", None)):
+            return cls(stream=data)
+        raise ValueError(
+            f"Cannot upload a {type(data).__name__}; pass bytes, a local file path or a binary "
+            "file object."
+        )
+
+    @classmethod
+    def text(cls, text: str) -> UploadSource:
+        """Text, sent as UTF-8 ``text/plain``."""
+        if not isinstance(text, str):
+            raise ValueError(f"text must be a str, got {type(text).__name__}.")
+        return cls(data=text.encode("utf-8"), content_type="text/plain; charset=utf-8")
+
+    @contextmanager
+    def open(self) -> Iterator[OpenUpload]:
+        """Open the content for sending; a local file is closed again afterwards."""
+        if self.local_path is not None:
+            with self.local_path.open("rb") as handle:
+                yield OpenUpload(size=os.fstat(handle.fileno()).st_size, stream=handle)
+        elif self.stream is not None:
+            yield OpenUpload(size=_remaining(self.stream), stream=self.stream)
+        else:
+            data = self.data or b""
+            yield OpenUpload(size=len(data), data=data)
+
+
+class DownloadLimit:
+    """Stops a download that goes past ``max_bytes``.
+
+    Args:
+        path: The Nextcloud path, for the message.
+        endpoint: ``METHOD /path`` of the call, for the error.
+        max_bytes: The limit, or ``None`` for none.
+    """
+
+    def __init__(self, path: str, endpoint: str, max_bytes: int | None) -> None:
+        if max_bytes is not None and (
+            isinstance(max_bytes, bool) or not isinstance(max_bytes, int) or max_bytes <= 0
+        ):
+            raise ValueError(f"max_bytes must be a positive integer, got {max_bytes!r}.")
+        self.path = path
+        self.endpoint = endpoint
+        self.max_bytes = max_bytes
+        self.received = 0
+
+    def _error(self, detail: str) -> DownloadTooLargeError:
+        assert self.max_bytes is not None
+        return DownloadTooLargeError(
+            f"Stopped downloading {self.path}: {detail} the limit of {self.max_bytes} bytes. "
+            "Pass a larger max_bytes (or set the client's max_download_bytes), or use "
+            "download_to to stream the file to disk.",
+            endpoint=self.endpoint,
+            path=self.path,
+            max_bytes=self.max_bytes,
+        )
+
+    def start(self, response: httpx.Response) -> None:
+        """Refuse at once when the server declares a length over the limit."""
+        declared = response.headers.get("content-length", "")
+        encoded = response.headers.get("content-encoding", "identity") != "identity"
+        if (
+            self.max_bytes is not None
+            and declared.isdigit()
+            and not encoded
+            and int(declared) > self.max_bytes
+        ):
+            raise self._error(f"the file has {int(declared)} bytes, more than")
+
+    def count(self, chunk: bytes) -> bytes:
+        """Count a received chunk and return it; raise once the total passes the limit."""
+        self.received += len(chunk)
+        if self.max_bytes is not None and self.received > self.max_bytes:
+            raise self._error("the server sent more than")
+        return chunk
+
+
+def local_download_target(local_path: str | os.PathLike[str]) -> Path:
+    """Check where a download may be written, before anything is requested.
+
+    Raises:
+        ValueError: The path is a directory, or its folder does not exist.
+    """
+    path = Path(local_path).expanduser().absolute()
+    if path.is_dir():
+        raise ValueError(f"{str(path)!r} is a directory; give the path of the file to write.")
+    if not path.parent.is_dir():
+        raise ValueError(f"The folder {str(path.parent)!r} does not exist; create it first.")
+    return path
+
+
+@contextmanager
+def write_atomically(path: Path) -> Iterator[IO[bytes]]:
+    """Write to a temporary file next to ``path``, moved into place only on success."""
+    handle = tempfile.NamedTemporaryFile(  # noqa: SIM115 - closed below, renamed on success
+        dir=path.parent, prefix=f".{path.name}.", suffix=".part", delete=False
+    )
+    try:
+        with handle:
+            yield handle
+        os.replace(handle.name, path)
+    except BaseException:
+        Path(handle.name).unlink(missing_ok=True)
+        raise

@@ -1,0 +1,399 @@
+"""WebDAV calls on a user's files, described without doing any I/O.
+
+Like :mod:`prefect_nextcloud.client.endpoints` for the OCS API, each function checks its
+arguments and returns a :class:`~prefect_nextcloud.client.endpoints.Call`; the calls carry
+their own error reader (:func:`dav_error_reader`), so no OCS parameters or headers are added.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterable, Callable, Collection, Iterable
+from typing import Any, TypeVar
+from xml.etree import ElementTree
+
+import httpx
+from pydantic import BaseModel, ConfigDict
+
+from prefect_nextcloud.client.endpoints import Call
+from prefect_nextcloud.client.errors import (
+    AuthenticationError,
+    FileConflictError,
+    FileLockedError,
+    FilePermissionError,
+    InsufficientStorageError,
+    MaintenanceModeError,
+    NextcloudFileNotFoundError,
+    NextcloudHTTPError,
+    ServerError,
+    UnexpectedResponseError,
+)
+from prefect_nextcloud.client.paths import NextcloudPath, dav_path
+
+__all__ = [
+    "FileInfo",
+    "dav_error_reader",
+    "delete",
+    "file_target",
+    "find_file_info",
+    "folders_to_create",
+    "get_file",
+    "get_file_info",
+    "make_folder",
+    "put_file",
+]
+
+T = TypeVar("T")
+
+_DAV = "{DAV:}"
+_OC = "{http://owncloud.org/ns}"
+_SABRE = "{http://sabredav.org/ns}"
+_PROPFIND = (
+    b'<?xml version="1.0" encoding="utf-8"?>'
+    b'<d:propfind xmlns:d="DAV:" xmlns:oc="http://owncloud.org/ns"><d:prop>'
+    b"<oc:fileid/><d:resourcetype/><d:getcontentlength/><oc:size/><d:getcontenttype/>"
+    b"<d:getetag/></d:prop></d:propfind>"
+)
+# OC-FileId is the zero-padded id followed by the instance id, which always starts with "oc".
+_OC_FILE_ID = re.compile(r"(\d+)oc[0-9a-z]*", re.IGNORECASE)
+
+
+class FileInfo(BaseModel):
+    """What Nextcloud knows about a file or folder.
+
+    Attributes:
+        file_id: The id Task Processing inputs take.
+        path: The path below the user's home.
+        is_folder: Whether it is a folder.
+        size: Size in bytes (of all content, for a folder), when the server said.
+        content_type: The MIME type of a file, when the server said.
+        etag: The entity tag, without quotes, when the server said.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    file_id: int
+    path: NextcloudPath
+    is_folder: bool
+    size: int | None = None
+    content_type: str | None = None
+    etag: str | None = None
+
+
+def _sabre_message(response: httpx.Response) -> str | None:
+    if b"<" not in response.content[:100]:
+        return None
+    try:
+        root = ElementTree.fromstring(response.content)  # noqa: S314 - the server's own answer
+    except ElementTree.ParseError:
+        return None
+    text = root.findtext(f"{_SABRE}message")
+    return text.strip() if text and text.strip() else None
+
+
+def dav_error_reader(
+    method: str, path: NextcloudPath, *, accept: Collection[int] = ()
+) -> Callable[[httpx.Response, str], None]:
+    """Return the error reader of a WebDAV call on ``path``.
+
+    Args:
+        method: The HTTP method, for messages.
+        path: The Nextcloud path the call is about, for messages.
+        accept: Error statuses the call reads itself (e.g. 405 on MKCOL: the folder exists).
+
+    Returns:
+        A function that raises the error matching a failed answer and returns quietly on 2xx
+        and on the ``accept`` statuses.
+    """
+
+    def raise_error(response: httpx.Response, endpoint: str) -> None:
+        status = response.status_code
+        if 200 <= status < 300 or status in accept:
+            return
+        message = _sabre_message(response)
+        said = f" The server said: {message!r}." if message else ""
+        where = f"{status} on {method} {path}"
+        kwargs: dict[str, Any] = {
+            "endpoint": endpoint,
+            "status_code": status,
+            "server_message": message,
+        }
+        if 300 <= status < 400:
+            location = response.headers.get("location", "an unknown place")
+            raise NextcloudHTTPError(
+                f"The server redirected {method} {path} to {location} ({status}). Redirects are "
+                "not followed, so that credentials never travel to another address: set "
+                "base_url to the address the server redirects to.",
+                **kwargs,
+            )
+        if status == 401:
+            raise AuthenticationError(
+                f"Nextcloud did not accept the login ({where}).{said} Check the user id and the "
+                "app password; create a new app password under Personal settings > Security > "
+                "Devices & sessions.",
+                **kwargs,
+            )
+        if status == 403:
+            raise FilePermissionError(
+                f"Permission denied ({where}).{said} The user may not do this at {path}: it may "
+                "be a read-only share or outside the user's own files.",
+                **kwargs,
+            )
+        if status == 404:
+            raise NextcloudFileNotFoundError(
+                f"Not found: {path} ({where}).{said} Check the path; it starts at the user's "
+                "home folder, e.g. /Photos/receipt.jpg.",
+                **kwargs,
+            )
+        if status == 409:
+            raise FileConflictError(
+                f"Conflict ({where}): the folder {path.parent} does not exist, or a file stands "
+                f"where a folder must be.{said} Create the folders first, or pick another path.",
+                **kwargs,
+            )
+        if status == 423:
+            raise FileLockedError(
+                f"{path} is locked ({where}).{said} It may be open in an editor or being "
+                "synced; try again when it is closed.",
+                **kwargs,
+            )
+        if status == 507:
+            raise InsufficientStorageError(
+                f"Not enough storage for {path} ({where}).{said} The user's quota or the "
+                "server's disk is full: free space (delete files, empty the trash bin) or ask "
+                "the admin to raise the quota.",
+                **kwargs,
+            )
+        if status == 503 and response.headers.get("x-nextcloud-maintenance-mode"):
+            raise MaintenanceModeError(
+                f"The server is in maintenance mode ({where}). Try again when the admin has "
+                "finished the upgrade or maintenance.",
+                **kwargs,
+            )
+        if status >= 500:
+            raise ServerError(
+                f"The server failed ({where}).{said} This is usually temporary; if it "
+                "persists, check the Nextcloud log.",
+                **kwargs,
+            )
+        raise NextcloudHTTPError(f"Unexpected answer ({where}).{said}", **kwargs)
+
+    return raise_error
+
+
+def _unexpected(response: httpx.Response, endpoint: str, problem: str) -> UnexpectedResponseError:
+    return UnexpectedResponseError(
+        f"The answer to {endpoint} ({response.status_code}) is not a usable WebDAV answer: "
+        f"{problem}. A proxy may be answering instead of Nextcloud.",
+        endpoint=endpoint,
+        status_code=response.status_code,
+    )
+
+
+def _text(element: ElementTree.Element | None) -> str | None:
+    text = (element.text or "").strip() if element is not None else ""
+    return text or None
+
+
+def _int_or_none(text: str | None) -> int | None:
+    text = (text or "").strip()
+    return int(text) if text.isascii() and text.isdigit() else None
+
+
+def _read_multistatus(path: NextcloudPath) -> Callable[[httpx.Response, str], FileInfo]:
+    def read(response: httpx.Response, endpoint: str) -> FileInfo:
+        if response.status_code != 207:
+            raise _unexpected(response, endpoint, "expected 207 Multi-Status")
+        try:
+            root = ElementTree.fromstring(response.content)  # noqa: S314 - the server's answer
+        except ElementTree.ParseError:
+            raise _unexpected(response, endpoint, "the body is not XML") from None
+        found = root.find(f"{_DAV}response")
+        if found is None:
+            raise _unexpected(response, endpoint, "no <d:response> in the multistatus")
+        props: dict[str, ElementTree.Element] = {}
+        for propstat in found.findall(f"{_DAV}propstat"):
+            status = (propstat.findtext(f"{_DAV}status") or "").split()
+            prop = propstat.find(f"{_DAV}prop")
+            if len(status) > 1 and status[1] == "200" and prop is not None:
+                props.update((element.tag, element) for element in prop)
+        file_id = _int_or_none(_text(props.get(f"{_OC}fileid")))
+        if file_id is None:
+            raise _unexpected(response, endpoint, f"no oc:fileid for {path}")
+        resourcetype = props.get(f"{_DAV}resourcetype")
+        is_folder = resourcetype is not None and resourcetype.find(f"{_DAV}collection") is not None
+        size = props.get(f"{_DAV}getcontentlength", props.get(f"{_OC}size"))
+        return FileInfo(
+            file_id=file_id,
+            path=path,
+            is_folder=is_folder,
+            size=_int_or_none(_text(size)),
+            content_type=_text(props.get(f"{_DAV}getcontenttype")),
+            etag=(_text(props.get(f"{_DAV}getetag")) or "").strip('"') or None,
+        )
+
+    return read
+
+
+def _propfind(
+    user_id: str,
+    path: NextcloudPath,
+    read: Callable[[httpx.Response, str], T],
+    *,
+    accept: Collection[int] = (),
+) -> Call[T]:
+    return Call(
+        "PROPFIND",
+        dav_path(user_id, path),
+        read,
+        headers={"Depth": "0", "Content-Type": "application/xml; charset=utf-8"},
+        content=_PROPFIND,
+        raise_error=dav_error_reader("PROPFIND", path, accept=accept),
+    )
+
+
+def get_file_info(user_id: str, path: str) -> Call[FileInfo]:
+    """``PROPFIND`` (depth 0): id, kind, size, type and etag of a file or folder.
+
+    A missing path raises :class:`~prefect_nextcloud.client.errors.NextcloudFileNotFoundError`.
+    """
+    target = NextcloudPath(path)
+    return _propfind(user_id, target, _read_multistatus(target))
+
+
+def find_file_info(user_id: str, path: str) -> Call[FileInfo | None]:
+    """Like :func:`get_file_info`, but a missing path reads as ``None``."""
+    target = NextcloudPath(path)
+    read_info = _read_multistatus(target)
+
+    def read(response: httpx.Response, endpoint: str) -> FileInfo | None:
+        return None if response.status_code == 404 else read_info(response, endpoint)
+
+    return _propfind(user_id, target, read, accept={404})
+
+
+def make_folder(user_id: str, path: str) -> Call[bool]:
+    """``MKCOL``: create one folder; reads ``True`` if created, ``False`` if it existed."""
+    target = NextcloudPath(path)
+    if target.is_root:
+        raise ValueError("The home folder '/' always exists; give a folder below it.")
+
+    def read(response: httpx.Response, endpoint: str) -> bool:
+        return response.status_code != 405
+
+    return Call(
+        "MKCOL",
+        dav_path(user_id, target),
+        read,
+        raise_error=dav_error_reader("MKCOL", target, accept={405}),
+    )
+
+
+def folders_to_create(path: str, found: FileInfo | None, *, endpoint: str) -> list[NextcloudPath]:
+    """Plan :meth:`make_folders`: the folders to create, top down, given what is at ``path``.
+
+    Args:
+        path: The folder wanted.
+        found: What a PROPFIND found at ``path`` (``None``: nothing).
+        endpoint: ``METHOD /path`` of that PROPFIND, for the error.
+
+    Returns:
+        Every folder from the top down to ``path``; MKCOL leaves existing ones alone.
+        Empty when ``path`` is already a folder.
+
+    Raises:
+        FileConflictError: A file stands at ``path``.
+    """
+    target = NextcloudPath(path)
+    if found is not None and not found.is_folder:
+        raise FileConflictError(
+            f"Cannot create the folder {target}: a file has that path. Pick another folder.",
+            endpoint=endpoint,
+            status_code=409,
+        )
+    if found is not None:
+        return []
+    return [NextcloudPath("/".join(target.parts[:end])) for end in range(1, len(target.parts) + 1)]
+
+
+def file_target(path: str) -> NextcloudPath:
+    """Return ``path`` as the path of a file, i.e. not the home folder.
+
+    Raises:
+        ValueError: The path is invalid or is the home folder.
+    """
+    target = NextcloudPath(path)
+    if target.is_root:
+        raise ValueError("'/' is the home folder; give the path of a file, e.g. '/report.txt'.")
+    return target
+
+
+def put_file(
+    user_id: str,
+    path: str,
+    content: bytes | Iterable[bytes] | AsyncIterable[bytes],
+    *,
+    size: int | None,
+    content_type: str = "application/octet-stream",
+) -> Call[int | None]:
+    """``PUT``: create or overwrite a file; reads its id from ``OC-FileId`` when sent.
+
+    Args:
+        user_id: The owner.
+        path: The file's path; its folder must exist.
+        content: The body: bytes, or chunks for the face that sends it.
+        size: The body's length when known; otherwise the body is sent chunked.
+        content_type: The MIME type to declare (Nextcloud derives its own from the name).
+    """
+    target = file_target(path)
+    headers = {"Content-Type": content_type}
+    if size is not None:
+        # An explicit length keeps httpx from sending a chunked body, which some Nextcloud
+        # setups (PHP-FPM without request buffering) would store as an empty file.
+        headers["Content-Length"] = str(size)
+
+    def read(response: httpx.Response, endpoint: str) -> int | None:
+        match = _OC_FILE_ID.fullmatch(response.headers.get("oc-fileid", "").strip())
+        return int(match.group(1)) if match and int(match.group(1)) > 0 else None
+
+    return Call(
+        "PUT",
+        dav_path(user_id, target),
+        read,
+        headers=headers,
+        content=content,
+        raise_error=dav_error_reader("PUT", target),
+    )
+
+
+def get_file(user_id: str, path: str) -> Call[bytes]:
+    """``GET``: a file's content (the clients stream it, with a size limit)."""
+    target = file_target(path)
+
+    def read(response: httpx.Response, endpoint: str) -> bytes:
+        return response.content
+
+    return Call("GET", dav_path(user_id, target), read, raise_error=dav_error_reader("GET", target))
+
+
+def delete(user_id: str, path: str, *, missing_ok: bool) -> Call[None]:
+    """``DELETE``: remove a file, or a folder with all it holds (into the trash bin).
+
+    Args:
+        user_id: The owner.
+        path: What to delete; not the home folder.
+        missing_ok: Read a 404 as success instead of raising.
+    """
+    target = NextcloudPath(path)
+    if target.is_root:
+        raise ValueError("Refusing to delete '/', the user's whole home folder.")
+
+    def read(response: httpx.Response, endpoint: str) -> None:
+        return None
+
+    return Call(
+        "DELETE",
+        dav_path(user_id, target),
+        read,
+        raise_error=dav_error_reader("DELETE", target, accept={404} if missing_ok else ()),
+    )
