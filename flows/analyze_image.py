@@ -31,7 +31,7 @@ def _report(prompt: str, analysis: ImageAnalysis) -> str:
 @flow(name="analyze-image", log_prints=False)
 def analyze_image(
     prompt: str,
-    image_file_ids: list[int] | int,
+    image_file_ids: list[int | str] | int | str,
     model: str | None = None,
     timeout_seconds: Annotated[float, Field(gt=0)] = DEFAULT_TIMEOUT_SECONDS,
     poll_interval_seconds: Annotated[float, Field(gt=0)] = DEFAULT_POLL_INTERVAL_SECONDS,
@@ -41,7 +41,9 @@ def analyze_image(
 
     Args:
         prompt: The question about the images, e.g. "Describe this photo in one sentence".
-        image_file_ids: Nextcloud file ids of the images (one id or a list).
+        image_file_ids: The images, one or a list: Nextcloud file ids (e.g. 1234), paths in
+            Nextcloud written "nc:/Photos/a.jpg", or files on the worker written
+            "file:/data/a.jpg".
         model: The provider's model to use; leave empty for the provider's default.
         timeout_seconds: How long the analysis may take, counted from when it was scheduled;
             the Nextcloud task is cancelled after that.

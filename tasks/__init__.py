@@ -1,6 +1,14 @@
-"""Prefect tasks for Nextcloud's Task Processing API."""
+"""Prefect tasks for Nextcloud's Task Processing API.
 
+Generic: ``run_task`` (any task type), ``schedule_task``, ``wait_for_task``, ``cancel_task``,
+``delete_task``, ``download_task_file``, ``list_task_types``. Typed helpers for the core task
+types are built on ``run_task``. Files: ``get_file_id``, ``upload_file``, ``download_file``,
+``write_text_file``.
+"""
+
+from prefect_nextcloud.tasks.files import download_file, get_file_id, upload_file, write_text_file
 from prefect_nextcloud.tasks.images import ImageAnalysis, analyze_images
+from prefect_nextcloud.tasks.media import generate_images, ocr, text_to_speech, transcribe_audio
 from prefect_nextcloud.tasks.operations import (
     cancel_task,
     delete_task,
@@ -8,19 +16,60 @@ from prefect_nextcloud.tasks.operations import (
     list_task_types,
     schedule_task,
 )
+from prefect_nextcloud.tasks.results import ChatMessage, FilesResult, TextResult, TextsResult
 from prefect_nextcloud.tasks.retry_rules import TaskStillRunning
 from prefect_nextcloud.tasks.running import run_task
+from prefect_nextcloud.tasks.text import (
+    change_tone,
+    chat,
+    context_write,
+    extract_topics,
+    formalize,
+    generate_emoji,
+    generate_headline,
+    generate_text,
+    proofread,
+    reformulate,
+    simplify,
+    summarize,
+    translate,
+)
 from prefect_nextcloud.tasks.waiting import wait_for_task
 
 __all__ = [
+    "ChatMessage",
+    "FilesResult",
     "ImageAnalysis",
     "TaskStillRunning",
+    "TextResult",
+    "TextsResult",
     "analyze_images",
     "cancel_task",
+    "change_tone",
+    "chat",
+    "context_write",
     "delete_task",
+    "download_file",
     "download_task_file",
+    "extract_topics",
+    "formalize",
+    "generate_emoji",
+    "generate_headline",
+    "generate_images",
+    "generate_text",
+    "get_file_id",
     "list_task_types",
+    "ocr",
+    "proofread",
+    "reformulate",
     "run_task",
     "schedule_task",
+    "simplify",
+    "summarize",
+    "text_to_speech",
+    "transcribe_audio",
+    "translate",
+    "upload_file",
     "wait_for_task",
+    "write_text_file",
 ]

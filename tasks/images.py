@@ -12,6 +12,11 @@ from pydantic import BaseModel, ConfigDict, Field
 from prefect_nextcloud.blocks.credentials import NextcloudCredentials
 from prefect_nextcloud.client.client import DEFAULT_APP_ID
 from prefect_nextcloud.client.models import Task
+from prefect_nextcloud.client.references import (
+    FileReferenceLike,
+    as_reference_list,
+    parse_file_reference,
+)
 from prefect_nextcloud.tasks.running import run_task
 from prefect_nextcloud.tasks.waiting import (
     DEFAULT_POLL_INTERVAL_SECONDS,
@@ -23,7 +28,7 @@ __all__ = ["ANALYZE_IMAGES", "ImageAnalysis", "analyze_images", "image_analysis_
 
 ANALYZE_IMAGES = "core:analyze-images"
 
-FileIds = int | str | Sequence[int | str]
+FileIds = FileReferenceLike | Sequence[FileReferenceLike]
 
 
 class ImageAnalysis(BaseModel):
@@ -38,23 +43,6 @@ class ImageAnalysis(BaseModel):
     task: Task = Field(description="The finished Nextcloud task.")
 
 
-def _file_id(value: object) -> int:
-    if isinstance(value, bool):
-        raise ValueError(f"Image file id {value!r} is not a number.")
-    if isinstance(value, int):
-        number = value
-    elif isinstance(value, str) and value.strip().isdigit():
-        number = int(value.strip())
-    else:
-        raise ValueError(
-            f"Image file id {value!r} is not a number. Nextcloud file ids are positive "
-            "integers; find one in the Files app (details > the id in the URL) or by path."
-        )
-    if number <= 0:
-        raise ValueError(f"Image file id {value!r} must be positive.")
-    return number
-
-
 def image_analysis_input(
     prompt: str, image_file_ids: FileIds, model: str | None = None
 ) -> dict[str, Any]:
@@ -62,21 +50,27 @@ def image_analysis_input(
 
     Args:
         prompt: The question about the images.
-        image_file_ids: One file id or a list; ints or numeric strings.
+        image_file_ids: One image or a list: file ids (ints or numeric strings), Nextcloud
+            paths or local files (see ``parse_file_reference``).
         model: The provider's model to use, when it offers a choice.
 
     Returns:
-        The task input, with file ids as JSON integers.
+        The task input; ``run_task`` turns the references into file ids.
 
     Raises:
-        ValueError: The prompt is empty, no image is given, or an id is not a positive number.
+        ValueError: The prompt is empty, no image is given, or a reference is invalid.
     """
     if not isinstance(prompt, str) or not prompt.strip():
         raise ValueError("prompt must be a non-empty question about the images.")
-    ids = [image_file_ids] if isinstance(image_file_ids, int | str) else list(image_file_ids)
-    if not ids:
-        raise ValueError("image_file_ids must name at least one image file id.")
-    task_input: dict[str, Any] = {"images": [_file_id(value) for value in ids], "input": prompt}
+    images = as_reference_list(image_file_ids)
+    if not images:
+        raise ValueError("image_file_ids must name at least one image.")
+    for index, image in enumerate(images):
+        try:
+            parse_file_reference(image)
+        except ValueError as error:
+            raise ValueError(f"Image {index + 1}: {error}") from None
+    task_input: dict[str, Any] = {"images": images, "input": prompt}
     if model is not None:
         if not isinstance(model, str) or not model.strip():
             raise ValueError("model must be a non-empty model name, or None for the default.")
@@ -111,7 +105,8 @@ def analyze_images(
     Args:
         credentials: Where and as whom to connect.
         prompt: The question, e.g. "What is shown in these photos?".
-        image_file_ids: One file id or a list; ints or numeric strings.
+        image_file_ids: One image or a list: file ids (ints or numeric strings), Nextcloud
+            paths (``"nc:/Photos/a.jpg"``) or local files (``"file:/data/a.jpg"``).
         model: The provider's model to use; the provider's default when omitted.
         timeout_seconds: How long the task may take, counted from when it was scheduled.
         poll_interval_seconds: How long to wait between two polls.

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+import logging
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import pytest
 from prefect import flow
@@ -31,6 +33,22 @@ from prefect_nextcloud.tasks import (
 from prefect_nextcloud.tasks.images import image_analysis_input
 
 pytestmark = pytest.mark.usefixtures("prefect_server")
+
+T = TypeVar("T")
+
+
+def in_flow(face: str, body: Callable[[], T]) -> T:
+    """Run ``body`` inside a sync or an async Prefect flow."""
+    if face == "sync":
+        return flow(name=f"sync-{body.__name__}")(body)()
+
+    async def async_body() -> T:
+        return body()
+
+    return asyncio.run(flow(name=f"async-{body.__name__}")(async_body)())
+
+
+FACES = pytest.mark.parametrize("face", ["sync", "async"])
 
 FAST = {"timeout_seconds": 30.0, "poll_interval_seconds": 0.05}
 
@@ -83,11 +101,11 @@ def test_analyze_images_sends_the_model_when_given(
         ("", [1], "prompt must be a non-empty"),
         ("   ", [1], "prompt must be a non-empty"),
         ("Hi", [], "at least one image"),
-        ("Hi", ["photo.png"], "'photo.png' is not a number"),
-        ("Hi", [0], "must be positive"),
-        ("Hi", [-4], "must be positive"),
-        ("Hi", [True], "not a number"),
-        ("Hi", [1.5], "not a number"),
+        ("Hi", ["photo.png"], "Image 1: The file reference 'photo.png' is ambiguous"),
+        ("Hi", [3, 0], "Image 2: A Nextcloud file id must be a positive integer"),
+        ("Hi", [-4], "must be a positive integer"),
+        ("Hi", [True], "cannot be a bool"),
+        ("Hi", [1.5], "Cannot use a float"),
     ],
 )
 def test_image_analysis_input_refuses_bad_arguments(prompt: str, ids: Any, message: str) -> None:
@@ -124,19 +142,19 @@ def test_failed_task_names_the_task(
     assert f"task {task.id}" in str(info.value)
 
 
+@FACES
 def test_wait_ends_at_once_on_a_failed_task(
-    sandbox: NextcloudSandbox, credentials: NextcloudCredentials
+    sandbox: NextcloudSandbox, credentials: NextcloudCredentials, face: str
 ) -> None:
     sandbox.set_failing("core:text2text")
 
-    @flow
     def schedule_then_wait() -> Any:
         scheduled = schedule_task(credentials, "core:text2text", {"input": "Hi"})
         sandbox.wait_for_status(scheduled.id, "STATUS_FAILED")
         return wait_for_task(credentials, scheduled.id, **FAST)
 
     with pytest.raises(TaskFailedError):
-        schedule_then_wait()
+        in_flow(face, schedule_then_wait)
     [task] = sandbox.tasks()
     assert len(requests_to(sandbox, "GET", f"/task/{task.id}")) == 1
 
@@ -163,12 +181,12 @@ def test_timeout_cancels_the_task_and_says_how_long_it_waited(
     assert task.status == "STATUS_CANCELLED"
 
 
+@FACES
 def test_timeout_can_leave_the_task_running(
-    sandbox: NextcloudSandbox, credentials: NextcloudCredentials
+    sandbox: NextcloudSandbox, credentials: NextcloudCredentials, face: str
 ) -> None:
     sandbox.pause_processing()
 
-    @flow
     def wait_without_cancel() -> None:
         scheduled = schedule_task(credentials, "core:text2text", {"input": "Hi"})
         wait_for_task(
@@ -180,7 +198,7 @@ def test_timeout_can_leave_the_task_running(
         )
 
     with pytest.raises(TaskTimeoutError, match="left on the server") as info:
-        wait_without_cancel()
+        in_flow(face, wait_without_cancel)
     assert info.value.cancelled is False
     [task] = sandbox.tasks()
     assert task.status == "STATUS_SCHEDULED"
@@ -229,7 +247,8 @@ def test_wrong_password_fails_at_once(sandbox: NextcloudSandbox) -> None:
 
     with pytest.raises(AuthenticationError, match="did not accept the login"):
         run()
-    assert len(requests_to(sandbox, "POST", "/schedule")) == 1
+    assert [r.status for r in sandbox.requests if r.status == 401] == [401]  # never retried
+    assert requests_to(sandbox, "POST", "/schedule") == []
 
 
 def test_unavailable_task_type_fails_at_once(
@@ -239,9 +258,10 @@ def test_unavailable_task_type_fails_at_once(
     def run() -> Any:
         return run_task(credentials, "core:no-such-type", {"input": "Hi"}, **FAST)
 
-    with pytest.raises(TaskTypeUnavailableError, match="provider app"):
+    with pytest.raises(TaskTypeUnavailableError, match="provider app") as info:
         run()
-    assert len(requests_to(sandbox, "POST", "/schedule")) == 1
+    assert "core:analyze-images" in str(info.value)  # lists what the server offers
+    assert requests_to(sandbox, "POST", "/schedule") == []
 
 
 def test_waiting_for_a_missing_task_fails_at_once(
@@ -272,11 +292,13 @@ def test_rate_limited_schedule_is_retried() -> None:
         assert statuses.count(200) == 2
 
 
-def test_single_call_tasks(sandbox: NextcloudSandbox, credentials: NextcloudCredentials) -> None:
+@FACES
+def test_single_call_tasks(
+    sandbox: NextcloudSandbox, credentials: NextcloudCredentials, face: str
+) -> None:
     image = sample_image_bytes()
     file_id = sandbox.upload("sample.png", image)
 
-    @flow
     def calls() -> dict[str, Any]:
         types = list_task_types(credentials)
         sandbox.pause_processing()
@@ -288,7 +310,7 @@ def test_single_call_tasks(sandbox: NextcloudSandbox, credentials: NextcloudCred
         delete_task(credentials, scheduled.id)
         return {"types": types, "scheduled": scheduled, "file": downloaded, "cancelled": cancelled}
 
-    result = calls()
+    result = in_flow(face, calls)
     assert {"core:analyze-images", "core:text2text", "core:text2text:summary"} <= set(
         result["types"]
     )
@@ -299,15 +321,56 @@ def test_single_call_tasks(sandbox: NextcloudSandbox, credentials: NextcloudCred
     assert sandbox.tasks() == []
 
 
+@FACES
 def test_run_task_can_delete_the_task_afterwards(
-    sandbox: NextcloudSandbox, credentials: NextcloudCredentials
+    sandbox: NextcloudSandbox, credentials: NextcloudCredentials, face: str
 ) -> None:
-    @flow
     def run() -> Any:
         return run_task(
             credentials, "core:text2text:summary", {"input": "Hi"}, delete_after=True, **FAST
         )
 
-    task = run()
+    task = in_flow(face, run)
     assert task.output == {"output": "This is a fake summary: "}
     assert sandbox.tasks() == []
+
+
+class _Records(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+def test_state_changes_are_logged_at_info_and_polls_at_debug(
+    sandbox: NextcloudSandbox, credentials: NextcloudCredentials
+) -> None:
+    logger = logging.getLogger("prefect.task_runs")
+    handler, level = _Records(), logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG)
+    try:
+
+        def run() -> Any:
+            sandbox.pause_processing()
+            scheduled = schedule_task(credentials, "core:text2text", {"input": "Hi"})
+            future = wait_for_task.submit(credentials, scheduled.id, **FAST)
+            sandbox.wait_for_requests("GET", f"/task/{scheduled.id}", count=3)
+            sandbox.resume_processing()
+            return future.result()
+
+        in_flow("sync", run)
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+    ours = [r for r in handler.records if r.getMessage().startswith("Nextcloud task ")]
+    info = [r.getMessage() for r in ours if r.levelno == logging.INFO]
+    debug = [r.getMessage() for r in ours if r.levelno == logging.DEBUG]
+    assert [m.split(" is ")[1].split(",")[0].rstrip(".") for m in info] == [
+        "scheduled",
+        "successful",
+    ]
+    assert len(debug) >= 2
+    assert all(" is scheduled" in m for m in debug)
