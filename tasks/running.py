@@ -26,6 +26,7 @@ from prefect_nextcloud.tasks.waiting import (
     DEFAULT_POLL_INTERVAL_SECONDS,
     DEFAULT_TIMEOUT_SECONDS,
     check_wait_arguments,
+    raise_if_unsuccessful,
     wait_for_task,
 )
 
@@ -153,13 +154,17 @@ def run_task(
             scheduled = schedule_task(
                 credentials, task_type, resolved, custom_id=custom_id, app_id=app_id
             )
-            finished: Task = wait_for_task(
-                credentials,
-                scheduled.id,
-                timeout_seconds=timeout_seconds,
-                poll_interval_seconds=poll_interval_seconds,
-                cancel_on_timeout=cancel_on_timeout,
-            )
+            finished: Task = scheduled
+            if scheduled.status.is_pending:
+                finished = wait_for_task(
+                    credentials,
+                    scheduled.id,
+                    timeout_seconds=timeout_seconds,
+                    poll_interval_seconds=poll_interval_seconds,
+                    cancel_on_timeout=cancel_on_timeout,
+                )
+            else:  # the TextProcessing API may run the task inside the schedule request
+                raise_if_unsuccessful(scheduled)
         finished = finished.model_copy(
             update={"output_files": _output_files(client, declared, finished)}
         )

@@ -89,7 +89,14 @@ def _log_status(task: NextcloudTask, run_id: UUID | None) -> None:
         logger.info("%s.", _describe(task))
 
 
-def _raise_if_unsuccessful(task: NextcloudTask) -> None:
+def raise_if_unsuccessful(task: NextcloudTask) -> None:
+    """Raise the error that matches a failed, cancelled or unknown task; return if not.
+
+    Raises:
+        TaskFailedError: ``STATUS_FAILED``.
+        TaskCancelledError: ``STATUS_CANCELLED``.
+        UnknownTaskStatusError: ``STATUS_UNKNOWN``.
+    """
     reason = f": {task.user_facing_error_message}" if task.user_facing_error_message else ""
     if task.status is TaskStatus.FAILED:
         raise TaskFailedError(
@@ -198,7 +205,7 @@ def _wait_for_task(
             if not (deadline_passed or last_attempt):
                 raise TaskStillRunning(f"{_describe(task)}; polling again.")
             task = _timeout(client, task, timeout_seconds, cancel_on_timeout)
-    _raise_if_unsuccessful(task)
+    raise_if_unsuccessful(task)
     return task
 
 
