@@ -10,6 +10,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from prefect_nextcloud.client.client import AsyncNextcloudClient, NextcloudClient
 from prefect_nextcloud.client.config import normalize_base_url
+from prefect_nextcloud.client.retrying import RetryPolicy
 
 __all__ = ["NextcloudCredentials", "resolve_credentials"]
 
@@ -101,6 +102,37 @@ class NextcloudCredentials(CredentialsBlock):
         ),
     )
 
+    max_download_bytes: int = Field(
+        default=100 * 1024 * 1024,
+        gt=0,
+        title="Download limit (bytes)",
+        description="The largest answer or file a download may bring; larger ones are cut off.",
+    )
+    retry_seconds: float = Field(
+        default=120.0,
+        ge=0,
+        title="Retry for (seconds)",
+        description=(
+            "How long a call that fails for a passing reason (network, 502, 503, 504) is retried, "
+            "with growing waits."
+        ),
+    )
+    retry_initial_delay_seconds: float = Field(
+        default=1.0,
+        gt=0,
+        title="First retry after (seconds)",
+        description="The first wait before a retry; each further wait doubles, up to 30 s.",
+    )
+    rate_limit_wait_seconds: float = Field(
+        default=360.0,
+        ge=0,
+        title="Wait out rate limits for (seconds)",
+        description=(
+            "How long to keep waiting out Nextcloud's schedule rate limit (20 per user in 120 s) "
+            "before failing."
+        ),
+    )
+
     @field_validator("base_url")
     @classmethod
     def _normalize_base_url(cls, value: str) -> str:
@@ -153,6 +185,12 @@ class NextcloudCredentials(CredentialsBlock):
             "ca_bundle": self.ca_bundle,
             "timeout_seconds": self.timeout_seconds,
             "allow_insecure_http": self.allow_insecure_http,
+            "max_download_bytes": self.max_download_bytes,
+            "retry_policy": RetryPolicy(
+                max_elapsed_seconds=self.retry_seconds,
+                initial_delay_seconds=self.retry_initial_delay_seconds,
+                rate_limit_seconds=self.rate_limit_wait_seconds,
+            ),
         }
 
     def get_client(self) -> NextcloudClient:

@@ -25,7 +25,8 @@ from prefect_nextcloud.client.endpoints import Call
 from prefect_nextcloud.client.errors import NextcloudConnectionError
 from prefect_nextcloud.client.models import Task, TaskFile, TaskType
 from prefect_nextcloud.client.paths import NextcloudPath
-from prefect_nextcloud.client.plans import Plan, ServerMemory, run_async, run_sync
+from prefect_nextcloud.client.plans import Operations, Plan, ServerMemory, run_async, run_sync
+from prefect_nextcloud.client.retrying import RetryPolicy
 from prefect_nextcloud.client.streams import (
     DEFAULT_MAX_DOWNLOAD_BYTES,
     DownloadLimit,
@@ -60,6 +61,7 @@ class _ClientBase:
         allow_insecure_http: bool = False,
         max_download_bytes: int = DEFAULT_MAX_DOWNLOAD_BYTES,
         task_types_ttl_seconds: float = 30.0,
+        retry_policy: RetryPolicy | None = None,
     ) -> None:
         self.base_url = normalize_base_url(base_url)
         if not user_id or not isinstance(user_id, str):
@@ -84,8 +86,10 @@ class _ClientBase:
             raise ValueError(f"max_download_bytes must be positive, got {max_download_bytes!r}.")
         self.user_id = user_id
         self.max_download_bytes = max_download_bytes
-        self._memory = ServerMemory(
-            (self.base_url, user_id), task_types_ttl_seconds=task_types_ttl_seconds
+        self._operations = Operations(
+            ServerMemory((self.base_url, user_id)),
+            retry_policy or RetryPolicy(),
+            task_types_ttl_seconds=task_types_ttl_seconds,
         )
         self._settings: dict[str, Any] = {
             "base_url": self.base_url,
@@ -113,6 +117,10 @@ class _ClientBase:
             arguments["json"] = call.json
         return arguments
 
+    def _body_limit(self, call: Call[Any]) -> DownloadLimit:
+        # Every answer is read with the download cap, so no server can flood memory.
+        return DownloadLimit(call.path, call.endpoint, self.max_download_bytes)
+
     def _connection_error(self, call: Call[Any], error: httpx.TransportError) -> Exception:
         kind = "timed out" if isinstance(error, httpx.TimeoutException) else "failed"
         detail = str(error) or type(error).__name__
@@ -121,6 +129,18 @@ class _ClientBase:
             "address, the network and that the server is up.",
             endpoint=call.endpoint,
         )
+
+
+def _buffered(streamed: httpx.Response, body: bytes) -> httpx.Response:
+    """A complete copy of a streamed answer, with its (already decoded) body."""
+    headers = [
+        (name, value)
+        for name, value in streamed.headers.multi_items()
+        if name.lower() not in ("content-encoding", "content-length", "transfer-encoding")
+    ]
+    return httpx.Response(
+        streamed.status_code, headers=headers, content=body, request=streamed.request
+    )
 
 
 class NextcloudClient(_ClientBase):
@@ -149,6 +169,7 @@ class NextcloudClient(_ClientBase):
         allow_insecure_http: bool = False,
         max_download_bytes: int = DEFAULT_MAX_DOWNLOAD_BYTES,
         task_types_ttl_seconds: float = 30.0,
+        retry_policy: RetryPolicy | None = None,
         transport: httpx.BaseTransport | None = None,
     ) -> None:
         """Create a client; no connection is made until the first call.
@@ -163,6 +184,7 @@ class NextcloudClient(_ClientBase):
             allow_insecure_http: Allow plain ``http://`` to a host other than this machine.
             max_download_bytes: The default size limit of file downloads.
             task_types_ttl_seconds: How long the list of offered task types is reused.
+            retry_policy: When to retry calls that failed for a passing reason.
             transport: An httpx transport to use instead of the network (for tests).
 
         Raises:
@@ -178,6 +200,7 @@ class NextcloudClient(_ClientBase):
             allow_insecure_http=allow_insecure_http,
             max_download_bytes=max_download_bytes,
             task_types_ttl_seconds=task_types_ttl_seconds,
+            retry_policy=retry_policy,
         )
         self._http = httpx.Client(**self._settings, transport=transport)
 
@@ -202,19 +225,33 @@ class NextcloudClient(_ClientBase):
         Raises:
             NextcloudError: The subclass that matches what went wrong.
         """
+        limit = self._body_limit(call)
+        failure = None
         try:
-            response = self._http.request(call.method, call.path, **self._request_arguments(call))
+            with self._http.stream(
+                call.method, call.path, **self._request_arguments(call)
+            ) as streamed:
+                limit.start(streamed)
+                body = b"".join(limit.count(chunk) for chunk in streamed.iter_bytes())
         except httpx.TransportError as error:
-            raise self._connection_error(call, error) from None
-        return call.parse(response)
+            failure = self._connection_error(call, error)
+        if failure is not None:
+            # Raised outside the except block: the httpx error, whose request carries the
+            # Authorization header, must not stay attached as __context__.
+            raise failure
+        return call.parse(_buffered(streamed, body))
 
     def run(self, plan: Plan[T]) -> T:
         """Carry out a multi-request operation from :mod:`prefect_nextcloud.client.plans`."""
         return run_sync(self.send, plan)
 
+    def _call(self, call: Call[T]) -> T:
+        """Send a call that may be repeated, retrying transient failures."""
+        return self.run(self._operations.send(call))
+
     def server_version(self) -> ServerVersion:
         """The server's Nextcloud version, learned once from ``/status.php`` and remembered."""
-        return self.run(self._memory.server_version())
+        return self.run(self._operations.server_version())
 
     def get_task_types(self, *, refresh: bool = False) -> dict[str, TaskType]:
         """List the task types this user may schedule, keyed by task type id.
@@ -224,7 +261,7 @@ class NextcloudClient(_ClientBase):
         Args:
             refresh: Ask the server again instead of using the remembered list.
         """
-        return self.run(self._memory.task_types(refresh=refresh))
+        return self.run(self._operations.task_types(refresh=refresh))
 
     def get_task_type(self, task_type: str) -> TaskType:
         """Return one offered task type.
@@ -233,7 +270,7 @@ class NextcloudClient(_ClientBase):
             TaskTypeUnavailableError: The server does not offer it; the message lists what it
                 offers and whether the server is too old for this type.
         """
-        return self.run(self._memory.task_type(task_type))
+        return self.run(self._operations.task_type(task_type))
 
     def schedule_task(
         self,
@@ -271,7 +308,7 @@ class NextcloudClient(_ClientBase):
             TaskTypeUnavailableError: The server does not offer the task type.
         """
         return self.run(
-            self._memory.schedule(
+            self._operations.schedule(
                 task_type,
                 input,
                 validate=validate,
@@ -285,37 +322,38 @@ class NextcloudClient(_ClientBase):
 
     def get_task(self, task_id: int) -> Task:
         """Fetch a task's current state."""
-        return self.run(self._memory.get_task(task_id))
+        return self.run(self._operations.get_task(task_id))
 
     def cancel_task(self, task_id: int) -> Task:
         """Cancel a scheduled or running task; a finished task is returned unchanged."""
-        return self.run(self._memory.task_processing_only(endpoints.cancel_task(task_id)))
+        return self.run(self._operations.task_processing_only(endpoints.cancel_task(task_id)))
 
     def delete_task(self, task_id: int) -> None:
         """Delete a task; deleting a task that does not exist is not an error."""
-        self.run(self._memory.delete_task(task_id))
+        self.run(self._operations.delete_task(task_id))
 
     def list_tasks(
         self, *, task_type: str | None = None, custom_id: str | None = None
     ) -> list[Task]:
         """List this user's tasks, optionally filtered by task type and custom id."""
         call = endpoints.list_tasks(task_type=task_type, custom_id=custom_id)
-        return self.run(self._memory.task_processing_only(call))
+        return self.run(self._operations.task_processing_only(call))
 
     def list_tasks_by_app(self, app_id: str, *, custom_id: str | None = None) -> list[Task]:
         """List this user's tasks scheduled under ``app_id``, optionally by custom id."""
-        return self.run(self._memory.list_tasks_by_app(app_id, custom_id))
+        return self.run(self._operations.list_tasks_by_app(app_id, custom_id))
 
     def get_task_file(self, task_id: int, file_id: int) -> TaskFile:
         """Download a file of a task's input or output."""
         call = endpoints.get_task_file(task_id, file_id)
-        return self.run(self._memory.task_processing_only(call))
+        return self.run(self._operations.task_processing_only(call))
 
     # -- Files (WebDAV) ------------------------------------------------------------------------
 
     @contextmanager
     def _stream(self, call: Call[Any]) -> Iterator[httpx.Response]:
         """Send ``call`` and yield its answer with the body unread; errors are raised first."""
+        failure = None
         try:
             with self._http.stream(
                 call.method, call.path, **self._request_arguments(call)
@@ -325,7 +363,9 @@ class NextcloudClient(_ClientBase):
                 call.check(response)
                 yield response
         except httpx.TransportError as error:
-            raise self._connection_error(call, error) from None
+            failure = self._connection_error(call, error)
+        if failure is not None:
+            raise failure  # outside the except block, see send
 
     def get_file_info(self, path: str) -> FileInfo:
         """Look up a file or folder in the user's files (WebDAV ``PROPFIND``).
@@ -340,7 +380,7 @@ class NextcloudClient(_ClientBase):
             ValueError: The path is invalid; nothing was sent.
             NextcloudFileNotFoundError: Nothing is at that path.
         """
-        return self.send(webdav.get_file_info(self.user_id, path))
+        return self._call(webdav.get_file_info(self.user_id, path))
 
     def get_file_id(self, path: str) -> int:
         """Return the file id of a file or folder, as Task Processing inputs take it.
@@ -471,7 +511,7 @@ class NextcloudClient(_ClientBase):
             missing_ok: Whether nothing at that path is fine (the default, so a repeat is
                 harmless); otherwise it raises :class:`NextcloudFileNotFoundError`.
         """
-        self.send(webdav.delete(self.user_id, path, missing_ok=missing_ok))
+        self._call(webdav.delete(self.user_id, path, missing_ok=missing_ok))
 
 
 class AsyncNextcloudClient(_ClientBase):
@@ -496,6 +536,7 @@ class AsyncNextcloudClient(_ClientBase):
         allow_insecure_http: bool = False,
         max_download_bytes: int = DEFAULT_MAX_DOWNLOAD_BYTES,
         task_types_ttl_seconds: float = 30.0,
+        retry_policy: RetryPolicy | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         """Create a client; see :class:`NextcloudClient` for the arguments."""
@@ -509,6 +550,7 @@ class AsyncNextcloudClient(_ClientBase):
             allow_insecure_http=allow_insecure_http,
             max_download_bytes=max_download_bytes,
             task_types_ttl_seconds=task_types_ttl_seconds,
+            retry_policy=retry_policy,
         )
         self._http = httpx.AsyncClient(**self._settings, transport=transport)
 
@@ -529,29 +571,39 @@ class AsyncNextcloudClient(_ClientBase):
 
     async def send(self, call: Call[T]) -> T:
         """Send one call and read its answer (see :meth:`NextcloudClient.send`)."""
+        limit = self._body_limit(call)
+        failure = None
         try:
-            response = await self._http.request(
+            async with self._http.stream(
                 call.method, call.path, **self._request_arguments(call)
-            )
+            ) as streamed:
+                limit.start(streamed)
+                body = b"".join([limit.count(chunk) async for chunk in streamed.aiter_bytes()])
         except httpx.TransportError as error:
-            raise self._connection_error(call, error) from None
-        return call.parse(response)
+            failure = self._connection_error(call, error)
+        if failure is not None:
+            raise failure  # outside the except block, see NextcloudClient.send
+        return call.parse(_buffered(streamed, body))
 
     async def run(self, plan: Plan[T]) -> T:
         """See :meth:`NextcloudClient.run`."""
         return await run_async(self.send, plan)
 
+    async def _call(self, call: Call[T]) -> T:
+        """See :meth:`NextcloudClient._call`."""
+        return await self.run(self._operations.send(call))
+
     async def server_version(self) -> ServerVersion:
         """See :meth:`NextcloudClient.server_version`."""
-        return await self.run(self._memory.server_version())
+        return await self.run(self._operations.server_version())
 
     async def get_task_types(self, *, refresh: bool = False) -> dict[str, TaskType]:
         """See :meth:`NextcloudClient.get_task_types`."""
-        return await self.run(self._memory.task_types(refresh=refresh))
+        return await self.run(self._operations.task_types(refresh=refresh))
 
     async def get_task_type(self, task_type: str) -> TaskType:
         """See :meth:`NextcloudClient.get_task_type`."""
-        return await self.run(self._memory.task_type(task_type))
+        return await self.run(self._operations.task_type(task_type))
 
     async def schedule_task(
         self,
@@ -567,7 +619,7 @@ class AsyncNextcloudClient(_ClientBase):
     ) -> Task:
         """See :meth:`NextcloudClient.schedule_task`."""
         return await self.run(
-            self._memory.schedule(
+            self._operations.schedule(
                 task_type,
                 input,
                 validate=validate,
@@ -581,37 +633,38 @@ class AsyncNextcloudClient(_ClientBase):
 
     async def get_task(self, task_id: int) -> Task:
         """See :meth:`NextcloudClient.get_task`."""
-        return await self.run(self._memory.get_task(task_id))
+        return await self.run(self._operations.get_task(task_id))
 
     async def cancel_task(self, task_id: int) -> Task:
         """See :meth:`NextcloudClient.cancel_task`."""
-        return await self.run(self._memory.task_processing_only(endpoints.cancel_task(task_id)))
+        return await self.run(self._operations.task_processing_only(endpoints.cancel_task(task_id)))
 
     async def delete_task(self, task_id: int) -> None:
         """See :meth:`NextcloudClient.delete_task`."""
-        await self.run(self._memory.delete_task(task_id))
+        await self.run(self._operations.delete_task(task_id))
 
     async def list_tasks(
         self, *, task_type: str | None = None, custom_id: str | None = None
     ) -> list[Task]:
         """See :meth:`NextcloudClient.list_tasks`."""
         call = endpoints.list_tasks(task_type=task_type, custom_id=custom_id)
-        return await self.run(self._memory.task_processing_only(call))
+        return await self.run(self._operations.task_processing_only(call))
 
     async def list_tasks_by_app(self, app_id: str, *, custom_id: str | None = None) -> list[Task]:
         """See :meth:`NextcloudClient.list_tasks_by_app`."""
-        return await self.run(self._memory.list_tasks_by_app(app_id, custom_id))
+        return await self.run(self._operations.list_tasks_by_app(app_id, custom_id))
 
     async def get_task_file(self, task_id: int, file_id: int) -> TaskFile:
         """See :meth:`NextcloudClient.get_task_file`."""
         call = endpoints.get_task_file(task_id, file_id)
-        return await self.run(self._memory.task_processing_only(call))
+        return await self.run(self._operations.task_processing_only(call))
 
     # -- Files (WebDAV) ------------------------------------------------------------------------
 
     @asynccontextmanager
     async def _stream(self, call: Call[Any]) -> AsyncIterator[httpx.Response]:
         """See :meth:`NextcloudClient._stream`."""
+        failure = None
         try:
             async with self._http.stream(
                 call.method, call.path, **self._request_arguments(call)
@@ -621,11 +674,13 @@ class AsyncNextcloudClient(_ClientBase):
                 call.check(response)
                 yield response
         except httpx.TransportError as error:
-            raise self._connection_error(call, error) from None
+            failure = self._connection_error(call, error)
+        if failure is not None:
+            raise failure  # outside the except block, see NextcloudClient.send
 
     async def get_file_info(self, path: str) -> FileInfo:
         """See :meth:`NextcloudClient.get_file_info`."""
-        return await self.send(webdav.get_file_info(self.user_id, path))
+        return await self._call(webdav.get_file_info(self.user_id, path))
 
     async def get_file_id(self, path: str) -> int:
         """See :meth:`NextcloudClient.get_file_id`."""
@@ -695,4 +750,4 @@ class AsyncNextcloudClient(_ClientBase):
 
     async def delete_file(self, path: str, *, missing_ok: bool = True) -> None:
         """See :meth:`NextcloudClient.delete_file`."""
-        await self.send(webdav.delete(self.user_id, path, missing_ok=missing_ok))
+        await self._call(webdav.delete(self.user_id, path, missing_ok=missing_ok))

@@ -28,6 +28,12 @@ def normalize_base_url(url: str) -> str:
     if not isinstance(url, str):
         raise ValueError(f"The Nextcloud URL must be a string, got {type(url).__name__}.")
     parts = urlsplit(url.strip())
+    if "@" in parts.netloc:
+        # Not repeated in the message: the part before "@" may be a password.
+        raise ValueError(
+            "The Nextcloud URL must not contain a user name or password; put the user in "
+            "user_id and the app password in app_password."
+        )
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ValueError(
             f"The Nextcloud URL must start with https:// (or http://) and name a host, got "
@@ -79,5 +85,11 @@ def tls_verification(
             )
         return False
     if ca_bundle:
-        return ssl.create_default_context(cafile=ca_bundle)
+        try:
+            return ssl.create_default_context(cafile=ca_bundle)
+        except (ssl.SSLError, OSError) as error:
+            raise ValueError(
+                f"ca_bundle {ca_bundle!r} could not be read as PEM certificates ({error}); give "
+                "the path of a PEM file with your certificate authority."
+            ) from None
     return True

@@ -135,7 +135,8 @@ def _read_tasks(response: httpx.Response, endpoint: str) -> list[Task]:
     raw = expect_dict(unwrap(response, endpoint), "tasks", response, endpoint)
     if not isinstance(raw, list):
         raise UnexpectedResponseError(
-            f"The answer to {endpoint} has a {type(raw).__name__} where the list of tasks belongs.",
+            f"The answer to {endpoint} ({response.status_code}) has a {type(raw).__name__} "
+            "where the list of tasks belongs.",
             endpoint=endpoint,
             status_code=response.status_code,
         )
@@ -153,8 +154,8 @@ def _read_task_types(response: httpx.Response, endpoint: str) -> dict[str, TaskT
         return {}
     if not isinstance(raw, dict):
         raise UnexpectedResponseError(
-            f"The answer to {endpoint} has a {type(raw).__name__} where the map of task types "
-            "belongs.",
+            f"The answer to {endpoint} ({response.status_code}) has a {type(raw).__name__} "
+            "where the map of task types belongs.",
             endpoint=endpoint,
             status_code=response.status_code,
         )

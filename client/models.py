@@ -210,7 +210,9 @@ class Task(_ApiModel):
     @classmethod
     def _known_status(cls, value: Any) -> Any:
         # Any status this library does not know is reported as unknown, as the server does.
-        return value if value in TaskStatus._value2member_map_ else TaskStatus.UNKNOWN
+        # A value of another type (even an unhashable list or map) is unknown too.
+        known = isinstance(value, str) and value in TaskStatus._value2member_map_
+        return value if known else TaskStatus.UNKNOWN
 
     @field_validator("input", "output", mode="before")
     @classmethod

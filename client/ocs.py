@@ -37,14 +37,15 @@ TASK_NOT_FOUND_HINT = (
 def _json_body(response: httpx.Response) -> Any:
     try:
         return json.loads(response.content)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, RecursionError):
+        # Not JSON, not decodable (UnicodeDecodeError is a ValueError), or nested too deeply.
         return None
 
 
 def _xml_message(response: httpx.Response) -> str | None:
     try:
         root = ElementTree.fromstring(response.content)  # noqa: S314 - the server's own answer
-    except ElementTree.ParseError:
+    except (ElementTree.ParseError, LookupError):  # LookupError: an unknown encoding= name
         return None
     text = root.findtext("meta/message")
     return text.strip() if text else None
@@ -97,9 +98,11 @@ def _ocs_statuscode(response: httpx.Response) -> int | None:
             try:
                 root = ElementTree.fromstring(response.content)  # noqa: S314
                 code = root.findtext("meta/statuscode")
-            except ElementTree.ParseError:
+            except (ElementTree.ParseError, LookupError):
                 return None
-        return int(code) if code and code.strip().isdigit() else None
+        code = (code or "").strip()
+        # isdigit() alone admits digits int() refuses ("²") and more digits than it converts.
+        return int(code) if code.isascii() and code.isdigit() and len(code) < 10 else None
     code = envelope[0].get("statuscode")
     return code if isinstance(code, int) else None
 

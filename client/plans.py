@@ -1,43 +1,55 @@
 """Operations that take more than one request, written once for both client faces.
 
-A plan is a generator: it yields each :class:`Call` it needs, receives the call's result (or
-has the call's error thrown into it), and returns the operation's result. The sync client
-drives plans with blocking sends, the async client with awaited ones.
+A plan is a generator: it yields each :class:`Call` it needs (or a :class:`Sleep`), receives
+the call's result (or has the call's error thrown into it), and returns the operation's
+result. The sync client drives plans with blocking sends and sleeps, the async client with
+awaited ones. So retries, rate-limit waits and idempotent scheduling live here, once.
 
-Plans also carry what a client learns about its server and keeps for a while, shared by all
-clients of the same server and user in this process: the server's version (to route the four
-text task types to the TextProcessing API on Nextcloud 27.1-29) and the offered task types
-(the server itself caches them for 60 s).
+What a client learns about its server is kept for a while in :class:`ServerMemory`, shared by
+all clients of the same server and user in this process: the server's version (to route the
+four text task types to the TextProcessing API on Nextcloud 27.1-29) and the offered task
+types (the server itself caches them for 60 s).
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
-from collections.abc import Generator, Mapping
+from collections.abc import Awaitable, Callable, Generator, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
+
+import anyio
 
 from prefect_nextcloud.client import endpoints, textprocessing
 from prefect_nextcloud.client.endpoints import Call
 from prefect_nextcloud.client.errors import (
     EndpointNotFoundError,
+    MaintenanceModeError,
     NextcloudError,
+    RateLimitedError,
     TaskNotFoundError,
     TaskTypeUnavailableError,
     UnexpectedResponseError,
 )
-from prefect_nextcloud.client.models import Task, TaskType
+from prefect_nextcloud.client.models import Task, TaskStatus, TaskType
+from prefect_nextcloud.client.retrying import RetryPolicy, Sleep
 from prefect_nextcloud.client.validation import FileCheck, is_file_id, validate_input
 from prefect_nextcloud.client.versions import ServerVersion, needs_newer_server, parse_status
 
-__all__ = ["Plan", "ServerMemory"]
+__all__ = ["Operations", "Plan", "ServerMemory", "run_async", "run_sync"]
 
 T = TypeVar("T")
-Plan = Generator[Call[Any], Any, T]
+Plan = Generator[Call[Any] | Sleep, Any, T]
 
 VERSION_TTL_SECONDS = 3600.0
 _ASSUMED_VERSION = ServerVersion(30)
+# A task under the same custom id in one of these states is the one to keep; after a failure
+# or a cancellation, scheduling again is what the caller asks for.
+_ADOPTABLE = frozenset({TaskStatus.SCHEDULED, TaskStatus.RUNNING, TaskStatus.SUCCESSFUL})
+
+logger = logging.getLogger("prefect_nextcloud")
 
 
 @dataclass
@@ -51,15 +63,13 @@ class ServerMemory:
 
     Args:
         key: Identifies the server and user, e.g. ``(base_url, user_id)``.
-        task_types_ttl_seconds: How long the list of task types is reused.
     """
 
     _entries: dict[tuple[object, str], _Entry] = {}  # noqa: RUF012 - shared on purpose
     _lock = threading.Lock()
 
-    def __init__(self, key: object, *, task_types_ttl_seconds: float = 30.0) -> None:
+    def __init__(self, key: object) -> None:
         self.key = key
-        self.task_types_ttl_seconds = task_types_ttl_seconds
 
     def get(self, name: str) -> Any:
         """The remembered value, or ``None`` when absent or expired."""
@@ -78,31 +88,67 @@ class ServerMemory:
         with cls._lock:
             cls._entries.clear()
 
-    # -- plans ---------------------------------------------------------------------------
+
+class Operations:
+    """The plans of one client: its memory of the server and its retry policy.
+
+    Args:
+        memory: What is known about the server, shared with other clients.
+        policy: When to retry failed calls.
+        task_types_ttl_seconds: How long the list of task types is reused.
+    """
+
+    def __init__(
+        self, memory: ServerMemory, policy: RetryPolicy, *, task_types_ttl_seconds: float
+    ) -> None:
+        self.memory = memory
+        self.policy = policy
+        self.task_types_ttl_seconds = task_types_ttl_seconds
+
+    def send(self, call: Call[T]) -> Plan[T]:
+        """Send ``call``, retrying transient failures when repeating it is harmless."""
+        backoff = self.policy.backoff()
+        while True:
+            try:
+                result: T = yield call
+            except NextcloudError as error:
+                delay = backoff.delay_after(error, idempotent=call.idempotent)
+                if delay is None:
+                    raise
+                _log_retry(error, call.endpoint, delay)
+                yield Sleep(delay)
+            else:
+                return result
 
     def server_version(self) -> Plan[ServerVersion]:
         """The server's version, from ``/status.php``; Nextcloud 30 is assumed if it is hidden."""
-        version = self.get("version")
+        version = self.memory.get("version")
         if version is None:
             try:
-                version = yield Call("GET", "/status.php", parse_status)
+                version = yield from self.send(Call("GET", "/status.php", parse_status))
             except (EndpointNotFoundError, TaskNotFoundError, UnexpectedResponseError):
                 version = _ASSUMED_VERSION  # a proxy may hide status.php
-            self.put("version", version, VERSION_TTL_SECONDS)
+            self.memory.put("version", version, VERSION_TTL_SECONDS)
         return version  # type: ignore[no-any-return]
 
-    def _api(self) -> Plan[Any]:
+    def _routed(self, call: Call[T], legacy: Call[T] | None, what: str) -> Plan[T]:
+        """Send ``call``, or on Nextcloud 27.1-29 its TextProcessing twin ``legacy``."""
         version = yield from self.server_version()
-        return endpoints if version.has_task_processing else textprocessing
+        if not version.has_task_processing:
+            if legacy is None:
+                raise NextcloudError(f"{what} needs Nextcloud 30+; this server runs {version}.")
+            call = legacy
+        return (yield from self.send(call))
 
     def task_types(self, *, refresh: bool = False) -> Plan[dict[str, TaskType]]:
         """The task types offered to this user, reused for ``task_types_ttl_seconds``."""
-        types = None if refresh else self.get("task_types")
+        types = None if refresh else self.memory.get("task_types")
         if types is None:
-            api = yield from self._api()
-            types = yield api.get_task_types()
-            self.put("task_types", types, self.task_types_ttl_seconds)
-        return types  # type: ignore[no-any-return]
+            types = yield from self._routed(
+                endpoints.get_task_types(), textprocessing.get_task_types(), "get_task_types"
+            )
+            self.memory.put("task_types", types, self.task_types_ttl_seconds)
+        return types
 
     def task_type(self, task_type: str) -> Plan[TaskType]:
         """The offered task type ``task_type``, or an error listing what is offered."""
@@ -128,35 +174,65 @@ class ServerMemory:
         input: Mapping[str, Any],
         *,
         validate: bool,
+        app_id: str,
+        custom_id: str | None,
         file_check: FileCheck = is_file_id,
         **options: Any,
     ) -> Plan[Task]:
-        """Check the input against the task type (unless told not to), then schedule."""
-        call = endpoints.schedule_task(task_type, input, **options)  # checks the arguments
+        """Schedule a task at most once per ``custom_id``.
+
+        With a ``custom_id``, a task that already exists under it (scheduled, running or
+        successful) is adopted instead of creating a second one, both before the first try and
+        after a failure that may have created it (lost connection, 5xx). Rate-limit and
+        maintenance answers created nothing and are simply waited out.
+        """
+        call = endpoints.schedule_task(
+            task_type, input, app_id=app_id, custom_id=custom_id, **options
+        )
         if validate:
             declared = yield from self.task_type(task_type)
             validate_input(declared, input, file_check=file_check)
         version = yield from self.server_version()
         if not version.has_task_processing:
-            legacy = {key: options[key] for key in ("app_id", "custom_id") if key in options}
-            extra = sorted(k for k, v in options.items() if v is not None and k not in legacy)
+            extra = sorted(key for key, value in options.items() if value is not None)
             if extra:
                 raise ValueError(
                     f"{', '.join(extra)} need Nextcloud 30+; this server runs {version}."
                 )
-            call = textprocessing.schedule_task(task_type, input, **legacy)
-        scheduled: Task = yield call
-        return scheduled
+            call = textprocessing.schedule_task(
+                task_type, input, app_id=app_id, custom_id=custom_id
+            )
+        if custom_id and (existing := (yield from self.find_task(app_id, custom_id))):
+            return existing
+        backoff = self.policy.backoff()
+        while True:
+            try:
+                scheduled: Task = yield call
+            except NextcloudError as error:
+                certainly_not_created = isinstance(error, RateLimitedError | MaintenanceModeError)
+                safe = certainly_not_created or bool(custom_id)
+                delay = backoff.delay_after(error, idempotent=safe) if safe else None
+                if delay is None:
+                    raise
+                _log_retry(error, call.endpoint, delay)
+                yield Sleep(delay)
+                adopt = custom_id and not certainly_not_created
+                if adopt and (existing := (yield from self.find_task(app_id, str(custom_id)))):
+                    return existing
+            else:
+                return scheduled
 
-    def _routed(self, call: Call[T], legacy: Call[T] | None, what: str) -> Plan[T]:
-        """Send ``call``, or on Nextcloud 27.1-29 its TextProcessing twin ``legacy``."""
-        version = yield from self.server_version()
-        if not version.has_task_processing:
-            if legacy is None:
-                raise NextcloudError(f"{what} needs Nextcloud 30+; this server runs {version}.")
-            call = legacy
-        result: T = yield call
-        return result
+    def find_task(self, app_id: str, custom_id: str) -> Plan[Task | None]:
+        """The newest task under ``custom_id`` that is pending or successful, if any."""
+        tasks = yield from self.list_tasks_by_app(app_id, custom_id)
+        usable = [
+            task for task in tasks if task.status.is_pending or task.status == "STATUS_SUCCESSFUL"
+        ]
+        if not usable:
+            return None
+        adopted = max(usable, key=lambda task: task.id)
+        logger.info("Adopting Nextcloud task %s, already scheduled as %r.", adopted.id, custom_id)
+        return adopted
 
     def get_task(self, task_id: int) -> Plan[Task]:
         """One task, through the API the server has."""
@@ -182,31 +258,53 @@ class ServerMemory:
         return (yield from self._routed(call, None, call.endpoint))
 
 
-def run_sync(send: Any, plan: Plan[T]) -> T:
+def _log_retry(error: NextcloudError, endpoint: str, delay: float) -> None:
+    if isinstance(error, RateLimitedError):
+        logger.warning(
+            "Nextcloud's rate limit was hit on %s (20 schedule calls per user in any 120 s); "
+            "waiting %.0f s. To avoid it, spread the work out or cap it with a Prefect global "
+            "concurrency limit; an admin can switch rate limiting off server-wide with "
+            "'ratelimit.protection.enabled' => false in config.php.",
+            endpoint,
+            delay,
+        )
+    else:
+        logger.warning("%s failed for now (%s); trying again in %.1f s.", endpoint, error, delay)
+
+
+def run_sync(send: Callable[[Call[Any]], Any], plan: Plan[T]) -> T:
     """Drive ``plan`` with the blocking ``send(call)`` of a sync client."""
     try:
-        call = next(plan)
+        step = next(plan)
         while True:
+            if isinstance(step, Sleep):
+                time.sleep(step.seconds)
+                step = plan.send(None)
+                continue
             try:
-                result = send(call)
+                result = send(step)
             except NextcloudError as error:
-                call = plan.throw(error)
+                step = plan.throw(error)
             else:
-                call = plan.send(result)
+                step = plan.send(result)
     except StopIteration as stop:
         return stop.value  # type: ignore[no-any-return]
 
 
-async def run_async(send: Any, plan: Plan[T]) -> T:
+async def run_async(send: Callable[[Call[Any]], Awaitable[Any]], plan: Plan[T]) -> T:
     """Drive ``plan`` with the awaitable ``send(call)`` of an async client."""
     try:
-        call = next(plan)
+        step = next(plan)
         while True:
+            if isinstance(step, Sleep):
+                await anyio.sleep(step.seconds)
+                step = plan.send(None)
+                continue
             try:
-                result = await send(call)
+                result = await send(step)
             except NextcloudError as error:
-                call = plan.throw(error)
+                step = plan.throw(error)
             else:
-                call = plan.send(result)
+                step = plan.send(result)
     except StopIteration as stop:
         return stop.value  # type: ignore[no-any-return]

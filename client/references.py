@@ -94,7 +94,7 @@ def parse_file_reference(value: object) -> FileReference:
     if isinstance(value, NextcloudPath | LocalFile):
         return value
     if isinstance(value, os.PathLike):
-        return Path(value).expanduser().absolute()
+        return _path_like(value)
     if isinstance(value, tuple) and len(value) == 2:
         name, data = value
         if isinstance(name, str) and isinstance(data, bytes | bytearray):
@@ -130,6 +130,19 @@ def _file_id(value: int) -> int:
     if value <= 0:
         raise ValueError(f"A Nextcloud file id must be a positive integer, got {value}.")
     return value
+
+
+def _path_like(value: os.PathLike[str] | os.PathLike[bytes]) -> Path:
+    try:
+        path: object = os.fspath(value)
+    except TypeError:  # __fspath__ returned neither str nor bytes
+        path = None
+    if not isinstance(path, str):
+        raise ValueError(f"A local file path must be text, got {type(path).__name__}.")
+    try:
+        return Path(path).expanduser().absolute()
+    except RuntimeError:  # "~user/..." with no such user, or no home folder to expand "~"
+        raise ValueError(f"Cannot expand the home folder in {path!r}.") from None
 
 
 def _parse_text(text: str) -> FileReference:

@@ -13,6 +13,7 @@ from typing import Any
 from urllib.parse import quote
 
 import httpx
+from pydantic import ValidationError
 
 from prefect_nextcloud.client.endpoints import Call, check_id, check_text
 from prefect_nextcloud.client.errors import UnexpectedResponseError
@@ -51,19 +52,27 @@ def _unexpected(endpoint: str, response: httpx.Response, what: str) -> Unexpecte
 def _task(raw: Any, response: httpx.Response, endpoint: str) -> Task:
     if not isinstance(raw, dict) or not isinstance(raw.get("id"), int):
         raise _unexpected(endpoint, response, "task")
-    status = _STATUSES.get(raw.get("status"), TaskStatus.UNKNOWN)  # type: ignore[arg-type]
-    output = raw.get("output")
-    return Task(
-        id=raw["id"],
-        type=_CORE_IDS.get(str(raw.get("type")), str(raw.get("type"))),
-        status=status,
-        user_id=raw.get("userId"),
-        app_id=str(raw.get("appId") or ""),
-        input={"input": raw.get("input")},
-        output={"output": output} if status is TaskStatus.SUCCESSFUL else None,
-        custom_id=raw.get("identifier"),
-        completion_expected_at=raw.get("completionExpectedAt"),
+    code = raw.get("status")
+    # Only an int can be a legacy status; a list or map here is not even hashable.
+    status = (
+        _STATUSES.get(code, TaskStatus.UNKNOWN) if isinstance(code, int) else TaskStatus.UNKNOWN
     )
+    legacy_type = raw.get("type")
+    output = raw.get("output")
+    try:
+        return Task(
+            id=raw["id"],
+            type=_CORE_IDS.get(legacy_type, legacy_type) if isinstance(legacy_type, str) else None,
+            status=status,
+            user_id=raw.get("userId"),
+            app_id=raw.get("appId") or "",
+            input={"input": raw.get("input")},
+            output={"output": output} if status is TaskStatus.SUCCESSFUL else None,
+            custom_id=raw.get("identifier"),
+            completion_expected_at=raw.get("completionExpectedAt"),
+        )
+    except ValidationError:
+        raise _unexpected(endpoint, response, "task") from None
 
 
 def _read_task(response: httpx.Response, endpoint: str) -> Task:

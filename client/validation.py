@@ -24,7 +24,15 @@ def is_file_id(value: object) -> bool:
         return False
     if isinstance(value, int):
         return value > 0
-    return isinstance(value, str) and value.isdigit() and int(value) > 0
+    # isascii(): "²" is a digit to isdigit() but not to int(); 20 digits hold any 64-bit id,
+    # and keep int() from numbers too long to convert.
+    return (
+        isinstance(value, str)
+        and value.isascii()
+        and value.isdigit()
+        and len(value) <= 20
+        and int(value) > 0
+    )
 
 
 def _is_number(value: object) -> bool:
@@ -109,13 +117,14 @@ def validate_input(
             task_type=task_type.id,
         )
     slots: dict[str, ShapeDescriptor] = {**task_type.optional_input_shape, **task_type.input_shape}
-    unknown = sorted(set(input) - set(slots))
+    # Sorted by str: a mapping may mix key types (1 and "a") that do not compare.
+    unknown = sorted(set(input) - set(slots), key=str)
     if unknown:
         raise TaskInputError(
             f"{task_type.id} has no input slot {unknown[0]!r}; its slots are "
             f"{', '.join(sorted(slots))}.",
             task_type=task_type.id,
-            slot=unknown[0],
+            slot=str(unknown[0]),
         )
     defaults = {**task_type.optional_input_shape_defaults, **task_type.input_shape_defaults}
     for name, shape in task_type.input_shape.items():

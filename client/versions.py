@@ -86,9 +86,10 @@ def parse_status(response: httpx.Response, endpoint: str) -> ServerVersion:
     """
     try:
         version = str(response.json()["version"])
-    except (ValueError, KeyError, TypeError):
+    except (ValueError, KeyError, TypeError, RecursionError):
         version = ""
-    match = re.match(r"^(\d+)(?:\.(\d+))?(?:\.(\d+))?", version)
+    # At most 9 ASCII digits a part, so that int() never meets a number it refuses to convert.
+    match = re.match(r"^(\d{1,9})(?:\.(\d{1,9}))?(?:\.(\d{1,9}))?(?!\d)", version, re.ASCII)
     if not match:
         raise UnexpectedResponseError(
             f"{endpoint} ({response.status_code}) did not report a Nextcloud version; check "

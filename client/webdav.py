@@ -85,7 +85,7 @@ def _sabre_message(response: httpx.Response) -> str | None:
         return None
     try:
         root = ElementTree.fromstring(response.content)  # noqa: S314 - the server's own answer
-    except ElementTree.ParseError:
+    except (ElementTree.ParseError, LookupError):  # LookupError: an unknown XML encoding
         return None
     text = root.findtext(f"{_SABRE}message")
     return text.strip() if text and text.strip() else None
@@ -195,9 +195,13 @@ def _text(element: ElementTree.Element | None) -> str | None:
     return text or None
 
 
+_MAX_ID_DIGITS = 20
+
+
 def _int_or_none(text: str | None) -> int | None:
     text = (text or "").strip()
-    return int(text) if text.isascii() and text.isdigit() else None
+    # File ids are database integers; anything longer is not one (and int() would refuse it).
+    return int(text) if text.isascii() and text.isdigit() and len(text) < _MAX_ID_DIGITS else None
 
 
 def _read_multistatus(path: NextcloudPath) -> Callable[[httpx.Response, str], FileInfo]:
@@ -206,7 +210,7 @@ def _read_multistatus(path: NextcloudPath) -> Callable[[httpx.Response, str], Fi
             raise _unexpected(response, endpoint, "expected 207 Multi-Status")
         try:
             root = ElementTree.fromstring(response.content)  # noqa: S314 - the server's answer
-        except ElementTree.ParseError:
+        except (ElementTree.ParseError, LookupError):  # LookupError: an unknown XML encoding
             raise _unexpected(response, endpoint, "the body is not XML") from None
         found = root.find(f"{_DAV}response")
         if found is None:
@@ -354,7 +358,8 @@ def put_file(
 
     def read(response: httpx.Response, endpoint: str) -> int | None:
         match = _OC_FILE_ID.fullmatch(response.headers.get("oc-fileid", "").strip())
-        return int(match.group(1)) if match and int(match.group(1)) > 0 else None
+        file_id = _int_or_none(match.group(1)) if match else None
+        return file_id if file_id else None
 
     return Call(
         "PUT",

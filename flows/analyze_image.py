@@ -9,6 +9,7 @@ from prefect.artifacts import create_markdown_artifact
 from pydantic import Field
 
 from prefect_nextcloud.blocks.credentials import NextcloudCredentials, resolve_credentials
+from prefect_nextcloud.tasks.idempotency import cancel_outstanding_tasks
 from prefect_nextcloud.tasks.images import ImageAnalysis, analyze_images
 from prefect_nextcloud.tasks.waiting import DEFAULT_POLL_INTERVAL_SECONDS, DEFAULT_TIMEOUT_SECONDS
 
@@ -28,7 +29,11 @@ def _report(prompt: str, analysis: ImageAnalysis) -> str:
     )
 
 
-@flow(name="analyze-image", log_prints=False)
+@flow(
+    name="analyze-image",
+    on_cancellation=[cancel_outstanding_tasks],
+    on_crashed=[cancel_outstanding_tasks],
+)
 def analyze_image(
     prompt: str,
     image_file_ids: list[int | str] | int | str,
@@ -36,6 +41,7 @@ def analyze_image(
     timeout_seconds: Annotated[float, Field(gt=0)] = DEFAULT_TIMEOUT_SECONDS,
     poll_interval_seconds: Annotated[float, Field(gt=0)] = DEFAULT_POLL_INTERVAL_SECONDS,
     credentials: NextcloudCredentials | str | None = None,
+    idempotency_key: str | None = None,
 ) -> ImageAnalysis:
     """Analyze one or more images stored in Nextcloud and record the answer as an artifact.
 
@@ -50,6 +56,9 @@ def analyze_image(
         poll_interval_seconds: Seconds between two checks of the task's status.
         credentials: A Nextcloud Credentials block, or the name of a saved one; when empty,
             the NEXTCLOUD_URL, NEXTCLOUD_USER and NEXTCLOUD_APP_PASSWORD variables are used.
+        idempotency_key: Runs with the same key share their Nextcloud task: a re-run adopts
+            the task an earlier run scheduled (still running or done) instead of paying for a
+            new one. Leave empty to scope this to the flow run (its retries).
 
     Returns:
         The analysis: the answer text and the Nextcloud task id.

@@ -305,6 +305,8 @@ class NextcloudSandbox(HttpKnobs):
             base_url=self.base_url,
             user_id=user_id,
             app_password=SecretStr(self._users[user_id]),
+            # A local server answers at once: retry after tenths of a second, not seconds.
+            retry_initial_delay_seconds=0.05,
         )
 
     # -- files -----------------------------------------------------------------------------

@@ -7,6 +7,7 @@ types are built on ``run_task``. Files: ``get_file_id``, ``upload_file``, ``down
 """
 
 from prefect_nextcloud.tasks.files import download_file, get_file_id, upload_file, write_text_file
+from prefect_nextcloud.tasks.idempotency import cancel_outstanding_tasks
 from prefect_nextcloud.tasks.images import ImageAnalysis, analyze_images
 from prefect_nextcloud.tasks.media import generate_images, ocr, text_to_speech, transcribe_audio
 from prefect_nextcloud.tasks.operations import (
@@ -44,6 +45,7 @@ __all__ = [
     "TextResult",
     "TextsResult",
     "analyze_images",
+    "cancel_outstanding_tasks",
     "cancel_task",
     "change_tone",
     "chat",

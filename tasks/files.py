@@ -8,13 +8,11 @@ from prefect import task
 from prefect.logging import get_run_logger
 
 from prefect_nextcloud.blocks.credentials import NextcloudCredentials
-from prefect_nextcloud.tasks.operations import TRANSIENT_RETRY_DELAYS
-from prefect_nextcloud.tasks.retry_rules import retry_if_transient
 
 __all__ = ["download_file", "get_file_id", "upload_file", "write_text_file"]
 
 
-@task(retries=3, retry_delay_seconds=TRANSIENT_RETRY_DELAYS, retry_condition_fn=retry_if_transient)
+@task
 def get_file_id(credentials: NextcloudCredentials, path: str) -> int:
     """Look up the file id of a file or folder, as Task Processing inputs take it.
 
@@ -29,7 +27,7 @@ def get_file_id(credentials: NextcloudCredentials, path: str) -> int:
         return client.get_file_id(path)
 
 
-@task(retries=3, retry_delay_seconds=TRANSIENT_RETRY_DELAYS, retry_condition_fn=retry_if_transient)
+@task
 def upload_file(
     credentials: NextcloudCredentials,
     path: str,
@@ -52,7 +50,7 @@ def upload_file(
     return file_id
 
 
-@task(retries=3, retry_delay_seconds=TRANSIENT_RETRY_DELAYS, retry_condition_fn=retry_if_transient)
+@task
 def download_file(credentials: NextcloudCredentials, path: str) -> bytes:
     """Download a file into memory (up to the client's limit, 100 MiB).
 
@@ -67,7 +65,7 @@ def download_file(credentials: NextcloudCredentials, path: str) -> bytes:
         return client.download_file(path)
 
 
-@task(retries=3, retry_delay_seconds=TRANSIENT_RETRY_DELAYS, retry_condition_fn=retry_if_transient)
+@task
 def write_text_file(credentials: NextcloudCredentials, path: str, text: str) -> int:
     """Write text to a file as UTF-8, e.g. a report; missing folders are created.
 

@@ -11,16 +11,12 @@ from prefect.logging import get_run_logger
 from prefect_nextcloud.blocks.credentials import NextcloudCredentials
 from prefect_nextcloud.client.client import DEFAULT_APP_ID
 from prefect_nextcloud.client.models import Task, TaskType
-from prefect_nextcloud.tasks.retry_rules import retry_if_not_created, retry_if_transient
+from prefect_nextcloud.tasks.idempotency import derive_custom_id, remember_scheduled
 
 __all__ = ["cancel_task", "delete_task", "download_task_file", "list_task_types", "schedule_task"]
 
-# Nextcloud counts schedule calls in a sliding 120 s window, so the last wait covers a window.
-SCHEDULE_RETRY_DELAYS = [10.0, 30.0, 60.0, 120.0]
-TRANSIENT_RETRY_DELAYS = [1.0, 5.0, 15.0]
 
-
-@task(retries=3, retry_delay_seconds=TRANSIENT_RETRY_DELAYS, retry_condition_fn=retry_if_transient)
+@task
 def list_task_types(credentials: NextcloudCredentials) -> dict[str, TaskType]:
     """List the task types the server offers to this user.
 
@@ -34,11 +30,7 @@ def list_task_types(credentials: NextcloudCredentials) -> dict[str, TaskType]:
         return client.get_task_types()
 
 
-@task(
-    retries=len(SCHEDULE_RETRY_DELAYS),
-    retry_delay_seconds=SCHEDULE_RETRY_DELAYS,
-    retry_condition_fn=retry_if_not_created,
-)
+@task
 def schedule_task(
     credentials: NextcloudCredentials,
     task_type: str,
@@ -48,25 +40,31 @@ def schedule_task(
 ) -> Task:
     """Schedule a Nextcloud task; it then waits for a provider app to run it.
 
-    Retried only when the server certainly created nothing (rate limit, maintenance).
+    The client waits out rate limits and maintenance, and after a failure that may have created
+    the task (lost connection, 5xx) it adopts the task found under ``custom_id`` instead of
+    creating a second one.
 
     Args:
         credentials: Where and as whom to connect.
         task_type: The task type id, e.g. ``core:text2text``.
         input: Slot name to value, as the task type's input shape asks; files by file id.
-        custom_id: Your own identifier for the task (at most 255 characters).
+        custom_id: Your own identifier for the task (at most 255 characters); derived from the
+            flow run and the input when omitted, so that a retry adopts the same task.
         app_id: The app id the task is filed under.
 
     Returns:
-        The scheduled task.
+        The scheduled task (or the one already scheduled under ``custom_id``).
     """
+    if custom_id is None:
+        custom_id = derive_custom_id(task_type, input)
+    remember_scheduled(credentials, app_id)
     with credentials.get_client() as client:
         scheduled = client.schedule_task(task_type, input, app_id=app_id, custom_id=custom_id)
     get_run_logger().info("Scheduled Nextcloud task %s (%s).", scheduled.id, scheduled.type)
     return scheduled
 
 
-@task(retries=3, retry_delay_seconds=TRANSIENT_RETRY_DELAYS, retry_condition_fn=retry_if_transient)
+@task
 def cancel_task(credentials: NextcloudCredentials, task_id: int) -> Task:
     """Cancel a scheduled or running task; a finished task is returned unchanged.
 
@@ -81,7 +79,7 @@ def cancel_task(credentials: NextcloudCredentials, task_id: int) -> Task:
         return client.cancel_task(task_id)
 
 
-@task(retries=3, retry_delay_seconds=TRANSIENT_RETRY_DELAYS, retry_condition_fn=retry_if_transient)
+@task
 def delete_task(credentials: NextcloudCredentials, task_id: int) -> None:
     """Delete a task and its record on the server (not a running provider's work).
 
@@ -93,7 +91,7 @@ def delete_task(credentials: NextcloudCredentials, task_id: int) -> None:
         client.delete_task(task_id)
 
 
-@task(retries=3, retry_delay_seconds=TRANSIENT_RETRY_DELAYS, retry_condition_fn=retry_if_transient)
+@task
 def download_task_file(credentials: NextcloudCredentials, task_id: int, file_id: int) -> bytes:
     """Download a file of a task's input or output (e.g. a generated image).
 

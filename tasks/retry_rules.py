@@ -1,4 +1,7 @@
-"""When a Prefect task of this package may run again after a failed attempt."""
+"""When ``wait_for_task`` polls again: the retry rule that makes Prefect retries a poll loop.
+
+Other calls are retried inside the client (see :mod:`prefect_nextcloud.client.retrying`).
+"""
 
 from __future__ import annotations
 
@@ -7,14 +10,9 @@ from typing import Any
 from prefect import Task
 from prefect.client.schemas.objects import State, TaskRun
 
-from prefect_nextcloud.client.errors import (
-    MaintenanceModeError,
-    NextcloudError,
-    RateLimitedError,
-    is_transient,
-)
+from prefect_nextcloud.client.errors import NextcloudError, is_transient
 
-__all__ = ["TaskStillRunning", "retry_if_not_created", "retry_if_transient", "retry_while_pending"]
+__all__ = ["TaskStillRunning", "retry_while_pending"]
 
 
 class TaskStillRunning(Exception):
@@ -38,18 +36,3 @@ def retry_while_pending(task: Task[..., Any], task_run: TaskRun, state: State[An
     return isinstance(error, TaskStillRunning) or (
         isinstance(error, NextcloudError) and is_transient(error)
     )
-
-
-def retry_if_transient(task: Task[..., Any], task_run: TaskRun, state: State[Any]) -> bool:
-    """Retry calls that are safe to repeat when they failed for a passing reason."""
-    error = _raised(state)
-    return isinstance(error, NextcloudError) and is_transient(error)
-
-
-def retry_if_not_created(task: Task[..., Any], task_run: TaskRun, state: State[Any]) -> bool:
-    """Retry a schedule only when the server certainly did not create the task.
-
-    A rate-limited or maintenance answer means nothing was created; after a lost connection
-    or a 5xx the task may exist, and repeating the call could create a second one.
-    """
-    return isinstance(_raised(state), RateLimitedError | MaintenanceModeError)

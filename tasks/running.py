@@ -21,6 +21,7 @@ from prefect_nextcloud.client.paths import NextcloudPath
 from prefect_nextcloud.client.references import parse_file_reference
 from prefect_nextcloud.client.staging import DEFAULT_STAGING_FOLDER, stage_files
 from prefect_nextcloud.client.validation import validate_input
+from prefect_nextcloud.tasks.idempotency import derive_custom_id
 from prefect_nextcloud.tasks.operations import schedule_task
 from prefect_nextcloud.tasks.waiting import (
     DEFAULT_POLL_INTERVAL_SECONDS,
@@ -113,12 +114,15 @@ def run_task(
         credentials: Where and as whom to connect.
         task_type: The task type id, e.g. ``core:text2text:summary``.
         input: Slot name to value, as the task type's input shape asks.
-        custom_id: Your own identifier for the task (at most 255 characters).
+        custom_id: Your own identifier for the task (at most 255 characters); derived from the
+            flow run and the input when omitted, so that a retried task or flow adopts the task
+            already scheduled instead of creating a second one.
         app_id: The app id the task is filed under.
         timeout_seconds: How long the task may take, counted from when it was scheduled.
         poll_interval_seconds: How long to wait between two polls.
         cancel_on_timeout: Cancel the Nextcloud task when the timeout is reached.
-        delete_after: Delete the task on the server once its result has been read.
+        delete_after: Delete the task on the server once its result and output files have been
+            read.
         staging_folder: The Nextcloud folder local files are uploaded to.
         keep_staged_files: Keep the uploaded local files instead of removing them.
         save_outputs_to: Also save output files to ``"nc:/Folder"`` or ``"file:/local/folder"``.
@@ -133,6 +137,8 @@ def run_task(
     check_wait_arguments(timeout_seconds, poll_interval_seconds)
     if save_outputs_to is not None:
         parse_file_reference(save_outputs_to)
+    if custom_id is None:
+        custom_id = derive_custom_id(task_type, input)
     with credentials.get_client() as client:
         declared = client.get_task_type(task_type)
         validate_input(declared, input, file_check=is_file_reference)

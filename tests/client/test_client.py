@@ -24,6 +24,7 @@ from prefect_nextcloud.client import (
     TaskStatus,
     TaskTypeUnavailableError,
 )
+from prefect_nextcloud.client.retrying import RetryPolicy
 from prefect_nextcloud.sandbox import NextcloudSandbox, sample_image_bytes
 
 
@@ -158,16 +159,30 @@ def test_task_of_another_user_is_not_found(sandbox: NextcloudSandbox, call: Both
     assert call("list_tasks") == []
 
 
-def test_rate_limit() -> None:
-    with NextcloudSandbox(rate_limit=2) as sandbox, sandbox.credentials.get_client() as client:
-        for _ in range(2):
-            client.schedule_task("core:text2text", {"input": "Hi"})
-        with pytest.raises(RateLimitedError, match="20 schedule calls") as info:
-            client.schedule_task("core:text2text", {"input": "Hi"})
+def test_rate_limit_when_waiting_is_off() -> None:
+    with NextcloudSandbox(rate_limit=2) as sandbox:
+        credentials = sandbox.credentials.model_copy(update={"rate_limit_wait_seconds": 0})
+        with credentials.get_client() as client:
+            for _ in range(2):
+                client.schedule_task("core:text2text", {"input": "Hi"})
+            with pytest.raises(RateLimitedError, match="20 schedule calls") as info:
+                client.schedule_task("core:text2text", {"input": "Hi"})
     assert info.value.status_code == 429
 
 
-def test_server_errors_and_maintenance(sandbox: NextcloudSandbox, call: BothFaces) -> None:
+def test_rate_limit_is_waited_out() -> None:
+    with NextcloudSandbox(rate_limit=1, rate_limit_period_seconds=0.5) as sandbox:
+        credentials = sandbox.credentials.model_copy(update={"rate_limit_wait_seconds": 2})
+        with credentials.get_client() as client:
+            first = client.schedule_task("core:text2text", {"input": "Hi"})
+            second = client.schedule_task("core:text2text", {"input": "Hi"})
+        statuses = [r.status for r in sandbox.requests_to("POST", "/schedule$")]
+    assert second.id != first.id
+    assert statuses == [200, 429, 200]
+
+
+def test_server_errors_surface_when_retrying_is_off(sandbox: NextcloudSandbox) -> None:
+    call = BothFaces(sandbox.credentials.model_copy(update={"retry_seconds": 0}), "sync")
     sandbox.inject_error("/tasktypes", status=502, body=b"<html>Bad gateway</html>", times=1)
     with pytest.raises(ServerError) as info:
         call("get_task_types")
@@ -178,11 +193,34 @@ def test_server_errors_and_maintenance(sandbox: NextcloudSandbox, call: BothFace
     assert call("get_task_types")
 
 
+def test_transient_errors_are_retried(sandbox: NextcloudSandbox, call: BothFaces) -> None:
+    fast = BothFaces(
+        sandbox.credentials.model_copy(update={"retry_initial_delay_seconds": 0.01}), call.face
+    )
+    sandbox.inject_error("/tasktypes", status=502, times=1)
+    sandbox.inject_maintenance("/tasktypes", times=1)
+    sandbox.inject_drop("/tasktypes", times=1)
+    assert fast("get_task_types")
+    assert [r.status for r in sandbox.requests_to("GET", "/tasktypes$")] == [502, 503, None, 200]
+
+
+def test_permanent_errors_are_not_retried(sandbox: NextcloudSandbox) -> None:
+    sandbox.inject_error("/task/7$", status=404, body=b'{"message":"Task not found"}', times=1)
+    with sandbox.credentials.get_client() as client, pytest.raises(TaskNotFoundError):
+        client.get_task(7)
+    assert len(sandbox.requests_to("GET", "/task/7$")) == 1
+
+
 def test_connection_refused_is_a_connection_error() -> None:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    client = NextcloudClient(f"http://127.0.0.1:{port}", "alice", "secret-password")
+    client = NextcloudClient(
+        f"http://127.0.0.1:{port}",
+        "alice",
+        "secret-password",
+        retry_policy=RetryPolicy(max_elapsed_seconds=0),
+    )
     with client, pytest.raises(NextcloudConnectionError, match="connection to") as info:
         client.get_task(1)
     assert "secret-password" not in str(info.value)
@@ -190,9 +228,8 @@ def test_connection_refused_is_a_connection_error() -> None:
     assert info.value.endpoint == "GET /status.php"
 
 
-def test_dropped_connection_is_a_connection_error(
-    sandbox: NextcloudSandbox, call: BothFaces
-) -> None:
+def test_dropped_connection_is_a_connection_error(sandbox: NextcloudSandbox) -> None:
+    call = BothFaces(sandbox.credentials.model_copy(update={"retry_seconds": 0}), "sync")
     sandbox.inject_drop("/tasktypes", times=1)
     with pytest.raises(NextcloudConnectionError):
         call("get_task_types")

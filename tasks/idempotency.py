@@ -1,0 +1,147 @@
+"""Custom ids that make scheduling idempotent, and the cleanup hook that relies on them.
+
+Every task this package schedules from inside a Prefect flow run carries a ``customId``
+derived from where the call stands: the flow run (or the flow's ``idempotency_key``
+parameter), the task type and input, and how many identical calls came before it in the same
+attempt of the run. A retried task, a retried flow, or a re-run with the same idempotency key
+derives the same id, and the client adopts the task that already exists under it instead of
+creating a second one. The same ids let :func:`cancel_outstanding_tasks` find, from any
+process, the Nextcloud tasks a flow run left behind.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+from collections.abc import Iterator, Mapping
+from pathlib import PurePath
+from typing import Any
+from uuid import UUID
+
+from prefect.client.schemas.objects import FlowRun
+from prefect.context import FlowRunContext
+from prefect.logging import get_logger
+
+from prefect_nextcloud.blocks.credentials import NextcloudCredentials, resolve_credentials
+from prefect_nextcloud.client.client import DEFAULT_APP_ID
+from prefect_nextcloud.client.errors import NextcloudError
+from prefect_nextcloud.client.references import LocalFile
+
+__all__ = [
+    "IDEMPOTENCY_KEY_PARAMETER",
+    "cancel_outstanding_tasks",
+    "derive_custom_id",
+    "remember_scheduled",
+]
+
+IDEMPOTENCY_KEY_PARAMETER = "idempotency_key"
+PREFIX = "pfnc"
+
+_counts: dict[tuple[UUID, int, str], int] = {}
+_used: dict[UUID, dict[tuple[str, str, str], tuple[NextcloudCredentials, str]]] = {}
+_lock = threading.Lock()
+
+
+def _canonical(value: Any) -> Any:
+    if isinstance(value, LocalFile):
+        return {"local": value.name, "sha256": hashlib.sha256(value.data).hexdigest()}
+    if isinstance(value, bytes | bytearray):
+        return {"sha256": hashlib.sha256(value).hexdigest()}
+    if isinstance(value, PurePath):
+        return {"path": str(value)}
+    if isinstance(value, Mapping):
+        return {str(key): _canonical(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_canonical(item) for item in value]
+    return value
+
+
+def _scopes(flow_run: FlowRun | Any, parameters: Mapping[str, Any]) -> list[str]:
+    """The custom-id scopes of a flow run: its idempotency key if it has one, and its id."""
+    scopes = [f"{PREFIX}:{flow_run.id}:"]
+    key = parameters.get(IDEMPOTENCY_KEY_PARAMETER)
+    if isinstance(key, str) and key:
+        scopes.insert(0, f"{PREFIX}:key-{hashlib.sha256(key.encode()).hexdigest()[:24]}:")
+    return scopes
+
+
+def derive_custom_id(task_type: str, task_input: Mapping[str, Any]) -> str | None:
+    """Derive the ``customId`` of a schedule from where the call stands.
+
+    Args:
+        task_type: The task type id.
+        task_input: The input as the caller gave it (file references, not staged ids).
+
+    Returns:
+        The custom id, or ``None`` outside a flow run.
+    """
+    context = FlowRunContext.get()
+    if context is None or context.flow_run is None:
+        return None
+    scope = _scopes(context.flow_run, context.parameters or {})[0]
+    payload = json.dumps([task_type, _canonical(task_input)], sort_keys=True, default=str)
+    digest = hashlib.sha256(payload.encode()).hexdigest()[:24]
+    attempt = (context.flow_run.id, context.flow_run.run_count, digest)
+    with _lock:
+        occurrence = _counts.get(attempt, 0)
+        _counts[attempt] = occurrence + 1
+    return f"{scope}{digest}:{occurrence}"
+
+
+def remember_scheduled(credentials: NextcloudCredentials, app_id: str) -> None:
+    """Note that this flow run schedules with these credentials, for the cleanup hook."""
+    context = FlowRunContext.get()
+    if context is not None and context.flow_run is not None:
+        with _lock:
+            key = (credentials.base_url, credentials.user_id, app_id)
+            _used.setdefault(context.flow_run.id, {})[key] = (credentials, app_id)
+
+
+def _credentials_of(flow_run: FlowRun) -> Iterator[tuple[NextcloudCredentials, str]]:
+    with _lock:
+        used = list(_used.get(flow_run.id, {}).values())
+    if used:
+        yield from used
+        return
+    # In another process (a runner or worker runs the hooks), only the flow run's parameters
+    # tell which credentials it used: a saved block's name, or the environment.
+    given = (flow_run.parameters or {}).get("credentials")
+    if isinstance(given, str | None):
+        yield resolve_credentials(given), DEFAULT_APP_ID
+
+
+def cancel_outstanding_tasks(flow: Any, flow_run: FlowRun, state: Any) -> None:
+    """Flow hook: cancel the Nextcloud tasks this flow run scheduled that have not finished.
+
+    Use it as ``on_cancellation`` and ``on_crashed`` hook of any flow that schedules Nextcloud
+    tasks (Prefect tasks have no cancellation hook):
+
+    ```python
+    @flow(on_cancellation=[cancel_outstanding_tasks], on_crashed=[cancel_outstanding_tasks])
+    def my_flow(...): ...
+    ```
+
+    Args:
+        flow: The flow (unused; part of Prefect's hook signature).
+        flow_run: The flow run that ended.
+        state: Its final state (unused).
+    """
+    logger = get_logger("prefect_nextcloud")
+    scopes = tuple(_scopes(flow_run, flow_run.parameters or {}))
+    try:
+        candidates = list(_credentials_of(flow_run))
+    except (ValueError, NextcloudError) as error:
+        logger.warning("Cannot clean up flow run %s: no credentials (%s).", flow_run.id, error)
+        return
+    for credentials, app_id in candidates:
+        try:
+            with credentials.get_client() as client:
+                for task in client.list_tasks_by_app(app_id):
+                    if task.status.is_pending and (task.custom_id or "").startswith(scopes):
+                        client.cancel_task(task.id)
+                        logger.info(
+                            "Cancelled Nextcloud task %s of flow run %s.", task.id, flow_run.id
+                        )
+        except NextcloudError as error:
+            logger.warning("Could not cancel the tasks of flow run %s: %s", flow_run.id, error)
