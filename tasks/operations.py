@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from prefect import task
+from prefect.concurrency.sync import rate_limit
 from prefect.logging import get_run_logger
 
 from prefect_nextcloud.blocks.credentials import NextcloudCredentials
@@ -13,7 +14,17 @@ from prefect_nextcloud.client.client import DEFAULT_APP_ID
 from prefect_nextcloud.client.models import Task, TaskType
 from prefect_nextcloud.tasks.idempotency import derive_custom_id, remember_scheduled
 
-__all__ = ["cancel_task", "delete_task", "download_task_file", "list_task_types", "schedule_task"]
+SCHEDULE_RATE_LIMIT = "nextcloud-schedule"
+"""The Prefect global concurrency limit that paces schedule calls, if you create it."""
+
+__all__ = [
+    "SCHEDULE_RATE_LIMIT",
+    "cancel_task",
+    "delete_task",
+    "download_task_file",
+    "list_task_types",
+    "schedule_task",
+]
 
 
 @task
@@ -58,6 +69,9 @@ def schedule_task(
     if custom_id is None:
         custom_id = derive_custom_id(task_type, input)
     remember_scheduled(credentials, app_id)
+    # Paces schedules across every flow on this Prefect server when the limit exists (see the
+    # README); without it this returns at once.
+    rate_limit(SCHEDULE_RATE_LIMIT, strict=False)
     with credentials.get_client() as client:
         scheduled = client.schedule_task(task_type, input, app_id=app_id, custom_id=custom_id)
     get_run_logger().info("Scheduled Nextcloud task %s (%s).", scheduled.id, scheduled.type)

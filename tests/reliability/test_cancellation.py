@@ -1,0 +1,67 @@
+"""Cancelling a real flow run while it waits cancels its Nextcloud task on the server."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from prefect.client.orchestration import get_client
+from prefect.settings import PREFECT_API_URL
+from prefect.states import Cancelling
+
+from prefect_nextcloud.sandbox import NextcloudSandbox
+
+pytestmark = pytest.mark.usefixtures("prefect_server")
+
+SERVED_FLOW = Path(__file__).with_name("served_flow.py")
+
+
+@pytest.fixture
+def runner() -> Iterator[subprocess.Popen[str]]:
+    """``served_flow.py`` served by a Prefect runner in its own process."""
+    environment = {
+        **os.environ,
+        "PREFECT_API_URL": str(PREFECT_API_URL.value()),
+        "PREFECT_RUNNER_POLL_FREQUENCY": "1",
+    }
+    process = subprocess.Popen(
+        [sys.executable, str(SERVED_FLOW)],
+        cwd=SERVED_FLOW.parent,
+        env=environment,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        for line in process.stdout:  # blocks until the runner says it is serving
+            if "is being served" in line or "polling for scheduled runs" in line:
+                break
+        else:
+            pytest.fail("the runner exited before serving the flow")
+        yield process
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def test_cancelling_a_waiting_flow_run_cancels_its_nextcloud_task(
+    sandbox: NextcloudSandbox, runner: subprocess.Popen[str]
+) -> None:
+    sandbox.pause_processing()
+    sandbox.credentials.save("cancellation-test", overwrite=True)
+    with get_client(sync_client=True) as client:
+        deployment = client.read_deployment_by_name("wait-for-a-long-task/cancellation-test")
+        flow_run = client.create_flow_run_from_deployment(
+            deployment.id, parameters={"credentials": "cancellation-test"}
+        )
+        sandbox.wait_for_requests("GET", r"/taskprocessing/task/\d+$", count=3, timeout=90)
+        [task] = sandbox.tasks()
+        assert task.status == "STATUS_SCHEDULED"
+        client.set_flow_run_state(flow_run.id, Cancelling(), force=True)
+        cancelled = sandbox.wait_for_status(task.id, "STATUS_CANCELLED", timeout=90)
+    assert cancelled.custom_id.startswith(f"pfnc:{flow_run.id}:")
