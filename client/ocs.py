@@ -154,7 +154,9 @@ def raise_for_status(
         raise AuthenticationError(
             f"Nextcloud did not accept the login ({where}).{said} Check the user id and the "
             "app password; create a new app password under Personal settings > Security > "
-            "Devices & sessions.",
+            "Devices & sessions. A login password is refused when two-factor authentication "
+            "is on, and repeated failures make Nextcloud throttle this address (brute-force "
+            "protection), so fix the credentials before trying again.",
             **kwargs,
         )
     if status == 400:

@@ -1,12 +1,13 @@
 """Custom ids that make scheduling idempotent, and the cleanup hook that relies on them.
 
-Every task this package schedules from inside a Prefect flow run carries a ``customId``
-derived from where the call stands: the flow run (or the flow's ``idempotency_key``
-parameter), the task type and input, and how many identical calls came before it in the same
-attempt of the run. A retried task, a retried flow, or a re-run with the same idempotency key
-derives the same id, and the client adopts the task that already exists under it instead of
-creating a second one. The same ids let :func:`cancel_outstanding_tasks` find, from any
-process, the Nextcloud tasks a flow run left behind.
+Every task this package schedules from inside a Prefect run carries a ``customId`` derived
+from where the call stands: the flow run (or the flow's ``idempotency_key`` parameter; or,
+for a task called outside any flow, its task run), the task type and input, and how many
+identical calls came before it in the same attempt of the run. A retried task, a retried
+flow, or a re-run with the same idempotency key derives the same id, and the client adopts
+the task that already exists under it instead of creating a second one. The same ids let
+:func:`cancel_outstanding_tasks` find, from any process, the Nextcloud tasks a flow run left
+behind.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from typing import Any
 from uuid import UUID
 
 from prefect.client.schemas.objects import FlowRun
-from prefect.context import FlowRunContext
+from prefect.context import FlowRunContext, TaskRunContext
 from prefect.logging import get_logger
 
 from prefect_nextcloud.blocks.credentials import NextcloudCredentials, resolve_credentials
@@ -74,15 +75,20 @@ def derive_custom_id(task_type: str, task_input: Mapping[str, Any]) -> str | Non
         task_input: The input as the caller gave it (file references, not staged ids).
 
     Returns:
-        The custom id, or ``None`` outside a flow run.
+        The custom id, or ``None`` outside any flow or task run.
     """
-    context = FlowRunContext.get()
-    if context is None or context.flow_run is None:
-        return None
-    scope = _scopes(context.flow_run, context.parameters or {})[0]
     payload = json.dumps([task_type, _canonical(task_input)], sort_keys=True, default=str)
     digest = hashlib.sha256(payload.encode()).hexdigest()[:24]
-    attempt = (context.flow_run.id, context.flow_run.run_count, digest)
+    context = FlowRunContext.get()
+    if context is not None and context.flow_run is not None:
+        scope = _scopes(context.flow_run, context.parameters or {})[0]
+        attempt = (context.flow_run.id, context.flow_run.run_count, digest)
+    else:  # a task called outside any flow: scoped to its own task run
+        task_context = TaskRunContext.get()
+        if task_context is None:
+            return None
+        scope = f"{PREFIX}:task-{task_context.task_run.id}:"
+        attempt = (task_context.task_run.id, 1, digest)
     with _lock:
         occurrence = _counts.get(attempt, 0)
         _counts[attempt] = occurrence + 1

@@ -98,3 +98,9 @@ def test_schedules_take_a_slot_of_the_global_rate_limit(sandbox: NextcloudSandbo
         finally:
             client.delete_global_concurrency_limit_by_name("nextcloud-schedule")
     assert limit.active_slots == 1  # taken by the schedule, not yet decayed
+
+
+def test_a_task_called_outside_a_flow_still_gets_a_custom_id(sandbox: NextcloudSandbox) -> None:
+    scheduled = schedule_task(sandbox.credentials, "core:text2text", {"input": "Hi"})
+    assert scheduled.custom_id is not None
+    assert scheduled.custom_id.startswith("pfnc:task-")
