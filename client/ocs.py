@@ -107,6 +107,19 @@ def _ocs_statuscode(response: httpx.Response) -> int | None:
     return code if isinstance(code, int) else None
 
 
+def _too_many_requests(endpoint: str, where: str, said: str) -> str:
+    if endpoint.endswith("/schedule"):
+        return (
+            f"Rate limited ({where}): Nextcloud allows 20 schedule calls per user in any "
+            "120 seconds. Wait before scheduling more, or spread the work over time."
+        )
+    return (
+        f"Too many requests ({where}).{said} Nextcloud throttles an address after failed "
+        "logins (brute-force protection): check the app password, then wait before trying "
+        "again; an admin can reset it with occ security:bruteforce:reset <ip>."
+    )
+
+
 def raise_for_status(
     response: httpx.Response,
     endpoint: str,
@@ -188,11 +201,7 @@ def raise_for_status(
             )
         raise not_found(f"Not found ({where}).{said} {not_found_hint}".rstrip(), **kwargs)
     if status == 429:
-        raise RateLimitedError(
-            f"Rate limited ({where}): Nextcloud allows 20 schedule calls per user in any "
-            "120 seconds. Wait before scheduling more, or spread the work over time.",
-            **kwargs,
-        )
+        raise RateLimitedError(_too_many_requests(endpoint, where, said), **kwargs)
     if status == 503 and response.headers.get("x-nextcloud-maintenance-mode"):
         raise MaintenanceModeError(
             f"The server is in maintenance mode ({where}). Try again when the admin has "

@@ -121,7 +121,7 @@ def test_2xx_raises_nothing() -> None:
             errors.EndpointNotFoundError,
             "Nextcloud 30 or newer",
         ),
-        (response(429), errors.RateLimitedError, "20 schedule calls"),
+        (response(429), errors.RateLimitedError, "brute-force protection"),
         (
             response(
                 503,
@@ -178,6 +178,11 @@ def test_each_answer_maps_to_its_error(
     assert info.value.status_code == answer.status_code
     assert info.value.endpoint == ENDPOINT
     assert ENDPOINT in str(info.value)
+
+
+def test_429_on_schedule_names_the_schedule_limit() -> None:
+    with pytest.raises(errors.RateLimitedError, match="20 schedule calls"):
+        raise_for_status(response(429), "POST /ocs/v2.php/taskprocessing/schedule")
 
 
 def test_task_file_404_says_the_output_is_gone() -> None:
