@@ -382,6 +382,21 @@ class NextcloudClient(_ClientBase):
         """
         return self._call(webdav.get_file_info(self.user_id, path))
 
+    def list_folder(self, path: str) -> list[FileInfo]:
+        """List the files and folders directly in a folder (WebDAV ``PROPFIND``, depth 1).
+
+        Args:
+            path: The folder below the user's home folder, e.g. ``/Photos``; ``/`` is the home.
+
+        Returns:
+            What the folder holds, the folder itself left out, sorted by path.
+
+        Raises:
+            ValueError: The path is invalid (nothing was sent) or is a file.
+            NextcloudFileNotFoundError: Nothing is at that path.
+        """
+        return self._call(webdav.list_folder(self.user_id, path))
+
     def get_file_id(self, path: str) -> int:
         """Return the file id of a file or folder, as Task Processing inputs take it.
 
@@ -681,6 +696,10 @@ class AsyncNextcloudClient(_ClientBase):
     async def get_file_info(self, path: str) -> FileInfo:
         """See :meth:`NextcloudClient.get_file_info`."""
         return await self._call(webdav.get_file_info(self.user_id, path))
+
+    async def list_folder(self, path: str) -> list[FileInfo]:
+        """See :meth:`NextcloudClient.list_folder`."""
+        return await self._call(webdav.list_folder(self.user_id, path))
 
     async def get_file_id(self, path: str) -> int:
         """See :meth:`NextcloudClient.get_file_id`."""

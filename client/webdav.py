@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import AsyncIterable, Callable, Collection, Iterable
 from typing import Any, TypeVar
+from urllib.parse import unquote, urlsplit
 from xml.etree import ElementTree
 
 import httpx
@@ -39,6 +40,7 @@ __all__ = [
     "folders_to_create",
     "get_file",
     "get_file_info",
+    "list_folder",
     "make_folder",
     "put_file",
 ]
@@ -204,37 +206,49 @@ def _int_or_none(text: str | None) -> int | None:
     return int(text) if text.isascii() and text.isdigit() and len(text) < _MAX_ID_DIGITS else None
 
 
+def _responses(response: httpx.Response, endpoint: str) -> list[ElementTree.Element]:
+    """The ``<d:response>`` elements of a 207 Multi-Status answer (at least one)."""
+    if response.status_code != 207:
+        raise _unexpected(response, endpoint, "expected 207 Multi-Status")
+    try:
+        root = ElementTree.fromstring(response.content)  # noqa: S314 - the server's answer
+    except (ElementTree.ParseError, LookupError):  # LookupError: an unknown XML encoding
+        raise _unexpected(response, endpoint, "the body is not XML") from None
+    found = root.findall(f"{_DAV}response")
+    if not found:
+        raise _unexpected(response, endpoint, "no <d:response> in the multistatus")
+    return found
+
+
+def _file_info(
+    found: ElementTree.Element, path: NextcloudPath, response: httpx.Response, endpoint: str
+) -> FileInfo:
+    """Read one ``<d:response>`` of a multistatus as what it says about ``path``."""
+    props: dict[str, ElementTree.Element] = {}
+    for propstat in found.findall(f"{_DAV}propstat"):
+        status = (propstat.findtext(f"{_DAV}status") or "").split()
+        prop = propstat.find(f"{_DAV}prop")
+        if len(status) > 1 and status[1] == "200" and prop is not None:
+            props.update((element.tag, element) for element in prop)
+    file_id = _int_or_none(_text(props.get(f"{_OC}fileid")))
+    if file_id is None:
+        raise _unexpected(response, endpoint, f"no oc:fileid for {path}")
+    resourcetype = props.get(f"{_DAV}resourcetype")
+    is_folder = resourcetype is not None and resourcetype.find(f"{_DAV}collection") is not None
+    size = props.get(f"{_DAV}getcontentlength", props.get(f"{_OC}size"))
+    return FileInfo(
+        file_id=file_id,
+        path=path,
+        is_folder=is_folder,
+        size=_int_or_none(_text(size)),
+        content_type=_text(props.get(f"{_DAV}getcontenttype")),
+        etag=(_text(props.get(f"{_DAV}getetag")) or "").strip('"') or None,
+    )
+
+
 def _read_multistatus(path: NextcloudPath) -> Callable[[httpx.Response, str], FileInfo]:
     def read(response: httpx.Response, endpoint: str) -> FileInfo:
-        if response.status_code != 207:
-            raise _unexpected(response, endpoint, "expected 207 Multi-Status")
-        try:
-            root = ElementTree.fromstring(response.content)  # noqa: S314 - the server's answer
-        except (ElementTree.ParseError, LookupError):  # LookupError: an unknown XML encoding
-            raise _unexpected(response, endpoint, "the body is not XML") from None
-        found = root.find(f"{_DAV}response")
-        if found is None:
-            raise _unexpected(response, endpoint, "no <d:response> in the multistatus")
-        props: dict[str, ElementTree.Element] = {}
-        for propstat in found.findall(f"{_DAV}propstat"):
-            status = (propstat.findtext(f"{_DAV}status") or "").split()
-            prop = propstat.find(f"{_DAV}prop")
-            if len(status) > 1 and status[1] == "200" and prop is not None:
-                props.update((element.tag, element) for element in prop)
-        file_id = _int_or_none(_text(props.get(f"{_OC}fileid")))
-        if file_id is None:
-            raise _unexpected(response, endpoint, f"no oc:fileid for {path}")
-        resourcetype = props.get(f"{_DAV}resourcetype")
-        is_folder = resourcetype is not None and resourcetype.find(f"{_DAV}collection") is not None
-        size = props.get(f"{_DAV}getcontentlength", props.get(f"{_OC}size"))
-        return FileInfo(
-            file_id=file_id,
-            path=path,
-            is_folder=is_folder,
-            size=_int_or_none(_text(size)),
-            content_type=_text(props.get(f"{_DAV}getcontenttype")),
-            etag=(_text(props.get(f"{_DAV}getetag")) or "").strip('"') or None,
-        )
+        return _file_info(_responses(response, endpoint)[0], path, response, endpoint)
 
     return read
 
@@ -245,12 +259,13 @@ def _propfind(
     read: Callable[[httpx.Response, str], T],
     *,
     accept: Collection[int] = (),
+    depth: str = "0",
 ) -> Call[T]:
     return Call(
         "PROPFIND",
         dav_path(user_id, path),
         read,
-        headers={"Depth": "0", "Content-Type": "application/xml; charset=utf-8"},
+        headers={"Depth": depth, "Content-Type": "application/xml; charset=utf-8"},
         content=_PROPFIND,
         raise_error=dav_error_reader("PROPFIND", path, accept=accept),
     )
@@ -274,6 +289,37 @@ def find_file_info(user_id: str, path: str) -> Call[FileInfo | None]:
         return None if response.status_code == 404 else read_info(response, endpoint)
 
     return _propfind(user_id, target, read, accept={404})
+
+
+def list_folder(user_id: str, path: str) -> Call[list[FileInfo]]:
+    """``PROPFIND`` (depth 1): the files and folders directly in a folder, sorted by path.
+
+    The folder itself is left out. A missing path raises
+    :class:`~prefect_nextcloud.client.errors.NextcloudFileNotFoundError`; a file raises
+    :class:`ValueError`.
+    """
+    folder = NextcloudPath(path)
+    # Sabre names each entry by its URL path (with any prefix of a Nextcloud installed in a
+    # subfolder, and a trailing slash on folders); the folder's own ends with its DAV path.
+    own_href = unquote(dav_path(user_id, folder))
+
+    def read(response: httpx.Response, endpoint: str) -> list[FileInfo]:
+        entries: list[FileInfo] = []
+        for found in _responses(response, endpoint):
+            href = unquote(urlsplit(found.findtext(f"{_DAV}href") or "").path).rstrip("/")
+            if href.endswith(own_href):
+                if not _file_info(found, folder, response, endpoint).is_folder:
+                    raise ValueError(
+                        f"{folder} is a file, not a folder; give a folder, e.g. '/Photos'."
+                    )
+                continue
+            name = href.rpartition("/")[2]
+            if not name:
+                raise _unexpected(response, endpoint, f"an entry without a name in {folder}")
+            entries.append(_file_info(found, folder / name, response, endpoint))
+        return sorted(entries, key=lambda entry: entry.path)
+
+    return _propfind(user_id, folder, read, depth="1")
 
 
 def make_folder(user_id: str, path: str) -> Call[bool]:

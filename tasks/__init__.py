@@ -6,7 +6,13 @@ types are built on ``run_task``. Files: ``get_file_id``, ``upload_file``, ``down
 ``write_text_file``.
 """
 
-from prefect_nextcloud.tasks.files import download_file, get_file_id, upload_file, write_text_file
+from prefect_nextcloud.tasks.files import (
+    download_file,
+    get_file_id,
+    list_folder,
+    upload_file,
+    write_text_file,
+)
 from prefect_nextcloud.tasks.idempotency import cancel_outstanding_tasks
 from prefect_nextcloud.tasks.images import ImageAnalysis, analyze_images
 from prefect_nextcloud.tasks.media import generate_images, ocr, text_to_speech, transcribe_audio
@@ -60,6 +66,7 @@ __all__ = [
     "generate_images",
     "generate_text",
     "get_file_id",
+    "list_folder",
     "list_task_types",
     "ocr",
     "proofread",

@@ -1,4 +1,4 @@
-"""Prefect tasks for files in the user's Nextcloud: look up, upload, download, write text."""
+"""Prefect tasks for files in the user's Nextcloud: look up, list, upload, download, write."""
 
 from __future__ import annotations
 
@@ -8,8 +8,9 @@ from prefect import task
 from prefect.logging import get_run_logger
 
 from prefect_nextcloud.blocks.credentials import NextcloudCredentials
+from prefect_nextcloud.client.webdav import FileInfo
 
-__all__ = ["download_file", "get_file_id", "upload_file", "write_text_file"]
+__all__ = ["download_file", "get_file_id", "list_folder", "upload_file", "write_text_file"]
 
 
 @task
@@ -25,6 +26,21 @@ def get_file_id(credentials: NextcloudCredentials, path: str) -> int:
     """
     with credentials.get_client() as client:
         return client.get_file_id(path)
+
+
+@task
+def list_folder(credentials: NextcloudCredentials, path: str) -> list[FileInfo]:
+    """List the files and folders directly in a folder.
+
+    Args:
+        credentials: Where and as whom to connect.
+        path: The folder, e.g. ``/Photos``; ``/`` is the user's home folder.
+
+    Returns:
+        What the folder holds (ids, paths, MIME types), sorted by path.
+    """
+    with credentials.get_client() as client:
+        return client.list_folder(path)
 
 
 @task

@@ -1,4 +1,4 @@
-"""The analyze_image flow and its deployment file."""
+"""The analyze_image flow and the deployment file of both flows."""
 
 from __future__ import annotations
 
@@ -92,8 +92,9 @@ def test_deployment_entrypoints_load(
 ) -> None:
     monkeypatch.chdir(ROOT)
     loaded = load_flow_from_entrypoint(str(deployment["entrypoint"]))
-    assert loaded.name == analyze_image.name
-    loaded.validate_parameters(dict(deployment.get("parameters", {}), image_file_ids=[1]))  # type: ignore[arg-type]
+    assert loaded.name == deployment["name"]
+    required = {"image_file_ids": [1]} if loaded.name == analyze_image.name else {}
+    loaded.validate_parameters(dict(deployment.get("parameters", {}), **required))  # type: ignore[arg-type]
 
 
 def test_prefect_deploy_accepts_the_deployment_file() -> None:
@@ -111,3 +112,4 @@ def test_prefect_deploy_accepts_the_deployment_file() -> None:
     )  # fmt: skip
     assert result.returncode == 0, result.stdout + result.stderr
     assert "analyze-image/analyze-image" in result.stdout
+    assert "image-report/image-report" in result.stdout

@@ -1,0 +1,60 @@
+"""Listing a folder (PROPFIND depth 1) against the sandbox, through both faces and as a task."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from prefect import flow
+
+from prefect_nextcloud import NextcloudCredentials
+from prefect_nextcloud.client import NextcloudFileNotFoundError
+from prefect_nextcloud.client.webdav import FileInfo
+from prefect_nextcloud.sandbox import NextcloudSandbox
+from prefect_nextcloud.tasks import list_folder
+
+
+def test_lists_files_and_subfolders_with_ids(sandbox: NextcloudSandbox, call: Any) -> None:
+    photo = sandbox.upload("Photos/b photo.png", b"\x89PNG")
+    note = sandbox.upload("Photos/a.txt", b"note")
+    nested = sandbox.upload("Photos/Trips/c.jpg", b"\xff\xd8\xff")
+    entries = call("list_folder", "/Photos")
+    assert [(entry.path, entry.is_folder) for entry in entries] == [
+        ("/Photos/Trips", True),
+        ("/Photos/a.txt", False),
+        ("/Photos/b photo.png", False),
+    ]
+    assert [entry.file_id for entry in entries[1:]] == [note, photo]
+    assert entries[0].file_id == call("get_file_id", "/Photos/Trips")
+    assert entries[2].content_type == "image/png"
+    assert nested not in {entry.file_id for entry in entries}
+    assert [entry.path for entry in call("list_folder", "/")] == ["/Photos"]
+
+
+def test_an_empty_folder_lists_nothing(call: Any, credentials: NextcloudCredentials) -> None:
+    with credentials.get_client() as client:
+        client.make_folders("/Empty")
+    assert call("list_folder", "/Empty") == []
+
+
+def test_a_missing_folder_is_not_found(sandbox: NextcloudSandbox, call: Any) -> None:
+    with pytest.raises(NextcloudFileNotFoundError, match="/Missing"):
+        call("list_folder", "/Missing")
+
+
+def test_a_file_is_not_a_folder(sandbox: NextcloudSandbox, call: Any) -> None:
+    sandbox.upload("Photos/a.png", b"\x89PNG")
+    with pytest.raises(ValueError, match=r"/Photos/a\.png is a file, not a folder"):
+        call("list_folder", "/Photos/a.png")
+
+
+@flow
+def listing(credentials: NextcloudCredentials, path: str) -> list[FileInfo]:
+    return list_folder(credentials, path)
+
+
+@pytest.mark.usefixtures("prefect_server")
+def test_list_folder_task(sandbox: NextcloudSandbox, credentials: NextcloudCredentials) -> None:
+    file_id = sandbox.upload("Inbox/scan.pdf", b"%PDF")
+    [entry] = listing(credentials, "/Inbox")
+    assert (entry.file_id, entry.path, entry.is_folder) == (file_id, "/Inbox/scan.pdf", False)
