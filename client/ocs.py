@@ -6,7 +6,7 @@ Pure functions over ``httpx.Response``; no I/O happens here.
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, NoReturn
 from xml.etree import ElementTree
 
 import httpx
@@ -26,7 +26,7 @@ from prefect_nextcloud.client.errors import (
     UnexpectedResponseError,
 )
 
-__all__ = ["raise_for_status", "server_message", "unwrap"]
+__all__ = ["raise_for_status", "raise_http_error", "server_message", "unwrap"]
 
 _SNIPPET = 120
 TASK_NOT_FOUND_HINT = (
@@ -149,27 +149,11 @@ def raise_for_status(
         "status_code": status,
         "server_message": message,
     }
-    if 300 <= status < 400:
-        location = response.headers.get("location", "an unknown place")
-        raise NextcloudHTTPError(
-            f"The server redirected {endpoint} to {location} ({status}). Redirects are not "
-            "followed, so that credentials never travel to another address: set base_url to "
-            "the address the server redirects to (often https:// instead of http://).",
-            **kwargs,
-        )
-    if status == 401:
-        if _ocs_statuscode(response) == 401:
-            raise FileAccessDeniedError(
-                f"No access to a file in the task input ({where}).{said} Check that the file "
-                "ids exist and that this user can read them (shared files included).",
-                **kwargs,
-            )
-        raise AuthenticationError(
-            f"Nextcloud did not accept the login ({where}).{said} Check the user id and the "
-            "app password; create a new app password under Personal settings > Security > "
-            "Devices & sessions. A login password is refused when two-factor authentication "
-            "is on, and repeated failures make Nextcloud throttle this address (brute-force "
-            "protection), so fix the credentials before trying again.",
+    # A 401 carrying OCS statuscode 401 (not 997) is the file-access answer of schedule.
+    if status == 401 and _ocs_statuscode(response) == 401:
+        raise FileAccessDeniedError(
+            f"No access to a file in the task input ({where}).{said} Check that the file "
+            "ids exist and that this user can read them (shared files included).",
             **kwargs,
         )
     if status == 400:
@@ -200,6 +184,52 @@ def raise_for_status(
                 **kwargs,
             )
         raise not_found(f"Not found ({where}).{said} {not_found_hint}".rstrip(), **kwargs)
+    raise_http_error(response, endpoint, message)
+
+
+def raise_http_error(
+    response: httpx.Response, endpoint: str, message: str | None, *, label: str | None = None
+) -> NoReturn:
+    """Raise the error for an answer any Nextcloud endpoint (OCS or WebDAV) may give.
+
+    Covers redirects, refused logins, throttling, maintenance, server and proxy failures, and
+    anything else unexpected; endpoint-specific statuses are mapped by the caller first.
+
+    Args:
+        response: A non-2xx answer.
+        endpoint: ``METHOD /path`` of the call, for the error message.
+        message: The server's message, as the endpoint's kind of body carries it.
+        label: How messages name the call, when not by ``endpoint`` (e.g. a user's file path).
+
+    Raises:
+        NextcloudHTTPError: The subclass matching the answer.
+    """
+    status = response.status_code
+    said = f" The server said: {message!r}." if message else ""
+    label = label or endpoint
+    where = f"{status} on {label}"
+    kwargs: dict[str, Any] = {
+        "endpoint": endpoint,
+        "status_code": status,
+        "server_message": message,
+    }
+    if 300 <= status < 400:
+        location = response.headers.get("location", "an unknown place")
+        raise NextcloudHTTPError(
+            f"The server redirected {label} to {location} ({status}). Redirects are not "
+            "followed, so that credentials never travel to another address: set base_url to "
+            "the address the server redirects to (often https:// instead of http://).",
+            **kwargs,
+        )
+    if status == 401:
+        raise AuthenticationError(
+            f"Nextcloud did not accept the login ({where}).{said} Check the user id and the "
+            "app password; create a new app password under Personal settings > Security > "
+            "Devices & sessions. A login password is refused when two-factor authentication "
+            "is on, and repeated failures make Nextcloud throttle this address (brute-force "
+            "protection), so fix the credentials before trying again.",
+            **kwargs,
+        )
     if status == 429:
         raise RateLimitedError(_too_many_requests(endpoint, where, said), **kwargs)
     if status == 503 and response.headers.get("x-nextcloud-maintenance-mode"):

@@ -18,17 +18,14 @@ from pydantic import BaseModel, ConfigDict
 
 from prefect_nextcloud.client.endpoints import Call
 from prefect_nextcloud.client.errors import (
-    AuthenticationError,
     FileConflictError,
     FileLockedError,
     FilePermissionError,
     InsufficientStorageError,
-    MaintenanceModeError,
     NextcloudFileNotFoundError,
-    NextcloudHTTPError,
-    ServerError,
     UnexpectedResponseError,
 )
+from prefect_nextcloud.client.ocs import raise_http_error
 from prefect_nextcloud.client.paths import NextcloudPath, dav_path
 
 __all__ = [
@@ -120,21 +117,6 @@ def dav_error_reader(
             "status_code": status,
             "server_message": message,
         }
-        if 300 <= status < 400:
-            location = response.headers.get("location", "an unknown place")
-            raise NextcloudHTTPError(
-                f"The server redirected {method} {path} to {location} ({status}). Redirects are "
-                "not followed, so that credentials never travel to another address: set "
-                "base_url to the address the server redirects to.",
-                **kwargs,
-            )
-        if status == 401:
-            raise AuthenticationError(
-                f"Nextcloud did not accept the login ({where}).{said} Check the user id and the "
-                "app password; create a new app password under Personal settings > Security > "
-                "Devices & sessions.",
-                **kwargs,
-            )
         if status == 403:
             raise FilePermissionError(
                 f"Permission denied ({where}).{said} The user may not do this at {path}: it may "
@@ -166,19 +148,7 @@ def dav_error_reader(
                 "the admin to raise the quota.",
                 **kwargs,
             )
-        if status == 503 and response.headers.get("x-nextcloud-maintenance-mode"):
-            raise MaintenanceModeError(
-                f"The server is in maintenance mode ({where}). Try again when the admin has "
-                "finished the upgrade or maintenance.",
-                **kwargs,
-            )
-        if status >= 500:
-            raise ServerError(
-                f"The server failed ({where}).{said} This is usually temporary; if it "
-                "persists, check the Nextcloud log.",
-                **kwargs,
-            )
-        raise NextcloudHTTPError(f"Unexpected answer ({where}).{said}", **kwargs)
+        raise_http_error(response, endpoint, message, label=f"{method} {path}")
 
     return raise_error
 

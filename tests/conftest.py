@@ -12,6 +12,7 @@ os.environ.setdefault("PREFECT_LOGGING_TO_API_WHEN_MISSING_FLOW", "ignore")
 from collections.abc import Iterator
 
 import pytest
+from faces import BothFaces
 from prefect.testing.utilities import prefect_test_harness
 
 from prefect_nextcloud.blocks import NextcloudCredentials
@@ -47,3 +48,9 @@ def sandbox() -> Iterator[NextcloudSandbox]:
 def credentials(sandbox: NextcloudSandbox) -> NextcloudCredentials:
     """Credentials of the sandbox's first user."""
     return sandbox.credentials
+
+
+@pytest.fixture(params=["sync", "async"])
+def call(request: pytest.FixtureRequest, credentials: NextcloudCredentials) -> BothFaces:
+    """A client call through the sync face, then the async one."""
+    return BothFaces(credentials, request.param)

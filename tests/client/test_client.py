@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
 import socket
 from typing import Any
 
 import pytest
+from faces import BothFaces
 
 from prefect_nextcloud import NextcloudCredentials, __version__
 from prefect_nextcloud.client import (
@@ -26,30 +26,6 @@ from prefect_nextcloud.client import (
 )
 from prefect_nextcloud.client.retrying import RetryPolicy
 from prefect_nextcloud.sandbox import NextcloudSandbox, sample_image_bytes
-
-
-class BothFaces:
-    """Runs the same client call through the sync or the async face."""
-
-    def __init__(self, credentials: NextcloudCredentials, face: str) -> None:
-        self.credentials = credentials
-        self.face = face
-
-    def __call__(self, method: str, *args: Any, **kwargs: Any) -> Any:
-        if self.face == "sync":
-            with self.credentials.get_client() as client:
-                return getattr(client, method)(*args, **kwargs)
-
-        async def call() -> Any:
-            async with self.credentials.get_async_client() as client:
-                return await getattr(client, method)(*args, **kwargs)
-
-        return asyncio.run(call())
-
-
-@pytest.fixture(params=["sync", "async"])
-def call(request: pytest.FixtureRequest, credentials: NextcloudCredentials) -> BothFaces:
-    return BothFaces(credentials, request.param)
 
 
 def test_every_endpoint(sandbox: NextcloudSandbox, call: BothFaces) -> None:

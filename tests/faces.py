@@ -1,11 +1,9 @@
-"""Fixtures for the file tests: a client call through either face."""
+"""Run the same client call through the sync or the async face."""
 
 from __future__ import annotations
 
 import asyncio
 from typing import Any
-
-import pytest
 
 from prefect_nextcloud import NextcloudCredentials
 
@@ -27,8 +25,3 @@ class BothFaces:
                 return await getattr(client, method)(*args, **kwargs)
 
         return asyncio.run(call())
-
-
-@pytest.fixture(params=["sync", "async"])
-def call(request: pytest.FixtureRequest, credentials: NextcloudCredentials) -> BothFaces:
-    return BothFaces(credentials, request.param)
