@@ -10,6 +10,10 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from prefect_nextcloud.client.client import AsyncNextcloudClient, NextcloudClient
 from prefect_nextcloud.client.config import normalize_base_url
+from prefect_nextcloud.client.pacing import (
+    DEFAULT_SCHEDULE_LIMIT,
+    DEFAULT_SCHEDULE_WINDOW_SECONDS,
+)
 from prefect_nextcloud.client.retrying import RetryPolicy
 
 __all__ = ["NextcloudCredentials", "resolve_credentials"]
@@ -133,6 +137,23 @@ class NextcloudCredentials(CredentialsBlock):
         ),
     )
 
+    schedule_limit: int = Field(
+        default=DEFAULT_SCHEDULE_LIMIT,
+        ge=1,
+        title="Schedule limit",
+        description=(
+            "How many tasks this user may schedule per window: the server's rate limit "
+            "(Nextcloud: 20). Every flow in a process keeps within it together."
+        ),
+    )
+    schedule_window_seconds: float = Field(
+        default=DEFAULT_SCHEDULE_WINDOW_SECONDS,
+        gt=0,
+        allow_inf_nan=False,
+        title="Schedule window (seconds)",
+        description="The sliding window of the schedule limit (Nextcloud: 120 s).",
+    )
+
     @field_validator("base_url")
     @classmethod
     def _normalize_base_url(cls, value: str) -> str:
@@ -186,6 +207,8 @@ class NextcloudCredentials(CredentialsBlock):
             "timeout_seconds": self.timeout_seconds,
             "allow_insecure_http": self.allow_insecure_http,
             "max_download_bytes": self.max_download_bytes,
+            "schedule_limit": self.schedule_limit,
+            "schedule_window_seconds": self.schedule_window_seconds,
             "retry_policy": RetryPolicy(
                 max_elapsed_seconds=self.retry_seconds,
                 initial_delay_seconds=self.retry_initial_delay_seconds,

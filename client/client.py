@@ -24,6 +24,11 @@ from prefect_nextcloud.client.config import is_loopback, normalize_base_url, tls
 from prefect_nextcloud.client.endpoints import Call
 from prefect_nextcloud.client.errors import NextcloudConnectionError
 from prefect_nextcloud.client.models import Task, TaskFile, TaskType
+from prefect_nextcloud.client.pacing import (
+    DEFAULT_SCHEDULE_LIMIT,
+    DEFAULT_SCHEDULE_WINDOW_SECONDS,
+    SchedulePacer,
+)
 from prefect_nextcloud.client.paths import NextcloudPath
 from prefect_nextcloud.client.plans import Operations, Plan, ServerMemory, run_async, run_sync
 from prefect_nextcloud.client.retrying import RetryPolicy
@@ -62,6 +67,8 @@ class _ClientBase:
         max_download_bytes: int = DEFAULT_MAX_DOWNLOAD_BYTES,
         task_types_ttl_seconds: float = 30.0,
         retry_policy: RetryPolicy | None = None,
+        schedule_limit: int = DEFAULT_SCHEDULE_LIMIT,
+        schedule_window_seconds: float = DEFAULT_SCHEDULE_WINDOW_SECONDS,
     ) -> None:
         self.base_url = normalize_base_url(base_url)
         if not user_id or not isinstance(user_id, str):
@@ -90,6 +97,9 @@ class _ClientBase:
             ServerMemory((self.base_url, user_id)),
             retry_policy or RetryPolicy(),
             task_types_ttl_seconds=task_types_ttl_seconds,
+            pacer=SchedulePacer.for_user(
+                self.base_url, user_id, schedule_limit, schedule_window_seconds
+            ),
         )
         self._settings: dict[str, Any] = {
             "base_url": self.base_url,
@@ -102,6 +112,11 @@ class _ClientBase:
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(base_url={self.base_url!r}, user_id={self.user_id!r})"
+
+    @property
+    def schedule_pacer(self) -> SchedulePacer:
+        """The schedule window this client shares with every client of its server and user."""
+        return self._operations.pacer
 
     @staticmethod
     def _request_arguments(call: Call[Any]) -> dict[str, Any]:
@@ -170,6 +185,8 @@ class NextcloudClient(_ClientBase):
         max_download_bytes: int = DEFAULT_MAX_DOWNLOAD_BYTES,
         task_types_ttl_seconds: float = 30.0,
         retry_policy: RetryPolicy | None = None,
+        schedule_limit: int = DEFAULT_SCHEDULE_LIMIT,
+        schedule_window_seconds: float = DEFAULT_SCHEDULE_WINDOW_SECONDS,
         transport: httpx.BaseTransport | None = None,
     ) -> None:
         """Create a client; no connection is made until the first call.
@@ -185,6 +202,9 @@ class NextcloudClient(_ClientBase):
             max_download_bytes: The default size limit of file downloads.
             task_types_ttl_seconds: How long the list of offered task types is reused.
             retry_policy: When to retry calls that failed for a passing reason.
+            schedule_limit: The server's limit of schedule calls per user in a window; every
+                client of this server and user in the process keeps within it together.
+            schedule_window_seconds: The length of that window.
             transport: An httpx transport to use instead of the network (for tests).
 
         Raises:
@@ -201,6 +221,8 @@ class NextcloudClient(_ClientBase):
             max_download_bytes=max_download_bytes,
             task_types_ttl_seconds=task_types_ttl_seconds,
             retry_policy=retry_policy,
+            schedule_limit=schedule_limit,
+            schedule_window_seconds=schedule_window_seconds,
         )
         self._http = httpx.Client(**self._settings, transport=transport)
 
@@ -283,6 +305,8 @@ class NextcloudClient(_ClientBase):
         webhook_method: str | None = None,
         include_watermark: bool | None = None,
         validate: bool = True,
+        adopt_existing: bool = True,
+        wait_for_slot: bool = True,
     ) -> Task:
         """Schedule a task.
 
@@ -299,11 +323,18 @@ class NextcloudClient(_ClientBase):
             webhook_method: ``HTTP:POST`` and the like; required with ``webhook_uri``.
             include_watermark: Ask providers to watermark output (Nextcloud 33+).
             validate: Check the input against the declared task type first.
+            adopt_existing: Look for a task already scheduled under ``custom_id`` first; turn
+                it off only when you have just listed the tasks yourself.
+            wait_for_slot: When this user's schedule window is full, wait for a free slot
+                (up to the block's ``rate_limit_wait_seconds``); otherwise raise
+                :class:`ScheduleDeferredError` at once, without sending anything.
 
         Returns:
             The new task, ``STATUS_SCHEDULED``, with its input as the server normalised it.
 
         Raises:
+            ScheduleDeferredError: The schedule window is full and waiting was not allowed or
+                would take too long; nothing was sent.
             TaskInputError: The input does not fit the task type (nothing was sent).
             TaskTypeUnavailableError: The server does not offer the task type.
         """
@@ -317,6 +348,8 @@ class NextcloudClient(_ClientBase):
                 webhook_uri=webhook_uri,
                 webhook_method=webhook_method,
                 include_watermark=include_watermark,
+                adopt_existing=adopt_existing,
+                wait_for_slot=wait_for_slot,
             )
         )
 
@@ -552,6 +585,8 @@ class AsyncNextcloudClient(_ClientBase):
         max_download_bytes: int = DEFAULT_MAX_DOWNLOAD_BYTES,
         task_types_ttl_seconds: float = 30.0,
         retry_policy: RetryPolicy | None = None,
+        schedule_limit: int = DEFAULT_SCHEDULE_LIMIT,
+        schedule_window_seconds: float = DEFAULT_SCHEDULE_WINDOW_SECONDS,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         """Create a client; see :class:`NextcloudClient` for the arguments."""
@@ -566,6 +601,8 @@ class AsyncNextcloudClient(_ClientBase):
             max_download_bytes=max_download_bytes,
             task_types_ttl_seconds=task_types_ttl_seconds,
             retry_policy=retry_policy,
+            schedule_limit=schedule_limit,
+            schedule_window_seconds=schedule_window_seconds,
         )
         self._http = httpx.AsyncClient(**self._settings, transport=transport)
 
@@ -631,6 +668,8 @@ class AsyncNextcloudClient(_ClientBase):
         webhook_method: str | None = None,
         include_watermark: bool | None = None,
         validate: bool = True,
+        adopt_existing: bool = True,
+        wait_for_slot: bool = True,
     ) -> Task:
         """See :meth:`NextcloudClient.schedule_task`."""
         return await self.run(
@@ -643,6 +682,8 @@ class AsyncNextcloudClient(_ClientBase):
                 webhook_uri=webhook_uri,
                 webhook_method=webhook_method,
                 include_watermark=include_watermark,
+                adopt_existing=adopt_existing,
+                wait_for_slot=wait_for_slot,
             )
         )
 

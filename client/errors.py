@@ -29,6 +29,7 @@ __all__ = [
     "NextcloudFileNotFoundError",
     "NextcloudHTTPError",
     "RateLimitedError",
+    "ScheduleDeferredError",
     "ServerError",
     "TaskCancelledError",
     "TaskError",
@@ -127,6 +128,31 @@ class EndpointNotFoundError(NextcloudHTTPError):
 
 class RateLimitedError(NextcloudHTTPError):
     """429: too many schedule calls; Nextcloud allows 20 per user in a sliding 120 s window."""
+
+
+class ScheduleDeferredError(RateLimitedError):
+    """A schedule call was held back, unsent, because the user's schedule window is full.
+
+    Raised instead of waiting when the caller asked not to wait, or when waiting would exceed
+    the rate-limit budget. Nothing was sent, so nothing was created.
+
+    Attributes:
+        retry_after: Seconds until a schedule call may be sent.
+        refused: Whether the server refused the last call (429), rather than this process
+            holding it back to stay within the window.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        retry_after: float,
+        refused: bool = False,
+        endpoint: str | None = None,
+    ) -> None:
+        super().__init__(message, endpoint=endpoint)
+        self.retry_after = retry_after
+        self.refused = refused
 
 
 class ServerError(NextcloudHTTPError):

@@ -29,11 +29,13 @@ from prefect_nextcloud.client.errors import (
     MaintenanceModeError,
     NextcloudError,
     RateLimitedError,
+    ScheduleDeferredError,
     TaskNotFoundError,
     TaskTypeUnavailableError,
     UnexpectedResponseError,
 )
 from prefect_nextcloud.client.models import Task, TaskStatus, TaskType
+from prefect_nextcloud.client.pacing import SchedulePacer
 from prefect_nextcloud.client.retrying import RetryPolicy, Sleep
 from prefect_nextcloud.client.validation import FileCheck, is_file_id, validate_input
 from prefect_nextcloud.client.versions import ServerVersion, needs_newer_server, parse_status
@@ -96,14 +98,21 @@ class Operations:
         memory: What is known about the server, shared with other clients.
         policy: When to retry failed calls.
         task_types_ttl_seconds: How long the list of task types is reused.
+        pacer: The schedule window of this server and user; a private one when omitted.
     """
 
     def __init__(
-        self, memory: ServerMemory, policy: RetryPolicy, *, task_types_ttl_seconds: float
+        self,
+        memory: ServerMemory,
+        policy: RetryPolicy,
+        *,
+        task_types_ttl_seconds: float,
+        pacer: SchedulePacer | None = None,
     ) -> None:
         self.memory = memory
         self.policy = policy
         self.task_types_ttl_seconds = task_types_ttl_seconds
+        self.pacer = pacer or SchedulePacer()
 
     def send(self, call: Call[T]) -> Plan[T]:
         """Send ``call``, retrying transient failures when repeating it is harmless."""
@@ -177,50 +186,91 @@ class Operations:
         app_id: str,
         custom_id: str | None,
         file_check: FileCheck = is_file_id,
+        adopt_existing: bool = True,
+        wait_for_slot: bool = True,
         **options: Any,
     ) -> Plan[Task]:
-        """Schedule a task at most once per ``custom_id``.
+        """Schedule a task at most once per ``custom_id``, within the user's schedule window.
 
         With a ``custom_id``, a task that already exists under it (scheduled, running or
-        successful) is adopted instead of creating a second one, both before the first try and
-        after a failure that may have created it (lost connection, 5xx). Rate-limit and
-        maintenance answers created nothing and are simply waited out.
+        successful) is adopted instead of creating a second one: before the first try (unless
+        ``adopt_existing`` is off because the caller has just looked) and after a failure that
+        may have created it (lost connection, 5xx). Every call takes a slot of the pacer first;
+        when none is free it waits (or, without ``wait_for_slot``, raises
+        :class:`ScheduleDeferredError` at once). Maintenance answers created nothing and are
+        waited out like other passing failures.
         """
-        call = endpoints.schedule_task(
-            task_type, input, app_id=app_id, custom_id=custom_id, **options
+        call = yield from self._schedule_call(
+            task_type, input, validate, app_id, custom_id, file_check, options
         )
+        if (
+            adopt_existing
+            and custom_id
+            and (existing := (yield from self.find_task(app_id, custom_id)))
+        ):
+            return existing
+        backoff = self.policy.backoff()
+        waited = 0.0
+        while True:
+            hold = self.pacer.reserve()
+            refused: RateLimitedError | None = None
+            if hold == 0:
+                try:
+                    scheduled: Task = yield call
+                except RateLimitedError as error:
+                    refused, hold = error, self.pacer.refused()
+                except NextcloudError as error:
+                    certainly_not_created = isinstance(error, MaintenanceModeError)
+                    safe = certainly_not_created or bool(custom_id)
+                    delay = backoff.delay_after(error, idempotent=safe) if safe else None
+                    if delay is None:
+                        raise
+                    _log_retry(error, call.endpoint, delay)
+                    yield Sleep(delay)
+                    adopt = custom_id and not certainly_not_created
+                    if adopt and (existing := (yield from self.find_task(app_id, str(custom_id)))):
+                        return existing
+                    continue
+                else:
+                    self.pacer.accepted()
+                    return scheduled
+            if not wait_for_slot or waited + hold > self.policy.rate_limit_seconds:
+                if refused is not None and wait_for_slot:
+                    raise refused
+                raise ScheduleDeferredError(
+                    _deferred_message(self.pacer, refused is not None, hold),
+                    retry_after=hold,
+                    refused=refused is not None,
+                    endpoint=call.endpoint,
+                )
+            if refused is not None:
+                _log_retry(refused, call.endpoint, hold)
+            waited += hold
+            yield Sleep(hold)
+
+    def _schedule_call(
+        self,
+        task_type: str,
+        input: Mapping[str, Any],
+        validate: bool,
+        app_id: str,
+        custom_id: str | None,
+        file_check: FileCheck,
+        options: Mapping[str, Any],
+    ) -> Plan[Call[Task]]:
+        """Check the input, then the schedule call for the API the server has."""
         if validate:
             declared = yield from self.task_type(task_type)
             validate_input(declared, input, file_check=file_check)
         version = yield from self.server_version()
-        if not version.has_task_processing:
-            extra = sorted(key for key, value in options.items() if value is not None)
-            if extra:
-                raise ValueError(
-                    f"{', '.join(extra)} need Nextcloud 30+; this server runs {version}."
-                )
-            call = textprocessing.schedule_task(
-                task_type, input, app_id=app_id, custom_id=custom_id
+        if version.has_task_processing:
+            return endpoints.schedule_task(
+                task_type, input, app_id=app_id, custom_id=custom_id, **options
             )
-        if custom_id and (existing := (yield from self.find_task(app_id, custom_id))):
-            return existing
-        backoff = self.policy.backoff()
-        while True:
-            try:
-                scheduled: Task = yield call
-            except NextcloudError as error:
-                certainly_not_created = isinstance(error, RateLimitedError | MaintenanceModeError)
-                safe = certainly_not_created or bool(custom_id)
-                delay = backoff.delay_after(error, idempotent=safe) if safe else None
-                if delay is None:
-                    raise
-                _log_retry(error, call.endpoint, delay)
-                yield Sleep(delay)
-                adopt = custom_id and not certainly_not_created
-                if adopt and (existing := (yield from self.find_task(app_id, str(custom_id)))):
-                    return existing
-            else:
-                return scheduled
+        extra = sorted(key for key, value in options.items() if value is not None)
+        if extra:
+            raise ValueError(f"{', '.join(extra)} need Nextcloud 30+; this server runs {version}.")
+        return textprocessing.schedule_task(task_type, input, app_id=app_id, custom_id=custom_id)
 
     def find_task(self, app_id: str, custom_id: str) -> Plan[Task | None]:
         """The newest task under ``custom_id`` that is pending or successful, if any."""
@@ -258,13 +308,24 @@ class Operations:
         return (yield from self._routed(call, None, call.endpoint))
 
 
+def _deferred_message(pacer: SchedulePacer, refused: bool, hold: float) -> str:
+    why = (
+        "the server answered 429: other clients of this user fill its schedule window"
+        if refused
+        else f"this process has sent {pacer.limit} schedule calls in the last "
+        f"{pacer.window_seconds:g} s, the server's limit for one user"
+    )
+    return f"The schedule call was held back, unsent: {why}. A slot frees up in {hold:.0f} s."
+
+
 def _log_retry(error: NextcloudError, endpoint: str, delay: float) -> None:
     if isinstance(error, RateLimitedError):
         logger.warning(
-            "Nextcloud's rate limit was hit on %s (20 schedule calls per user in any 120 s); "
-            "waiting %.0f s. To avoid it, spread the work out or cap it with a Prefect global "
-            "concurrency limit; an admin can switch rate limiting off server-wide with "
-            "'ratelimit.protection.enabled' => false in config.php.",
+            "Nextcloud refused %s with 429 although this process kept within the block's "
+            "schedule_limit: other clients of the same user fill the window, or the server's "
+            "limit is lower than schedule_limit. Trying again in %.0f s. Pace several workers "
+            "with a Prefect global concurrency limit (see the README), or ask an admin about "
+            "the server's rate limit.",
             endpoint,
             delay,
         )

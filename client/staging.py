@@ -6,6 +6,7 @@ uploaded to a staging folder for as long as they are needed, then removed again.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import AsyncIterator, Iterator, Sequence
 from contextlib import asynccontextmanager, contextmanager
@@ -25,7 +26,14 @@ from prefect_nextcloud.client.references import (
 from prefect_nextcloud.client.streams import UploadSource
 from prefect_nextcloud.client.webdav import FileInfo
 
-__all__ = ["DEFAULT_STAGING_FOLDER", "astage_files", "stage_files"]
+__all__ = [
+    "DEFAULT_STAGING_FOLDER",
+    "astage_files",
+    "check_references",
+    "remove_staged",
+    "resolve_staged",
+    "stage_files",
+]
 
 DEFAULT_STAGING_FOLDER = "/prefect-nextcloud/uploads/"
 
@@ -46,8 +54,14 @@ class _Plan:
         return [self.ids[index] for index in range(len(self.references))]
 
 
-def _plan(references: Sequence[FileReferenceLike], staging_folder: str) -> _Plan:
-    """Parse every reference and check every local file, before anything is sent."""
+def _plan(
+    references: Sequence[FileReferenceLike], staging_folder: str, *, tag: str | None = None
+) -> _Plan:
+    """Parse every reference and check every local file, before anything is sent.
+
+    Uploads are named ``<hex>-<name>``: random hex, or with ``tag`` a hash of the tag and the
+    reference's position, so that repeating the same staging replaces the same files.
+    """
     if isinstance(references, str | bytes) or not isinstance(references, Sequence):
         raise ValueError(
             f"references must be a list of file references, got {type(references).__name__}."
@@ -63,12 +77,26 @@ def _plan(references: Sequence[FileReferenceLike], staging_folder: str) -> _Plan
             else:
                 plan.references.append(reference)
                 continue
-            target = plan.folder / f"{uuid4().hex}-{name}"
+            unique = (
+                uuid4().hex
+                if tag is None
+                else hashlib.sha256(f"{tag}:{index}".encode()).hexdigest()[:32]
+            )
+            target = plan.folder / f"{unique}-{name}"
         except ValueError as error:
             raise ValueError(f"File reference {index + 1} of {len(references)}: {error}") from None
         plan.references.append(reference)
         plan.uploads[index] = (target, source)
     return plan
+
+
+def check_references(references: Sequence[FileReferenceLike]) -> None:
+    """Parse every reference and check every local file, sending nothing.
+
+    Raises:
+        ValueError: A reference is invalid or a local file is missing.
+    """
+    _plan(references, DEFAULT_STAGING_FOLDER)
 
 
 def _file_id(info: FileInfo) -> int:
@@ -80,6 +108,52 @@ def _file_id(info: FileInfo) -> int:
 def _cleanup_failed(target: NextcloudPath, error: NextcloudError) -> None:
     # Cleanup must not hide the body's own error, so a failed delete is only logged.
     _logger.warning("Could not remove the staged file %s: %s", target, error)
+
+
+def resolve_staged(
+    client: NextcloudClient,
+    references: Sequence[FileReferenceLike],
+    *,
+    staging_folder: str = DEFAULT_STAGING_FOLDER,
+    tag: str | None = None,
+    staged: list[NextcloudPath] | None = None,
+) -> list[int]:
+    """Resolve file references to file ids, uploading local data; see :func:`stage_files`.
+
+    The uploads stay until removed with :func:`remove_staged`.
+
+    Args:
+        client: The client to use.
+        references: The references.
+        staging_folder: The Nextcloud folder for uploads; created when missing.
+        tag: Name uploads after this tag instead of at random, so a repeat replaces them.
+        staged: Each uploaded path is appended here as soon as its upload starts.
+
+    Returns:
+        The file ids, in the order of ``references``.
+    """
+    plan = _plan(references, staging_folder, tag=tag)
+    for index, reference in enumerate(plan.references):
+        if isinstance(reference, int):
+            plan.ids[index] = reference
+        elif isinstance(reference, NextcloudPath):
+            plan.ids[index] = _file_id(client.get_file_info(reference))
+    if plan.uploads:
+        client.make_folders(plan.folder)
+    for index, (target, source) in plan.uploads.items():
+        if staged is not None:
+            staged.append(target)
+        plan.ids[index] = client.upload_file(target, source, create_folders=False)
+    return plan.result()
+
+
+def remove_staged(client: NextcloudClient, paths: Sequence[NextcloudPath]) -> None:
+    """Delete staged uploads; a failure is logged, never raised."""
+    for target in paths:
+        try:
+            client.delete_file(target)
+        except NextcloudError as error:
+            _cleanup_failed(target, error)
 
 
 @contextmanager
@@ -117,25 +191,12 @@ def stage_files(
         ValueError: A reference is invalid, a local file is missing, or a path is a folder.
         NextcloudFileNotFoundError: A Nextcloud path does not exist.
     """
-    plan = _plan(references, staging_folder)
-    for index, reference in enumerate(plan.references):
-        if isinstance(reference, int):
-            plan.ids[index] = reference
-        elif isinstance(reference, NextcloudPath):
-            plan.ids[index] = _file_id(client.get_file_info(reference))
+    staged: list[NextcloudPath] = []
     try:
-        if plan.uploads:
-            client.make_folders(plan.folder)
-        for index, (target, source) in plan.uploads.items():
-            plan.staged.append(target)
-            plan.ids[index] = client.upload_file(target, source, create_folders=False)
-        yield plan.result()
+        yield resolve_staged(client, references, staging_folder=staging_folder, staged=staged)
     finally:
-        for target in [] if keep else plan.staged:
-            try:
-                client.delete_file(target)
-            except NextcloudError as error:
-                _cleanup_failed(target, error)
+        if not keep:
+            remove_staged(client, staged)
 
 
 @asynccontextmanager

@@ -5,7 +5,7 @@ from __future__ import annotations
 import mimetypes
 from typing import Annotated
 
-from prefect import flow, unmapped
+from prefect import flow
 from prefect.artifacts import create_markdown_artifact
 from prefect.logging import get_run_logger
 from pydantic import BaseModel, ConfigDict, Field
@@ -13,9 +13,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from prefect_nextcloud.blocks.credentials import NextcloudCredentials, resolve_credentials
 from prefect_nextcloud.client.paths import NextcloudPath
 from prefect_nextcloud.client.webdav import FileInfo
+from prefect_nextcloud.tasks.batch import ItemResult
 from prefect_nextcloud.tasks.files import list_folder, write_text_file
 from prefect_nextcloud.tasks.idempotency import cancel_outstanding_tasks
-from prefect_nextcloud.tasks.images import ImageAnalysis, analyze_images
+from prefect_nextcloud.tasks.images import analyze_image_batch
 from prefect_nextcloud.tasks.text import summarize
 from prefect_nextcloud.tasks.waiting import DEFAULT_POLL_INTERVAL_SECONDS, DEFAULT_TIMEOUT_SECONDS
 
@@ -30,6 +31,7 @@ class ImageReport(BaseModel):
     report_path: NextcloudPath = Field(description="Where the report was written.")
     report_file_id: int = Field(description="The Nextcloud file id of the report.")
     image_count: int = Field(description="How many images were analyzed.")
+    failed_count: int = Field(default=0, description="How many of them could not be analyzed.")
     summary: str | None = Field(description="The summary of all answers, when one was made.")
 
 
@@ -44,7 +46,7 @@ def is_image(entry: FileInfo) -> bool:
 def _markdown(
     folder: NextcloudPath,
     prompt: str,
-    answers: list[tuple[NextcloudPath, ImageAnalysis]],
+    answers: list[tuple[NextcloudPath, ItemResult]],
     summary: str | None,
     left_out: int,
 ) -> str:
@@ -53,9 +55,13 @@ def _markdown(
         lines += ["No images found in this folder.", ""]
     if summary is not None:
         lines += ["## Summary", "", summary, ""]
-    for path, analysis in answers:
-        lines += [f"## {path.name}", "", f"`{path}` (Nextcloud task {analysis.task_id})", ""]
-        lines += [f"> {line}" for line in analysis.analysis_text.splitlines() or [""]]
+    for path, result in answers:
+        task = f"Nextcloud task {result.task.id}" if result.task is not None else "not scheduled"
+        lines += [f"## {path.name}", "", f"`{path}` ({task})", ""]
+        if result.ok:
+            lines += [f"> {line}" for line in (result.text or "").splitlines() or [""]]
+        else:
+            lines.append(f"**Not analyzed:** {result.error}")
         lines.append("")
     if left_out:
         lines += [f"{left_out} more image(s) were left out (max_images).", ""]
@@ -102,24 +108,27 @@ def image_report(
     """
     resolved = resolve_credentials(credentials)
     source = NextcloudPath(folder)
-    images = [entry.path for entry in list_folder(resolved, source) if is_image(entry)]
+    images = [entry for entry in list_folder(resolved, source) if is_image(entry)]
     left_out = max(len(images) - max_images, 0)
     if left_out:
         get_run_logger().warning("Analyzing %s of %s images (max_images).", max_images, len(images))
     images = images[:max_images]
-    analyses: list[ImageAnalysis] = analyze_images.map(
-        unmapped(resolved),
+    # The listing already carries each file's id: no lookup per image.
+    results = analyze_image_batch(
+        resolved,
         prompt,
-        images,
+        [entry.file_id for entry in images],
         timeout_seconds=timeout_seconds,
         poll_interval_seconds=poll_interval_seconds,
-    ).result()
-    answers = list(zip(images, analyses, strict=True))
+        artifact_key="image-report-analyses",
+    )
+    answers = [(entry.path, result) for entry, result in zip(images, results, strict=True)]
     summary: str | None = None
-    if summarize_report and answers:
+    succeeded = [(path, result.text or "") for path, result in answers if result.ok]
+    if summarize_report and succeeded:
         summary = summarize(
             resolved,
-            "\n\n".join(f"{path.name}: {analysis.analysis_text}" for path, analysis in answers),
+            "\n\n".join(f"{path.name}: {text}" for path, text in succeeded),
             timeout_seconds=timeout_seconds,
             poll_interval_seconds=poll_interval_seconds,
         ).text
@@ -130,5 +139,9 @@ def image_report(
         report, key="image-report", description=f"Report of {len(answers)} image(s) in {source}"
     )
     return ImageReport(
-        report_path=target, report_file_id=file_id, image_count=len(answers), summary=summary
+        report_path=target,
+        report_file_id=file_id,
+        image_count=len(answers),
+        failed_count=len(answers) - len(succeeded),
+        summary=summary,
     )

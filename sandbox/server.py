@@ -170,6 +170,7 @@ class NextcloudSandbox(HttpKnobs):
             run_inline=legacy_run_inline,
         ).routes()
         routes += CapabilitiesController(server_version).routes()
+        self._schedule_limit = (rate_limit, rate_limit_period_seconds)
         limiter = SlidingWindowLimiter(rate_limit, rate_limit_period_seconds, monotonic_clock)
         self._app = create_app(
             ocs=OcsDispatcher(self._store, routes, limiter),
@@ -295,7 +296,7 @@ class NextcloudSandbox(HttpKnobs):
         return self.credentials_for(self.user_id)
 
     def credentials_for(self, user_id: str) -> NextcloudCredentials:
-        """Return a credentials block for any sandbox user."""
+        """Return a credentials block for any sandbox user, with the sandbox's rate limit."""
         # Imported here: the blocks pull in Prefect, which the sandbox itself does not need.
         from pydantic import SecretStr  # noqa: PLC0415
 
@@ -307,6 +308,8 @@ class NextcloudSandbox(HttpKnobs):
             app_password=SecretStr(self._users[user_id]),
             # A local server answers at once: retry after tenths of a second, not seconds.
             retry_initial_delay_seconds=0.05,
+            schedule_limit=self._schedule_limit[0],
+            schedule_window_seconds=self._schedule_limit[1],
         )
 
     # -- files -----------------------------------------------------------------------------

@@ -1,11 +1,13 @@
 """Prefect tasks for Nextcloud's Task Processing API.
 
-Generic: ``run_task`` (any task type), ``schedule_task``, ``wait_for_task``, ``cancel_task``,
+Generic: ``run_task`` (any task type), ``run_tasks`` (many tasks in one Prefect task),
+``schedule_task``, ``wait_for_task``, ``cancel_task``,
 ``delete_task``, ``download_task_file``, ``list_task_types``. Typed helpers for the core task
 types are built on ``run_task``. Files: ``get_file_id``, ``upload_file``, ``download_file``,
 ``write_text_file``.
 """
 
+from prefect_nextcloud.tasks.batch import ItemResult
 from prefect_nextcloud.tasks.files import (
     download_file,
     get_file_id,
@@ -14,8 +16,14 @@ from prefect_nextcloud.tasks.files import (
     write_text_file,
 )
 from prefect_nextcloud.tasks.idempotency import cancel_outstanding_tasks
-from prefect_nextcloud.tasks.images import ImageAnalysis, analyze_images
-from prefect_nextcloud.tasks.media import generate_images, ocr, text_to_speech, transcribe_audio
+from prefect_nextcloud.tasks.images import ImageAnalysis, analyze_image_batch, analyze_images
+from prefect_nextcloud.tasks.media import (
+    generate_images,
+    ocr,
+    ocr_batch,
+    text_to_speech,
+    transcribe_audio,
+)
 from prefect_nextcloud.tasks.operations import (
     cancel_task,
     delete_task,
@@ -23,9 +31,9 @@ from prefect_nextcloud.tasks.operations import (
     list_task_types,
     schedule_task,
 )
+from prefect_nextcloud.tasks.polling import TaskStillRunning
 from prefect_nextcloud.tasks.results import ChatMessage, FilesResult, TextResult, TextsResult
-from prefect_nextcloud.tasks.retry_rules import TaskStillRunning
-from prefect_nextcloud.tasks.running import run_task
+from prefect_nextcloud.tasks.running import BatchFailedError, run_task, run_tasks
 from prefect_nextcloud.tasks.text import (
     change_tone,
     chat,
@@ -44,12 +52,15 @@ from prefect_nextcloud.tasks.text import (
 from prefect_nextcloud.tasks.waiting import wait_for_task
 
 __all__ = [
+    "BatchFailedError",
     "ChatMessage",
     "FilesResult",
     "ImageAnalysis",
+    "ItemResult",
     "TaskStillRunning",
     "TextResult",
     "TextsResult",
+    "analyze_image_batch",
     "analyze_images",
     "cancel_outstanding_tasks",
     "cancel_task",
@@ -69,9 +80,11 @@ __all__ = [
     "list_folder",
     "list_task_types",
     "ocr",
+    "ocr_batch",
     "proofread",
     "reformulate",
     "run_task",
+    "run_tasks",
     "schedule_task",
     "simplify",
     "summarize",

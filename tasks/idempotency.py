@@ -15,7 +15,8 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
-from collections.abc import Iterator, Mapping
+from collections import OrderedDict
+from collections.abc import Mapping
 from pathlib import PurePath
 from typing import Any
 from uuid import UUID
@@ -31,7 +32,9 @@ from prefect_nextcloud.client.references import LocalFile
 
 __all__ = [
     "IDEMPOTENCY_KEY_PARAMETER",
+    "app_id_for",
     "cancel_outstanding_tasks",
+    "current_scope",
     "derive_custom_id",
     "remember_scheduled",
 ]
@@ -39,9 +42,19 @@ __all__ = [
 IDEMPOTENCY_KEY_PARAMETER = "idempotency_key"
 PREFIX = "pfnc"
 
-_counts: dict[tuple[UUID, int, str], int] = {}
-_used: dict[UUID, dict[tuple[str, str, str], tuple[NextcloudCredentials, str]]] = {}
+# Per-run bookkeeping, kept for the most recent runs only: a long-lived process that runs
+# many flows in-process must not keep every run's entries (and credentials) forever.
+_MAX_RUNS = 256
+_counts: OrderedDict[tuple[UUID, int, str], int] = OrderedDict()
+_used: OrderedDict[UUID, dict[tuple[str, str, str], tuple[NextcloudCredentials, str]]] = (
+    OrderedDict()
+)
 _lock = threading.Lock()
+
+
+def _bounded(entries: OrderedDict[Any, Any], limit: int) -> None:
+    while len(entries) > limit:
+        entries.popitem(last=False)
 
 
 def _canonical(value: Any) -> Any:
@@ -67,12 +80,32 @@ def _scopes(flow_run: FlowRun | Any, parameters: Mapping[str, Any]) -> list[str]
     return scopes
 
 
-def derive_custom_id(task_type: str, task_input: Mapping[str, Any]) -> str | None:
+def app_id_for(scope: str) -> str:
+    """The app id of every task scheduled under ``scope``: one list request finds them all.
+
+    Nextcloud stores app ids in a 32-character column, so this is ``pfnc-`` and 27 hex digits.
+    """
+    return f"{PREFIX}-{hashlib.sha256(scope.encode()).hexdigest()[:27]}"
+
+
+def current_scope() -> str | None:
+    """The custom-id scope of the run the caller stands in, or ``None`` outside any run."""
+    context = FlowRunContext.get()
+    if context is not None and context.flow_run is not None:
+        return _scopes(context.flow_run, context.parameters or {})[0]
+    task_context = TaskRunContext.get()
+    if task_context is None:
+        return None
+    return f"{PREFIX}:task-{task_context.task_run.id}:"
+
+
+def derive_custom_id(task_type: str, task_input: Any) -> str | None:
     """Derive the ``customId`` of a schedule from where the call stands.
 
     Args:
         task_type: The task type id.
-        task_input: The input as the caller gave it (file references, not staged ids).
+        task_input: The input as the caller gave it (file references, not staged ids); for a
+            batch, the list of inputs.
 
     Returns:
         The custom id, or ``None`` outside any flow or task run.
@@ -92,6 +125,8 @@ def derive_custom_id(task_type: str, task_input: Mapping[str, Any]) -> str | Non
     with _lock:
         occurrence = _counts.get(attempt, 0)
         _counts[attempt] = occurrence + 1
+        _counts.move_to_end(attempt)
+        _bounded(_counts, _MAX_RUNS * 16)
     return f"{scope}{digest}:{occurrence}"
 
 
@@ -102,19 +137,26 @@ def remember_scheduled(credentials: NextcloudCredentials, app_id: str) -> None:
         with _lock:
             key = (credentials.base_url, credentials.user_id, app_id)
             _used.setdefault(context.flow_run.id, {})[key] = (credentials, app_id)
+            _used.move_to_end(context.flow_run.id)
+            _bounded(_used, _MAX_RUNS)
 
 
-def _credentials_of(flow_run: FlowRun) -> Iterator[tuple[NextcloudCredentials, str]]:
+def _credentials_of(flow_run: FlowRun) -> list[tuple[NextcloudCredentials, set[str]]]:
+    """The credentials a flow run scheduled with, each with the app ids it used."""
     with _lock:
-        used = list(_used.get(flow_run.id, {}).values())
-    if used:
-        yield from used
-        return
-    # In another process (a runner or worker runs the hooks), only the flow run's parameters
-    # tell which credentials it used: a saved block's name, or the environment.
-    given = (flow_run.parameters or {}).get("credentials")
-    if isinstance(given, str | None):
-        yield resolve_credentials(given), DEFAULT_APP_ID
+        used = list(_used.pop(flow_run.id, {}).values())
+    if not used:
+        # In another process (a runner or worker runs the hooks), only the flow run's
+        # parameters tell which credentials it used: a saved block's name, or the environment.
+        given = (flow_run.parameters or {}).get("credentials")
+        if not isinstance(given, str | None):
+            return []
+        used = [(resolve_credentials(given), DEFAULT_APP_ID)]
+    by_user: dict[tuple[str, str], tuple[NextcloudCredentials, set[str]]] = {}
+    for credentials, app_id in used:
+        key = (credentials.base_url, credentials.user_id)
+        by_user.setdefault(key, (credentials, set()))[1].add(app_id)
+    return list(by_user.values())
 
 
 def cancel_outstanding_tasks(flow: Any, flow_run: FlowRun, state: Any) -> None:
@@ -136,18 +178,22 @@ def cancel_outstanding_tasks(flow: Any, flow_run: FlowRun, state: Any) -> None:
     logger = get_logger("prefect_nextcloud")
     scopes = tuple(_scopes(flow_run, flow_run.parameters or {}))
     try:
-        candidates = list(_credentials_of(flow_run))
+        candidates = _credentials_of(flow_run)
     except (ValueError, NextcloudError) as error:
         logger.warning("Cannot clean up flow run %s: no credentials (%s).", flow_run.id, error)
         return
-    for credentials, app_id in candidates:
+    for credentials, app_ids in candidates:
+        app_ids |= {DEFAULT_APP_ID, *(app_id_for(scope) for scope in scopes)}
         try:
             with credentials.get_client() as client:
-                for task in client.list_tasks_by_app(app_id):
-                    if task.status.is_pending and (task.custom_id or "").startswith(scopes):
-                        client.cancel_task(task.id)
-                        logger.info(
-                            "Cancelled Nextcloud task %s of flow run %s.", task.id, flow_run.id
-                        )
+                for app_id in sorted(app_ids):
+                    for task in client.list_tasks_by_app(app_id):
+                        if task.status.is_pending and (task.custom_id or "").startswith(scopes):
+                            client.cancel_task(task.id)
+                            logger.info(
+                                "Cancelled Nextcloud task %s of flow run %s.",
+                                task.id,
+                                flow_run.id,
+                            )
         except NextcloudError as error:
             logger.warning("Could not cancel the tasks of flow run %s: %s", flow_run.id, error)

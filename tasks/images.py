@@ -6,25 +6,31 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from prefect import task
 from pydantic import BaseModel, ConfigDict, Field
 
 from prefect_nextcloud.blocks.credentials import NextcloudCredentials
-from prefect_nextcloud.client.client import DEFAULT_APP_ID
 from prefect_nextcloud.client.models import Task
 from prefect_nextcloud.client.references import (
     FileReferenceLike,
     as_reference_list,
     parse_file_reference,
 )
-from prefect_nextcloud.tasks.running import run_task
+from prefect_nextcloud.tasks.batch import ItemResult, RunOptions, reconcile_batch
+from prefect_nextcloud.tasks.polling import polling_task
+from prefect_nextcloud.tasks.running import run_one
 from prefect_nextcloud.tasks.waiting import (
     DEFAULT_POLL_INTERVAL_SECONDS,
     DEFAULT_TIMEOUT_SECONDS,
     check_wait_arguments,
 )
 
-__all__ = ["ANALYZE_IMAGES", "ImageAnalysis", "analyze_images", "image_analysis_input"]
+__all__ = [
+    "ANALYZE_IMAGES",
+    "ImageAnalysis",
+    "analyze_image_batch",
+    "analyze_images",
+    "image_analysis_input",
+]
 
 ANALYZE_IMAGES = "core:analyze-images"
 
@@ -85,7 +91,7 @@ def analysis_text(output: dict[str, Any] | None) -> str:
     return json.dumps(output, ensure_ascii=False)
 
 
-@task
+@polling_task(name="analyze_images", poll_interval_seconds=DEFAULT_POLL_INTERVAL_SECONDS)
 def analyze_images(
     credentials: NextcloudCredentials,
     prompt: str,
@@ -95,7 +101,7 @@ def analyze_images(
     poll_interval_seconds: float = DEFAULT_POLL_INTERVAL_SECONDS,
     task_type: str = ANALYZE_IMAGES,
     custom_id: str | None = None,
-    app_id: str = DEFAULT_APP_ID,
+    app_id: str | None = None,
 ) -> ImageAnalysis:
     """Ask a question about images in Nextcloud and return the answer.
 
@@ -112,7 +118,7 @@ def analyze_images(
         poll_interval_seconds: How long to wait between two polls.
         task_type: The task type to schedule.
         custom_id: Your own identifier for the task.
-        app_id: The app id the task is filed under.
+        app_id: The app id the task is filed under; by default one unique to the flow run.
 
     Returns:
         The answer and the id of the task that gave it.
@@ -123,15 +129,64 @@ def analyze_images(
     """
     task_input = image_analysis_input(prompt, image_file_ids, model)
     check_wait_arguments(timeout_seconds, poll_interval_seconds)
-    finished: Task = run_task(
+    finished = run_one(
         credentials,
         task_type,
         task_input,
+        RunOptions(
+            timeout_seconds=timeout_seconds,
+            poll_interval_seconds=poll_interval_seconds,
+        ),
         custom_id=custom_id,
         app_id=app_id,
-        timeout_seconds=timeout_seconds,
-        poll_interval_seconds=poll_interval_seconds,
     )
     return ImageAnalysis(
         analysis_text=analysis_text(finished.output), task_id=finished.id, task=finished
     )
+
+
+@polling_task(name="analyze_image_batch", poll_interval_seconds=DEFAULT_POLL_INTERVAL_SECONDS)
+def analyze_image_batch(
+    credentials: NextcloudCredentials,
+    prompt: str,
+    images: Sequence[FileReferenceLike],
+    model: str | None = None,
+    timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS,
+    poll_interval_seconds: float = DEFAULT_POLL_INTERVAL_SECONDS,
+    task_type: str = ANALYZE_IMAGES,
+    artifact_key: str | None = "image-analyses",
+) -> list[ItemResult]:
+    """Ask the same question about each image separately: one Nextcloud task per image.
+
+    All tasks run in this one Prefect task (see ``run_tasks``); a failed image never loses
+    the others' answers.
+
+    Args:
+        credentials: Where and as whom to connect.
+        prompt: The question asked about each image.
+        images: The images: file ids, Nextcloud paths (``"nc:/Photos/a.jpg"``) or local
+            files.
+        model: The provider's model to use; the provider's default when omitted.
+        timeout_seconds: How long each task may take, counted from when it was scheduled.
+        poll_interval_seconds: The longest wait between two looks at the batch.
+        task_type: The task type to schedule.
+        artifact_key: Key of the progress and result-table artifacts; ``None`` for none.
+
+    Returns:
+        One result per image, in order; ``text`` is the answer of each successful one.
+
+    Raises:
+        ValueError: An argument or image reference is invalid (naming its index); nothing
+            was sent.
+    """
+    if isinstance(images, str | bytes) or not isinstance(images, Sequence):
+        raise ValueError(f"images must be a list of images, got {type(images).__name__}.")
+    inputs = [image_analysis_input(prompt, [image], model) for image in images]
+    items = reconcile_batch(
+        credentials,
+        task_type,
+        inputs,
+        RunOptions(timeout_seconds=timeout_seconds, poll_interval_seconds=poll_interval_seconds),
+        artifact_key=artifact_key,
+    )
+    return [item.result() for item in items]

@@ -4,22 +4,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from prefect import task
-
 from prefect_nextcloud.blocks.credentials import NextcloudCredentials
-from prefect_nextcloud.client.models import Task
 from prefect_nextcloud.client.references import FileReferenceLike, as_reference_list
+from prefect_nextcloud.tasks.batch import ItemResult, RunOptions, reconcile_batch
+from prefect_nextcloud.tasks.polling import polling_task
 from prefect_nextcloud.tasks.results import FilesResult, TextResult, TextsResult
-from prefect_nextcloud.tasks.running import run_task
+from prefect_nextcloud.tasks.running import run_one
 from prefect_nextcloud.tasks.text import output_text
 from prefect_nextcloud.tasks.waiting import DEFAULT_POLL_INTERVAL_SECONDS, DEFAULT_TIMEOUT_SECONDS
 
-__all__ = ["generate_images", "ocr", "text_to_speech", "transcribe_audio"]
+__all__ = ["generate_images", "ocr", "ocr_batch", "text_to_speech", "transcribe_audio"]
 
 MAX_IMAGES = 12
 
 
-@task
+@polling_task(name="transcribe_audio", poll_interval_seconds=DEFAULT_POLL_INTERVAL_SECONDS)
 def transcribe_audio(
     credentials: NextcloudCredentials,
     audio: FileReferenceLike,
@@ -42,19 +41,21 @@ def transcribe_audio(
     Returns:
         The transcript and the task.
     """
-    finished: Task = run_task(
+    finished = run_one(
         credentials,
         "core:audio2text",
         {"input": audio},
-        timeout_seconds=timeout_seconds,
-        poll_interval_seconds=poll_interval_seconds,
+        RunOptions(
+            timeout_seconds=timeout_seconds,
+            poll_interval_seconds=poll_interval_seconds,
+            delete_after=delete_after,
+        ),
         custom_id=custom_id,
-        delete_after=delete_after,
     )
     return TextResult(text=output_text(finished), task=finished)
 
 
-@task
+@polling_task(name="text_to_speech", poll_interval_seconds=DEFAULT_POLL_INTERVAL_SECONDS)
 def text_to_speech(
     credentials: NextcloudCredentials,
     text: str,
@@ -78,20 +79,22 @@ def text_to_speech(
     Returns:
         The audio file (bytes, file name, content type) and the task.
     """
-    finished: Task = run_task(
+    finished = run_one(
         credentials,
         "core:text2speech",
         {"input": text},
-        timeout_seconds=timeout_seconds,
-        poll_interval_seconds=poll_interval_seconds,
+        RunOptions(
+            timeout_seconds=timeout_seconds,
+            poll_interval_seconds=poll_interval_seconds,
+            delete_after=delete_after,
+            save_outputs_to=save_outputs_to,
+        ),
         custom_id=custom_id,
-        delete_after=delete_after,
-        save_outputs_to=save_outputs_to,
     )
     return FilesResult(files=finished.output_files.get("speech", []), task=finished)
 
 
-@task
+@polling_task(name="generate_images", poll_interval_seconds=DEFAULT_POLL_INTERVAL_SECONDS)
 def generate_images(
     credentials: NextcloudCredentials,
     prompt: str,
@@ -124,20 +127,22 @@ def generate_images(
     task_input: dict[str, Any] = {"input": prompt, "numberOfImages": number_of_images}
     if size is not None:
         task_input["size"] = size
-    finished: Task = run_task(
+    finished = run_one(
         credentials,
         "core:text2image",
         task_input,
-        timeout_seconds=timeout_seconds,
-        poll_interval_seconds=poll_interval_seconds,
+        RunOptions(
+            timeout_seconds=timeout_seconds,
+            poll_interval_seconds=poll_interval_seconds,
+            delete_after=delete_after,
+            save_outputs_to=save_outputs_to,
+        ),
         custom_id=custom_id,
-        delete_after=delete_after,
-        save_outputs_to=save_outputs_to,
     )
     return FilesResult(files=finished.output_files.get("images", []), task=finished)
 
 
-@task
+@polling_task(name="ocr", poll_interval_seconds=DEFAULT_POLL_INTERVAL_SECONDS)
 def ocr(
     credentials: NextcloudCredentials,
     files: FileReferenceLike | list[FileReferenceLike],
@@ -162,14 +167,54 @@ def ocr(
     references = as_reference_list(files)
     if not references:
         raise ValueError("files must name at least one file.")
-    finished: Task = run_task(
+    finished = run_one(
         credentials,
         "core:image2text:ocr",
         {"input": references},
-        timeout_seconds=timeout_seconds,
-        poll_interval_seconds=poll_interval_seconds,
+        RunOptions(
+            timeout_seconds=timeout_seconds,
+            poll_interval_seconds=poll_interval_seconds,
+            delete_after=delete_after,
+        ),
         custom_id=custom_id,
-        delete_after=delete_after,
     )
     texts = (finished.output or {}).get("output") or []
     return TextsResult(texts=[str(text) for text in texts], task=finished)
+
+
+@polling_task(name="ocr_batch", poll_interval_seconds=DEFAULT_POLL_INTERVAL_SECONDS)
+def ocr_batch(
+    credentials: NextcloudCredentials,
+    files: list[FileReferenceLike],
+    timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS,
+    poll_interval_seconds: float = DEFAULT_POLL_INTERVAL_SECONDS,
+    artifact_key: str | None = "ocr",
+) -> list[ItemResult]:
+    """Recognise the text of each file separately: one ``core:image2text:ocr`` task per file.
+
+    All tasks run in this one Prefect task (see ``run_tasks``); a failed file never loses
+    the others' texts.
+
+    Args:
+        credentials: Where and as whom to connect.
+        files: The files: file ids, Nextcloud paths or local files.
+        timeout_seconds: How long each task may take, counted from when it was scheduled.
+        poll_interval_seconds: The longest wait between two looks at the batch.
+        artifact_key: Key of the progress and result-table artifacts; ``None`` for none.
+
+    Returns:
+        One result per file, in order; ``text`` is the recognised text of each successful one.
+
+    Raises:
+        ValueError: An argument or file reference is invalid (naming its index); nothing was
+            sent.
+    """
+    references = as_reference_list(files)
+    items = reconcile_batch(
+        credentials,
+        "core:image2text:ocr",
+        [{"input": [reference]} for reference in references],
+        RunOptions(timeout_seconds=timeout_seconds, poll_interval_seconds=poll_interval_seconds),
+        artifact_key=artifact_key,
+    )
+    return [item.result() for item in items]

@@ -12,10 +12,8 @@ from prefect.logging import get_run_logger
 from prefect_nextcloud.blocks.credentials import NextcloudCredentials
 from prefect_nextcloud.client.client import DEFAULT_APP_ID
 from prefect_nextcloud.client.models import Task, TaskType
+from prefect_nextcloud.tasks.global_limit import SCHEDULE_RATE_LIMIT, schedule_limit_exists
 from prefect_nextcloud.tasks.idempotency import derive_custom_id, remember_scheduled
-
-SCHEDULE_RATE_LIMIT = "nextcloud-schedule"
-"""The Prefect global concurrency limit that paces schedule calls, if you create it."""
 
 __all__ = [
     "SCHEDULE_RATE_LIMIT",
@@ -69,9 +67,10 @@ def schedule_task(
     if custom_id is None:
         custom_id = derive_custom_id(task_type, input)
     remember_scheduled(credentials, app_id)
-    # Paces schedules across every flow on this Prefect server when the limit exists (see the
-    # README); without it this returns at once.
-    rate_limit(SCHEDULE_RATE_LIMIT, strict=False)
+    # Across processes, schedules are paced by the global limit when it exists (see the
+    # README); within this process the client's schedule window paces them.
+    if schedule_limit_exists():
+        rate_limit(SCHEDULE_RATE_LIMIT, strict=True)
     with credentials.get_client() as client:
         scheduled = client.schedule_task(task_type, input, app_id=app_id, custom_id=custom_id)
     get_run_logger().info("Scheduled Nextcloud task %s (%s).", scheduled.id, scheduled.type)

@@ -1,99 +1,79 @@
-"""Run a Nextcloud task from start to finish: check, stage files, schedule, wait, fetch, tidy up.
+"""Run Nextcloud tasks from start to finish: one, or a whole batch in one Prefect task.
 
-This is the one generic path every typed helper goes through.
+Both go through :func:`~prefect_nextcloud.tasks.batch.reconcile_batch`, the one path every
+typed helper takes too: check the input, stage files, schedule within the user's schedule
+window, wait with Prefect retries as the polling loop, fetch output files, tidy up.
 """
 
 from __future__ import annotations
 
-import mimetypes
-from collections.abc import Mapping
-from pathlib import Path
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from prefect import task
-from prefect.logging import get_run_logger
-
 from prefect_nextcloud.blocks.credentials import NextcloudCredentials
-from prefect_nextcloud.client.client import DEFAULT_APP_ID, NextcloudClient
 from prefect_nextcloud.client.errors import NextcloudError
-from prefect_nextcloud.client.models import Task, TaskFile, TaskType
-from prefect_nextcloud.client.paths import NextcloudPath
-from prefect_nextcloud.client.references import parse_file_reference
-from prefect_nextcloud.client.staging import DEFAULT_STAGING_FOLDER, stage_files
-from prefect_nextcloud.client.validation import validate_input
-from prefect_nextcloud.tasks.idempotency import derive_custom_id
-from prefect_nextcloud.tasks.operations import schedule_task
-from prefect_nextcloud.tasks.waiting import (
-    DEFAULT_POLL_INTERVAL_SECONDS,
-    DEFAULT_TIMEOUT_SECONDS,
-    check_wait_arguments,
-    raise_if_unsuccessful,
-    wait_for_task,
-)
+from prefect_nextcloud.client.models import Task
+from prefect_nextcloud.client.staging import DEFAULT_STAGING_FOLDER
+from prefect_nextcloud.tasks.batch import ItemResult, RunOptions, reconcile_batch
+from prefect_nextcloud.tasks.polling import polling_task
+from prefect_nextcloud.tasks.waiting import DEFAULT_POLL_INTERVAL_SECONDS, DEFAULT_TIMEOUT_SECONDS
 
-__all__ = ["run_task"]
+__all__ = ["BatchFailedError", "run_one", "run_task", "run_tasks"]
+
+DEFAULT_BATCH_ARTIFACT_KEY = "nextcloud-batch"
 
 
-def is_file_reference(value: object) -> bool:
-    """Whether ``value`` is any accepted form of a file reference (see ``NextcloudPath``)."""
-    try:
-        parse_file_reference(value)
-    except ValueError:
-        return False
-    return True
+class BatchFailedError(NextcloudError):
+    """Some items of a batch did not succeed (raised after every item has settled).
+
+    Attributes:
+        results: Every item's result, in input order.
+    """
+
+    def __init__(self, message: str, *, results: list[ItemResult]) -> None:
+        super().__init__(message)
+        self.results = results
 
 
-def _file_slots(declared: TaskType, task_input: Mapping[str, Any]) -> dict[str, bool]:
-    """The input's file slots, each with whether it holds a list."""
-    shapes = {**declared.optional_input_shape, **declared.input_shape}
-    slots = {}
-    for name in task_input:
-        shape_type = shapes[name].shape_type
-        if shape_type is not None and shape_type.is_file and task_input[name] is not None:
-            slots[name] = shape_type.is_list
-    return slots
+def run_one(
+    credentials: NextcloudCredentials,
+    task_type: str,
+    task_input: Mapping[str, Any],
+    options: RunOptions,
+    *,
+    custom_id: str | None = None,
+    app_id: str | None = None,
+) -> Task:
+    """One attempt at one task: the body of ``run_task`` and of every typed helper.
+
+    Returns:
+        The successful task, with its output files.
+
+    Raises:
+        TaskStillRunning: Not finished yet; the polling task looks again.
+        NextcloudError: The server refused the task, or it failed, was cancelled or timed out.
+    """
+    [item] = reconcile_batch(
+        credentials,
+        task_type,
+        [task_input],
+        options,
+        custom_ids=None if custom_id is None else [custom_id],
+        app_id=app_id,
+    )
+    if item.error is not None:
+        raise item.error
+    assert item.task is not None
+    return item.task
 
 
-def _output_files(
-    client: NextcloudClient, declared: TaskType, finished: Task
-) -> dict[str, list[TaskFile]]:
-    """Download every file of the task's file-typed output slots."""
-    shapes = {**declared.optional_output_shape, **declared.output_shape}
-    files: dict[str, list[TaskFile]] = {}
-    for name, value in (finished.output or {}).items():
-        shape_type = shapes[name].shape_type if name in shapes else None
-        if shape_type is None or not shape_type.is_file or value is None:
-            continue
-        ids = value if isinstance(value, list) else [value]
-        files[name] = [client.get_task_file(finished.id, int(file_id)) for file_id in ids]
-    return files
-
-
-def _save(client: NextcloudClient, finished: Task, destination: str) -> None:
-    """Save the downloaded output files to a Nextcloud folder or a local folder."""
-    folder = parse_file_reference(destination)
-    if not isinstance(folder, NextcloudPath | Path):
-        raise ValueError(
-            f"save_outputs_to must be 'nc:/Folder' or 'file:/local/folder', got {destination!r}."
-        )
-    for slot, files in finished.output_files.items():
-        for index, output in enumerate(files):
-            extension = mimetypes.guess_extension(output.content_type or "") or ""
-            name = f"task-{finished.id}-{slot}-{index + 1}{extension}"
-            if isinstance(folder, NextcloudPath):
-                client.upload_file(folder / name, output.content)
-            else:
-                folder.mkdir(parents=True, exist_ok=True)
-                (folder / name).write_bytes(output.content)
-
-
-@task
+@polling_task(name="run_task", poll_interval_seconds=DEFAULT_POLL_INTERVAL_SECONDS)
 def run_task(
     credentials: NextcloudCredentials,
     task_type: str,
     input: Mapping[str, Any],
     custom_id: str | None = None,
-    app_id: str = DEFAULT_APP_ID,
+    app_id: str | None = None,
     timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS,
     poll_interval_seconds: float = DEFAULT_POLL_INTERVAL_SECONDS,
     cancel_on_timeout: bool = True,
@@ -109,6 +89,7 @@ def run_task(
     a local file (``pathlib.Path`` or ``"file:/abs/a.jpg"``) or ``LocalFile``/``(name, bytes)``;
     local data is uploaded to ``staging_folder`` and removed once the task has ended. Files of
     file-typed output slots are downloaded right after success into ``Task.output_files``.
+    One Prefect task run covers it all: its retries are the polls.
 
     Args:
         credentials: Where and as whom to connect.
@@ -117,9 +98,9 @@ def run_task(
         custom_id: Your own identifier for the task (at most 255 characters); derived from the
             flow run and the input when omitted, so that a retried task or flow adopts the task
             already scheduled instead of creating a second one.
-        app_id: The app id the task is filed under.
+        app_id: The app id the task is filed under; by default one unique to the flow run.
         timeout_seconds: How long the task may take, counted from when it was scheduled.
-        poll_interval_seconds: How long to wait between two polls.
+        poll_interval_seconds: The longest wait between two polls.
         cancel_on_timeout: Cancel the Nextcloud task when the timeout is reached.
         delete_after: Delete the task on the server once its result and output files have been
             read.
@@ -134,53 +115,91 @@ def run_task(
         ValueError: An argument or the input is invalid; nothing was sent or uploaded.
         NextcloudError: The server refused the task, or it failed, was cancelled or timed out.
     """
-    check_wait_arguments(timeout_seconds, poll_interval_seconds)
-    if save_outputs_to is not None:
-        parse_file_reference(save_outputs_to)
-    if custom_id is None:
-        custom_id = derive_custom_id(task_type, input)
-    with credentials.get_client() as client:
-        declared = client.get_task_type(task_type)
-        validate_input(declared, input, file_check=is_file_reference)
-        slots = _file_slots(declared, input)
-        references = [
-            reference
-            for name, is_list in slots.items()
-            for reference in (input[name] if is_list else [input[name]])
-        ]
-        with stage_files(
-            client, references, staging_folder=staging_folder, keep=keep_staged_files
-        ) as ids:
-            resolved = dict(input)
-            remaining = iter(ids)
-            for name, is_list in slots.items():
-                count = len(input[name]) if is_list else 1
-                chosen = [next(remaining) for _ in range(count)]
-                resolved[name] = chosen if is_list else chosen[0]
-            scheduled = schedule_task(
-                credentials, task_type, resolved, custom_id=custom_id, app_id=app_id
-            )
-            finished: Task = scheduled
-            if scheduled.status.is_pending:
-                finished = wait_for_task(
-                    credentials,
-                    scheduled.id,
-                    timeout_seconds=timeout_seconds,
-                    poll_interval_seconds=poll_interval_seconds,
-                    cancel_on_timeout=cancel_on_timeout,
-                )
-            else:  # the TextProcessing API may run the task inside the schedule request
-                raise_if_unsuccessful(scheduled)
-        finished = finished.model_copy(
-            update={"output_files": _output_files(client, declared, finished)}
+    options = RunOptions(
+        timeout_seconds=timeout_seconds,
+        poll_interval_seconds=poll_interval_seconds,
+        cancel_on_timeout=cancel_on_timeout,
+        delete_after=delete_after,
+        staging_folder=staging_folder,
+        keep_staged_files=keep_staged_files,
+        save_outputs_to=save_outputs_to,
+    )
+    return run_one(credentials, task_type, input, options, custom_id=custom_id, app_id=app_id)
+
+
+@polling_task(name="run_tasks", poll_interval_seconds=DEFAULT_POLL_INTERVAL_SECONDS)
+def run_tasks(
+    credentials: NextcloudCredentials,
+    task_type: str,
+    inputs: Sequence[Mapping[str, Any]],
+    timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS,
+    poll_interval_seconds: float = DEFAULT_POLL_INTERVAL_SECONDS,
+    cancel_on_timeout: bool = True,
+    delete_after: bool = False,
+    staging_folder: str = DEFAULT_STAGING_FOLDER,
+    keep_staged_files: bool = False,
+    save_outputs_to: str | None = None,
+    raise_on_failure: bool = False,
+    artifact_key: str | None = DEFAULT_BATCH_ARTIFACT_KEY,
+) -> list[ItemResult]:
+    """Run one Nextcloud task per input, all in one Prefect task, and return every result.
+
+    Each attempt makes one request that lists every task of the batch, adopts tasks already
+    scheduled for it (after a lost answer or a retry), schedules what is missing as far as
+    the user's schedule window allows, reads what has finished and raises the still-running
+    signal while anything is pending, so Prefect's retries are the loop. Every input is
+    checked, and local files staged, before the first schedule: a bad item is a ``ValueError``
+    naming its index, and nothing is scheduled.
+
+    Example:
+        ```python
+        results = run_tasks(credentials, "core:text2text:summary",
+                            [{"input": text} for text in texts])
+        summaries = [result.text for result in results if result.ok]
+        ```
+
+    Args:
+        credentials: Where and as whom to connect.
+        task_type: The task type id of every task, e.g. ``core:analyze-images``.
+        inputs: One input per task, each as ``run_task`` takes it (file references included).
+        timeout_seconds: How long each task may take, counted from when it was scheduled.
+        poll_interval_seconds: The longest wait between two looks at the batch.
+        cancel_on_timeout: Cancel a task on the server when its time is up.
+        delete_after: Delete each task on the server once its result has been read.
+        staging_folder: The Nextcloud folder local files are uploaded to.
+        keep_staged_files: Keep the uploaded local files instead of removing them.
+        save_outputs_to: Also save output files to ``"nc:/Folder"`` or ``"file:/local/folder"``.
+        raise_on_failure: Raise :class:`BatchFailedError` when any item did not succeed, after
+            every item has settled; otherwise failed items are results with ``ok=False``.
+        artifact_key: Show a progress artifact while the batch runs and a table of every item
+            at the end under this key (lowercase letters, digits, dashes); ``None`` for none.
+
+    Returns:
+        One result per input, in input order: ``ok``, the finished ``task`` (with output
+        files) and the ``text`` answer, or ``error`` naming the task and what went wrong.
+
+    Raises:
+        ValueError: An argument or an item is invalid; nothing was sent or uploaded.
+        BatchFailedError: With ``raise_on_failure``, some items did not succeed.
+    """
+    options = RunOptions(
+        timeout_seconds=timeout_seconds,
+        poll_interval_seconds=poll_interval_seconds,
+        cancel_on_timeout=cancel_on_timeout,
+        delete_after=delete_after,
+        staging_folder=staging_folder,
+        keep_staged_files=keep_staged_files,
+        save_outputs_to=save_outputs_to,
+    )
+    items = reconcile_batch(credentials, task_type, inputs, options, artifact_key=artifact_key)
+    results = [item.result() for item in items]
+    failed = [result for result in results if not result.ok]
+    if raise_on_failure and failed:
+        details = "; ".join(f"item {result.index}: {result.error}" for result in failed[:5])
+        raise BatchFailedError(
+            f"{len(failed)} of {len(results)} {task_type} tasks did not succeed ({details}"
+            + (f"; and {len(failed) - 5} more" if len(failed) > 5 else "")
+            + ").",
+            results=results,
         )
-        if save_outputs_to is not None:
-            _save(client, finished, save_outputs_to)
-        if delete_after:
-            try:
-                client.delete_task(finished.id)
-            except NextcloudError as error:
-                get_run_logger().warning(
-                    "Nextcloud task %s finished but could not be deleted: %s", finished.id, error
-                )
-    return finished
+    return results

@@ -7,12 +7,13 @@ from collections.abc import Sequence
 from typing import Any
 
 from prefect import Task as PrefectTask
-from prefect import task
 
 from prefect_nextcloud.blocks.credentials import NextcloudCredentials
 from prefect_nextcloud.client.models import Task
+from prefect_nextcloud.tasks.batch import RunOptions
+from prefect_nextcloud.tasks.polling import polling_task
 from prefect_nextcloud.tasks.results import ChatMessage, TextResult, TextsResult
-from prefect_nextcloud.tasks.running import run_task
+from prefect_nextcloud.tasks.running import run_one
 from prefect_nextcloud.tasks.waiting import DEFAULT_POLL_INTERVAL_SECONDS, DEFAULT_TIMEOUT_SECONDS
 
 __all__ = [
@@ -51,14 +52,16 @@ def _text_task(
         custom_id: str | None = None,
         delete_after: bool = False,
     ) -> TextResult:
-        finished: Task = run_task(
+        finished = run_one(
             credentials,
             task_type,
             {"input": text},
-            timeout_seconds=timeout_seconds,
-            poll_interval_seconds=poll_interval_seconds,
+            RunOptions(
+                timeout_seconds=timeout_seconds,
+                poll_interval_seconds=poll_interval_seconds,
+                delete_after=delete_after,
+            ),
             custom_id=custom_id,
-            delete_after=delete_after,
         )
         return TextResult(text=output_text(finished), task=finished)
 
@@ -76,7 +79,9 @@ def _text_task(
     Returns:
         The generated text and the task.
     """
-    return task(name=name)(run_text_task)
+    decorate = polling_task(name=name, poll_interval_seconds=DEFAULT_POLL_INTERVAL_SECONDS)
+    task: PrefectTask[..., TextResult] = decorate(run_text_task)
+    return task
 
 
 summarize = _text_task(
@@ -102,7 +107,7 @@ generate_emoji = _text_task(
 )
 
 
-@task
+@polling_task(name="extract_topics", poll_interval_seconds=DEFAULT_POLL_INTERVAL_SECONDS)
 def extract_topics(
     credentials: NextcloudCredentials,
     text: str,
@@ -124,20 +129,22 @@ def extract_topics(
     Returns:
         The topics (the server's comma-separated answer, split) and the task.
     """
-    finished: Task = run_task(
+    finished = run_one(
         credentials,
         "core:text2text:topics",
         {"input": text},
-        timeout_seconds=timeout_seconds,
-        poll_interval_seconds=poll_interval_seconds,
+        RunOptions(
+            timeout_seconds=timeout_seconds,
+            poll_interval_seconds=poll_interval_seconds,
+            delete_after=delete_after,
+        ),
         custom_id=custom_id,
-        delete_after=delete_after,
     )
     topics = [topic.strip() for topic in output_text(finished).split(",") if topic.strip()]
     return TextsResult(texts=topics, task=finished)
 
 
-@task
+@polling_task(name="generate_text", poll_interval_seconds=DEFAULT_POLL_INTERVAL_SECONDS)
 def generate_text(
     credentials: NextcloudCredentials,
     prompt: str,
@@ -168,19 +175,21 @@ def generate_text(
         task_input["model"] = model
     if max_tokens is not None:
         task_input["max_tokens"] = max_tokens
-    finished: Task = run_task(
+    finished = run_one(
         credentials,
         "core:text2text",
         task_input,
-        timeout_seconds=timeout_seconds,
-        poll_interval_seconds=poll_interval_seconds,
+        RunOptions(
+            timeout_seconds=timeout_seconds,
+            poll_interval_seconds=poll_interval_seconds,
+            delete_after=delete_after,
+        ),
         custom_id=custom_id,
-        delete_after=delete_after,
     )
     return TextResult(text=output_text(finished), task=finished)
 
 
-@task
+@polling_task(name="translate", poll_interval_seconds=DEFAULT_POLL_INTERVAL_SECONDS)
 def translate(
     credentials: NextcloudCredentials,
     text: str,
@@ -213,19 +222,21 @@ def translate(
     task_input: dict[str, Any] = {"input": text, "target_language": target_language}
     if origin_language is not None:
         task_input["origin_language"] = origin_language
-    finished: Task = run_task(
+    finished = run_one(
         credentials,
         "core:text2text:translate",
         task_input,
-        timeout_seconds=timeout_seconds,
-        poll_interval_seconds=poll_interval_seconds,
+        RunOptions(
+            timeout_seconds=timeout_seconds,
+            poll_interval_seconds=poll_interval_seconds,
+            delete_after=delete_after,
+        ),
         custom_id=custom_id,
-        delete_after=delete_after,
     )
     return TextResult(text=output_text(finished), task=finished)
 
 
-@task
+@polling_task(name="change_tone", poll_interval_seconds=DEFAULT_POLL_INTERVAL_SECONDS)
 def change_tone(
     credentials: NextcloudCredentials,
     text: str,
@@ -249,19 +260,21 @@ def change_tone(
     Returns:
         The rewritten text and the task.
     """
-    finished: Task = run_task(
+    finished = run_one(
         credentials,
         "core:text2text:changetone",
         {"input": text, "tone": tone},
-        timeout_seconds=timeout_seconds,
-        poll_interval_seconds=poll_interval_seconds,
+        RunOptions(
+            timeout_seconds=timeout_seconds,
+            poll_interval_seconds=poll_interval_seconds,
+            delete_after=delete_after,
+        ),
         custom_id=custom_id,
-        delete_after=delete_after,
     )
     return TextResult(text=output_text(finished), task=finished)
 
 
-@task
+@polling_task(name="chat", poll_interval_seconds=DEFAULT_POLL_INTERVAL_SECONDS)
 def chat(
     credentials: NextcloudCredentials,
     message: str,
@@ -292,19 +305,21 @@ def chat(
         item if isinstance(item, str) else json.dumps(item.model_dump(), ensure_ascii=False)
         for item in history
     ]
-    finished: Task = run_task(
+    finished = run_one(
         credentials,
         "core:text2text:chat",
         {"system_prompt": system_prompt, "input": message, "history": encoded},
-        timeout_seconds=timeout_seconds,
-        poll_interval_seconds=poll_interval_seconds,
+        RunOptions(
+            timeout_seconds=timeout_seconds,
+            poll_interval_seconds=poll_interval_seconds,
+            delete_after=delete_after,
+        ),
         custom_id=custom_id,
-        delete_after=delete_after,
     )
     return TextResult(text=output_text(finished), task=finished)
 
 
-@task
+@polling_task(name="context_write", poll_interval_seconds=DEFAULT_POLL_INTERVAL_SECONDS)
 def context_write(
     credentials: NextcloudCredentials,
     style_input: str,
@@ -328,13 +343,15 @@ def context_write(
     Returns:
         The text and the task.
     """
-    finished: Task = run_task(
+    finished = run_one(
         credentials,
         "core:contextwrite",
         {"style_input": style_input, "source_input": source_input},
-        timeout_seconds=timeout_seconds,
-        poll_interval_seconds=poll_interval_seconds,
+        RunOptions(
+            timeout_seconds=timeout_seconds,
+            poll_interval_seconds=poll_interval_seconds,
+            delete_after=delete_after,
+        ),
         custom_id=custom_id,
-        delete_after=delete_after,
     )
     return TextResult(text=output_text(finished), task=finished)

@@ -1,58 +1,63 @@
-"""Waiting for a Nextcloud task, with Prefect task retries as the polling loop.
+"""Waiting for one Nextcloud task by its id, with Prefect task retries as the polling loop.
 
 Each attempt of :data:`wait_for_task` makes one ``GET /task/{id}``. While the task is
-scheduled or running the attempt raises :class:`TaskStillRunning`, and the task's retry rule
-runs it again after ``poll_interval_seconds``. The retry budget is derived from each call's
-``timeout_seconds`` and ``poll_interval_seconds``; the deadline itself is enforced from the
-Nextcloud task's own timestamps, so it holds however long Prefect takes between attempts.
+scheduled or running the attempt raises :class:`TaskStillRunning` with the delay until the
+task is worth another look: at its expected completion when that comes before the next
+interval, and less and less often while it is still queued. The deadline counts on this
+machine's monotonic clock from the first attempt, so neither the server's clock nor Prefect's
+pace between attempts can move it.
 """
 
 from __future__ import annotations
 
+import logging
 import math
 import threading
 import time
-from collections.abc import Iterable
-from typing import Any, ParamSpec, TypeVar
+from collections import OrderedDict
 from uuid import UUID
 
-from prefect import Task
 from prefect.context import TaskRunContext
-from prefect.logging import get_run_logger
-from prefect.utilities.annotations import BaseAnnotation
-from prefect.utilities.callables import get_call_parameters
 
 from prefect_nextcloud.blocks.credentials import NextcloudCredentials
 from prefect_nextcloud.client.client import NextcloudClient
 from prefect_nextcloud.client.errors import (
     NextcloudError,
     TaskCancelledError,
+    TaskError,
     TaskFailedError,
     TaskTimeoutError,
     UnknownTaskStatusError,
+    is_transient,
 )
 from prefect_nextcloud.client.models import Task as NextcloudTask
 from prefect_nextcloud.client.models import TaskStatus
-from prefect_nextcloud.tasks.retry_rules import TaskStillRunning, retry_while_pending
+from prefect_nextcloud.tasks.polling import TaskStillRunning, polling_task
+from prefect_nextcloud.tasks.progress import run_logger
 
-__all__ = ["DEFAULT_POLL_INTERVAL_SECONDS", "DEFAULT_TIMEOUT_SECONDS", "wait_for_task"]
-
-P = ParamSpec("P")
-R = TypeVar("R")
+__all__ = [
+    "DEFAULT_POLL_INTERVAL_SECONDS",
+    "DEFAULT_TIMEOUT_SECONDS",
+    "end_overdue",
+    "next_look",
+    "raise_if_unsuccessful",
+    "unsuccessful_error",
+    "wait_for_task",
+]
 
 DEFAULT_TIMEOUT_SECONDS = 600.0
 DEFAULT_POLL_INTERVAL_SECONDS = 5.0
-
-# The status each waiting task run saw last, so that only changes are logged at INFO.
-_last_seen: dict[UUID, TaskStatus] = {}
-_last_seen_lock = threading.Lock()
+# A task still queued is looked at less often each time, up to this many poll intervals.
+QUEUED_BACKOFF = 1.5
+QUEUED_MAX_INTERVALS = 4.0
+_MAX_WAITS = 256
 
 
 def check_wait_arguments(timeout_seconds: float, poll_interval_seconds: float) -> None:
-    """Refuse a non-positive timeout or poll interval.
+    """Refuse a non-positive or infinite timeout or poll interval.
 
     Raises:
-        ValueError: Either is not a positive number.
+        ValueError: Either is not a positive, finite number.
     """
     for name, value in (
         ("timeout_seconds", timeout_seconds),
@@ -64,29 +69,30 @@ def check_wait_arguments(timeout_seconds: float, poll_interval_seconds: float) -
             raise ValueError(f"{name} must be finite, got {value!r}.")
 
 
-def polls_for(timeout_seconds: float, poll_interval_seconds: float) -> int:
-    """The number of retries that lets a wait poll until its deadline, and once more."""
-    return math.ceil(timeout_seconds / poll_interval_seconds) + 1
-
-
-def _describe(task: NextcloudTask) -> str:
-    progress = "" if task.progress is None else f", {task.progress:.0%} done"
-    return f"Nextcloud task {task.id} ({task.type}) is {task.status.name.lower()}{progress}"
-
-
-def _log_status(task: NextcloudTask, run_id: UUID | None) -> None:
-    logger = get_run_logger()
-    with _last_seen_lock:
-        before = _last_seen.get(run_id) if run_id else None
-        if run_id is not None:
-            if task.status.is_pending:
-                _last_seen[run_id] = task.status
-            else:
-                _last_seen.pop(run_id, None)
-    if before is task.status:
-        logger.debug("%s.", _describe(task))
-    else:
-        logger.info("%s.", _describe(task))
+def unsuccessful_error(task: NextcloudTask) -> TaskError | None:
+    """The error that matches a failed, cancelled or unknown task; ``None`` for the others."""
+    reason = f": {task.user_facing_error_message}" if task.user_facing_error_message else ""
+    if task.status is TaskStatus.FAILED:
+        return TaskFailedError(
+            f"Nextcloud task {task.id} ({task.type}) failed on the server{reason}. Nextcloud "
+            "logs the cause; check the provider app's settings and the input.",
+            task_id=task.id,
+            task=task,
+        )
+    if task.status is TaskStatus.CANCELLED:
+        return TaskCancelledError(
+            f"Nextcloud task {task.id} ({task.type}) was cancelled before it finished.",
+            task_id=task.id,
+            task=task,
+        )
+    if task.status is TaskStatus.UNKNOWN:
+        return UnknownTaskStatusError(
+            f"Nextcloud task {task.id} ({task.type}) reports an unknown status; the server may "
+            "be newer than this library, or the task record is damaged.",
+            task_id=task.id,
+            task=task,
+        )
+    return None
 
 
 def raise_if_unsuccessful(task: NextcloudTask) -> None:
@@ -97,53 +103,61 @@ def raise_if_unsuccessful(task: NextcloudTask) -> None:
         TaskCancelledError: ``STATUS_CANCELLED``.
         UnknownTaskStatusError: ``STATUS_UNKNOWN``.
     """
-    reason = f": {task.user_facing_error_message}" if task.user_facing_error_message else ""
-    if task.status is TaskStatus.FAILED:
-        raise TaskFailedError(
-            f"Nextcloud task {task.id} ({task.type}) failed on the server{reason}. Nextcloud "
-            "logs the cause; check the provider app's settings and the input.",
-            task_id=task.id,
-            task=task,
-        )
-    if task.status is TaskStatus.CANCELLED:
-        raise TaskCancelledError(
-            f"Nextcloud task {task.id} ({task.type}) was cancelled before it finished.",
-            task_id=task.id,
-            task=task,
-        )
-    if task.status is TaskStatus.UNKNOWN:
-        raise UnknownTaskStatusError(
-            f"Nextcloud task {task.id} ({task.type}) reports an unknown status; the server may "
-            "be newer than this library, or the task record is damaged.",
-            task_id=task.id,
-            task=task,
-        )
+    error = unsuccessful_error(task)
+    if error is not None:
+        raise error
 
 
-def _timeout(
-    client: NextcloudClient, task: NextcloudTask, timeout_seconds: float, cancel: bool
-) -> NextcloudTask:
-    """Handle a wait that reached its deadline: return a late result, or cancel and raise."""
-    task = client.get_task(task.id)
-    if not task.status.is_pending:
-        return task
+def next_look(
+    task: NextcloudTask, watched_seconds: float, queued_polls: int, interval: float
+) -> float:
+    """Seconds until a pending task is worth another look.
+
+    Args:
+        task: The task as last seen.
+        watched_seconds: How long this run has been waiting for it.
+        queued_polls: How many looks in a row found it still queued.
+        interval: The poll interval.
+    """
+    if task.status is TaskStatus.SCHEDULED:
+        return min(interval * QUEUED_BACKOFF**queued_polls, interval * QUEUED_MAX_INTERVALS)
+    if task.completion_expected_at is not None and task.scheduled_at is not None:
+        # The estimate is the server's, measured against the server's own scheduledAt.
+        expected = task.completion_expected_at - task.scheduled_at - watched_seconds
+        if 0 < expected < interval:
+            return expected
+    return interval
+
+
+def end_overdue(
+    client: NextcloudClient,
+    task: NextcloudTask,
+    *,
+    waited_seconds: float,
+    timeout_seconds: float,
+    cancel: bool,
+) -> tuple[NextcloudTask, TaskTimeoutError | None]:
+    """End the wait for a task whose time is up: cancel it (if asked) and explain.
+
+    Returns:
+        The task as it is now, and the timeout error; no error when it finished meanwhile.
+    """
     cancelled = False
     if cancel:
         try:
             task = client.cancel_task(task.id)
         except NextcloudError as error:
-            get_run_logger().warning("Could not cancel Nextcloud task %s: %s", task.id, error)
+            run_logger().warning("Could not cancel Nextcloud task %s: %s", task.id, error)
         else:
-            # Cancelling a task that finished meanwhile is a no-op that returns it unchanged.
-            if not task.status.is_pending and task.status is not TaskStatus.CANCELLED:
-                return task
+            # Cancelling a task that finished meanwhile returns it unchanged.
+            if task.status.is_terminal and task.status is not TaskStatus.CANCELLED:
+                return task, None
             cancelled = task.status is TaskStatus.CANCELLED
-    now = task.server_time or time.time()
-    scheduled = task.scheduled_at or now
-    started = task.started_at
-    queued = (started or now) - scheduled
-    running = now - started if started else 0.0
-    raise TaskTimeoutError(
+    queued = waited_seconds
+    if task.started_at is not None and task.scheduled_at is not None:
+        queued = min(max(task.started_at - task.scheduled_at, 0.0), waited_seconds)
+    running = waited_seconds - queued
+    return task, TaskTimeoutError(
         f"Nextcloud task {task.id} ({task.type}) did not finish within {timeout_seconds:g} s: "
         f"it waited {queued:.0f} s in the queue and ran for {running:.0f} s. "
         + (
@@ -161,7 +175,37 @@ def _timeout(
     )
 
 
-def _wait_for_task(
+class _Watch:
+    def __init__(self) -> None:
+        self.since = time.monotonic()
+        self.queued_polls = 0
+        self.last: TaskStatus | None = None
+
+
+_watches: OrderedDict[UUID, _Watch] = OrderedDict()
+_watches_lock = threading.Lock()
+
+
+def _watch(run_id: UUID | None) -> _Watch:
+    if run_id is None:
+        return _Watch()
+    with _watches_lock:
+        watch = _watches.get(run_id)
+        if watch is None:
+            watch = _watches[run_id] = _Watch()
+            while len(_watches) > _MAX_WAITS:
+                _watches.popitem(last=False)
+        return watch
+
+
+def _done(run_id: UUID | None) -> None:
+    if run_id is not None:
+        with _watches_lock:
+            _watches.pop(run_id, None)
+
+
+@polling_task(name="wait_for_task", poll_interval_seconds=DEFAULT_POLL_INTERVAL_SECONDS)
+def wait_for_task(
     credentials: NextcloudCredentials,
     task_id: int,
     timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS,
@@ -170,15 +214,17 @@ def _wait_for_task(
 ) -> NextcloudTask:
     """Wait until a Nextcloud task has finished, and return it.
 
-    Each attempt fetches the task once; Prefect's retries repeat the attempt every
-    ``poll_interval_seconds`` while the task is scheduled or running. A failure of a single
-    poll that may pass (connection reset, 429, 502, 503, 504) is one more retry.
+    Each attempt fetches the task once; Prefect's retries repeat the attempt while the task is
+    scheduled or running, at most every ``poll_interval_seconds`` (sooner when the server
+    expects the task to end sooner; less often while it waits in the queue). A failure of a
+    single poll that may pass (connection reset, 502, 503, 504) is one more retry.
 
     Args:
         credentials: Where and as whom to connect.
         task_id: The Nextcloud task id.
-        timeout_seconds: How long the task may take, counted from when it was scheduled.
-        poll_interval_seconds: How long to wait between two polls.
+        timeout_seconds: How long to wait, counted from the first poll; the task is cancelled
+            after that (with ``cancel_on_timeout``).
+        poll_interval_seconds: The longest wait between two polls.
         cancel_on_timeout: Cancel the Nextcloud task when the timeout is reached.
 
     Returns:
@@ -195,73 +241,49 @@ def _wait_for_task(
     check_wait_arguments(timeout_seconds, poll_interval_seconds)
     context = TaskRunContext.get()
     run_id = context.task_run.id if context else None
-    with credentials.get_client() as client:
-        task = client.get_task(task_id)
-        _log_status(task, run_id)
-        if task.status.is_pending:
-            now = task.server_time or time.time()
-            deadline_passed = (task.scheduled_at or now) + timeout_seconds <= now
-            last_attempt = context is not None and context.task_run.run_count > context.task.retries
-            if not (deadline_passed or last_attempt):
-                raise TaskStillRunning(f"{_describe(task)}; polling again.")
-            task = _timeout(client, task, timeout_seconds, cancel_on_timeout)
+    watch = _watch(run_id)
+    try:
+        with credentials.get_client() as client:
+            task = client.get_task(task_id)
+            changed = task.status is not watch.last
+            progress = "" if task.progress is None else f", {task.progress:.0%} done"
+            run_logger().log(
+                logging.INFO if changed else logging.DEBUG,
+                "Nextcloud task %s (%s) is %s%s.",
+                task.id,
+                task.type,
+                task.status.name.lower(),
+                progress,
+            )
+            if task.status is TaskStatus.SCHEDULED and not changed:
+                watch.queued_polls += 1
+            watch.last = task.status
+            error: TaskError | None = None
+            waited = time.monotonic() - watch.since
+            pending = task.status.is_pending and waited < timeout_seconds
+            if task.status.is_pending and not pending:
+                task, error = end_overdue(
+                    client,
+                    task,
+                    waited_seconds=waited,
+                    timeout_seconds=timeout_seconds,
+                    cancel=cancel_on_timeout,
+                )
+    except NextcloudError as failure:
+        if not is_transient(failure):  # a passing failure is one more poll of the same wait
+            _done(run_id)
+        raise
+    except BaseException:
+        _done(run_id)
+        raise
+    if pending:
+        delay = next_look(task, waited, watch.queued_polls, poll_interval_seconds)
+        raise TaskStillRunning(
+            f"Nextcloud task {task.id} is {task.status.name.lower()}",
+            retry_after=min(delay, timeout_seconds - waited),
+        )
+    _done(run_id)
+    if error is not None:
+        raise error
     raise_if_unsuccessful(task)
     return task
-
-
-def _scalar(value: Any, pick: Any) -> Any:
-    if isinstance(value, BaseAnnotation):
-        value = value.unwrap()
-    if isinstance(value, Iterable) and not isinstance(value, str | bytes):
-        values = list(value)
-        return pick(values) if values else None
-    return value
-
-
-# Arguments that Task.__call__, submit and map take for the engine, not for the function.
-_ENGINE_KWARGS = frozenset({"return_state", "wait_for", "deferred"})
-
-
-class PollingTask(Task[P, R]):
-    """A Prefect task whose retries are its polls, sized by each call's own arguments.
-
-    Calling, submitting or mapping it derives ``retries`` from the call's
-    ``timeout_seconds`` and ``poll_interval_seconds`` and sets the retry delay to the poll
-    interval. An explicit ``with_options(retries=...)`` is left as given.
-    """
-
-    def _for_call(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Task[P, R]:
-        call_kwargs = {key: value for key, value in kwargs.items() if key not in _ENGINE_KWARGS}
-        parameters = get_call_parameters(self.fn, args, call_kwargs)
-        timeout = _scalar(parameters.get("timeout_seconds"), max)
-        interval = _scalar(parameters.get("poll_interval_seconds"), min)
-        try:
-            check_wait_arguments(timeout, interval)
-        except ValueError:
-            return Task.with_options(self, retries=0)  # the attempt raises the ValueError
-        return Task.with_options(
-            self, retries=polls_for(timeout, interval), retry_delay_seconds=interval
-        )
-
-    def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        return self._for_call(args, kwargs)(*args, **kwargs)
-
-    def submit(self, *args: Any, **kwargs: Any) -> Any:
-        return self._for_call(args, kwargs).submit(*args, **kwargs)
-
-    def map(self, *args: Any, **kwargs: Any) -> Any:
-        return self._for_call(args, kwargs).map(*args, **kwargs)
-
-    def with_options(self, **options: Any) -> Task[P, R]:
-        configured = super().with_options(**options)
-        if "retries" not in options and "retry_delay_seconds" not in options:
-            configured.__class__ = PollingTask
-        return configured
-
-
-wait_for_task: PollingTask[..., NextcloudTask] = PollingTask(
-    _wait_for_task,
-    name="wait_for_task",
-    retry_condition_fn=retry_while_pending,
-    persist_result=False,
-)

@@ -16,8 +16,10 @@ from faces import BothFaces
 from prefect.testing.utilities import prefect_test_harness
 
 from prefect_nextcloud.blocks import NextcloudCredentials
+from prefect_nextcloud.client.pacing import SchedulePacer
 from prefect_nextcloud.client.plans import ServerMemory
 from prefect_nextcloud.sandbox import NextcloudSandbox
+from prefect_nextcloud.tasks.global_limit import forget_schedule_limit
 
 USERS = {"alice": "Xq7Lm-P2vRt-9KcWd-Hn4Zs-Bf8Jy", "bob": "Tg5Nw-Y3pKe-7RmVa-Qc2Ls-Dh6Ux"}
 
@@ -33,8 +35,11 @@ def prefect_server() -> Iterator[None]:
 def _forget_servers() -> Iterator[None]:
     """Sandboxes reuse ports, so no test may see what a client learned about an earlier one."""
     ServerMemory.forget_all()
+    SchedulePacer.forget_all()
+    forget_schedule_limit()
     yield
     ServerMemory.forget_all()
+    SchedulePacer.forget_all()
 
 
 @pytest.fixture

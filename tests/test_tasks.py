@@ -277,7 +277,10 @@ def test_waiting_for_a_missing_task_fails_at_once(
 
 
 def test_rate_limited_schedule_is_retried(sandbox: NextcloudSandbox) -> None:
-    credentials = sandbox.credentials.model_copy(update={"rate_limit_wait_seconds": 1})
+    # A 429 that this process did not cause holds schedules back for window / limit seconds.
+    credentials = sandbox.credentials.model_copy(
+        update={"rate_limit_wait_seconds": 1, "schedule_window_seconds": 2}
+    )
     # The answer Nextcloud gives the 21st schedule within 120 s: 429 with an empty body.
     sandbox.inject_error("/schedule$", status=429, method="POST", times=1)
 

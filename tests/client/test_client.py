@@ -17,6 +17,7 @@ from prefect_nextcloud.client import (
     NextcloudClient,
     NextcloudConnectionError,
     RateLimitedError,
+    ScheduleDeferredError,
     ServerError,
     TaskFileNotFoundError,
     TaskInputError,
@@ -137,7 +138,10 @@ def test_task_of_another_user_is_not_found(sandbox: NextcloudSandbox, call: Both
 
 def test_rate_limit_when_waiting_is_off() -> None:
     with NextcloudSandbox(rate_limit=2) as sandbox:
-        credentials = sandbox.credentials.model_copy(update={"rate_limit_wait_seconds": 0})
+        # The block says 20, the server allows 2: the server's 429 surfaces.
+        credentials = sandbox.credentials.model_copy(
+            update={"rate_limit_wait_seconds": 0, "schedule_limit": 20}
+        )
         with credentials.get_client() as client:
             for _ in range(2):
                 client.schedule_task("core:text2text", {"input": "Hi"})
@@ -146,8 +150,26 @@ def test_rate_limit_when_waiting_is_off() -> None:
     assert info.value.status_code == 429
 
 
+def test_a_full_schedule_window_holds_calls_back_unsent() -> None:
+    with NextcloudSandbox(rate_limit=2) as sandbox:
+        credentials = sandbox.credentials.model_copy(update={"rate_limit_wait_seconds": 0})
+        with credentials.get_client() as client:
+            for _ in range(2):
+                client.schedule_task("core:text2text", {"input": "Hi"})
+            with pytest.raises(ScheduleDeferredError, match="held back, unsent") as info:
+                client.schedule_task("core:text2text", {"input": "Hi"})
+            with pytest.raises(ScheduleDeferredError):
+                client.schedule_task("core:text2text", {"input": "Hi"}, wait_for_slot=False)
+    assert not info.value.refused
+    assert 0 < info.value.retry_after <= 121
+    assert [r.status for r in sandbox.requests_to("POST", "/schedule$")] == [200, 200]
+
+
 def test_rate_limit_is_waited_out(sandbox: NextcloudSandbox) -> None:
-    credentials = sandbox.credentials.model_copy(update={"rate_limit_wait_seconds": 2})
+    # A 429 that this process did not cause holds schedules back for window / limit seconds.
+    credentials = sandbox.credentials.model_copy(
+        update={"rate_limit_wait_seconds": 2, "schedule_window_seconds": 2}
+    )
     sandbox.inject_error("/schedule$", status=429, method="POST", times=1)
     with credentials.get_client() as client:
         scheduled = client.schedule_task("core:text2text", {"input": "Hi"})

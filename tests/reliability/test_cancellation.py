@@ -59,7 +59,7 @@ def test_cancelling_a_waiting_flow_run_cancels_its_nextcloud_task(
         flow_run = client.create_flow_run_from_deployment(
             deployment.id, parameters={"credentials": "cancellation-test"}
         )
-        sandbox.wait_for_requests("GET", r"/taskprocessing/task/\d+$", count=3, timeout=90)
+        sandbox.wait_for_requests("GET", r"/taskprocessing/tasks/app/", count=3, timeout=90)
         [task] = sandbox.tasks()
         assert task.status == "STATUS_SCHEDULED"
         client.set_flow_run_state(flow_run.id, Cancelling(), force=True)

@@ -1,0 +1,168 @@
+"""Pacing of schedule calls, so that this process never sends one the server would refuse.
+
+Nextcloud allows ``limit`` schedule calls per user in any ``window`` seconds (by default 20 in
+120 s; reference: ``#[UserRateLimit]`` on ``POST /schedule``) and counts only the calls it
+accepted, in a sliding window. :class:`SchedulePacer` keeps the same window on the client's
+side, shared by every client of the same server and user in this process, so that a batch,
+single tasks and ``.map`` calls together stay within it. A 429 still happens when other
+clients use the same account; the pacer then holds back with growing waits.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import OrderedDict, deque
+from collections.abc import Callable
+from typing import ClassVar
+
+__all__ = ["DEFAULT_SCHEDULE_LIMIT", "DEFAULT_SCHEDULE_WINDOW_SECONDS", "SchedulePacer"]
+
+DEFAULT_SCHEDULE_LIMIT = 20
+DEFAULT_SCHEDULE_WINDOW_SECONDS = 120.0
+# The server stamps a call when it arrives, a little after the client let it go; a call counted
+# out of the client's window a moment early could still be inside the server's.
+_MARGIN_SECONDS = 1.0
+# Pacers of servers and users not used for a while are dropped past this many.
+_MAX_PACERS = 64
+
+
+class SchedulePacer:
+    """A sliding window of accepted schedule calls for one server and user.
+
+    Args:
+        limit: Schedule calls allowed in any window.
+        window_seconds: The window's length.
+        clock: Monotonic seconds; injectable for tests.
+    """
+
+    _shared: ClassVar[OrderedDict[tuple[str, str], SchedulePacer]] = OrderedDict()
+    _shared_lock: ClassVar[threading.Lock] = threading.Lock()
+
+    def __init__(
+        self,
+        limit: int = DEFAULT_SCHEDULE_LIMIT,
+        window_seconds: float = DEFAULT_SCHEDULE_WINDOW_SECONDS,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        check_schedule_limit(limit, window_seconds)
+        self.limit = limit
+        self.window_seconds = window_seconds
+        self._clock = clock
+        self._sent: deque[float] = deque()
+        self._blocked_until = 0.0
+        self._refusals = 0
+        self._lock = threading.Lock()
+
+    @classmethod
+    def for_user(
+        cls, base_url: str, user_id: str, limit: int, window_seconds: float
+    ) -> SchedulePacer:
+        """The pacer shared by every client of this server and user in this process.
+
+        The newest ``limit`` and ``window_seconds`` given for a user apply.
+        """
+        check_schedule_limit(limit, window_seconds)
+        key = (base_url, user_id)
+        with cls._shared_lock:
+            pacer = cls._shared.get(key)
+            if pacer is None:
+                pacer = cls._shared[key] = cls(limit, window_seconds)
+                while len(cls._shared) > _MAX_PACERS:
+                    cls._shared.popitem(last=False)
+            else:
+                cls._shared.move_to_end(key)
+                pacer.limit, pacer.window_seconds = limit, window_seconds
+            return pacer
+
+    @classmethod
+    def forget_all(cls) -> None:
+        """Drop every shared pacer (e.g. between tests)."""
+        with cls._shared_lock:
+            cls._shared.clear()
+
+    def _expire(self, now: float) -> None:
+        horizon = self.window_seconds + _MARGIN_SECONDS
+        while self._sent and now - self._sent[0] >= horizon:
+            self._sent.popleft()
+
+    def _wait(self, now: float) -> float:
+        waits = [self._blocked_until - now]
+        if len(self._sent) >= self.limit:
+            waits.append(self._sent[-self.limit] + self.window_seconds + _MARGIN_SECONDS - now)
+        return max(0.0, *waits)
+
+    def reserve(self) -> float:
+        """Take a slot for one schedule call now, or tell how long until one is free.
+
+        Returns:
+            0 when the call may be sent now (the slot is taken); otherwise the seconds to wait,
+            and nothing is taken.
+        """
+        with self._lock:
+            now = self._clock()
+            self._expire(now)
+            wait = self._wait(now)
+            if wait == 0:
+                self._sent.append(now)
+            return wait
+
+    def available(self) -> int:
+        """How many schedule calls could be sent right now."""
+        with self._lock:
+            now = self._clock()
+            self._expire(now)
+            if self._blocked_until > now:
+                return 0
+            return max(0, self.limit - len(self._sent))
+
+    def wait_seconds(self) -> float:
+        """Seconds until the next slot is free (0 when one is free now)."""
+        with self._lock:
+            now = self._clock()
+            self._expire(now)
+            return self._wait(now)
+
+    def accepted(self) -> None:
+        """The server accepted a call: other clients no longer seem to crowd the window."""
+        with self._lock:
+            self._refusals = 0
+
+    def refused(self) -> float:
+        """The server answered 429 although this process kept its window.
+
+        Other clients of the same user fill it. Holds back ``window / limit`` seconds, doubling
+        with each refusal in a row up to a whole window.
+
+        Returns:
+            The seconds until the next try.
+        """
+        with self._lock:
+            now = self._clock()
+            hold = min(self.window_seconds, self.window_seconds / self.limit * 2**self._refusals)
+            self._refusals += 1
+            self._blocked_until = max(self._blocked_until, now + hold)
+            return self._blocked_until - now
+
+
+def check_schedule_limit(limit: object, window_seconds: object) -> None:
+    """Refuse a schedule limit below 1 or a window that is not a positive number of seconds.
+
+    Raises:
+        ValueError: Either is invalid.
+    """
+    if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
+        raise ValueError(
+            f"schedule_limit must be a whole number of at least 1, got {limit!r}; it is the "
+            "server's limit of schedule calls per user (Nextcloud's default is 20)."
+        )
+    if (
+        isinstance(window_seconds, bool)
+        or not isinstance(window_seconds, int | float)
+        or not 0 < window_seconds < float("inf")
+    ):
+        raise ValueError(
+            f"schedule_window_seconds must be a positive number of seconds, got "
+            f"{window_seconds!r}; Nextcloud's default window is 120 s."
+        )

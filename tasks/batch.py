@@ -1,0 +1,644 @@
+"""Many Nextcloud tasks, one Prefect task: every attempt reconciles the batch with the server.
+
+An attempt makes one ``GET /tasks/app/{appId}`` that returns every task of the batch (the app
+id is unique to the run), adopts what already exists under each item's ``customId``, settles
+what has finished (downloading output files), cancels what ran past its deadline, schedules
+what is missing as far as the schedule window allows right now, and then either returns the
+results or raises :class:`~prefect_nextcloud.tasks.polling.TaskStillRunning` with the delay
+until the next look. Prefect's retries are the loop; nothing sleeps inside an attempt.
+
+What an attempt learns (resolved inputs, task ids, when each task was first seen) is kept
+for the next attempt of the same task run, and released when the batch ends. A new process
+rebuilds it from the server: the custom ids and staged upload names are deterministic.
+"""
+
+from __future__ import annotations
+
+import mimetypes
+import threading
+import time
+import uuid
+from collections import OrderedDict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from prefect.context import TaskRunContext
+from pydantic import BaseModel, ConfigDict, Field
+
+from prefect_nextcloud.blocks.credentials import NextcloudCredentials
+from prefect_nextcloud.client.client import DEFAULT_APP_ID, NextcloudClient
+from prefect_nextcloud.client.errors import (
+    NextcloudError,
+    ScheduleDeferredError,
+    TaskInputError,
+    TaskNotFoundError,
+    is_transient,
+)
+from prefect_nextcloud.client.models import Task, TaskFile, TaskStatus, TaskType
+from prefect_nextcloud.client.paths import NextcloudPath
+from prefect_nextcloud.client.references import parse_file_reference
+from prefect_nextcloud.client.staging import (
+    DEFAULT_STAGING_FOLDER,
+    check_references,
+    remove_staged,
+    resolve_staged,
+)
+from prefect_nextcloud.client.validation import validate_input
+from prefect_nextcloud.tasks.global_limit import take_schedule_slots
+from prefect_nextcloud.tasks.idempotency import (
+    app_id_for,
+    current_scope,
+    derive_custom_id,
+    remember_scheduled,
+)
+from prefect_nextcloud.tasks.polling import TaskStillRunning
+from prefect_nextcloud.tasks.progress import BatchProgress, run_logger
+from prefect_nextcloud.tasks.waiting import (
+    DEFAULT_POLL_INTERVAL_SECONDS,
+    DEFAULT_TIMEOUT_SECONDS,
+    check_wait_arguments,
+    end_overdue,
+    next_look,
+    unsuccessful_error,
+)
+
+__all__ = ["BatchItem", "ItemResult", "RunOptions", "is_file_reference", "reconcile_batch"]
+
+# Batches whose task run ended without settling (a crash) are forgotten past this many.
+_MAX_BATCHES = 256
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """How the tasks of a run are waited for and tidied up.
+
+    Attributes:
+        timeout_seconds: How long each task may take, counted from when this run scheduled
+            or adopted it; it is cancelled after that (with ``cancel_on_timeout``).
+        poll_interval_seconds: The longest wait between two looks at a running task.
+        cancel_on_timeout: Cancel a task on the server when its time is up.
+        delete_after: Delete each task on the server once its result has been read.
+        staging_folder: The Nextcloud folder that local files are uploaded to.
+        keep_staged_files: Keep the uploaded local files instead of removing them.
+        save_outputs_to: Also save output files to ``"nc:/Folder"`` or ``"file:/folder"``.
+    """
+
+    timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS
+    poll_interval_seconds: float = DEFAULT_POLL_INTERVAL_SECONDS
+    cancel_on_timeout: bool = True
+    delete_after: bool = False
+    staging_folder: str = DEFAULT_STAGING_FOLDER
+    keep_staged_files: bool = False
+    save_outputs_to: str | None = None
+
+    def check(self) -> None:
+        """Refuse invalid options before anything is sent.
+
+        Raises:
+            ValueError: An option is invalid.
+        """
+        check_wait_arguments(self.timeout_seconds, self.poll_interval_seconds)
+        if self.save_outputs_to is not None and not isinstance(
+            parse_file_reference(self.save_outputs_to), NextcloudPath | Path
+        ):
+            raise ValueError(
+                "save_outputs_to must be 'nc:/Folder' or 'file:/local/folder', got "
+                f"{self.save_outputs_to!r}."
+            )
+
+
+class ItemResult(BaseModel):
+    """The outcome of one item of a batch."""
+
+    model_config = ConfigDict(frozen=True)
+
+    index: int = Field(description="The item's position in the inputs, from 0.")
+    ok: bool = Field(description="Whether the task succeeded and its outputs were read.")
+    task: Task | None = Field(description="The finished task, with output files; or None.")
+    error: str | None = Field(description="What went wrong, naming the task id; or None.")
+    text: str | None = Field(
+        default=None, description="The text answer (the `output` slot), when there is one."
+    )
+
+
+@dataclass
+class BatchItem:
+    """One item of a batch while it runs: its input, its task, and how it ended."""
+
+    index: int
+    input: Mapping[str, Any]
+    custom_id: str
+    resolved: dict[str, Any] | None = None
+    task: Task | None = None
+    watched_since: float | None = None
+    queued_polls: int = 0
+    failing_since: float | None = None
+    error: NextcloudError | ValueError | None = None
+    settled: bool = False
+
+    def settle(self, task: Task | None, error: NextcloudError | ValueError | None) -> None:
+        """Record how the item ended: its task, and its error if it did not succeed."""
+        self.task, self.error, self.settled = task, error, True
+
+    @property
+    def text(self) -> str | None:
+        """The task's text answer (its ``output`` slot), when it succeeded with one."""
+        output = (self.task.output or {}) if self.task is not None and not self.error else {}
+        value = output.get("output")
+        if isinstance(value, str):
+            return value
+        if isinstance(value, list) and all(isinstance(part, str) for part in value):
+            return "\n".join(value)
+        return None
+
+    def result(self) -> ItemResult:
+        """The item as the result a caller gets."""
+        return ItemResult(
+            index=self.index,
+            ok=self.settled and self.error is None,
+            task=self.task,
+            error=None if self.error is None else str(self.error),
+            text=self.text,
+        )
+
+    @property
+    def status(self) -> str:
+        """Where the item stands, in words: succeeded, failed, running, queued, waiting."""
+        if self.settled:
+            return "failed" if self.error else "succeeded"
+        if self.task is None:
+            return "waiting for a schedule slot"
+        return "running" if self.task.status is TaskStatus.RUNNING else "queued"
+
+
+@dataclass
+class _Batch:
+    task_type: str
+    app_id: str
+    items: list[BatchItem]
+    progress: BatchProgress
+    declared: TaskType | None = None
+    staged: list[NextcloudPath] = field(default_factory=list)
+    refused_since: float | None = None
+
+
+_batches: OrderedDict[uuid.UUID, _Batch] = OrderedDict()
+_batches_lock = threading.Lock()
+
+
+def _recall(key: uuid.UUID | None) -> _Batch | None:
+    if key is None:
+        return None
+    with _batches_lock:
+        return _batches.get(key)
+
+
+def _remember(key: uuid.UUID | None, batch: _Batch) -> None:
+    if key is None:
+        return
+    with _batches_lock:
+        _batches[key] = batch
+        while len(_batches) > _MAX_BATCHES:
+            _batches.popitem(last=False)
+
+
+def _forget(key: uuid.UUID | None) -> None:
+    if key is not None:
+        with _batches_lock:
+            _batches.pop(key, None)
+
+
+def _check_inputs(inputs: object) -> list[Mapping[str, Any]]:
+    if isinstance(inputs, str | bytes | Mapping) or not isinstance(inputs, Sequence):
+        raise ValueError(
+            f"inputs must be a list of task inputs (one mapping per task), got "
+            f"{type(inputs).__name__}."
+        )
+    for index, item in enumerate(inputs):
+        if not isinstance(item, Mapping):
+            raise ValueError(
+                f"Item {index} of inputs is a {type(item).__name__}, not a mapping of slot "
+                "names to values."
+            )
+    return list(inputs)
+
+
+def _start(
+    task_type: str,
+    inputs: list[Mapping[str, Any]],
+    custom_ids: Sequence[str | None] | None,
+    app_id: str | None,
+    artifact_key: str | None,
+) -> _Batch:
+    """Name the batch and its items the same way on every attempt and in every process."""
+    scope = current_scope()
+    if custom_ids is None:
+        base = derive_custom_id(task_type, inputs) or f"pfnc:adhoc-{uuid.uuid4().hex}:"
+        custom_ids = [base if len(inputs) == 1 else f"{base}:{i}" for i in range(len(inputs))]
+    elif len(custom_ids) != len(inputs):
+        raise ValueError(
+            f"custom_ids has {len(custom_ids)} entries for {len(inputs)} inputs; give one each."
+        )
+    ids = [cid or f"pfnc:adhoc-{uuid.uuid4().hex}" for cid in custom_ids]
+    if app_id is None:
+        app_id = app_id_for(scope) if scope is not None else DEFAULT_APP_ID
+    items = [BatchItem(i, item, ids[i]) for i, item in enumerate(inputs)]
+    return _Batch(task_type, app_id, items, BatchProgress(task_type, len(items), artifact_key))
+
+
+def _validate(declared: TaskType, items: list[BatchItem]) -> None:
+    """Check every item before anything is sent; a batch's errors name the item."""
+    for item in items:
+        failure: ValueError | None = None
+        try:
+            validate_input(declared, item.input, file_check=is_file_reference)
+            check_references(_references(declared, item.input))
+        except TaskInputError as error:
+            failure = error
+            if len(items) > 1:
+                failure = TaskInputError(
+                    f"Item {item.index} of inputs: {error}",
+                    task_type=error.task_type,
+                    slot=error.slot,
+                )
+        except ValueError as error:
+            failure = (
+                ValueError(f"Item {item.index} of inputs: {error}") if len(items) > 1 else error
+            )
+        if failure is not None:
+            raise failure
+
+
+def is_file_reference(value: object) -> bool:
+    """Whether ``value`` is any accepted form of a file reference (see ``NextcloudPath``)."""
+    try:
+        parse_file_reference(value)
+    except ValueError:
+        return False
+    return True
+
+
+def _file_slots(declared: TaskType, task_input: Mapping[str, Any]) -> dict[str, bool]:
+    """The input's file slots, each with whether it holds a list."""
+    shapes = {**declared.optional_input_shape, **declared.input_shape}
+    slots = {}
+    for name in task_input:
+        shape_type = shapes[name].shape_type
+        if shape_type is not None and shape_type.is_file and task_input[name] is not None:
+            slots[name] = shape_type.is_list
+    return slots
+
+
+def _references(declared: TaskType, task_input: Mapping[str, Any]) -> list[Any]:
+    return [
+        reference
+        for name, is_list in _file_slots(declared, task_input).items()
+        for reference in (task_input[name] if is_list else [task_input[name]])
+    ]
+
+
+def _resolve(
+    client: NextcloudClient, batch: _Batch, item: BatchItem, options: RunOptions
+) -> dict[str, Any]:
+    """The item's input with file references replaced by file ids, uploading local data."""
+    assert batch.declared is not None
+    slots = _file_slots(batch.declared, item.input)
+    ids = iter(
+        resolve_staged(
+            client,
+            _references(batch.declared, item.input),
+            staging_folder=options.staging_folder,
+            tag=item.custom_id,
+            staged=batch.staged,
+        )
+    )
+    resolved = dict(item.input)
+    for name, is_list in slots.items():
+        count = len(item.input[name]) if is_list else 1
+        chosen = [next(ids) for _ in range(count)]
+        resolved[name] = chosen if is_list else chosen[0]
+    return resolved
+
+
+def _output_files(
+    client: NextcloudClient, declared: TaskType, finished: Task
+) -> dict[str, list[TaskFile]]:
+    """Download every file of the task's file-typed output slots."""
+    shapes = {**declared.optional_output_shape, **declared.output_shape}
+    files: dict[str, list[TaskFile]] = {}
+    for name, value in (finished.output or {}).items():
+        shape_type = shapes[name].shape_type if name in shapes else None
+        if shape_type is None or not shape_type.is_file or value is None:
+            continue
+        ids = value if isinstance(value, list) else [value]
+        files[name] = [client.get_task_file(finished.id, int(file_id)) for file_id in ids]
+    return files
+
+
+def _save(client: NextcloudClient, finished: Task, destination: str) -> None:
+    """Save the downloaded output files to a Nextcloud folder or a local folder."""
+    folder = parse_file_reference(destination)
+    for slot, files in finished.output_files.items():
+        for index, output in enumerate(files):
+            extension = mimetypes.guess_extension(output.content_type or "") or ""
+            name = f"task-{finished.id}-{slot}-{index + 1}{extension}"
+            if isinstance(folder, NextcloudPath):
+                client.upload_file(folder / name, output.content)
+            else:
+                assert isinstance(folder, Path)
+                folder.mkdir(parents=True, exist_ok=True)
+                (folder / name).write_bytes(output.content)
+
+
+def _settle_finished(
+    client: NextcloudClient, batch: _Batch, item: BatchItem, task: Task, options: RunOptions
+) -> None:
+    """Settle an item whose task has ended: read its output files, or keep its error."""
+    error = unsuccessful_error(task)
+    if error is not None:
+        item.settle(task, error)
+        return
+    assert batch.declared is not None
+    try:
+        finished = task.model_copy(
+            update={"output_files": _output_files(client, batch.declared, task)}
+        )
+        if options.save_outputs_to is not None:
+            _save(client, finished, options.save_outputs_to)
+    except NextcloudError as failure:
+        item.settle(task, failure)
+        return
+    item.settle(finished, None)
+
+
+def _timed_out(
+    client: NextcloudClient, batch: _Batch, item: BatchItem, options: RunOptions, now: float
+) -> None:
+    """End the wait for an item whose time is up: a late result, or cancel and fail it."""
+    assert item.task is not None
+    assert item.watched_since is not None
+    task, error = end_overdue(
+        client,
+        item.task,
+        waited_seconds=now - item.watched_since,
+        timeout_seconds=options.timeout_seconds,
+        cancel=options.cancel_on_timeout,
+    )
+    if error is None:
+        _settle_finished(client, batch, item, task, options)
+    else:
+        item.settle(task, error)
+
+
+def _newest_usable(listed: list[Task]) -> dict[str, Task]:
+    """Per custom id, the newest task that is pending or successful (the one to adopt)."""
+    newest: dict[str, Task] = {}
+    for task in listed:
+        usable = task.status.is_pending or task.status is TaskStatus.SUCCESSFUL
+        current = newest.get(task.custom_id or "")
+        if task.custom_id and usable and (current is None or task.id > current.id):
+            newest[task.custom_id] = task
+    return newest
+
+
+def _gone(batch: _Batch, task: Task) -> TaskNotFoundError:
+    return TaskNotFoundError(
+        f"Nextcloud task {task.id} ({batch.task_type}) is gone from the server: it was deleted "
+        "or cleaned up before it finished.",
+        endpoint=f"GET /tasks/app/{batch.app_id}",
+        status_code=404,
+    )
+
+
+def _reconcile(client: NextcloudClient, batch: _Batch, options: RunOptions, now: float) -> None:
+    """Match every open item with its task on the server, and settle what has ended."""
+    custom_id = batch.items[0].custom_id if len(batch.items) == 1 else None
+    listed = client.list_tasks_by_app(batch.app_id, custom_id=custom_id)
+    by_id = {task.id: task for task in listed}
+    newest = _newest_usable(listed)
+    for item in (item for item in batch.items if not item.settled):
+        if item.task is None:
+            task = newest.get(item.custom_id)
+            if task is None:
+                continue
+            item.watched_since = now  # adopted: scheduled before, by this run or another
+        elif (task := by_id.get(item.task.id)) is None:
+            item.settle(item.task, _gone(batch, item.task))
+            continue
+        elif task.status is TaskStatus.SCHEDULED and item.task.status is TaskStatus.SCHEDULED:
+            item.queued_polls += 1
+        item.task = task
+        if not task.status.is_pending:
+            _settle_finished(client, batch, item, task, options)
+
+
+def _resolve_waiting(client: NextcloudClient, batch: _Batch, options: RunOptions) -> None:
+    """Turn the file references of items still to be scheduled into file ids."""
+    for item in batch.items:
+        if item.settled or item.task is not None or item.resolved is not None:
+            continue
+        try:
+            item.resolved = _resolve(client, batch, item, options)
+        except NextcloudError as error:
+            if not is_transient(error):  # a passing failure is tried again next attempt
+                item.settle(None, error)
+        except ValueError as error:
+            item.settle(None, error)
+
+
+def _schedule(
+    client: NextcloudClient,
+    credentials: NextcloudCredentials,
+    batch: _Batch,
+    options: RunOptions,
+    now: float,
+) -> float | None:
+    """Resolve and schedule the open items that have no task, as far as the window allows.
+
+    Returns:
+        The seconds until more may be scheduled, or ``None`` when nothing waits for a slot.
+    """
+    _resolve_waiting(client, batch, options)
+    ready = [
+        item
+        for item in batch.items
+        if not item.settled and item.task is None and item.resolved is not None
+    ]
+    if not ready:
+        return None
+    wanted = min(len(ready), client.schedule_pacer.available())
+    granted, global_wait = take_schedule_slots(wanted) if wanted else (0, 0.0)
+    remember_scheduled(credentials, batch.app_id)
+    for item in ready[:granted]:
+        assert item.resolved is not None
+        try:
+            task = client.schedule_task(
+                batch.task_type,
+                item.resolved,
+                app_id=batch.app_id,
+                custom_id=item.custom_id,
+                validate=False,
+                adopt_existing=False,
+                wait_for_slot=False,
+            )
+        except ScheduleDeferredError as deferred:
+            if deferred.refused:
+                batch.refused_since = batch.refused_since or now
+                if now - batch.refused_since > credentials.rate_limit_wait_seconds:
+                    for late in ready:
+                        if late.task is None and not late.settled:
+                            late.settle(None, deferred)
+            break
+        except NextcloudError as error:
+            if not is_transient(error):
+                item.settle(None, error)
+                continue
+            item.failing_since = item.failing_since or now
+            if now - item.failing_since > options.timeout_seconds:
+                item.settle(None, error)
+            continue
+        batch.refused_since = None
+        item.task, item.watched_since, item.failing_since = task, now, None
+        if not task.status.is_pending:  # the TextProcessing API may answer finished
+            _settle_finished(client, batch, item, task, options)
+    if all(item.settled or item.task is not None for item in ready):
+        return None
+    return max(client.schedule_pacer.wait_seconds(), global_wait, 0.0) or (
+        options.poll_interval_seconds if granted == 0 and wanted else 0.0
+    )
+
+
+def _next_delay(batch: _Batch, options: RunOptions, now: float, slot_wait: float | None) -> float:
+    """The delay before the next attempt: when a task is due, a slot frees or a deadline hits."""
+    pending = [item for item in batch.items if not item.settled and item.task is not None]
+    delays = []
+    if pending:
+        dues = [
+            next_look(
+                item.task,
+                now - (item.watched_since or now),
+                item.queued_polls,
+                options.poll_interval_seconds,
+            )
+            for item in pending
+            if item.task is not None
+        ]
+        soon = [due for due in dues if due < options.poll_interval_seconds]
+        # A batch waits for the tasks expected within one interval rather than for the first
+        # of them, so a hundred staggered tasks do not cost a hundred looks.
+        delays.append(max(soon) if soon else min(dues))
+        deadlines = [
+            item.watched_since + options.timeout_seconds - now
+            for item in pending
+            if item.watched_since is not None
+        ]
+        delays.append(max(min(deadlines), 0.0))
+    if slot_wait is not None:
+        delays.append(slot_wait)
+    return min(delays) if delays else options.poll_interval_seconds
+
+
+def reconcile_batch(
+    credentials: NextcloudCredentials,
+    task_type: str,
+    inputs: Sequence[Mapping[str, Any]],
+    options: RunOptions,
+    *,
+    custom_ids: Sequence[str | None] | None = None,
+    app_id: str | None = None,
+    artifact_key: str | None = None,
+) -> list[BatchItem]:
+    """One attempt over a batch: look, settle, schedule, then return or ask to look again.
+
+    Args:
+        credentials: Where and as whom to connect.
+        task_type: The task type of every item.
+        inputs: One task input per item.
+        options: How to wait and tidy up.
+        custom_ids: One custom id per item; derived from the run and the inputs when omitted.
+        app_id: The app id of the batch's tasks; unique to the run when omitted.
+        artifact_key: Keep a progress artifact and a result table under this key.
+
+    Returns:
+        Every item, settled, in input order.
+
+    Raises:
+        ValueError: An argument or an item is invalid; nothing was sent.
+        TaskStillRunning: Some items are not settled yet; look again after ``retry_after``.
+        NextcloudError: The server could not be asked (a passing failure is retried by the
+            polling task's retry rule).
+    """
+    items = _check_inputs(inputs)
+    options.check()
+    if not items:
+        return []
+    context = TaskRunContext.get()
+    key = context.task_run.id if context is not None else None
+    batch = _recall(key)
+    if batch is None:
+        batch = _start(task_type, items, custom_ids, app_id, artifact_key)
+        _remember(key, batch)
+    try:
+        with credentials.get_client() as client:
+            _attempt(client, credentials, batch, options)
+    except TaskStillRunning:
+        raise
+    except NextcloudError as error:
+        if not is_transient(error):
+            _forget(key)
+        raise
+    except BaseException:
+        _forget(key)
+        raise
+    _forget(key)
+    batch.progress.finish(batch.items)
+    return batch.items
+
+
+def _attempt(
+    client: NextcloudClient,
+    credentials: NextcloudCredentials,
+    batch: _Batch,
+    options: RunOptions,
+) -> None:
+    now = time.monotonic()
+    if batch.declared is None:
+        declared = client.get_task_type(batch.task_type)
+        _validate(declared, batch.items)
+        batch.declared = declared
+    _reconcile(client, batch, options, now)
+    for item in batch.items:
+        if (
+            not item.settled
+            and item.task is not None
+            and item.watched_since is not None
+            and now - item.watched_since >= options.timeout_seconds
+        ):
+            _timed_out(client, batch, item, options, now)
+    slot_wait = _schedule(client, credentials, batch, options, now)
+    summary = batch.progress.update(batch.items)
+    if any(not item.settled for item in batch.items):
+        delay = _next_delay(batch, options, time.monotonic(), slot_wait)
+        raise TaskStillRunning(summary, retry_after=delay)
+    _tidy_up(client, batch, options)
+
+
+def _tidy_up(client: NextcloudClient, batch: _Batch, options: RunOptions) -> None:
+    """Delete finished tasks when asked, and the staged uploads."""
+    logger = run_logger()
+    if options.delete_after:
+        for item in batch.items:
+            if item.task is not None:
+                try:
+                    client.delete_task(item.task.id)
+                except NextcloudError as error:
+                    logger.warning(
+                        "Nextcloud task %s finished but could not be deleted: %s",
+                        item.task.id,
+                        error,
+                    )
+    if not options.keep_staged_files:
+        remove_staged(client, batch.staged)
+        batch.staged.clear()

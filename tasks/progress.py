@@ -1,0 +1,133 @@
+"""What a batch tells the people watching: status lines in the log, and artifacts in the UI.
+
+A status line goes to the run's log at INFO only when something changed (a task started or
+ended); unchanged polls log at DEBUG. With an artifact key, a progress artifact shows
+done/total while the batch runs, and a table of every item appears when it ends.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+from uuid import UUID
+
+from prefect.artifacts import (
+    create_progress_artifact,
+    create_table_artifact,
+    update_progress_artifact,
+)
+from prefect.context import FlowRunContext, TaskRunContext
+from prefect.exceptions import PrefectException
+from prefect.logging import get_logger, get_run_logger
+
+if TYPE_CHECKING:
+    from prefect_nextcloud.tasks.batch import BatchItem
+
+__all__ = ["BatchProgress", "run_logger"]
+
+_ANSWER_CHARS = 120
+_ORDER = ("succeeded", "failed", "running", "queued", "waiting for a schedule slot")
+
+
+def run_logger() -> logging.Logger | logging.LoggerAdapter[Any]:
+    """The run's logger inside a flow or task run; this package's logger outside one."""
+    if TaskRunContext.get() is not None or FlowRunContext.get() is not None:
+        return get_run_logger()
+    return get_logger("prefect_nextcloud")
+
+
+class BatchProgress:
+    """The log lines and artifacts of one batch.
+
+    Args:
+        task_type: The batch's task type.
+        total: How many items it has.
+        artifact_key: The key of its artifacts (lowercase letters, digits and dashes), or
+            ``None`` for log lines only.
+    """
+
+    def __init__(self, task_type: str, total: int, artifact_key: str | None) -> None:
+        self.task_type = task_type
+        self.total = total
+        self.artifact_key = artifact_key
+        self._last: tuple[Any, ...] | None = None
+        self._artifact: UUID | None = None
+        self._done = -1
+
+    def update(self, items: Sequence[BatchItem]) -> str:
+        """Log the batch's state (INFO when it changed) and return it as one line."""
+        if len(items) == 1:
+            state, line = _single(items[0], self.task_type)
+        else:
+            counts = Counter(item.status for item in items)
+            state = tuple(counts.get(name, 0) for name in _ORDER)
+            done = counts["succeeded"] + counts["failed"]
+            parts = [f"{counts[name]} {name}" for name in _ORDER[2:] if counts[name]]
+            line = (
+                f"Batch of {self.total} {self.task_type} tasks: {done}/{self.total} done "
+                f"({counts['succeeded']} succeeded, {counts['failed']} failed)"
+                + (f"; {', '.join(parts)}" if parts else "")
+                + "."
+            )
+            self._progress(done)
+        run_logger().log(logging.INFO if state != self._last else logging.DEBUG, line)
+        self._last = state
+        return line
+
+    def _progress(self, done: int) -> None:
+        if self.artifact_key is None or done == self._done:
+            return
+        percent = 100.0 * done / self.total
+        try:
+            if self._artifact is None:
+                artifact = create_progress_artifact(
+                    percent,
+                    key=f"{self.artifact_key}-progress",
+                    description=f"{self.task_type}: tasks done of {self.total}",
+                )
+                self._artifact = artifact if isinstance(artifact, UUID) else None
+            else:
+                update_progress_artifact(self._artifact, percent)
+        except (PrefectException, RuntimeError, OSError) as error:
+            run_logger().debug("Could not update the progress artifact: %s", error)
+        self._done = done
+
+    def finish(self, items: Sequence[BatchItem]) -> None:
+        """Leave the table of every item, when the batch has an artifact key."""
+        if self.artifact_key is None:
+            return
+        rows = [
+            {
+                "item": item.index,
+                "task id": item.task.id if item.task is not None else "",
+                "status": item.status,
+                "answer or error": _short(str(item.error) if item.error else item.text or ""),
+            }
+            for item in items
+        ]
+        try:
+            create_table_artifact(
+                rows,
+                key=self.artifact_key,
+                description=f"{len(items)} {self.task_type} tasks",
+            )
+        except (PrefectException, RuntimeError, OSError) as error:
+            run_logger().warning("Could not create the result table artifact: %s", error)
+
+
+def _single(item: BatchItem, task_type: str) -> tuple[tuple[Any, ...], str]:
+    task = item.task
+    if task is None:
+        return ("slot",), f"A {task_type} task is waiting for a schedule slot."
+    if item.settled and item.error is not None:
+        return ("failed", task.id), f"Nextcloud task {task.id} ({task.type}) did not succeed."
+    progress = "" if task.progress is None else f", {task.progress:.0%} done"
+    status = task.status.name.lower()
+    return (status, task.id), f"Nextcloud task {task.id} ({task.type}) is {status}{progress}."
+
+
+def _short(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= _ANSWER_CHARS else text[: _ANSWER_CHARS - 1] + "…"

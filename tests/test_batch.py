@@ -1,0 +1,347 @@
+"""Many Nextcloud tasks in one Prefect task: results, adoption, pacing, quiet waits."""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from typing import Any
+
+import pytest
+from prefect import flow
+from prefect.client.orchestration import get_client
+from prefect.client.schemas.filters import (
+    FlowRunFilter,
+    FlowRunFilterId,
+    LogFilter,
+    LogFilterFlowRunId,
+)
+from prefect.context import get_run_context
+from prefect.logging.handlers import APILogHandler
+
+from prefect_nextcloud.client.references import LocalFile
+from prefect_nextcloud.sandbox import NextcloudSandbox, sample_image_bytes
+from prefect_nextcloud.tasks import (
+    BatchFailedError,
+    ItemResult,
+    analyze_image_batch,
+    run_tasks,
+    summarize,
+)
+
+pytestmark = pytest.mark.usefixtures("prefect_server")
+
+FAST = {"timeout_seconds": 30.0, "poll_interval_seconds": 0.05}
+
+
+def schedules(sandbox: NextcloudSandbox) -> list[int | None]:
+    return [r.status for r in sandbox.requests_to("POST", "/taskprocessing/schedule$")]
+
+
+def test_results_come_in_input_order_with_failures_kept_apart(sandbox: NextcloudSandbox) -> None:
+    credentials = sandbox.credentials
+    inputs: list[dict[str, Any]] = [
+        {"input": "a red fox", "numberOfImages": 1},
+        {"input": "too many", "numberOfImages": 13},  # the provider refuses more than 12
+        {"input": "a blue bird", "numberOfImages": 2},
+    ]
+
+    @flow
+    def batch() -> list[ItemResult]:
+        return run_tasks(credentials, "core:text2image", inputs, **FAST)
+
+    first, failed, third = batch()
+    assert [first.index, failed.index, third.index] == [0, 1, 2]
+    assert first.ok
+    assert third.ok
+    assert not failed.ok
+    assert first.task is not None
+    assert third.task is not None
+    assert [f.content[:8] for f in third.task.output_files["images"]] == [b"\x89PNG\r\n\x1a\n"] * 2
+    assert failed.task is not None
+    assert failed.error is not None
+    assert f"Nextcloud task {failed.task.id}" in failed.error
+    assert "Cannot generate more than 12 images" in failed.error
+    assert first.task.input["input"] == "a red fox"
+    assert len(sandbox.tasks()) == 3
+
+
+def test_raise_on_failure_raises_only_after_every_item_settled(sandbox: NextcloudSandbox) -> None:
+    credentials = sandbox.credentials
+    inputs = [{"input": "x", "numberOfImages": 13}] + [{"input": f"ok {n}"} for n in range(3)]
+
+    @flow
+    def batch() -> list[ItemResult]:
+        return run_tasks(credentials, "core:text2image", inputs, raise_on_failure=True, **FAST)
+
+    with pytest.raises(BatchFailedError, match="1 of 4 core:text2image tasks") as info:
+        batch()
+    assert [result.ok for result in info.value.results] == [False, True, True, True]
+    assert {task.status for task in sandbox.tasks()} == {"STATUS_FAILED", "STATUS_SUCCESSFUL"}
+
+
+def test_a_batch_costs_about_one_request_per_task(sandbox: NextcloudSandbox) -> None:
+    credentials = sandbox.credentials
+    texts = [f"Text number {n}." for n in range(20)]
+
+    @flow
+    def batch() -> list[ItemResult]:
+        return run_tasks(
+            credentials,
+            "core:text2text:summary",
+            [{"input": text} for text in texts],
+            timeout_seconds=30.0,
+            poll_interval_seconds=0.2,
+        )
+
+    results = batch()
+    assert [result.ok for result in results] == [True] * 20
+    assert [result.text for result in results] == [
+        task.output["output"] for task in sorted(sandbox.tasks(), key=lambda t: t.id)
+    ]
+    requests = Counter("list" if "/tasks/app/" in r.path else r.method for r in sandbox.requests())
+    assert requests["POST"] == 20
+    # No request per task besides its schedule: the whole batch is looked at in one request.
+    assert not sandbox.requests_to("GET", r"/taskprocessing/task/\d+$")
+    assert requests["list"] <= 3
+    assert sum(requests.values()) <= 20 + 3 + 2  # + task types and status.php
+
+
+def test_an_empty_batch_sends_nothing(sandbox: NextcloudSandbox) -> None:
+    credentials = sandbox.credentials
+
+    @flow
+    def batch() -> list[ItemResult]:
+        return run_tasks(credentials, "core:text2text", [])
+
+    assert batch() == []
+    assert sandbox.requests() == []
+
+
+@pytest.mark.parametrize(
+    ("inputs", "message"),
+    [
+        ({"input": "not a list"}, "inputs must be a list"),
+        ("text", "inputs must be a list"),
+        ([{"input": "fine"}, "not a mapping"], "Item 1 of inputs is a str"),
+        ([{"input": "fine"}, {"input": "fine"}, {"inptu": "typo"}], "Item 2 of inputs"),
+        ([{"input": "fine"}, {"input": 42}], "Item 1 of inputs"),
+    ],
+)
+def test_a_bad_item_is_refused_by_index_before_anything_is_sent(
+    sandbox: NextcloudSandbox, inputs: Any, message: str
+) -> None:
+    credentials = sandbox.credentials
+
+    @flow
+    def batch() -> list[ItemResult]:
+        return run_tasks(credentials, "core:text2text", inputs, **FAST)
+
+    with pytest.raises(ValueError, match=message):
+        batch()
+    assert schedules(sandbox) == []
+    assert not sandbox.requests_to("PUT", ".")
+
+
+def test_a_missing_local_file_in_one_item_uploads_and_schedules_nothing(
+    sandbox: NextcloudSandbox, tmp_path: Any
+) -> None:
+    credentials = sandbox.credentials
+    images = [LocalFile(name="a.png", data=sample_image_bytes()), tmp_path / "missing.png"]
+
+    @flow
+    def batch() -> list[ItemResult]:
+        return analyze_image_batch(credentials, "What?", images, **FAST)
+
+    with pytest.raises(ValueError, match="Item 1 of inputs"):
+        batch()
+    assert schedules(sandbox) == []
+    assert not sandbox.requests_to("PUT", ".")
+
+
+def test_local_files_are_staged_once_and_removed_and_a_missing_path_fails_its_item(
+    sandbox: NextcloudSandbox,
+) -> None:
+    credentials = sandbox.credentials
+    photo = sandbox.upload("Photos/photo.png", sample_image_bytes())
+    images: list[Any] = [
+        photo,
+        LocalFile(name="local.png", data=sample_image_bytes()),
+        "nc:/Photos/gone.png",
+    ]
+
+    @flow
+    def batch() -> list[ItemResult]:
+        return analyze_image_batch(credentials, "What is it?", images, **FAST)
+
+    in_nextcloud, local, gone = batch()
+    assert in_nextcloud.ok
+    assert local.ok
+    assert not gone.ok
+    assert gone.error is not None
+    assert "/Photos/gone.png" in gone.error
+    [upload] = sandbox.requests_to("PUT", r"/prefect-nextcloud/uploads/[0-9a-f]+-local\.png$")
+    assert sandbox.requests_to("DELETE", upload.path)
+    assert len(sandbox.tasks()) == 2
+
+
+def test_a_lost_schedule_answer_is_adopted_not_repeated(sandbox: NextcloudSandbox) -> None:
+    credentials = sandbox.credentials
+    sandbox.inject_lost_response("/schedule$", method="POST", times=2)
+
+    @flow
+    def batch() -> list[ItemResult]:
+        return run_tasks(
+            credentials, "core:text2text", [{"input": f"{n}"} for n in range(5)], **FAST
+        )
+
+    results = batch()
+    assert [result.ok for result in results] == [True] * 5
+    assert len(sandbox.tasks()) == 5
+    assert len({result.task.id for result in results if result.task}) == 5
+
+
+def test_a_retried_flow_adopts_the_tasks_its_first_attempt_scheduled(
+    sandbox: NextcloudSandbox,
+) -> None:
+    credentials = sandbox.credentials
+    sandbox.pause_processing()
+    attempts: list[int] = []
+
+    @flow(retries=1, retry_delay_seconds=0)
+    def batch() -> list[ItemResult]:
+        first = not attempts
+        attempts.append(1)
+        if not first:
+            sandbox.resume_processing()
+        # The first attempt gives up while the tasks are still queued, and leaves them there.
+        return run_tasks(
+            credentials,
+            "core:text2text",
+            [{"input": f"{n}"} for n in range(4)],
+            timeout_seconds=0.5 if first else 30.0,
+            poll_interval_seconds=0.05,
+            cancel_on_timeout=False,
+            raise_on_failure=True,
+        )
+
+    results = batch()
+    assert len(attempts) == 2
+    assert [result.ok for result in results] == [True] * 4
+    assert len(sandbox.tasks()) == 4
+    assert schedules(sandbox) == [200] * 4
+
+
+def test_schedules_keep_within_the_servers_window() -> None:
+    with NextcloudSandbox(rate_limit=5, rate_limit_period_seconds=1.0) as sandbox:
+        credentials = sandbox.credentials
+
+        @flow
+        def batch() -> list[ItemResult]:
+            return run_tasks(
+                credentials, "core:text2text", [{"input": f"{n}"} for n in range(12)], **FAST
+            )
+
+        results = batch()
+        assert [result.ok for result in results] == [True] * 12
+        assert schedules(sandbox) == [200] * 12  # not one 429
+        assert len(sandbox.tasks()) == 12
+
+
+def test_single_helpers_and_batches_share_one_window() -> None:
+    with NextcloudSandbox(rate_limit=3, rate_limit_period_seconds=1.0) as sandbox:
+        credentials = sandbox.credentials
+
+        @flow
+        def mixed() -> list[str]:
+            batch = run_tasks.submit(
+                credentials, "core:text2text", [{"input": f"{n}"} for n in range(4)], **FAST
+            )
+            singles = summarize.map(credentials, [f"text {n}" for n in range(4)], **FAST)
+            return [r.text or "" for r in batch.result()] + [s.text for s in singles.result()]
+
+        assert len(mixed()) == 8
+        assert schedules(sandbox) == [200] * 8
+
+
+def test_a_successful_wait_reads_as_a_wait(sandbox: NextcloudSandbox) -> None:
+    credentials = sandbox.credentials
+    sandbox.pause_processing()
+    flow_run_ids: list[Any] = []
+
+    @flow
+    def summarize_later() -> str:
+        flow_run_ids.append(get_run_context().flow_run.id)  # type: ignore[union-attr]
+        future = summarize.submit(credentials, "Long text.", **FAST)
+        sandbox.wait_for_requests("GET", "/tasks/app/", count=4, timeout=30)
+        sandbox.resume_processing()
+        return future.result().text
+
+    assert summarize_later()
+    APILogHandler.flush()
+    with get_client(sync_client=True) as client:
+        runs = FlowRunFilter(id=FlowRunFilterId(any_=flow_run_ids))
+        logs = client.read_logs(
+            log_filter=LogFilter(flow_run_id=LogFilterFlowRunId(any_=flow_run_ids))
+        )
+        task_runs = client.read_task_runs(flow_run_filter=runs)
+        states = [state for run in task_runs for state in client.read_task_run_states(run.id)]
+    info = [log.message for log in logs if log.level >= logging.INFO]
+    assert not [line for line in info if "failed" in line.lower() or "Retry" in line]
+    assert any("is scheduled" in line for line in info)
+    assert any("is successful" in line for line in info)
+    assert len(task_runs) == 1  # one Prefect task run for the Nextcloud task
+    assert {state.name for state in states} <= {
+        "Pending",
+        "Running",
+        "AwaitingRetry",
+        "Retrying",
+        "Completed",
+    }
+    assert "AwaitingRetry" in {state.name for state in states}  # the polls
+
+
+def test_a_batch_works_on_the_older_textprocessing_api() -> None:
+    with NextcloudSandbox(server_version=28) as sandbox:
+        credentials = sandbox.credentials
+
+        @flow
+        def batch() -> list[ItemResult]:
+            return run_tasks(
+                credentials,
+                "core:text2text:summary",
+                [{"input": f"Paragraph {n}."} for n in range(3)],
+                **FAST,
+            )
+
+        results = batch()
+    assert [result.ok for result in results] == [True] * 3
+    assert all(result.text for result in results)
+
+
+def test_a_batch_takes_slots_of_the_global_rate_limit(sandbox: NextcloudSandbox) -> None:
+    from prefect.client.schemas.actions import GlobalConcurrencyLimitCreate
+
+    from prefect_nextcloud.tasks.global_limit import forget_schedule_limit
+
+    credentials = sandbox.credentials
+    with get_client(sync_client=True) as client:
+        client.create_global_concurrency_limit(
+            GlobalConcurrencyLimitCreate(
+                name="nextcloud-schedule", limit=3, slot_decay_per_second=20.0
+            )
+        )
+        forget_schedule_limit()
+        try:
+
+            @flow
+            def batch() -> list[ItemResult]:
+                return run_tasks(
+                    credentials, "core:text2text", [{"input": f"{n}"} for n in range(7)], **FAST
+                )
+
+            results = batch()
+        finally:
+            client.delete_global_concurrency_limit_by_name("nextcloud-schedule")
+            forget_schedule_limit()
+    assert [result.ok for result in results] == [True] * 7
+    assert len(sandbox.tasks()) == 7
