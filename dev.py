@@ -9,6 +9,7 @@ Commands:
     demo      Run the image-analysis flow against a local Nextcloud sandbox.
     test      Lint, format check, type check, then the whole test suite (extra args go to pytest).
     sandbox   Run the sandbox in the foreground (``--port N`` to choose the port).
+    bench     Measure batches: a plain polling loop and this project side by side (~10 min).
     setup     Only create or refresh the environment.
 """
 
@@ -93,7 +94,7 @@ def test(pytest_args: list[str]) -> int:
 
 def main(argv: list[str]) -> int:
     """Dispatch the command line."""
-    if not argv or argv[0] not in {"demo", "test", "sandbox", "setup"}:
+    if not argv or argv[0] not in {"demo", "test", "sandbox", "setup", "bench"}:
         print(__doc__)
         return 2
     command, rest = argv[0], argv[1:]
@@ -102,6 +103,8 @@ def main(argv: list[str]) -> int:
         return test(rest)
     if command == "setup":
         return 0
+    if command == "bench":
+        return run(tool("python"), ROOT / "benchmarks" / "batches.py", *rest, check=False)
     return run(tool("prefect-nextcloud"), command, *rest, check=False)
 
 

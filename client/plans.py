@@ -258,15 +258,16 @@ class Operations:
         file_check: FileCheck,
         options: Mapping[str, Any],
     ) -> Plan[Call[Task]]:
-        """Check the input, then the schedule call for the API the server has."""
+        """Check the arguments and the input, then the schedule call for the server's API."""
+        call = endpoints.schedule_task(
+            task_type, input, app_id=app_id, custom_id=custom_id, **options
+        )
         if validate:
             declared = yield from self.task_type(task_type)
             validate_input(declared, input, file_check=file_check)
         version = yield from self.server_version()
         if version.has_task_processing:
-            return endpoints.schedule_task(
-                task_type, input, app_id=app_id, custom_id=custom_id, **options
-            )
+            return call
         extra = sorted(key for key, value in options.items() if value is not None)
         if extra:
             raise ValueError(f"{', '.join(extra)} need Nextcloud 30+; this server runs {version}.")

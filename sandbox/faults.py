@@ -68,6 +68,7 @@ class RecordedRequest:
             was dropped before processing. After :attr:`FaultAction.LOSE_RESPONSE` it is the
             status of the response the client never received.
         fault: The injected failure that hit the request (one-off or chaos), if any.
+        answered_at: When the sandbox answered (or dropped) it, in unix seconds.
     """
 
     method: str
@@ -77,6 +78,7 @@ class RecordedRequest:
     body: bytes
     status: int | None
     fault: FaultAction | None = None
+    answered_at: float = field(default_factory=time.time)
 
     @property
     def query(self) -> dict[str, str]:

@@ -52,6 +52,7 @@ from prefect_nextcloud.tasks.idempotency import (
     current_scope,
     derive_custom_id,
     remember_scheduled,
+    scheduled_before,
 )
 from prefect_nextcloud.tasks.polling import TaskStillRunning
 from prefect_nextcloud.tasks.progress import BatchProgress, run_logger
@@ -60,6 +61,7 @@ from prefect_nextcloud.tasks.waiting import (
     DEFAULT_TIMEOUT_SECONDS,
     check_wait_arguments,
     end_overdue,
+    look_again_after_failure,
     next_look,
     unsuccessful_error,
 )
@@ -182,6 +184,10 @@ class _Batch:
     declared: TaskType | None = None
     staged: list[NextcloudPath] = field(default_factory=list)
     refused_since: float | None = None
+    failing_since: float | None = None
+    # Whether the server may hold tasks of this batch that this process has not seen: not on
+    # the first attempt of a fresh run's own batch (nothing scheduled it before).
+    may_have_unseen: bool = True
 
 
 _batches: OrderedDict[uuid.UUID, _Batch] = OrderedDict()
@@ -234,6 +240,7 @@ def _start(
 ) -> _Batch:
     """Name the batch and its items the same way on every attempt and in every process."""
     scope = current_scope()
+    derived = custom_ids is None
     if custom_ids is None:
         base = derive_custom_id(task_type, inputs) or f"pfnc:adhoc-{uuid.uuid4().hex}:"
         custom_ids = [base if len(inputs) == 1 else f"{base}:{i}" for i in range(len(inputs))]
@@ -245,7 +252,9 @@ def _start(
     if app_id is None:
         app_id = app_id_for(scope) if scope is not None else DEFAULT_APP_ID
     items = [BatchItem(i, item, ids[i]) for i, item in enumerate(inputs)]
-    return _Batch(task_type, app_id, items, BatchProgress(task_type, len(items), artifact_key))
+    batch = _Batch(task_type, app_id, items, BatchProgress(task_type, len(items), artifact_key))
+    batch.may_have_unseen = not derived or scheduled_before()
+    return batch
 
 
 def _validate(declared: TaskType, items: list[BatchItem]) -> None:
@@ -580,18 +589,26 @@ def reconcile_batch(
     if batch is None:
         batch = _start(task_type, items, custom_ids, app_id, artifact_key)
         _remember(key, batch)
+    failure: NextcloudError | None = None
     try:
         with credentials.get_client() as client:
             _attempt(client, credentials, batch, options)
     except TaskStillRunning:
+        batch.failing_since = None
         raise
     except NextcloudError as error:
-        if not is_transient(error):
-            _forget(key)
-        raise
+        failure = error
     except BaseException:
         _forget(key)
         raise
+    if failure is not None:
+        # Raised outside the except block: no httpx request may hang on __context__.
+        if key is not None and is_transient(failure):
+            look_again_after_failure(
+                batch, failure, credentials.retry_seconds, options.poll_interval_seconds
+            )
+        _forget(key)
+        raise failure
     _forget(key)
     batch.progress.finish(batch.items)
     return batch.items
@@ -608,7 +625,11 @@ def _attempt(
         declared = client.get_task_type(batch.task_type)
         _validate(declared, batch.items)
         batch.declared = declared
-    _reconcile(client, batch, options, now)
+    # One look lists the whole batch; it is skipped when it could only find nothing: before the
+    # first schedule of a fresh batch, and while no task of it is pending on the server.
+    if batch.may_have_unseen or any(item.task and not item.settled for item in batch.items):
+        _reconcile(client, batch, options, now)
+        batch.may_have_unseen = False
     for item in batch.items:
         if (
             not item.settled

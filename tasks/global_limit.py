@@ -16,6 +16,7 @@ import time
 import httpx
 from prefect.client.orchestration import SyncPrefectClient, get_client
 from prefect.logging import get_logger
+from prefect.settings import PREFECT_API_URL
 
 __all__ = [
     "SCHEDULE_RATE_LIMIT",
@@ -37,6 +38,15 @@ _configured: dict[str, tuple[float | None, float]] = {}
 _logger = get_logger("prefect_nextcloud")
 
 
+def _known_absent() -> bool:
+    """Whether the limit is known not to exist, from a recent lookup: then no client is built."""
+    api_url = PREFECT_API_URL.value()
+    with _lock:
+        known = _configured.get(str(api_url)) if api_url else None
+    fresh = known is not None and time.monotonic() - known[1] < _LOOKUP_TTL_SECONDS
+    return fresh and known is not None and known[0] is None
+
+
 def _decay(client: SyncPrefectClient, api_url: str) -> float | None:
     """The limit's slot decay per second, or ``None`` when there is no active limit."""
     with _lock:
@@ -47,7 +57,7 @@ def _decay(client: SyncPrefectClient, api_url: str) -> float | None:
     try:
         limit = client.read_global_concurrency_limit_by_name(SCHEDULE_RATE_LIMIT)
         decay = limit.slot_decay_per_second if limit.active else None
-    except Exception:
+    except Exception:  # a missing limit, an older server: no pacing
         decay = None
     with _lock:
         _configured[api_url] = (decay, time.monotonic())
@@ -65,11 +75,31 @@ def schedule_limit_exists() -> bool:
 
     Looked up once a minute per process.
     """
+    if _known_absent():
+        return False
     try:
         with get_client(sync_client=True) as client:
             return _decay(client, str(client.api_url)) is not None
     except (httpx.HTTPError, RuntimeError):
         return False
+
+
+def _increment(client: SyncPrefectClient, wanted: int, next_slot: float) -> tuple[int, float]:
+    """Take as many of ``wanted`` slots as are free: all, else half as many, down to one."""
+    slots = wanted
+    while True:
+        try:
+            client.increment_concurrency_slots(
+                names=[SCHEDULE_RATE_LIMIT], slots=slots, mode="rate_limit"
+            )
+        except httpx.HTTPStatusError as error:
+            if error.response.status_code != _HTTP_LOCKED:
+                raise
+            if slots == 1:
+                return 0, next_slot
+            slots //= 2
+        else:
+            return slots, 0.0 if slots == wanted else next_slot
 
 
 def take_schedule_slots(wanted: int) -> tuple[int, float]:
@@ -84,6 +114,8 @@ def take_schedule_slots(wanted: int) -> tuple[int, float]:
     """
     if wanted <= 0:
         return 0, 0.0
+    if _known_absent():
+        return wanted, 0.0
     api_url = ""
     try:
         with get_client(sync_client=True) as client:
@@ -92,21 +124,7 @@ def take_schedule_slots(wanted: int) -> tuple[int, float]:
             if decay is None:
                 return wanted, 0.0
             # A slot frees up every 1/decay seconds; a limit without decay frees none by time.
-            next_slot = 1 / decay if decay > 0 else _LOOKUP_TTL_SECONDS
-            slots = wanted
-            while slots:
-                try:
-                    client.increment_concurrency_slots(
-                        names=[SCHEDULE_RATE_LIMIT], slots=slots, mode="rate_limit"
-                    )
-                except httpx.HTTPStatusError as error:
-                    if error.response.status_code != _HTTP_LOCKED:
-                        raise
-                    if slots == 1:
-                        return 0, next_slot
-                    slots //= 2
-                else:
-                    return slots, 0.0 if slots == wanted else next_slot
+            return _increment(client, wanted, 1 / decay if decay > 0 else _LOOKUP_TTL_SECONDS)
     except httpx.HTTPStatusError as error:
         if error.response.status_code == _HTTP_NOT_FOUND:  # deleted since the lookup
             with _lock:

@@ -21,7 +21,15 @@ from pathlib import PurePath
 from typing import Any
 from uuid import UUID
 
-from prefect.client.schemas.objects import FlowRun
+from prefect.client.orchestration import get_client
+from prefect.client.schemas.filters import (
+    FlowFilter,
+    FlowFilterId,
+    FlowRunFilter,
+    FlowRunFilterState,
+    FlowRunFilterStateType,
+)
+from prefect.client.schemas.objects import FlowRun, StateType
 from prefect.context import FlowRunContext, TaskRunContext
 from prefect.logging import get_logger
 
@@ -37,6 +45,7 @@ __all__ = [
     "current_scope",
     "derive_custom_id",
     "remember_scheduled",
+    "scheduled_before",
 ]
 
 IDEMPOTENCY_KEY_PARAMETER = "idempotency_key"
@@ -97,6 +106,20 @@ def current_scope() -> str | None:
     if task_context is None:
         return None
     return f"{PREFIX}:task-{task_context.task_run.id}:"
+
+
+def scheduled_before() -> bool:
+    """Whether tasks under the current scope may exist from before this attempt of the run.
+
+    They may after a retry of the flow run, or when runs share an idempotency key; a task
+    called outside a flow may have been scheduled by an earlier attempt of its task run.
+    """
+    context = FlowRunContext.get()
+    if context is not None and context.flow_run is not None:
+        key = (context.parameters or {}).get(IDEMPOTENCY_KEY_PARAMETER)
+        return context.flow_run.run_count > 1 or (isinstance(key, str) and bool(key))
+    task_context = TaskRunContext.get()
+    return task_context is None or task_context.task_run.run_count > 1
 
 
 def derive_custom_id(task_type: str, task_input: Any) -> str | None:
@@ -170,12 +193,39 @@ def cancel_outstanding_tasks(flow: Any, flow_run: FlowRun, state: Any) -> None:
     def my_flow(...): ...
     ```
 
+    Runs that share an ``idempotency_key`` share their tasks, so with a key:
+
+    | the run | its tasks |
+    | --- | --- |
+    | crashed | left alone: a re-run with the same key adopts them |
+    | was cancelled, no other run with the key is live | cancelled |
+    | was cancelled, another run with the key is live | left to that run |
+
+    Without a key, a crash and a cancellation both cancel the run's tasks.
+
     Args:
         flow: The flow (unused; part of Prefect's hook signature).
         flow_run: The flow run that ended.
-        state: Its final state (unused).
+        state: Its final state: crashed or cancelling/cancelled.
     """
     logger = get_logger("prefect_nextcloud")
+    key = (flow_run.parameters or {}).get(IDEMPOTENCY_KEY_PARAMETER)
+    if isinstance(key, str) and key:
+        if getattr(state, "is_crashed", lambda: False)():
+            logger.info(
+                "Flow run %s crashed; its Nextcloud tasks are left for a re-run with the same "
+                "idempotency_key to adopt.",
+                flow_run.id,
+            )
+            return
+        if other := _live_run_sharing(flow_run, key):
+            logger.info(
+                "Flow run %s was cancelled; its Nextcloud tasks are left to flow run %s, which "
+                "shares its idempotency_key and is still live.",
+                flow_run.id,
+                other,
+            )
+            return
     scopes = tuple(_scopes(flow_run, flow_run.parameters or {}))
     try:
         candidates = _credentials_of(flow_run)
@@ -197,3 +247,32 @@ def cancel_outstanding_tasks(flow: Any, flow_run: FlowRun, state: Any) -> None:
                             )
         except NextcloudError as error:
             logger.warning("Could not cancel the tasks of flow run %s: %s", flow_run.id, error)
+
+
+_LIVE = [
+    StateType.SCHEDULED,
+    StateType.PENDING,
+    StateType.RUNNING,
+    StateType.PAUSED,
+]
+
+
+def _live_run_sharing(flow_run: FlowRun, key: str) -> UUID | None:
+    """Another flow run of the same flow, not ended, with the same idempotency key."""
+    try:
+        with get_client(sync_client=True) as client:
+            runs = client.read_flow_runs(
+                flow_filter=FlowFilter(id=FlowFilterId(any_=[flow_run.flow_id])),
+                flow_run_filter=FlowRunFilter(
+                    state=FlowRunFilterState(type=FlowRunFilterStateType(any_=_LIVE))
+                ),
+            )
+    except Exception as error:  # cannot tell: cancelling is the safe default
+        get_logger("prefect_nextcloud").warning(
+            "Could not look for other live runs sharing the idempotency key: %s", error
+        )
+        return None
+    for run in runs:
+        if run.id != flow_run.id and (run.parameters or {}).get(IDEMPOTENCY_KEY_PARAMETER) == key:
+            return run.id
+    return None

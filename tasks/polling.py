@@ -24,8 +24,6 @@ from prefect.client.schemas.objects import State, TaskRun
 from prefect.utilities.annotations import BaseAnnotation
 from prefect.utilities.callables import get_call_parameters
 
-from prefect_nextcloud.client.errors import NextcloudError, is_transient
-
 __all__ = [
     "MAX_POLLS",
     "PollDelays",
@@ -77,13 +75,17 @@ def _raised(state: State[Any]) -> BaseException | None:
 
 
 def retry_while_pending(task: Task[..., Any], task_run: TaskRun, state: State[Any]) -> bool:
-    """Poll again while work is pending, or when the look itself failed transiently."""
+    """Poll again while work is pending; anything else ends the task run.
+
+    An attempt turns a passing failure of its look into :class:`TaskStillRunning` itself,
+    for as long as the block's retry budget lasts.
+    """
     error = _raised(state)
-    if isinstance(error, TaskStillRunning):
-        if error.retry_after is not None:
-            _next_delay.set(max(MIN_DELAY_SECONDS, error.retry_after))
-        return True
-    return isinstance(error, NextcloudError) and is_transient(error)
+    if not isinstance(error, TaskStillRunning):
+        return False
+    if error.retry_after is not None:
+        _next_delay.set(max(MIN_DELAY_SECONDS, error.retry_after))
+    return True
 
 
 class PollDelays(list[float]):

@@ -15,6 +15,7 @@ import math
 import threading
 import time
 from collections import OrderedDict
+from typing import Protocol
 from uuid import UUID
 
 from prefect.context import TaskRunContext
@@ -39,6 +40,7 @@ __all__ = [
     "DEFAULT_POLL_INTERVAL_SECONDS",
     "DEFAULT_TIMEOUT_SECONDS",
     "end_overdue",
+    "look_again_after_failure",
     "next_look",
     "raise_if_unsuccessful",
     "unsuccessful_error",
@@ -50,6 +52,7 @@ DEFAULT_POLL_INTERVAL_SECONDS = 5.0
 # A task still queued is looked at less often each time, up to this many poll intervals.
 QUEUED_BACKOFF = 1.5
 QUEUED_MAX_INTERVALS = 4.0
+EXPECTED_SLACK_SECONDS = 0.5
 _MAX_WAITS = 256
 
 
@@ -113,19 +116,23 @@ def next_look(
 ) -> float:
     """Seconds until a pending task is worth another look.
 
+    At the server's expected completion when that comes before the next interval (with a
+    little slack, so the look does not race the finish); past it, every interval while the
+    task runs, and less and less often while it is still queued.
+
     Args:
         task: The task as last seen.
         watched_seconds: How long this run has been waiting for it.
         queued_polls: How many looks in a row found it still queued.
         interval: The poll interval.
     """
-    if task.status is TaskStatus.SCHEDULED:
-        return min(interval * QUEUED_BACKOFF**queued_polls, interval * QUEUED_MAX_INTERVALS)
     if task.completion_expected_at is not None and task.scheduled_at is not None:
         # The estimate is the server's, measured against the server's own scheduledAt.
         expected = task.completion_expected_at - task.scheduled_at - watched_seconds
-        if 0 < expected < interval:
-            return expected
+        if expected > 0:
+            return min(expected + min(EXPECTED_SLACK_SECONDS, interval / 10), interval)
+    if task.status is TaskStatus.SCHEDULED:
+        return min(interval * QUEUED_BACKOFF**queued_polls, interval * QUEUED_MAX_INTERVALS)
     return interval
 
 
@@ -175,11 +182,40 @@ def end_overdue(
     )
 
 
+class FailureClock(Protocol):
+    """Anything that remembers since when its looks have been failing."""
+
+    failing_since: float | None
+
+
+def look_again_after_failure(
+    watch: FailureClock, failure: NextcloudError, retry_seconds: float, poll_interval: float
+) -> None:
+    """After a passing failure, look again later while the block's retry budget lasts.
+
+    Every call already retries passing failures on its own; this carries a wait across an
+    outage that outlasts one attempt, for up to ``retry_seconds`` from the first failure.
+
+    Raises:
+        TaskStillRunning: The budget lasts: look again after at most one poll interval.
+    """
+    now = time.monotonic()
+    watch.failing_since = watch.failing_since or now
+    remaining = watch.failing_since + retry_seconds - now
+    if remaining > 0:
+        delay = min(poll_interval, remaining)
+        run_logger().warning(
+            "Could not reach Nextcloud for now (%s); looking again in %.1f s.", failure, delay
+        )
+        raise TaskStillRunning(f"Nextcloud could not be reached: {failure}", retry_after=delay)
+
+
 class _Watch:
     def __init__(self) -> None:
         self.since = time.monotonic()
         self.queued_polls = 0
         self.last: TaskStatus | None = None
+        self.failing_since: float | None = None
 
 
 _watches: OrderedDict[UUID, _Watch] = OrderedDict()
@@ -242,6 +278,7 @@ def wait_for_task(
     context = TaskRunContext.get()
     run_id = context.task_run.id if context else None
     watch = _watch(run_id)
+    failure: NextcloudError | None = None
     try:
         with credentials.get_client() as client:
             task = client.get_task(task_id)
@@ -257,7 +294,7 @@ def wait_for_task(
             )
             if task.status is TaskStatus.SCHEDULED and not changed:
                 watch.queued_polls += 1
-            watch.last = task.status
+            watch.last, watch.failing_since = task.status, None
             error: TaskError | None = None
             waited = time.monotonic() - watch.since
             pending = task.status.is_pending and waited < timeout_seconds
@@ -269,13 +306,18 @@ def wait_for_task(
                     timeout_seconds=timeout_seconds,
                     cancel=cancel_on_timeout,
                 )
-    except NextcloudError as failure:
-        if not is_transient(failure):  # a passing failure is one more poll of the same wait
-            _done(run_id)
-        raise
+    except NextcloudError as raised:
+        failure = raised
     except BaseException:
         _done(run_id)
         raise
+    if failure is not None:  # raised outside the except block: no request on __context__
+        if run_id is not None and is_transient(failure):
+            look_again_after_failure(
+                watch, failure, credentials.retry_seconds, poll_interval_seconds
+            )
+        _done(run_id)
+        raise failure
     if pending:
         delay = next_look(task, waited, watch.queued_polls, poll_interval_seconds)
         raise TaskStillRunning(

@@ -7,7 +7,7 @@ from collections import Counter
 from typing import Any
 
 import pytest
-from prefect import flow
+from prefect import flow, unmapped
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import (
     FlowRunFilter,
@@ -98,7 +98,7 @@ def test_a_batch_costs_about_one_request_per_task(sandbox: NextcloudSandbox) -> 
     assert [result.text for result in results] == [
         task.output["output"] for task in sorted(sandbox.tasks(), key=lambda t: t.id)
     ]
-    requests = Counter("list" if "/tasks/app/" in r.path else r.method for r in sandbox.requests())
+    requests = Counter("list" if "/tasks/app/" in r.path else r.method for r in sandbox.requests)
     assert requests["POST"] == 20
     # No request per task besides its schedule: the whole batch is looked at in one request.
     assert not sandbox.requests_to("GET", r"/taskprocessing/task/\d+$")
@@ -114,7 +114,7 @@ def test_an_empty_batch_sends_nothing(sandbox: NextcloudSandbox) -> None:
         return run_tasks(credentials, "core:text2text", [])
 
     assert batch() == []
-    assert sandbox.requests() == []
+    assert sandbox.requests == []
 
 
 @pytest.mark.parametrize(
@@ -256,7 +256,7 @@ def test_single_helpers_and_batches_share_one_window() -> None:
             batch = run_tasks.submit(
                 credentials, "core:text2text", [{"input": f"{n}"} for n in range(4)], **FAST
             )
-            singles = summarize.map(credentials, [f"text {n}" for n in range(4)], **FAST)
+            singles = summarize.map(unmapped(credentials), [f"text {n}" for n in range(4)], **FAST)
             return [r.text or "" for r in batch.result()] + [s.text for s in singles.result()]
 
         assert len(mixed()) == 8
@@ -277,7 +277,7 @@ def test_a_successful_wait_reads_as_a_wait(sandbox: NextcloudSandbox) -> None:
         return future.result().text
 
     assert summarize_later()
-    APILogHandler.flush()
+    APILogHandler().flush()
     with get_client(sync_client=True) as client:
         runs = FlowRunFilter(id=FlowRunFilterId(any_=flow_run_ids))
         logs = client.read_logs(

@@ -53,6 +53,7 @@ from prefect_nextcloud.tasks import run_task, transcribe_audio
 WRONG_PASSWORD = "Zz9Wr-0ngP-4ssW-0rdX-Yy7Q"
 FAST = {"timeout_seconds": 30.0, "poll_interval_seconds": 0.05}
 POLL_PATH = r"/taskprocessing/task/\d+$"
+LIST_PATH = r"/taskprocessing/tasks/app/"
 NO_RETRY = RetryPolicy(max_elapsed_seconds=0)
 TEXT_TASK: dict[str, Any] = {"task_type": "core:text2text", "task_input": {"input": "Hi"}}
 
@@ -188,9 +189,9 @@ def _run_every_scenario(sandbox: NextcloudSandbox, runs: _Runs, tmp_path: Path) 
     assert transcript.text == "Fake transcription result"
 
     # A transient 502 while polling is retried.
-    sandbox.inject_error(POLL_PATH, status=502, times=1)
+    sandbox.inject_error(LIST_PATH, status=502, times=1)
     runs.succeed(run_task_flow, credentials=credentials, **TEXT_TASK)
-    assert [r.status for r in sandbox.requests_to("GET", POLL_PATH) if r.fault] == [502]
+    assert [r.status for r in sandbox.requests_to("GET", LIST_PATH) if r.fault] == [502]
 
     # A task that fails on the server.
     sandbox.set_failing("core:text2text")
@@ -245,7 +246,7 @@ def _scan_prefect_api(scanner: SecretScanner, runs: _Runs) -> None:
         logs = _read_all_logs(api, LogFilter(flow_run_id=LogFilterFlowRunId(any_=ids.id.any_)))
     messages = [log.message for log in logs]
     # The server received the logs of every kind of run, so the search below means something.
-    assert any("Scheduled Nextcloud task" in message for message in messages)
+    assert any("is scheduled" in message for message in messages)
     assert any("AuthenticationError" in message for message in messages)
     assert any("NextcloudConnectionError" in message for message in messages)
     scanner.scan_all("flow-run log on the server", (log.model_dump_json() for log in logs))
