@@ -1,11 +1,11 @@
-"""A flow that waits on a Nextcloud task, served by a runner for the cancellation test."""
+"""Flows that wait on Nextcloud tasks, served by a runner for the cancellation tests."""
 
 from __future__ import annotations
 
-from prefect import flow
+from prefect import flow, serve
 
 from prefect_nextcloud.blocks.credentials import resolve_credentials
-from prefect_nextcloud.tasks import cancel_outstanding_tasks, run_task
+from prefect_nextcloud.tasks import cancel_outstanding_tasks, run_task, run_tasks
 
 
 @flow(on_cancellation=[cancel_outstanding_tasks], on_crashed=[cancel_outstanding_tasks])
@@ -19,5 +19,19 @@ def wait_for_a_long_task(credentials: str) -> None:
     )
 
 
+@flow(on_cancellation=[cancel_outstanding_tasks], on_crashed=[cancel_outstanding_tasks])
+def wait_for_a_batch(credentials: str, size: int) -> None:
+    run_tasks(
+        resolve_credentials(credentials),
+        "core:text2text",
+        [{"input": f"Take your time, {n}"} for n in range(size)],
+        timeout_seconds=600.0,
+        poll_interval_seconds=0.2,
+    )
+
+
 if __name__ == "__main__":
-    wait_for_a_long_task.serve(name="cancellation-test")
+    serve(
+        wait_for_a_long_task.to_deployment(name="cancellation-test"),
+        wait_for_a_batch.to_deployment(name="cancellation-test"),
+    )

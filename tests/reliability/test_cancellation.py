@@ -65,3 +65,21 @@ def test_cancelling_a_waiting_flow_run_cancels_its_nextcloud_task(
         client.set_flow_run_state(flow_run.id, Cancelling(), force=True)
         cancelled = sandbox.wait_for_status(task.id, "STATUS_CANCELLED", timeout=90)
     assert cancelled.custom_id.startswith(f"pfnc:{flow_run.id}:")
+
+
+def test_cancelling_a_batch_cancels_every_pending_task_of_it(
+    sandbox: NextcloudSandbox, runner: subprocess.Popen[str]
+) -> None:
+    sandbox.hold_running()  # one task runs (held), the others stay queued
+    sandbox.credentials.save("cancellation-test", overwrite=True)
+    with get_client(sync_client=True) as client:
+        deployment = client.read_deployment_by_name("wait-for-a-batch/cancellation-test")
+        flow_run = client.create_flow_run_from_deployment(
+            deployment.id, parameters={"credentials": "cancellation-test", "size": 6}
+        )
+        sandbox.wait_for_requests("GET", r"/taskprocessing/tasks/app/", count=2, timeout=90)
+        assert len(sandbox.tasks()) == 6
+        client.set_flow_run_state(flow_run.id, Cancelling(), force=True)
+        for task in sandbox.tasks():
+            sandbox.wait_for_status(task.id, "STATUS_CANCELLED", timeout=90)
+    assert {task.status for task in sandbox.tasks()} == {"STATUS_CANCELLED"}
