@@ -514,9 +514,9 @@ def _schedule(
             _settle_finished(client, batch, item, task, options)
     if all(item.settled or item.task is not None for item in ready):
         return None
-    return max(client.schedule_pacer.wait_seconds(), global_wait, 0.0) or (
-        options.poll_interval_seconds if granted == 0 and wanted else 0.0
-    )
+    # Held back by the window (this process's or the Prefect limit's), or a passing failure.
+    wait = max(client.schedule_pacer.wait_seconds(), global_wait)
+    return wait if wait > 0 else options.poll_interval_seconds
 
 
 def _next_delay(batch: _Batch, options: RunOptions, now: float, slot_wait: float | None) -> float:
