@@ -4,12 +4,25 @@ from __future__ import annotations
 
 import sys
 import threading
-from typing import TextIO
+from collections.abc import Iterable
+from typing import TextIO, TypedDict, Unpack
 
+from prefect_nextcloud.sandbox.runtimes import RunSeconds
 from prefect_nextcloud.sandbox.samples import SAMPLE_IMAGE_NAME, sample_image_bytes
 from prefect_nextcloud.sandbox.server import NextcloudSandbox
 
-__all__ = ["serve_forever"]
+__all__ = ["SandboxOptions", "serve_forever"]
+
+
+class SandboxOptions(TypedDict, total=False):
+    """The :class:`NextcloudSandbox` settings the foreground server takes."""
+
+    server_version: int
+    pickup_delay_seconds: float
+    run_seconds: RunSeconds
+    workers: int
+    failing_task_types: Iterable[str]
+    seed: int
 
 
 def serve_forever(
@@ -18,6 +31,7 @@ def serve_forever(
     host: str = "127.0.0.1",
     stop: threading.Event | None = None,
     out: TextIO | None = None,
+    **options: Unpack[SandboxOptions],
 ) -> None:
     """Serve a sandbox with the sample image uploaded, until Ctrl-C (or ``stop`` is set).
 
@@ -28,10 +42,11 @@ def serve_forever(
         host: Interface to listen on.
         stop: Ends serving when set (Ctrl-C always does).
         out: Where to print; standard output by default.
+        **options: Passed to :class:`NextcloudSandbox`, e.g. ``run_seconds=(2, 30)``.
     """
     out = out or sys.stdout
     stop = stop or threading.Event()
-    with NextcloudSandbox(host=host, port=port or 0) as sandbox:
+    with NextcloudSandbox(host=host, port=port or 0, **options) as sandbox:
         file_id = sandbox.upload(SAMPLE_IMAGE_NAME, sample_image_bytes())
         print(
             f"Nextcloud sandbox (an emulation for tests, not a real Nextcloud) at "

@@ -23,6 +23,7 @@ from prefect_nextcloud.sandbox.knobs import HttpKnobs
 from prefect_nextcloud.sandbox.models import TaskSnapshot, TaskStatus
 from prefect_nextcloud.sandbox.processing import output_file_ids
 from prefect_nextcloud.sandbox.ratelimit import SlidingWindowLimiter
+from prefect_nextcloud.sandbox.runtimes import RunSeconds, RunTimes
 from prefect_nextcloud.sandbox.state import ProcessingMode, Store
 from prefect_nextcloud.sandbox.textprocessing import TextProcessingController, text_task_json
 from prefect_nextcloud.sandbox.webdav import WebDav
@@ -94,7 +95,9 @@ class NextcloudSandbox(HttpKnobs):
         users: User id → app password; the first user is the primary one. Defaults to
             :data:`DEFAULT_USER_ID` with :data:`DEFAULT_APP_PASSWORD`.
         pickup_delay_seconds: How long a new task stays scheduled before a worker may take it.
-        run_seconds: How long a task stays running; progress 0.5 is reported halfway.
+        run_seconds: How long a task stays running; progress 0.5 is reported halfway. A
+            ``(min, max)`` range draws each task's time uniformly from it (see ``seed``);
+            ``completionExpectedAt`` stays the provider's estimate, as on a real server.
         workers: Number of worker threads.
         failing_task_types: Task type ids whose provider fails
             (``ProcessingException('Failing as set by AppConfig')``).
@@ -111,6 +114,8 @@ class NextcloudSandbox(HttpKnobs):
         legacy_run_inline: Whether TextProcessing ``schedule`` runs the task inside the request
             (``runOrScheduleTask``, the server's usual choice) and answers with status 3 or 4;
             when False, such tasks are queued for the workers like TaskProcessing tasks.
+        seed: Seeds the run times drawn from a ``run_seconds`` range; a task's time depends
+            only on the seed and its id.
     """
 
     def __init__(
@@ -120,7 +125,7 @@ class NextcloudSandbox(HttpKnobs):
         port: int = 0,
         users: Mapping[str, str] | None = None,
         pickup_delay_seconds: float = 0.0,
-        run_seconds: float = 0.0,
+        run_seconds: RunSeconds = 0.0,
         workers: int = 1,
         failing_task_types: Iterable[str] = (),
         rate_limit: int = 20,
@@ -130,6 +135,7 @@ class NextcloudSandbox(HttpKnobs):
         monotonic_clock: Callable[[], float] = time.monotonic,
         unavailable_task_types: Iterable[str] = (),
         legacy_run_inline: bool = True,
+        seed: int = 0,
     ) -> None:
         users = dict(users) if users is not None else {DEFAULT_USER_ID: DEFAULT_APP_PASSWORD}
         if not users or not all(users.values()):
@@ -138,6 +144,7 @@ class NextcloudSandbox(HttpKnobs):
             raise ValueError("workers and rate_limit must be at least 1")
         if server_version not in _SUPPORTED_VERSIONS:
             raise ValueError(f"server_version must be 27 to 35, got {server_version}")
+        run_times = RunTimes(run_seconds, seed=seed)
         self._host = host
         self._requested_port = port
         self._users = users
@@ -182,7 +189,7 @@ class NextcloudSandbox(HttpKnobs):
             providers,
             self._webhooks,
             workers=workers,
-            run_seconds=run_seconds,
+            run_times=run_times,
             server_version=server_version,
         )
         self._server: _Server | None = None

@@ -2,7 +2,7 @@
 
 Each worker thread takes the oldest scheduled task once its pickup delay has passed, prepares
 its input (a vanished or foreign file fails the task while still scheduled, as upstream), marks
-it running, waits ``run_seconds`` (reporting progress 0.5 halfway), runs the provider and stores
+it running, waits its run time (reporting progress 0.5 halfway), runs the provider and stores
 the result unless the task was cancelled or deleted meanwhile. All waits are on the store's
 condition, so cancellation, mode changes and shutdown wake the workers at once.
 """
@@ -22,6 +22,7 @@ from prefect_nextcloud.sandbox.providers import (
     ProcessingError,
     Registry,
 )
+from prefect_nextcloud.sandbox.runtimes import RunTimes
 from prefect_nextcloud.sandbox.state import ProcessingMode, Store
 from prefect_nextcloud.sandbox.validation import resolve_file_id
 from prefect_nextcloud.sandbox.webhooks import WebhookSender
@@ -41,7 +42,7 @@ class WorkerPool:
         registry: Where each task's provider is found.
         webhooks: Delivers webhooks when tasks end.
         workers: Number of threads.
-        run_seconds: How long each task stays running before its result is stored.
+        run_times: How long each task stays running before its result is stored.
         server_version: Nextcloud major version for webhook payloads.
     """
 
@@ -52,13 +53,13 @@ class WorkerPool:
         webhooks: WebhookSender,
         *,
         workers: int,
-        run_seconds: float,
+        run_times: RunTimes,
         server_version: int,
     ) -> None:
         self._store = store
         self._registry = registry
         self._webhooks = webhooks
-        self._run_seconds = run_seconds
+        self._run_times = run_times
         self._server_version = server_version
         self._threads = [
             threading.Thread(target=self._loop, name=f"sandbox-worker-{n}", daemon=True)
@@ -120,9 +121,10 @@ class WorkerPool:
     def _wait_while_running(self, task: Task) -> bool:
         """Wait out the run time (and any hold); return False if the result would be discarded."""
         store = self._store
+        run_seconds = self._run_times.for_task(task.id, legacy=task.legacy)
         start = time.monotonic()
-        halfway, deadline = start + self._run_seconds / 2, start + self._run_seconds
-        reported = self._run_seconds <= 0
+        halfway, deadline = start + run_seconds / 2, start + run_seconds
+        reported = run_seconds <= 0
         with store.condition:
             while True:
                 if store.closed or not store.holds(task):
