@@ -78,6 +78,7 @@ def create_app(
     routes = [
         Route("/ocs/v2.php/{path:sandbox_any_path}", ocs.handle_v2, methods=_OCS_METHODS),
         Route("/ocs/v1.php/{path:sandbox_any_path}", ocs.handle_v1, methods=_OCS_METHODS),
+        Route(DAV_ROOT, webdav.handle, methods=_DAV_METHODS),
         Route(f"{DAV_ROOT}/{{path:sandbox_any_path}}", webdav.handle, methods=_DAV_METHODS),
         Route("/status.php", status_php),
     ]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from urllib.parse import quote, unquote, urlsplit
+from urllib.parse import quote
 from xml.sax.saxutils import escape
 
 from starlette.responses import Response
@@ -22,6 +22,7 @@ from prefect_nextcloud.sandbox.davxml import (
     OWNCLOUD,
     DavError,
     PropStat,
+    calculate_uri,
     http_date,
     multistatus,
     requested_properties,
@@ -302,7 +303,7 @@ class FilesTree:
         raw = headers.get("destination")
         if not raw:
             raise DavError(400, "BadRequest", "The destination header was not supplied")
-        dav_path = _calculate_uri(raw)
+        dav_path = calculate_uri(raw)
         overwrite = headers.get("overwrite", "T").upper() or "T"
         if overwrite not in ("T", "F"):
             raise DavError(400, "BadRequest", "The HTTP Overwrite header should be either T or F")
@@ -393,30 +394,3 @@ class FilesTree:
             values[DAV, "getcontentlength"] = size
             values[DAV, "getcontenttype"] = escape(mime_type_for_name(node.name))
         return values
-
-
-def _calculate_uri(uri: str) -> str:
-    """``Server::calculateUri``: the Destination's path below ``/remote.php/dav``.
-
-    Raises:
-        DavError: 403 when it is outside the DAV root.
-    """
-    path = urlsplit(uri).path if "://" in uri and not uri.startswith("/") else uri
-    path = path.split("?", 1)[0]
-    while "//" in path:
-        path = path.replace("//", "/")
-    # sabre/uri's normalize() resolves dot segments before anything is decoded.
-    segments: list[str] = []
-    for part in path.lstrip("/").split("/"):
-        if part == "..":
-            if segments:
-                segments.pop()
-        elif part != ".":
-            segments.append(part)
-    normal = "/" + "/".join(segments)
-    base = f"{DAV_ROOT}/"
-    if normal.startswith(base):
-        return unquote(normal[len(base) :]).strip("/")
-    if f"{normal}/" == base:
-        return ""
-    raise DavError(403, "Forbidden", f"Requested uri ({normal}) is out of base uri ({base})")

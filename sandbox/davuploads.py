@@ -8,8 +8,8 @@ storage, both chunk naming schemes end up concatenated; the checks before anythi
 - ``OC-Total-Length`` on the ``MOVE`` must equal the chunks' total (``ChunkingPlugin``'s
   "Chunks on server do not sum up to … bytes");
 - the sandbox also refuses what local storage would store silently: numbered (v2) chunks with a
-  gap (they must be 1 … n) and byte-range chunks (``<start>-<end>``, as nc_py_api names them)
-  that leave a gap or overlap. The file is then left untouched.
+  gap (they must be 1 … n, or 0 … n-1) and byte-range chunks (``<start>-<end>``, as nc_py_api
+  names them) that leave a gap or overlap. The file is then left untouched.
 """
 
 from __future__ import annotations
@@ -163,7 +163,10 @@ def _natural(name: str) -> list[int | str]:
 def _check_sequence(names: list[str], chunks: Mapping[str, bytes]) -> None:
     """Refuse numbered chunks with gaps and byte ranges that leave gaps or overlap."""
     if names and all(name.isdigit() for name in names):
-        for expected, name in enumerate(names, start=1):
+        # v2 numbers chunks from 1; nc_py_api's async face counts from 0, which local storage
+        # (concatenating in name order) accepts too.
+        first = min(int(names[0]), 1)
+        for expected, name in enumerate(names, start=first):
             if int(name) != expected:
                 raise DavError(400, "BadRequest", f"Chunk {expected} of the upload is missing")
         return

@@ -6,6 +6,7 @@ import email.utils
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from urllib.parse import unquote, urlsplit
 from xml.sax.saxutils import escape
 
 from starlette.responses import Response
@@ -17,6 +18,7 @@ __all__ = [
     "OWNCLOUD",
     "DavError",
     "PropStat",
+    "calculate_uri",
     "http_date",
     "multistatus",
     "parse_xml",
@@ -193,3 +195,33 @@ def requested_properties(
     if prop is None:
         return None
     return [split_tag(element.tag) for element in prop]
+
+
+def calculate_uri(uri: str) -> str:
+    """``Server::calculateUri``: a URL's or path's decoded path below ``/remote.php/dav``.
+
+    Dot segments are resolved first, as sabre/uri's ``normalize()`` does, so only a
+    percent-encoded ``..`` survives (as a name that never exists).
+
+    Raises:
+        DavError: 403 when it is outside the DAV root.
+    """
+    path = urlsplit(uri).path if "://" in uri and not uri.startswith("/") else uri
+    path = path.split("?", 1)[0]
+    while "//" in path:
+        path = path.replace("//", "/")
+    # sabre/uri's normalize() resolves dot segments before anything is decoded.
+    segments: list[str] = []
+    for part in path.lstrip("/").split("/"):
+        if part == "..":
+            if segments:
+                segments.pop()
+        elif part != ".":
+            segments.append(part)
+    normal = "/" + "/".join(segments)
+    base = f"{DAV_ROOT}/"
+    if normal.startswith(base):
+        return unquote(normal[len(base) :]).strip("/")
+    if f"{normal}/" == base:
+        return ""
+    raise DavError(403, "Forbidden", f"Requested uri ({normal}) is out of base uri ({base})")

@@ -19,7 +19,14 @@ from prefect_nextcloud.sandbox.davcomments import Comments
 from prefect_nextcloud.sandbox.davfiles import INSTANCE_ID, FilesTree, not_implemented
 from prefect_nextcloud.sandbox.davsearch import search
 from prefect_nextcloud.sandbox.davuploads import Uploads
-from prefect_nextcloud.sandbox.davxml import DAV, DAV_ROOT, DavError, PropStat, multistatus
+from prefect_nextcloud.sandbox.davxml import (
+    DAV,
+    DAV_ROOT,
+    DavError,
+    PropStat,
+    calculate_uri,
+    multistatus,
+)
 from prefect_nextcloud.sandbox.state import Store
 
 __all__ = ["DAV_ROOT", "INSTANCE_ID", "WebDav"]
@@ -54,9 +61,12 @@ class WebDav:
                 {"WWW-Authenticate": 'Basic realm="Nextcloud", charset="UTF-8"'}
             )
         user = login.user_id
-        segments = [
-            part for part in request.path_params["path"].split("/") if part not in ("", ".")
-        ]
+        try:
+            # Sabre's Request::getPath() normalises the raw path before decoding it.
+            path = calculate_uri(request.scope["raw_path"].decode("latin-1"))
+        except DavError as error:
+            return error.response()
+        segments = [part for part in path.split("/") if part not in ("", ".")]
         body = await _read_stream(request) if request.method == "PUT" else await request.body()
         try:
             return self._route(request, user, segments, body)
