@@ -2,8 +2,9 @@
 """Set up the project and run it: ``python3 dev.py demo`` or ``python3 dev.py test``.
 
 Needs only Python 3.11+ with pip. The first run creates ``.tools/`` (a virtual environment
-holding uv) and ``.venv/`` (the project and its locked dependencies, from ``uv.lock``); later
-runs only re-install the project itself, so edits are picked up.
+holding uv), ``.venv/`` (the project and its locked dependencies, from ``uv.lock``) and
+``.venv-clients/`` (third-party Nextcloud clients the tests run against the sandbox); later runs
+only re-install the project itself, so edits are picked up.
 
 Commands:
     demo      Run the image-analysis flow against a local Nextcloud sandbox.
@@ -24,6 +25,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent
 TOOLS = ROOT / ".tools"
 VENV = ROOT / ".venv"
+# nc_py_api's niquests brings urllib3-future, which overwrites urllib3 and so cannot share .venv.
+CLIENTS = ROOT / ".venv-clients"
 BIN = "Scripts" if os.name == "nt" else "bin"
 UV_VERSION = "0.13.9"
 # Where each top-level folder lands inside the installed package (see pyproject.toml).
@@ -56,6 +59,10 @@ def setup() -> None:
     # demo run the package exactly as a user installs it.
     run(uv, "sync", "--locked", "--no-editable", "--reinstall-package", "prefect-nextcloud",
         "--python", sys.executable, "--quiet")  # fmt: skip
+    os.environ["UV_PROJECT_ENVIRONMENT"] = str(CLIENTS)
+    run(uv, "sync", "--locked", "--only-group", "nc-py-api", "--no-install-project",
+        "--python", sys.executable, "--quiet")  # fmt: skip
+    os.environ["UV_PROJECT_ENVIRONMENT"] = str(VENV)
 
 
 def typecheck() -> int:

@@ -1,4 +1,4 @@
-"""Ways to point at a file: a Nextcloud file id or path, a local file, or bytes with a name.
+"""Ways to point at a file: a Nextcloud file id or path, a local file, or bytes.
 
 :func:`parse_file_reference` turns any accepted form into a :data:`FileReference`. As text (for
 example typed into the Prefect UI) the forms are:
@@ -7,10 +7,14 @@ example typed into the Prefect UI) the forms are:
 - ``file:/abs/path/receipt.jpg`` or ``file:///abs/path/receipt.jpg``: a local file on the
   machine that runs the flow (percent-escapes such as ``%20`` are decoded);
 - ``123``: a Nextcloud file id.
+
+Raw ``bytes`` are named ``upload-<hash>.<ext>`` when their format is recognised from the content
+(PNG, JPEG, GIF, WebP, WAV, MP3, PDF and a few more); other bytes need a name.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 from pathlib import Path
@@ -20,6 +24,7 @@ from urllib.parse import unquote
 from pydantic import BaseModel, ConfigDict, field_validator
 
 from prefect_nextcloud.client.paths import NextcloudPath
+from prefect_nextcloud.client.signatures import RECOGNISED_TYPES, extension_for
 
 __all__ = [
     "FILE_REFERENCE_FORMS",
@@ -64,7 +69,7 @@ FileReference: TypeAlias = int | NextcloudPath | Path | LocalFile
 """A parsed reference: a file id, a Nextcloud path, an absolute local path, or inline bytes."""
 
 FileReferenceLike: TypeAlias = (
-    int | str | NextcloudPath | os.PathLike[str] | LocalFile | tuple[str, bytes]
+    int | str | NextcloudPath | os.PathLike[str] | LocalFile | tuple[str, bytes] | bytes
 )
 """Anything :func:`parse_file_reference` accepts."""
 
@@ -76,7 +81,9 @@ def parse_file_reference(value: object) -> FileReference:
         value: A positive ``int`` or digit string (file id); a :class:`NextcloudPath` or
             ``"nc:/path"`` string; a :class:`pathlib.Path` (made absolute) or
             ``"file:/abs/path"`` string (local file); a :class:`LocalFile` or a
-            ``(name, bytes)`` tuple (inline content).
+            ``(name, bytes)`` tuple (inline content); raw ``bytes`` of a recognised format
+            (named ``upload-<first 12 hex digits of the SHA-256>.<ext>``, e.g.
+            ``upload-3f2a9c1b7d4e.png``).
 
     Returns:
         An ``int`` file id, a :class:`NextcloudPath`, an absolute :class:`pathlib.Path` or a
@@ -100,10 +107,7 @@ def parse_file_reference(value: object) -> FileReference:
         if isinstance(name, str) and isinstance(data, bytes | bytearray):
             return LocalFile(name=name, data=bytes(data))
     if isinstance(value, bytes | bytearray):
-        raise ValueError(
-            "Bytes alone have no file name, and Nextcloud derives the file type from it: pass "
-            "LocalFile(name='receipt.jpg', data=...) or a ('receipt.jpg', data) tuple."
-        )
+        return _named_bytes(bytes(value))
     if isinstance(value, str):
         return _parse_text(value)
     raise ValueError(
@@ -124,6 +128,18 @@ def as_reference_list(value: object) -> list[object]:
     if isinstance(value, dict | set | frozenset):
         raise ValueError(f"Give file references as a list, not a {type(value).__name__}.")
     return [value]
+
+
+def _named_bytes(data: bytes) -> LocalFile:
+    extension = extension_for(data)
+    if extension is None:
+        raise ValueError(
+            "Bytes alone have no file name, and Nextcloud derives the file type from it; these "
+            f"are not {RECOGNISED_TYPES} content, which would be named for you. Pass "
+            "LocalFile(name='receipt.jpg', data=...) or a ('receipt.jpg', data) tuple."
+        )
+    digest = hashlib.sha256(data).hexdigest()[:12]
+    return LocalFile(name=f"upload-{digest}.{extension}", data=data)
 
 
 def _file_id(value: int) -> int:

@@ -4,21 +4,46 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from prefect_nextcloud.sandbox.runtimes import RunSeconds
 
 DEMO_PROMPT = "Describe this image in one sentence."
+DEMO_SERVER_STARTUP_SECONDS = 120
+"""How long the demo lets Prefect's temporary API server start (Prefect's own limit is 20 s)."""
 
 
 def _demo(prompt: str) -> int:
+    from prefect.settings import (  # noqa: PLC0415
+        PREFECT_API_URL,
+        PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS,
+        temporary_settings,
+    )
+
     from prefect_nextcloud.flows.analyze_image import analyze_image  # noqa: PLC0415
     from prefect_nextcloud.sandbox import NextcloudSandbox, sample_image_bytes  # noqa: PLC0415
 
-    with NextcloudSandbox(pickup_delay_seconds=0.5, run_seconds=0.5) as sandbox:
+    startup = max(
+        PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS.value(), DEMO_SERVER_STARTUP_SECONDS
+    )
+    with (
+        temporary_settings({PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS: startup}),
+        NextcloudSandbox(pickup_delay_seconds=0.5, run_seconds=0.5) as sandbox,
+    ):
         file_id = sandbox.upload("sample.png", sample_image_bytes())
         print(f"Nextcloud sandbox at {sandbox.base_url}; sample.png uploaded as file {file_id}.")
+        if PREFECT_API_URL.value():
+            print(
+                f"Running the analyze_image flow on the Prefect API at {PREFECT_API_URL.value()}."
+            )
+        else:
+            print(
+                "Starting Prefect's temporary API server for the flow run; on a busy machine "
+                f"this can take a while (waiting up to {startup} s) ...",
+                flush=True,
+            )
         analysis = analyze_image(
             prompt=prompt,
             image_file_ids=[file_id],
@@ -39,10 +64,22 @@ def _run_seconds(text: str) -> RunSeconds:
 
 
 def _sandbox(arguments: argparse.Namespace) -> int:
+    if arguments.sandbox_command == "upload":
+        from prefect_nextcloud import NextcloudError  # noqa: PLC0415
+        from prefect_nextcloud.sandbox.upload import upload_files  # noqa: PLC0415
+
+        try:
+            upload_files(arguments.paths, folder=arguments.to, url=arguments.url)
+        except (FileNotFoundError, NextcloudError) as error:
+            print(f"prefect-nextcloud sandbox upload: {error}", file=sys.stderr)
+            return 1
+        return 0
+
     from prefect_nextcloud.sandbox import serve_forever  # noqa: PLC0415
 
     serve_forever(
         port=arguments.port,
+        save_block=arguments.save_block,
         server_version=arguments.server_version,
         pickup_delay_seconds=arguments.pickup_delay,
         run_seconds=arguments.run_seconds,
@@ -53,22 +90,7 @@ def _sandbox(arguments: argparse.Namespace) -> int:
     return 0
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Run the command line.
-
-    Args:
-        argv: The arguments; ``sys.argv[1:]`` when omitted.
-
-    Returns:
-        The exit code.
-    """
-    parser = argparse.ArgumentParser(prog="prefect-nextcloud", description=__doc__)
-    commands = parser.add_subparsers(dest="command", required=True)
-    demo = commands.add_parser(
-        "demo", help="analyze a sample image with the analyze-image flow against a sandbox"
-    )
-    demo.add_argument("--prompt", default=DEMO_PROMPT, help="the question about the image")
-    sandbox = commands.add_parser("sandbox", help="run a local Nextcloud sandbox until Ctrl-C")
+def _add_sandbox_commands(sandbox: argparse.ArgumentParser) -> None:
     sandbox.add_argument("--port", type=int, default=8080, help="the port (default: 8080)")
     sandbox.add_argument(
         "--server-version",
@@ -105,6 +127,48 @@ def main(argv: list[str] | None = None) -> int:
     sandbox.add_argument(
         "--seed", type=int, default=0, help="seeds the run times drawn from a range (default: 0)"
     )
+    sandbox.add_argument(
+        "--save-block",
+        metavar="NAME",
+        help="also save the credentials as a Prefect block of this name (the shipped "
+        "deployments use 'nextcloud')",
+    )
+    commands = sandbox.add_subparsers(dest="sandbox_command", metavar="{upload}")
+    upload = commands.add_parser(
+        "upload", help="upload local files or folders into a running sandbox"
+    )
+    upload.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="files or folders")
+    upload.add_argument(
+        "--to", default="/", metavar="FOLDER", help="the Nextcloud folder (default: /)"
+    )
+    upload.add_argument(
+        "--url",
+        help="the sandbox (default: $NEXTCLOUD_URL, else http://127.0.0.1:8080); the user and "
+        "app password come from $NEXTCLOUD_USER and $NEXTCLOUD_APP_PASSWORD, else the "
+        "sandbox's defaults",
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line.
+
+    Args:
+        argv: The arguments; ``sys.argv[1:]`` when omitted.
+
+    Returns:
+        The exit code.
+    """
+    parser = argparse.ArgumentParser(prog="prefect-nextcloud", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    demo = commands.add_parser(
+        "demo", help="analyze a sample image with the analyze-image flow against a sandbox"
+    )
+    demo.add_argument("--prompt", default=DEMO_PROMPT, help="the question about the image")
+    sandbox = commands.add_parser(
+        "sandbox",
+        help="run a local Nextcloud sandbox until Ctrl-C, or upload files into a running one",
+    )
+    _add_sandbox_commands(sandbox)
     arguments = parser.parse_args(argv)
     if arguments.command == "demo":
         return _demo(arguments.prompt)

@@ -1,7 +1,9 @@
 """A local emulation of a Nextcloud server's Task Processing OCS API, for tests and demos.
 
-It also answers the deprecated TextProcessing API, ``status.php``, ``/cloud/capabilities`` and
-WebDAV file handling, each as the emulated Nextcloud version (27 to 35) would.
+It also answers the deprecated TextProcessing API, ``status.php``, ``/cloud/capabilities``,
+``/cloud/user``, both OCS entry points (``/ocs/v2.php`` and ``/ocs/v1.php``) and WebDAV as clients
+use it (files, ``SEARCH``, ``MOVE``/``COPY``, chunked uploads, file comments), each as the
+emulated Nextcloud version (27 to 35) would.
 
 Start one with :class:`NextcloudSandbox` (a context manager) and point a client at
 ``sandbox.base_url`` with ``sandbox.user_id`` and ``sandbox.app_password``, or use

@@ -9,11 +9,11 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import ASGIApp
 
-from prefect_nextcloud.sandbox.capabilities import status_payload
 from prefect_nextcloud.sandbox.dispatcher import OcsDispatcher
 from prefect_nextcloud.sandbox.faults import HttpControl
 from prefect_nextcloud.sandbox.middleware import ControlMiddleware
 from prefect_nextcloud.sandbox.ocs import php_json
+from prefect_nextcloud.sandbox.release import status_payload
 from prefect_nextcloud.sandbox.webdav import DAV_ROOT, WebDav
 
 __all__ = ["create_app"]
@@ -62,7 +62,7 @@ def create_app(
     """Assemble the ASGI application.
 
     Args:
-        ocs: Answers ``/ocs/v2.php/…``.
+        ocs: Answers ``/ocs/v2.php/…`` and ``/ocs/v1.php/…``.
         webdav: Answers ``/remote.php/dav/…``.
         control: Request log and injected failures, applied before everything else.
         server_version: Nextcloud major version reported by ``status.php``.
@@ -76,7 +76,9 @@ def create_app(
         return Response(php_json(status, hex_tag=False), media_type="application/json")
 
     routes = [
-        Route("/ocs/v2.php/{path:sandbox_any_path}", ocs.handle, methods=_OCS_METHODS),
+        Route("/ocs/v2.php/{path:sandbox_any_path}", ocs.handle_v2, methods=_OCS_METHODS),
+        Route("/ocs/v1.php/{path:sandbox_any_path}", ocs.handle_v1, methods=_OCS_METHODS),
+        Route(DAV_ROOT, webdav.handle, methods=_DAV_METHODS),
         Route(f"{DAV_ROOT}/{{path:sandbox_any_path}}", webdav.handle, methods=_DAV_METHODS),
         Route("/status.php", status_php),
     ]

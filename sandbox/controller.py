@@ -59,6 +59,9 @@ class TaskProcessingController:
         webhooks: Fired when a task is cancelled.
         server_version: Nextcloud major version (task JSON fields and routes).
         pickup_delay_seconds: Delay before a new task may be picked up by a worker.
+        anonymous_access: Whether ``tasktypes``, ``schedule`` and ``GET task/{id}`` are
+            ``#[PublicPage]``, as on 30 and 31 before PR #54690 (``schedule`` then also carries
+            ``#[AnonRateLimit]``).
     """
 
     def __init__(
@@ -69,8 +72,10 @@ class TaskProcessingController:
         *,
         server_version: int,
         pickup_delay_seconds: float,
+        anonymous_access: bool = False,
     ) -> None:
         self._store = store
+        self._anonymous = anonymous_access
         self._registry = registry
         self._webhooks = webhooks
         self._version = server_version
@@ -79,9 +84,16 @@ class TaskProcessingController:
     def routes(self) -> list[OcsRoute]:
         """Return the controller's routes in registration order."""
         routes = [
-            OcsRoute("GET", f"{_ROOT}/tasktypes", self.task_types),
-            OcsRoute("POST", f"{_ROOT}/schedule", self.schedule, rate_limited=True),
-            OcsRoute("GET", f"{_ROOT}/task/{{id}}", self.get_task),
+            OcsRoute("GET", f"{_ROOT}/tasktypes", self.task_types, public=self._anonymous),
+            OcsRoute(
+                "POST",
+                f"{_ROOT}/schedule",
+                self.schedule,
+                rate_limited=True,
+                public=self._anonymous,
+                anon_rate_limited=self._anonymous,
+            ),
+            OcsRoute("GET", f"{_ROOT}/task/{{id}}", self.get_task, public=self._anonymous),
             OcsRoute("DELETE", f"{_ROOT}/task/{{id}}", self.delete_task),
             OcsRoute("GET", f"{_ROOT}/tasks/app/{{appId}}", self.list_tasks_by_app),
             OcsRoute("GET", f"{_ROOT}/tasks", self.list_tasks),

@@ -1,5 +1,6 @@
-"""The OCS request pipeline of ``/ocs/v2.php``: what happens around a controller call.
+"""The OCS request pipeline of ``/ocs/v2.php`` and ``/ocs/v1.php``: what happens around a call.
 
+Both entry points reach the same routes; v1 only renders differently (see ``ocs_response``).
 In the server's order: request decoding, login (wrong credentials end here), route matching
 (unknown route 404, wrong method 405), the security middleware (ExApp-only routes, login
 required, CSRF), the rate limiter, then the controller, whose result is wrapped in the OCS
@@ -79,6 +80,7 @@ class DataResult:
 
     data: object
     status: int = 200
+    headers: Mapping[str, str] = field(default_factory=dict)
 
 
 def message_result(text: str, status: int) -> DataResult:
@@ -127,6 +129,7 @@ class OcsRoute:
         csrf: False for ``#[NoCSRFRequired]`` methods.
         rate_limited: Whether ``#[UserRateLimit]`` applies.
         public: True for ``#[PublicPage]`` methods, which anonymous callers may use.
+        anon_rate_limited: Whether ``#[AnonRateLimit]`` applies to anonymous callers.
     """
 
     method: str
@@ -135,6 +138,7 @@ class OcsRoute:
     csrf: bool = True
     rate_limited: bool = False
     public: bool = False
+    anon_rate_limited: bool = False
     pattern: re.Pattern[str] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -144,29 +148,42 @@ class OcsRoute:
 
 
 class OcsDispatcher:
-    """Answers every request below ``/ocs/v2.php``.
+    """Answers every request below ``/ocs/v2.php`` and ``/ocs/v1.php``.
 
     Args:
         store: Users (for login).
         routes: The routes in registration order.
         limiter: The ``#[UserRateLimit]`` limiter.
+        anon_limiter: The ``#[AnonRateLimit]`` limiter, keyed on the client address.
     """
 
     def __init__(
-        self, store: Store, routes: Sequence[OcsRoute], limiter: SlidingWindowLimiter
+        self,
+        store: Store,
+        routes: Sequence[OcsRoute],
+        limiter: SlidingWindowLimiter,
+        anon_limiter: SlidingWindowLimiter,
     ) -> None:
         self._store = store
         self._routes = list(routes)
         self._limiter = limiter
+        self._anon_limiter = anon_limiter
 
-    async def handle(self, request: Request) -> Response:
-        """Handle one request."""
+    async def handle_v1(self, request: Request) -> Response:
+        """Handle one request below ``/ocs/v1.php``."""
+        return await self._handle(request, version=1)
+
+    async def handle_v2(self, request: Request) -> Response:
+        """Handle one request below ``/ocs/v2.php``."""
+        return await self._handle(request, version=2)
+
+    async def _handle(self, request: Request, *, version: int) -> Response:
         body = await request.body()
         query = parse_str(request.url.query)
         try:
             body_params = _body_params(request.headers, body)
         except ValueError:  # IRequest::throwDecodingExceptionIfAny()
-            return _server_error(query)
+            return _server_error(query, version)
         params: dict[str, Any] = {**query, **body_params}
         legacy_fmt = to_string(params.get("format", "xml"))
         authorization = request.headers.get("authorization")
@@ -178,11 +195,13 @@ class OcsDispatcher:
                 if request.headers.get("x-requested-with") == "XMLHttpRequest"
                 else "Basic"
             )
+            # ocs/v1.php passes no format for this answer, so it is XML whatever was asked.
             return legacy_response(
                 statuscode=RESPOND_UNAUTHORISED,
                 message="Unauthorised",
-                fmt=legacy_fmt,
+                fmt="xml",
                 headers={"WWW-Authenticate": f'{scheme} realm="Authorisation Required"'},
+                version=version,
             )
 
         method = "GET" if request.method == "HEAD" else request.method
@@ -196,20 +215,25 @@ class OcsDispatcher:
                 allowed = True
                 continue
             params.update(match.groupdict())
-            return self._secured_call(route, request.headers, login.user_id, params)
+            client = request.client.host if request.client else ""
+            caller = _Caller(login.user_id, client, version)
+            return self._secured_call(route, request.headers, caller, params)
         if allowed:
             return Response(
                 b"", status_code=405, headers={"Content-Type": legacy_content_type(legacy_fmt)}
             )
-        return legacy_response(statuscode=RESPOND_NOT_FOUND, message=_INVALID_QUERY, fmt=legacy_fmt)
+        return legacy_response(
+            statuscode=RESPOND_NOT_FOUND, message=_INVALID_QUERY, fmt=legacy_fmt, version=version
+        )
 
     def _secured_call(
-        self, route: OcsRoute, headers: Headers, user_id: str | None, params: dict[str, Any]
+        self, route: OcsRoute, headers: Headers, caller: _Caller, params: dict[str, Any]
     ) -> Response:
         fmt = negotiate_format(params, headers.get("accept"))
-        refusal = self._security_check(route, headers, user_id, fmt)
+        refusal = self._security_check(route, headers, caller, fmt)
         if refusal is not None:
             return refusal
+        user_id = caller.user_id
         assert route.handler is not None
         try:
             # An unknown format fails in OCSController::buildResponse (DomainException).
@@ -217,27 +241,41 @@ class OcsDispatcher:
         except ServerError:
             result = None
         if result is None:
-            return _server_error(params)
+            return _server_error(params, caller.version)
         if isinstance(result, Response):
             return result
-        return ocs_response(result.data, status=result.status, fmt=fmt)
+        response = ocs_response(result.data, status=result.status, fmt=fmt, version=caller.version)
+        response.headers.update(result.headers)
+        return response
 
     def _security_check(
-        self, route: OcsRoute, headers: Headers, user_id: str | None, fmt: str
+        self, route: OcsRoute, headers: Headers, caller: _Caller, fmt: str
     ) -> Response | None:
         """SecurityMiddleware and RateLimitingMiddleware; None lets the request through."""
+        user_id = caller.user_id
         if route.handler is None:
             return plain_json_response({"message": "ExApp required"}, 412)
         if user_id is None and not route.public:
             return ocs_response(
-                [], status=RESPOND_UNAUTHORISED, fmt=fmt, message="Current user is not logged in"
+                [],
+                status=RESPOND_UNAUTHORISED,
+                fmt=fmt,
+                message="Current user is not logged in",
+                version=caller.version,
             )
         authorization = headers.get("authorization", "")
         if route.csrf and not (
             headers.get("ocs-apirequest") == "true" or authorization.startswith("Bearer ")
         ):
             return csrf_failed_response()
-        if route.rate_limited and not self._limiter.attempt((route.template, user_id)):
+        if user_id is None:
+            # Anonymous callers are counted per address against #[AnonRateLimit].
+            limited = route.anon_rate_limited and not self._anon_limiter.attempt(
+                (route.template, caller.address)
+            )
+        else:
+            limited = route.rate_limited and not self._limiter.attempt((route.template, user_id))
+        if limited:
             # RateLimitingMiddleware: an empty DataResponse that nothing wraps (reference §2).
             return Response(
                 b"", status_code=429, headers={"Content-Type": "text/html; charset=UTF-8"}
@@ -245,11 +283,19 @@ class OcsDispatcher:
         return None
 
 
-def _server_error(params: Mapping[str, Any]) -> Response:
+@dataclass(frozen=True)
+class _Caller:
+    user_id: str | None
+    address: str
+    version: int
+
+
+def _server_error(params: Mapping[str, Any], version: int) -> Response:
     return legacy_response(
         statuscode=RESPOND_SERVER_ERROR,
         message=_INTERNAL_SERVER_ERROR,
         fmt=to_string(params.get("format", "xml")),
+        version=version,
     )
 
 

@@ -1,8 +1,11 @@
 """What the fake providers compute: deterministic outputs that echo their inputs.
 
 Where the server's testing app (``apps/testing``, reference §8) has a provider, its output is
-copied word for word. The other types get outputs in the same spirit, each plainly saying it is
-fake. File outputs are raw bytes here; the worker stores them in app data (reference §6.2).
+copied word for word, except where that is an empty-looking placeholder (summary, OCR,
+transcription): those say plainly that they come from the sandbox and report what can honestly
+be read from the input (paragraphs and first sentences, image size, file size). The other types
+get outputs in the same spirit. File outputs are raw bytes here; the worker stores them in app
+data (reference §6.2).
 """
 
 from __future__ import annotations
@@ -77,7 +80,7 @@ TONES = (
 )
 """Value and name of the tones the fake change-tone provider offers."""
 
-FAKE_TRANSCRIPT = "Fake transcription result"
+_GIST_LENGTH = 240
 _EMOJIS = ("\N{SPARKLES}", "\N{ROBOT FACE}", "\N{ROCKET}", "\N{SMILING FACE WITH SUNGLASSES}")
 _SIZE = re.compile(r"^(\d{1,4})x(\d{1,4})$")
 _MAX_SIDE = 1024
@@ -133,9 +136,28 @@ def text_to_text(data: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def summary(data: Mapping[str, Any]) -> dict[str, Any]:
-    """``testing-text2text-summary``."""
-    _prompt(data)
-    return {"output": "This is a fake summary: "}
+    """The paragraph and word count, and the first sentence of each paragraph."""
+    text = _prompt(data)
+    paragraphs = [part.strip() for part in re.split(r"\n\s*\n", text) if part.strip()]
+    if not paragraphs:
+        return {"output": "Sandbox summary of an empty text: there is nothing to summarize."}
+    words = len(text.split())
+    gist = " ".join(_first_sentence(paragraph) for paragraph in paragraphs)
+    if len(gist) > _GIST_LENGTH:
+        gist = gist[: _GIST_LENGTH - 1].rstrip() + "\N{HORIZONTAL ELLIPSIS}"
+    return {
+        "output": f"Sandbox summary of {_plural(len(paragraphs), 'paragraph')} "
+        f"({_plural(words, 'word')}): {gist}"
+    }
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
+def _first_sentence(paragraph: str) -> str:
+    match = re.match(r"(.+?[.!?])(\s|$)", " ".join(paragraph.split()))
+    return match.group(1) if match else " ".join(paragraph.split())
 
 
 def translate(data: Mapping[str, Any]) -> dict[str, Any]:
@@ -153,8 +175,18 @@ def translate(data: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def transcribe(data: Mapping[str, Any]) -> dict[str, Any]:
-    """``testing-audio2text``: any readable file will do."""
-    return {"output": FAKE_TRANSCRIPT}
+    """What the sandbox can say about the audio file: its name and size."""
+    return {"output": _transcript(data)}
+
+
+def _transcript(data: Mapping[str, Any]) -> str:
+    audio = data.get("input")
+    if not isinstance(audio, InputFile):
+        return "Sandbox transcript: no audio was given."
+    return (
+        f"Sandbox transcript of file {audio.id} ({audio.name}, {len(audio.data):,} bytes): "
+        "the sandbox recognises no speech."
+    )
 
 
 def context_write(data: Mapping[str, Any]) -> dict[str, Any]:
@@ -171,9 +203,21 @@ def context_write(data: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def ocr(data: Mapping[str, Any]) -> dict[str, Any]:
-    """``testing-image2text-ocr``: one text per input file."""
+    """One text per input file, saying what the file is (the sandbox reads no text)."""
     files: list[InputFile] = data.get("input") or []
-    return {"output": [f"[{index}] This is a fake OCR result." for index in range(len(files))]}
+    texts = []
+    for index, image in enumerate(files):
+        facts = read_image_facts(image.data)
+        what = (
+            f"a {facts.format} image of {facts.width}\N{MULTIPLICATION SIGN}{facts.height} px"
+            if facts is not None
+            else f"a {len(image.data):,}-byte file"
+        )
+        texts.append(
+            f"[{index}] Sandbox OCR of file {image.id} ({image.name}), {what}: "
+            "the sandbox reads no text."
+        )
+    return {"output": texts}
 
 
 def chat(data: Mapping[str, Any]) -> dict[str, Any]:
@@ -277,11 +321,11 @@ def audio_chat(data: Mapping[str, Any]) -> dict[str, Any]:
     answer = (
         "This is a fake response message: "
         f"\n\n- System prompt: {system_prompt}"
-        f"\n- Input message: {FAKE_TRANSCRIPT}"
+        f"\n- Input message: {_transcript(data)}"
         f"\n- Message history:\n{len(_history(data))} messages"
     )
     return {
-        "input_transcript": FAKE_TRANSCRIPT,
+        "input_transcript": _transcript(data),
         "output": wav_tone(answer),
         "output_transcript": answer,
     }
@@ -289,9 +333,10 @@ def audio_chat(data: Mapping[str, Any]) -> dict[str, Any]:
 
 def context_agent_audio(data: Mapping[str, Any]) -> dict[str, Any]:
     """The agent's answer to the transcript, as text and as WAV."""
-    result = context_agent({**data, "input": FAKE_TRANSCRIPT})
+    transcript = _transcript(data)
+    result = context_agent({**data, "input": transcript})
     return {
-        "input_transcript": FAKE_TRANSCRIPT,
+        "input_transcript": transcript,
         "output": wav_tone(result["output"]),
         "output_transcript": result["output"],
         "conversation_token": result["conversation_token"],

@@ -12,9 +12,9 @@ from urllib.parse import parse_qsl
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from prefect_nextcloud.sandbox.davxml import sabre_error
 from prefect_nextcloud.sandbox.faults import FaultAction, FaultEffect, HttpControl, RecordedRequest
 from prefect_nextcloud.sandbox.ocs import legacy_response
-from prefect_nextcloud.sandbox.webdav import sabre_error
 
 __all__ = ["ControlMiddleware"]
 

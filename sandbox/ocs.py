@@ -135,28 +135,42 @@ def _v2_http_status(ocs_status: int) -> int:
     return ocs_status
 
 
-def ocs_response(data: object, *, status: int, fmt: str, message: str = "") -> Response:
-    """Render an AppFramework ``V2Response``.
+def ocs_response(
+    data: object, *, status: int, fmt: str, message: str = "", version: int = 2
+) -> Response:
+    """Render an AppFramework ``V2Response``, or a ``V1Response`` for ``/ocs/v1.php``.
 
     Args:
         data: The ``data`` payload.
         status: The OCS status; 997/998/996 map to HTTP 401/404/500, others are the HTTP status.
         fmt: ``"json"``, or anything else for XML.
         message: ``meta.message`` for non-2xx results (2xx always say ``"OK"``).
+        version: 1 for v1 rules: HTTP 200 for everything but 997 (401), ``statuscode`` 100 for
+            200, and ``totalitems``/``itemsperpage`` as empty strings in ``meta``.
 
     Returns:
         The response, with the Content-Type the server sends.
     """
-    ok = 200 <= status < 300
-    meta = {
-        "status": "ok" if ok else "failure",
-        "statuscode": status,
-        "message": "OK" if ok else message,
-    }
+    if version == 1:
+        code = 100 if status == 200 else status
+        ok = code == 100
+        meta: dict[str, object] = {
+            "status": "ok" if ok else "failure",
+            "statuscode": code,
+            "message": "OK" if ok else message,
+            "totalitems": "",
+            "itemsperpage": "",
+        }
+        http_status = 401 if status == RESPOND_UNAUTHORISED else 200
+    else:
+        ok = 200 <= status < 300
+        meta = {"status": "ok" if ok else "failure", "statuscode": status}
+        meta["message"] = "OK" if ok else message
+        http_status = _v2_http_status(status)
     media = "application/json" if fmt == "json" else "application/xml"
     return Response(
         _render({"meta": meta, "data": data}, fmt),
-        status_code=_v2_http_status(status),
+        status_code=http_status,
         headers={"Content-Type": f"{media}; charset=utf-8"},
     )
 
@@ -167,13 +181,16 @@ def legacy_response(
     message: str,
     fmt: str,
     headers: Mapping[str, str] | None = None,
+    version: int = 2,
 ) -> Response:
     """Render ``OC_API::respond()``: the errors ``ocs/v1.php`` answers before any controller.
 
-    On ``ocs/v2.php`` (the only OCS entry point the sandbox serves) ``OC_API::mapStatusCodes``
-    rewrites ``meta.statuscode`` to the HTTP status: 998 (not found) becomes 404, 996 (server
-    error) and 999 (unknown error) become 500, while 997 (unauthorised) stays 997 with HTTP 401
-    (reference §2). The format comes from the ``format`` parameter (query or body) only, never
+    Its ``meta`` has no ``totalitems``/``itemsperpage`` and ``data`` is ``[]`` on both entry
+    points. On ``ocs/v2.php`` ``OC_API::mapStatusCodes`` rewrites ``meta.statuscode`` and the
+    HTTP status: 998 (not found) becomes 404, 996 (server error) and 999 (unknown error) become
+    500, while 997 (unauthorised) stays 997 with HTTP 401 (reference §2). On ``ocs/v1.php`` the
+    raw code stays and the HTTP status is 200, except 401 for 997 and 503 for maintenance,
+    which ``ocs/v1.php`` sets itself. The format comes from the ``format`` parameter only, never
     from Accept; XML is the default.
 
     Args:
@@ -181,12 +198,18 @@ def legacy_response(
         message: ``meta.message``.
         fmt: ``"json"``, ``"xml"``, or another value (XML body, octet-stream type, as upstream).
         headers: Extra headers, e.g. the maintenance flag or a ``WWW-Authenticate`` override.
+        version: 1 or 2, the entry point.
 
     Returns:
         The response.
     """
-    mapped = statuscode if statuscode == RESPOND_UNAUTHORISED else _v2_http_status(statuscode)
-    response = ocs_response([], status=mapped, fmt=fmt, message=message)
+    if version == 1:
+        http_status = {RESPOND_UNAUTHORISED: 401, 503: 503}.get(statuscode, 200)
+        meta = {"status": "failure", "statuscode": statuscode, "message": message}
+        response = Response(_render({"meta": meta, "data": []}, fmt), status_code=http_status)
+    else:
+        mapped = statuscode if statuscode == RESPOND_UNAUTHORISED else _v2_http_status(statuscode)
+        response = ocs_response([], status=mapped, fmt=fmt, message=message)
     response.headers.update(headers or {})
     if statuscode == RESPOND_UNAUTHORISED:
         response.headers.setdefault("WWW-Authenticate", 'Basic realm="Authorisation Required"')

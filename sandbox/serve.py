@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from typing import TextIO, TypedDict, Unpack
 
 from prefect_nextcloud.sandbox.runtimes import RunSeconds
-from prefect_nextcloud.sandbox.samples import SAMPLE_IMAGE_NAME, sample_image_bytes
+from prefect_nextcloud.sandbox.samples import sample_files
 from prefect_nextcloud.sandbox.server import NextcloudSandbox
 
 __all__ = ["SandboxOptions", "serve_forever"]
@@ -31,37 +31,70 @@ def serve_forever(
     host: str = "127.0.0.1",
     stop: threading.Event | None = None,
     out: TextIO | None = None,
+    save_block: str | None = None,
     **options: Unpack[SandboxOptions],
 ) -> None:
-    """Serve a sandbox with the sample image uploaded, until Ctrl-C (or ``stop`` is set).
+    """Serve a sandbox with sample files in ``/Photos``, until Ctrl-C (or ``stop`` is set).
 
-    Prints the address, the user, the app password and the sample image's file id.
+    Prints the address, the settings, the user and app password, the sample files' ids and a
+    ready ``export NEXTCLOUD_…`` line.
 
     Args:
         port: TCP port; None or 0 picks a free one.
         host: Interface to listen on.
         stop: Ends serving when set (Ctrl-C always does).
         out: Where to print; standard output by default.
+        save_block: Also save the credentials as a Prefect block of this name (the shipped
+            deployments use ``nextcloud``), on the Prefect API the environment points at.
         **options: Passed to :class:`NextcloudSandbox`, e.g. ``run_seconds=(2, 30)``.
     """
     out = out or sys.stdout
     stop = stop or threading.Event()
+    options["failing_task_types"] = list(options.get("failing_task_types", ()))
     with NextcloudSandbox(host=host, port=port or 0, **options) as sandbox:
-        file_id = sandbox.upload(SAMPLE_IMAGE_NAME, sample_image_bytes())
+        samples = ", ".join(
+            f"/{path} ({sandbox.upload(path, data)})" for path, data in sample_files().items()
+        )
         print(
             f"Nextcloud sandbox (an emulation for tests, not a real Nextcloud) at "
             f"{sandbox.base_url}\n"
+            f"  {_settings(sandbox.server_version, options)}\n"
             f"  user:         {sandbox.user_id}\n"
             f"  app password: {sandbox.app_password}\n"
-            f"  sample image: file id {file_id} ({SAMPLE_IMAGE_NAME})\n"
+            f"  sample files (file id): {samples}\n"
             f"For the credentials block from the environment:\n"
             f"  export NEXTCLOUD_URL={sandbox.base_url} NEXTCLOUD_USER={sandbox.user_id} "
             f"NEXTCLOUD_APP_PASSWORD={sandbox.app_password}\n"
-            "Press Ctrl-C to stop.",
+            f"To add your own files: prefect-nextcloud sandbox upload PATH --to /Photos "
+            f"--url {sandbox.base_url}",
             file=out,
             flush=True,
         )
+        if save_block:
+            _save_block(sandbox, save_block, out)
+        print("Press Ctrl-C to stop.", file=out, flush=True)
         try:
             stop.wait()
         except KeyboardInterrupt:
             print("Stopping the sandbox.", file=out, flush=True)
+
+
+def _settings(server_version: int, options: SandboxOptions) -> str:
+    run = options.get("run_seconds", 0.0)
+    run_text = f"{run[0]:g}-{run[1]:g} s" if isinstance(run, tuple) else f"{run:g} s"
+    workers = options.get("workers", 1)
+    text = (
+        f"Nextcloud {server_version}; a task waits {options.get('pickup_delay_seconds', 0.0):g} s "
+        f"for a worker, then runs {run_text}; {workers} worker{'s' if workers != 1 else ''}"
+    )
+    failing = list(options.get("failing_task_types", ()))
+    return text + (f"; failing: {', '.join(failing)}" if failing else "")
+
+
+def _save_block(sandbox: NextcloudSandbox, name: str, out: TextIO) -> None:
+    try:
+        sandbox.credentials.save(name, overwrite=True)
+    except Exception as error:  # any Prefect API problem: the sandbox serves on regardless
+        print(f"Could not save the Prefect block {name!r}: {error}", file=out, flush=True)
+        return
+    print(f"Saved these credentials as the Prefect block {name!r}.", file=out, flush=True)

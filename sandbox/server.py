@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING, Any, Self
 import uvicorn
 
 from prefect_nextcloud.sandbox.app import create_app
-from prefect_nextcloud.sandbox.capabilities import CapabilitiesController
 from prefect_nextcloud.sandbox.catalog import default_registry
+from prefect_nextcloud.sandbox.cloud import CloudController
 from prefect_nextcloud.sandbox.controller import TaskProcessingController
 from prefect_nextcloud.sandbox.dispatcher import OcsDispatcher, OcsRoute
 from prefect_nextcloud.sandbox.faults import HttpControl
@@ -40,6 +40,10 @@ _START_TIMEOUT = 10.0
 _SUPPORTED_VERSIONS = range(27, 36)
 # The first version with the TaskProcessing API; earlier ones only have TextProcessing.
 _TASK_PROCESSING_SINCE = 30
+# 30 and 31 shipped tasktypes, schedule and task/{id} as #[PublicPage], with #[AnonRateLimit]
+# of 5 per 120 s on schedule.
+_ANONYMOUS_VERSIONS = (30, 31)
+_ANON_RATE_LIMIT = 5
 
 
 def app_password_for(user_id: str) -> str:
@@ -116,6 +120,12 @@ class NextcloudSandbox(HttpKnobs):
             when False, such tasks are queued for the workers like TaskProcessing tasks.
         seed: Seeds the run times drawn from a ``run_seconds`` range; a task's time depends
             only on the seed and its id.
+        anonymous_access: Whether ``tasktypes``, ``schedule`` and ``GET task/{id}`` answer
+            callers without credentials (tasks then have no user, and anonymous schedules are
+            limited to 5 per ``rate_limit_period_seconds`` per address). None follows the
+            version: on for 30 and 31, which shipped with ``#[PublicPage]`` there, off for the
+            rest (32 removed it; later 30.x/31.x releases may have the backport, so pass False
+            for those).
     """
 
     def __init__(
@@ -136,6 +146,7 @@ class NextcloudSandbox(HttpKnobs):
         unavailable_task_types: Iterable[str] = (),
         legacy_run_inline: bool = True,
         seed: int = 0,
+        anonymous_access: bool | None = None,
     ) -> None:
         users = dict(users) if users is not None else {DEFAULT_USER_ID: DEFAULT_APP_PASSWORD}
         if not users or not all(users.values()):
@@ -168,6 +179,11 @@ class NextcloudSandbox(HttpKnobs):
                 self._webhooks,
                 server_version=server_version,
                 pickup_delay_seconds=pickup_delay_seconds,
+                anonymous_access=(
+                    server_version in _ANONYMOUS_VERSIONS
+                    if anonymous_access is None
+                    else anonymous_access
+                ),
             ).routes()
         routes += TextProcessingController(
             self._store,
@@ -176,11 +192,14 @@ class NextcloudSandbox(HttpKnobs):
             pickup_delay_seconds=pickup_delay_seconds,
             run_inline=legacy_run_inline,
         ).routes()
-        routes += CapabilitiesController(server_version).routes()
+        routes += CloudController(self._store, server_version).routes()
         self._schedule_limit = (rate_limit, rate_limit_period_seconds)
         limiter = SlidingWindowLimiter(rate_limit, rate_limit_period_seconds, monotonic_clock)
+        anon_limiter = SlidingWindowLimiter(
+            _ANON_RATE_LIMIT, rate_limit_period_seconds, monotonic_clock
+        )
         self._app = create_app(
-            ocs=OcsDispatcher(self._store, routes, limiter),
+            ocs=OcsDispatcher(self._store, routes, limiter, anon_limiter),
             webdav=WebDav(self._store),
             control=control,
             server_version=server_version,

@@ -172,6 +172,39 @@ class Store:
             node.mtime = self.now()
             self._touch_ancestors(node)
 
+    def move_node(self, node: Node, path: str) -> None:
+        """Move a file or folder (with everything below it) to a new path; ids stay the same.
+
+        The caller has checked that the new parent folder exists and the path is free.
+        """
+        with self.condition:
+            old = node.path
+            moved = list(self._subtree(node))
+            self._touch_ancestors(node)
+            for item in moved:
+                del self._paths[item.owner, item.path]
+                item.path = path + item.path[len(old) :]
+                self._paths[item.owner, item.path] = item.id
+            node.mtime = self.now()
+            self._touch_ancestors(node)
+
+    def copy_node(self, node: Node, path: str) -> Node:
+        """Copy a file or folder (with everything below it) to a new path, with new ids.
+
+        The caller has checked that the new parent folder exists and the path is free.
+        """
+        assert node.owner is not None, "only user files are copied"
+        with self.condition:
+            old = node.path
+            items = list(self._subtree(node))
+            copies = [
+                self._add_node(
+                    node.owner, path + item.path[len(old) :], is_dir=item.is_dir, data=item.data
+                )
+                for item in items
+            ]
+            return copies[0]
+
     def create_app_data_file(self, name: str, data: bytes) -> Node:
         """Store a file in app data (``core/TaskProcessing/<name>``), outside every user's home.
 

@@ -333,7 +333,7 @@ def test_run_task_can_delete_the_task_afterwards(
         )
 
     task = in_flow(face, run)
-    assert task.output == {"output": "This is a fake summary: "}
+    assert task.output == {"output": "Sandbox summary of 1 paragraph (1 word): Hi"}
     assert sandbox.tasks() == []
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 from typing import Any
@@ -114,7 +115,9 @@ def test_relative_local_paths_become_absolute() -> None:
         (-3, "positive"),
         ("0", "positive"),
         (True, "bool"),
-        (b"raw", "LocalFile"),
+        (b"raw", "not PNG, JPEG, GIF, WebP.*LocalFile"),
+        (b"", "LocalFile"),
+        (b"\xff\xf1\x50\x80", "LocalFile"),  # AAC in ADTS: MPEG sync bits, but no MP3 layer
         ("file:relative/x.png", "absolute"),
         ("file://server/share/x.png", "host 'server'"),
         ("nc:/a/../b", r"'\.\.'"),
@@ -126,6 +129,38 @@ def test_relative_local_paths_become_absolute() -> None:
 def test_parse_file_reference_rejects(value: Any, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         parse_file_reference(value)
+
+
+MINIMAL_CONTENT = {
+    "png": b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR",
+    "jpg": b"\xff\xd8\xff\xe0\x00\x10JFIF",
+    "gif": b"GIF89a\x01\x00\x01\x00",
+    "webp": b"RIFF\x24\x00\x00\x00WEBPVP8 ",
+    "wav": b"RIFF\x24\x00\x00\x00WAVEfmt ",
+    "mp3": b"ID3\x04\x00\x00\x00\x00\x00\x00",
+    "pdf": b"%PDF-1.7\n%",
+    "tiff": b"II*\x00\x08\x00\x00\x00",
+    "flac": b"fLaC\x00\x00\x00\x22",
+    "ogg": b"OggS\x00\x02",
+    "m4a": b"\x00\x00\x00\x20ftypM4A \x00",
+    "mp4": b"\x00\x00\x00\x20ftypisom\x00",
+}
+
+
+@pytest.mark.parametrize(("extension", "data"), MINIMAL_CONTENT.items())
+def test_raw_bytes_are_named_from_their_content(extension: str, data: bytes) -> None:
+    parsed = parse_file_reference(data)
+    assert parsed == LocalFile(
+        name=f"upload-{hashlib.sha256(data).hexdigest()[:12]}.{extension}", data=data
+    )
+    assert parse_file_reference(bytearray(data)) == parsed
+
+
+def test_an_mp3_frame_without_a_tag_is_recognised() -> None:
+    frame = b"\xff\xfb\x90\x64" + b"\x00" * 8  # MPEG-1 layer III, 128 kbit/s
+    parsed = parse_file_reference(frame)
+    assert isinstance(parsed, LocalFile)
+    assert parsed.name.endswith(".mp3")
 
 
 def test_local_file_round_trips_through_json() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -178,3 +179,18 @@ def test_a_folder_or_missing_path_uploads_nothing(
 def test_references_must_be_a_list(stage: Stage) -> None:
     with pytest.raises(ValueError, match="list of file references"):
         stage("nc:/a.png")  # type: ignore[arg-type]
+
+
+def test_raw_bytes_of_a_known_format_are_staged_under_a_content_name(
+    sandbox: NextcloudSandbox, stage: Stage
+) -> None:
+    png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 16
+    seen: list[str] = []
+
+    def body(ids: list[int]) -> None:
+        with sandbox.credentials.get_client() as client:
+            seen.extend(info.path.name for info in client.list_folder(STAGING))
+
+    stage([png], body)
+    assert len(seen) == 1
+    assert seen[0].endswith("-upload-" + hashlib.sha256(png).hexdigest()[:12] + ".png")

@@ -61,7 +61,12 @@ def shared_sandbox() -> Iterator[NextcloudSandbox]:
 @pytest.mark.parametrize(
     ("helper", "arguments", "task_type", "expected"),
     [
-        (summarize, {"text": "Long text"}, "core:text2text:summary", "This is a fake summary: "),
+        (
+            summarize,
+            {"text": "Long text"},
+            "core:text2text:summary",
+            "Sandbox summary of 1 paragraph (2 words): Long text",
+        ),
         (generate_headline, {"text": "News"}, "core:text2text:headline", "News"),
         (reformulate, {"text": "Say it"}, "core:text2text:reformulation", "Say it"),
         (simplify, {"text": "Complex"}, "core:text2text:simplification", "Complex"),
@@ -233,7 +238,8 @@ def test_transcribe_audio_from_a_local_file(
     recording = tmp_path / "memo.wav"
     recording.write_bytes(b"RIFF0000WAVEfmt ")
     result = in_flow(lambda: transcribe_audio(credentials, f"file:{recording}", **FAST))
-    assert result.text == "Fake transcription result"
+    assert result.text.startswith("Sandbox transcript of file ")
+    assert result.text.endswith("-memo.wav, 16 bytes): the sandbox recognises no speech.")
     assert isinstance(shared_sandbox.task(result.task_id).input["input"], int)
     # The staged upload is removed again once the task has ended.
     [upload] = shared_sandbox.requests_to("PUT", r"/prefect-nextcloud/uploads/[0-9a-f]+-memo\.wav$")
@@ -254,7 +260,12 @@ def test_ocr_one_text_per_file(shared_sandbox: NextcloudSandbox) -> None:
             **FAST,
         )
     )
-    assert result.texts == [f"[{i}] This is a fake OCR result." for i in range(3)]
+    assert len(result.texts) == 3
+    for index, text in enumerate(result.texts):
+        assert text.startswith(f"[{index}] Sandbox OCR of file ")
+        assert text.endswith(
+            "a PNG image of 64\N{MULTIPLICATION SIGN}48 px: the sandbox reads no text."
+        )
 
 
 def test_analyze_images_by_path_and_local_bytes(shared_sandbox: NextcloudSandbox) -> None:
@@ -343,7 +354,7 @@ def test_a_type_the_server_version_lacks(
     ("helper", "arguments", "check"),
     [
         (generate_text, {"prompt": "Haiku"}, lambda r: "- Prompt: Haiku" in r.text),
-        (summarize, {"text": "Long"}, lambda r: r.text == "This is a fake summary: "),
+        (summarize, {"text": "Long"}, lambda r: r.text.endswith("(1 word): Long")),
         (generate_headline, {"text": "News"}, lambda r: "News" in r.text),
         (extract_topics, {"text": "Cats"}, lambda r: "Cats" in r.texts),
     ],

@@ -118,6 +118,8 @@ def test_change_tone_offers_tones_with_a_default(alice: httpx.Client) -> None:
     assert tone["inputShapeDefaults"] == {"tone": values[0]}
 
 
+AUDIO_FACTS = "voice.m4a, 16 bytes"
+NO_SPEECH = "the sandbox recognises no speech."
 RUNS: list[tuple[str, dict[str, Any], dict[str, Any]]] = [
     (
         "core:text2text",
@@ -129,7 +131,11 @@ RUNS: list[tuple[str, dict[str, Any], dict[str, Any]]] = [
     ),
     ("core:text2text:headline", {"input": "Hi"}, {"output": "This is a fake headline: Hi"}),
     ("core:text2text:topics", {"input": "Hi"}, {"output": "fake topic, another fake topic, Hi"}),
-    ("core:text2text:summary", {"input": "Hi"}, {"output": "This is a fake summary: "}),
+    (
+        "core:text2text:summary",
+        {"input": "Hi there. More.\n\nSecond part!  Rest"},
+        {"output": "Sandbox summary of 2 paragraphs (6 words): Hi there. Second part!"},
+    ),
     (
         "core:text2text:formalization",
         {"input": "Hi"},
@@ -166,7 +172,11 @@ RUNS: list[tuple[str, dict[str, Any], dict[str, Any]]] = [
             "Hallo\n\nModel: model_3\nMax tokens: "
         },
     ),
-    ("core:audio2text", {"input": "$audio"}, {"output": "Fake transcription result"}),
+    (
+        "core:audio2text",
+        {"input": "$audio"},
+        {"output": f"Sandbox transcript of file {{audio}} ({AUDIO_FACTS}): {NO_SPEECH}"},
+    ),
     (
         "core:contextwrite",
         {"style_input": "Terse", "source_input": "Long"},
@@ -198,9 +208,25 @@ RUNS: list[tuple[str, dict[str, Any], dict[str, Any]]] = [
     (
         "core:image2text:ocr",
         {"input": ["$image", "$audio"]},
-        {"output": ["[0] This is a fake OCR result.", "[1] This is a fake OCR result."]},
+        {
+            "output": [
+                "[0] Sandbox OCR of file {image} (sample.png), a PNG image of 64\N{MULTIPLICATION SIGN}48"
+                " px: the sandbox reads no text.",
+                "[1] Sandbox OCR of file {audio} (voice.m4a), a 16-byte file: the sandbox reads no "
+                "text.",
+            ]
+        },
     ),
 ]
+
+
+def _expected(value: Any, files: dict[str, int]) -> Any:
+    """The expected output with ``{image}`` and ``{audio}`` replaced by the file ids."""
+    if isinstance(value, dict):
+        return {key: _expected(item, files) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_expected(item, files) for item in value]
+    return value.format(**files) if isinstance(value, str) else value
 
 
 def _resolve(value: Any, files: dict[str, int]) -> Any:
@@ -232,7 +258,7 @@ def test_text_outputs(
     output: dict[str, Any],
 ) -> None:
     task = schedule_ok(alice, task_type, _resolve(task_input, files))
-    assert sb.wait_for_status(task["id"], "SUCCESSFUL").output == output
+    assert sb.wait_for_status(task["id"], "SUCCESSFUL").output == _expected(output, files)
 
 
 def _run(
@@ -302,7 +328,8 @@ def test_audio_outputs_are_wav_files(
     chat = _run(
         sb, alice, "core:audio2audio:chat", {"system_prompt": "S", "input": audio, "history": []}
     )
-    assert chat["input_transcript"] == "Fake transcription result"
+    transcript = f"Sandbox transcript of file {audio} ({AUDIO_FACTS}): {NO_SPEECH}"
+    assert chat["input_transcript"] == transcript
     assert chat["output_transcript"].startswith("This is a fake response message: ")
     agent = _run(
         sb,
@@ -310,7 +337,7 @@ def test_audio_outputs_are_wav_files(
         "core:contextagent:audio-interaction",
         {"input": audio, "confirmation": 1, "conversation_token": ""},
     )
-    assert agent["output_transcript"] == "This is a fake agent response: Fake transcription result"
+    assert agent["output_transcript"] == f"This is a fake agent response: {transcript}"
     translated = _run(
         sb, alice, "core:audio2audio:translate", {"input": audio, "target_language": "de"}
     )

@@ -138,12 +138,19 @@ def test_wrong_password_gets_legacy_xml(sb: NextcloudSandbox) -> None:
     )
 
 
-def test_wrong_password_honours_format_parameter(sb: NextcloudSandbox) -> None:
+@pytest.mark.parametrize("entry", ["v1", "v2"])
+def test_wrong_password_is_xml_even_when_json_is_asked(sb: NextcloudSandbox, entry: str) -> None:
+    # ocs/v1.php answers a LoginException without passing the format (reference §2).
     response = httpx.get(
-        f"{sb.base_url}{TP}/tasktypes", params={"format": "json"}, auth=("nobody", "secret")
+        f"{sb.base_url}/ocs/{entry}.php/taskprocessing/tasktypes",
+        params={"format": "json"},
+        headers={"Accept": "application/json"},
+        auth=("nobody", "secret"),
     )
     assert response.status_code == 401
-    assert response.json()["ocs"]["meta"]["message"] == "Unauthorised"
+    assert response.headers["content-type"] == "text/xml; charset=UTF-8"
+    assert "<statuscode>997</statuscode>" in response.text
+    assert "<message>Unauthorised</message>" in response.text
 
 
 def test_wrong_password_from_javascript(sb: NextcloudSandbox) -> None:

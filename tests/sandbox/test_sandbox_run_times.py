@@ -84,6 +84,7 @@ def test_the_cli_passes_its_flags_to_the_sandbox(monkeypatch: pytest.MonkeyPatch
     assert cli.main(argv) == 0
     assert received == {
         "port": 0,
+        "save_block": None,
         "server_version": 31,
         "pickup_delay_seconds": 0.5,
         "run_seconds": (2.0, 30.0),

@@ -16,6 +16,8 @@ from prefect_nextcloud.sandbox import (
     sample_image_bytes,
     serve_forever,
 )
+from prefect_nextcloud.sandbox.images import read_image_facts
+from prefect_nextcloud.sandbox.samples import sample_files
 
 
 def test_start_and_stop() -> None:
@@ -71,26 +73,49 @@ def test_serve_forever_prints_how_to_connect() -> None:
     class Output(io.StringIO):
         def flush(self) -> None:
             out.write(self.getvalue())
-            printed.set()
+            self.seek(0)
+            self.truncate()
+            if "Ctrl-C" in out.getvalue():
+                printed.set()
 
+    options = {"run_seconds": (2.0, 30.0), "workers": 3, "failing_task_types": ["core:text2text"]}
     thread = threading.Thread(
-        target=serve_forever, kwargs={"port": 0, "stop": stop, "out": Output()}, daemon=True
+        target=serve_forever,
+        kwargs={"port": 0, "stop": stop, "out": Output(), **options},
+        daemon=True,
     )
     thread.start()
     try:
         assert printed.wait(10)
         text = out.getvalue()
         url = re.search(r"at (http://\S+)", text)
-        file_id = re.search(r"sample image: file id (\d+)", text)
         assert url
-        assert file_id
+        assert "then runs 2-30 s; 3 workers; failing: core:text2text" in text
         assert DEFAULT_APP_PASSWORD in text
+        assert (
+            f"export NEXTCLOUD_URL={url.group(1)} NEXTCLOUD_USER=alice "
+            f"NEXTCLOUD_APP_PASSWORD={DEFAULT_APP_PASSWORD}"
+        ) in text
+        assert f"prefect-nextcloud sandbox upload PATH --to /Photos --url {url.group(1)}" in text
+        samples = dict(re.findall(r"(/Photos/\S+\.png) \((\d+)\)", text))
+        assert set(samples) == {f"/{path}" for path in sample_files()}
         image = httpx.get(
-            f"{url.group(1)}/remote.php/dav/files/alice/sample.png",
+            f"{url.group(1)}/remote.php/dav/files/alice/Photos/sample.png",
             auth=("alice", DEFAULT_APP_PASSWORD),
         )
         assert image.content == sample_image_bytes()
+        assert image.headers["oc-fileid"].startswith(f"{int(samples['/Photos/sample.png']):08d}")
     finally:
         stop.set()
         thread.join(10)
     assert not thread.is_alive()
+
+
+def test_sample_files_are_small_distinct_images() -> None:
+    files = sample_files()
+    assert len(files) == 4
+    assert all(path.startswith("Photos/") and path.endswith(".png") for path in files)
+    facts = [read_image_facts(data) for data in files.values()]
+    assert all(fact is not None and fact.format == "PNG" for fact in facts)
+    assert len(set(files.values())) == 4
+    assert sum(len(data) for data in files.values()) < 10_000

@@ -252,10 +252,22 @@ def test_text_to_text_ignores_numeric_string_tokens(
     }
 
 
-def test_summary(sb: NextcloudSandbox, alice: httpx.Client) -> None:
-    task = schedule_ok(alice, "core:text2text:summary", {"input": "Long text"})
-    assert sb.wait_for_status(task["id"], "SUCCESSFUL").output == {
-        "output": "This is a fake summary: "
+def test_summary_reports_paragraphs_and_first_sentences(
+    sb: NextcloudSandbox, alice: httpx.Client
+) -> None:
+    text = "First point. Detail.\n\nSecond point? Yes.\n\n" + "Third " * 80
+    task = schedule_ok(alice, "core:text2text:summary", {"input": text})
+    output = sb.wait_for_status(task["id"], "SUCCESSFUL").output
+    assert output is not None
+    summary = output["output"]
+    assert summary.startswith(
+        "Sandbox summary of 3 paragraphs (86 words): First point. Second point? Third Third"
+    )
+    assert summary.endswith("\N{HORIZONTAL ELLIPSIS}")
+    assert len(summary) < 320
+    empty = schedule_ok(alice, "core:text2text:summary", {"input": " \n "})
+    assert sb.wait_for_status(empty["id"], "SUCCESSFUL").output == {
+        "output": "Sandbox summary of an empty text: there is nothing to summarize."
     }
 
 

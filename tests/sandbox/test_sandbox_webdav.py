@@ -77,7 +77,8 @@ def test_propfind_requested_properties(sb: NextcloudSandbox, dav: httpx.Client) 
     body = (
         '<?xml version="1.0"?><d:propfind xmlns:d="DAV:" xmlns:oc="http://owncloud.org/ns">'
         "<d:prop><oc:fileid/><d:getcontentlength/><d:getcontenttype/><d:resourcetype/>"
-        "<d:getetag/><d:getlastmodified/><oc:size/><d:displayname/></d:prop></d:propfind>"
+        "<d:getetag/><d:getlastmodified/><oc:size/><d:displayname/><oc:no-such-prop/>"
+        "</d:prop></d:propfind>"
     )
     response = dav.request("PROPFIND", "/props/photo.png", content=body, headers={"Depth": "0"})
     assert response.status_code == 207
@@ -92,13 +93,14 @@ def test_propfind_requested_properties(sb: NextcloudSandbox, dav: httpx.Client) 
     assert prop.findtext(f"{DAV}getcontentlength") == "12"
     assert prop.findtext(f"{OC}size") == "12"
     assert prop.findtext(f"{DAV}getcontenttype") == "image/png"
+    assert prop.findtext(f"{DAV}displayname") == "photo.png"
     assert (prop.findtext(f"{DAV}getetag") or "").startswith('"')
     assert (prop.findtext(f"{DAV}getlastmodified") or "").endswith(" GMT")
     resource_type = prop.find(f"{DAV}resourcetype")
     assert resource_type is not None
     assert list(resource_type) == []
     assert missing.findtext(f"{DAV}status") == "HTTP/1.1 404 Not Found"
-    assert missing.find(f"{DAV}prop/{DAV}displayname") is not None
+    assert missing.find(f"{DAV}prop/{OC}no-such-prop") is not None
 
 
 def test_propfind_depth_one_lists_children(sb: NextcloudSandbox, dav: httpx.Client) -> None:

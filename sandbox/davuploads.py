@@ -1,0 +1,186 @@
+"""Chunked uploads below ``/remote.php/dav/uploads/<user>/<upload id>/``.
+
+``MKCOL`` creates the upload folder (v2 clients send the target as ``Destination``), ``PUT``
+stores chunks, ``MOVE …/.file`` with the target as ``Destination`` assembles the chunks in
+natural name order into the file, and ``DELETE`` drops the folder. As on a server with local
+storage, both chunk naming schemes end up concatenated; the checks before anything is written:
+
+- ``OC-Total-Length`` on the ``MOVE`` must equal the chunks' total (``ChunkingPlugin``'s
+  "Chunks on server do not sum up to … bytes");
+- the sandbox also refuses what local storage would store silently: numbered (v2) chunks with a
+  gap (they must be 1 … n, or 0 … n-1) and byte-range chunks (``<start>-<end>``, as nc_py_api
+  names them) that leave a gap or overlap. The file is then left untouched.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from starlette.responses import Response
+
+from prefect_nextcloud.sandbox.davfiles import FilesTree, file_id_header, not_implemented
+from prefect_nextcloud.sandbox.davxml import DavError
+from prefect_nextcloud.sandbox.state import Store
+
+__all__ = ["Uploads"]
+
+_RANGE = re.compile(r"(\d+)-(\d+)")
+
+
+@dataclass
+class _Upload:
+    chunks: dict[str, bytes] = field(default_factory=dict)
+
+
+class Uploads:
+    """Upload folders of every user, kept until assembled or deleted.
+
+    Args:
+        store: Shared state (its lock guards the upload folders too).
+        files: Where assembled files are written.
+    """
+
+    def __init__(self, store: Store, files: FilesTree) -> None:
+        self._store = store
+        self._files = files
+        self._uploads: dict[tuple[str, str], _Upload] = {}
+
+    def handle(
+        self,
+        method: str,
+        user: str,
+        segments: list[str],
+        headers: Mapping[str, str],
+        body: bytes,
+    ) -> Response:
+        """Handle one request for ``uploads/<owner>/…`` (``segments`` after ``uploads``).
+
+        Raises:
+            DavError: Any Sabre error.
+        """
+        if not segments:
+            raise not_implemented(method)
+        owner = segments[0]
+        if owner not in self._store.user_ids:
+            raise DavError(404, "NotFound", f"Principal with name {owner} not found")
+        if owner != user:
+            raise DavError(403, "Forbidden", "Permission denied")
+        with self._store.condition:
+            if len(segments) == 1:
+                if method == "MKCOL":
+                    raise DavError(
+                        405, "MethodNotAllowed", "The resource you tried to create already exists"
+                    )
+                raise not_implemented(method)
+            key = (owner, segments[1])
+            if len(segments) == 2:
+                return self._folder(method, key)
+            if len(segments) == 3:
+                return self._chunk(method, key, segments[2], headers, body)
+            raise DavError(404, "NotFound", f"File with name /{'/'.join(segments[1:])} not found")
+
+    def _missing(self, upload_id: str) -> DavError:
+        return DavError(404, "NotFound", f"File with name //{upload_id} could not be located")
+
+    def _folder(self, method: str, key: tuple[str, str]) -> Response:
+        if method == "MKCOL":
+            if key in self._uploads:
+                raise DavError(
+                    405, "MethodNotAllowed", "The resource you tried to create already exists"
+                )
+            self._uploads[key] = _Upload()
+            return Response(b"", status_code=201)
+        if method == "DELETE":
+            if self._uploads.pop(key, None) is None:
+                raise self._missing(key[1])
+            return Response(b"", status_code=204)
+        raise not_implemented(method)
+
+    def _chunk(
+        self,
+        method: str,
+        key: tuple[str, str],
+        name: str,
+        headers: Mapping[str, str],
+        body: bytes,
+    ) -> Response:
+        upload = self._uploads.get(key)
+        if method == "PUT":
+            if upload is None:
+                raise DavError(
+                    409, "Conflict", "Files cannot be created in non-existent collections"
+                )
+            existed = name in upload.chunks
+            upload.chunks[name] = body
+            return Response(b"", status_code=204 if existed else 201)
+        if upload is None:
+            raise self._missing(key[1])
+        if method == "DELETE":
+            if upload.chunks.pop(name, None) is None:
+                raise DavError(
+                    404, "NotFound", f"File with name /{key[1]}/{name} could not be located"
+                )
+            return Response(b"", status_code=204)
+        if method == "MOVE" and name == ".file":
+            return self._assemble(key, upload, headers)
+        raise not_implemented(method)
+
+    def _assemble(
+        self, key: tuple[str, str], upload: _Upload, headers: Mapping[str, str]
+    ) -> Response:
+        owner, upload_id = key
+        target = self._files.destination(owner, headers, f"uploads/{owner}/{upload_id}/.file")
+        if target.existing is not None and target.existing.is_dir:
+            raise DavError(
+                400, "BadRequest", f"The given destination {target.dav_path} is a directory."
+            )
+        names = sorted(upload.chunks, key=_natural)
+        data = b"".join(upload.chunks[name] for name in names)
+        expected = headers.get("oc-total-length")
+        if expected is not None and expected.strip() != str(len(data)):
+            raise DavError(
+                400,
+                "BadRequest",
+                f"Chunks on server do not sum up to {expected.strip()} but to {len(data)} bytes",
+            )
+        _check_sequence(names, upload.chunks)
+        node, created = self._files.write(owner, target.path, data)
+        del self._uploads[key]
+        return Response(
+            b"",
+            status_code=201 if created else 204,
+            headers={"ETag": f'"{node.etag}"', "Content-Length": "0", **file_id_header(node)},
+        )
+
+
+def _natural(name: str) -> list[int | str]:
+    """A key for PHP's ``strnatcmp`` order: digit runs compare as numbers."""
+    return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", name)]
+
+
+def _check_sequence(names: list[str], chunks: Mapping[str, bytes]) -> None:
+    """Refuse numbered chunks with gaps and byte ranges that leave gaps or overlap."""
+    if names and all(name.isdigit() for name in names):
+        # v2 numbers chunks from 1; nc_py_api's async face counts from 0, which local storage
+        # (concatenating in name order) accepts too.
+        first = min(int(names[0]), 1)
+        for expected, name in enumerate(names, start=first):
+            if int(name) != expected:
+                raise DavError(400, "BadRequest", f"Chunk {expected} of the upload is missing")
+        return
+    ranges = [_RANGE.fullmatch(name) for name in names]
+    if not names or not all(ranges):
+        return
+    position = 0
+    for name, match in zip(names, ranges, strict=True):
+        assert match is not None
+        start, end = int(match[1]), int(match[2])
+        if start != position or end - start != len(chunks[name]):
+            raise DavError(
+                400,
+                "BadRequest",
+                f"Chunk {name} does not continue the upload at byte {position}",
+            )
+        position = end

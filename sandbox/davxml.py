@@ -1,0 +1,227 @@
+"""SabreDAV's XML: error bodies, multistatus answers and request bodies, as Nextcloud sends them."""
+
+from __future__ import annotations
+
+import email.utils
+import xml.etree.ElementTree as ET
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from urllib.parse import unquote, urlsplit
+from xml.sax.saxutils import escape
+
+from starlette.responses import Response
+
+__all__ = [
+    "DAV",
+    "DAV_ROOT",
+    "NEXTCLOUD",
+    "OWNCLOUD",
+    "DavError",
+    "PropStat",
+    "calculate_uri",
+    "http_date",
+    "multistatus",
+    "parse_xml",
+    "sabre_error",
+]
+
+DAV_ROOT = "/remote.php/dav"
+DAV = "DAV:"
+OWNCLOUD = "http://owncloud.org/ns"
+NEXTCLOUD = "http://nextcloud.org/ns"
+_PREFIXES = {DAV: "d", "http://sabredav.org/ns": "s", OWNCLOUD: "oc", NEXTCLOUD: "nc"}
+_NAMESPACES = " ".join(f'xmlns:{prefix}="{ns}"' for ns, prefix in _PREFIXES.items())
+
+
+class DavError(Exception):
+    r"""A Sabre exception: raised by the WebDAV handlers, answered by :func:`sabre_error`.
+
+    Args:
+        status: The HTTP status.
+        exception: The class, short for ``Sabre\DAV\Exception\…`` or a full class name.
+        message: ``s:message``.
+        extra: Further XML children of ``d:error`` (already escaped), e.g. ``s:header``.
+        attributes: Namespace declarations to add to ``d:error``.
+    """
+
+    def __init__(
+        self,
+        status: int,
+        exception: str,
+        message: str,
+        *,
+        extra: str = "",
+        attributes: str = "",
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.exception = exception
+        self.message = message
+        self.extra = extra
+        self.attributes = attributes
+
+    def response(self, headers: Mapping[str, str] | None = None) -> Response:
+        """Render the error as Sabre does."""
+        return sabre_error(
+            self.status,
+            self.exception,
+            self.message,
+            headers,
+            extra=self.extra,
+            attributes=self.attributes,
+        )
+
+
+def sabre_error(
+    status: int,
+    exception: str,
+    message: str,
+    headers: Mapping[str, str] | None = None,
+    *,
+    extra: str = "",
+    attributes: str = "",
+) -> Response:
+    r"""Return SabreDAV's XML error body, e.g. for ``Sabre\DAV\Exception\NotFound``."""
+    name = exception if "\\" in exception else f"Sabre\\DAV\\Exception\\{exception}"
+    body = (
+        '<?xml version="1.0" encoding="utf-8"?>\n'
+        f'<d:error xmlns:d="DAV:" xmlns:s="http://sabredav.org/ns"{attributes}>\n'
+        f"  <s:exception>{escape(name)}</s:exception>\n"
+        f"  <s:message>{escape(message)}</s:message>\n"
+        f"{extra}"
+        "</d:error>\n"
+    )
+    return Response(
+        body.encode("utf-8"),
+        status_code=status,
+        headers={**(headers or {}), "Content-Type": "application/xml; charset=utf-8"},
+    )
+
+
+def http_date(timestamp: float) -> str:
+    """Format a Unix time as an HTTP date, e.g. ``Tue, 02 Dec 2025 12:00:00 GMT``."""
+    return email.utils.formatdate(timestamp, usegmt=True)
+
+
+def parse_xml(body: bytes) -> ET.Element:
+    """Parse a request body.
+
+    Raises:
+        ET.ParseError: The body is not well-formed XML.
+    """
+    # The sandbox only listens on the caller's own machine, so defusedxml is not needed.
+    return ET.fromstring(body)  # noqa: S314
+
+
+@dataclass
+class PropStat:
+    """One ``d:response``: found properties as (namespace, name, XML content), missing ones."""
+
+    href: str
+    found: list[tuple[str, str, str]] = field(default_factory=list)
+    missing: list[tuple[str, str]] = field(default_factory=list)
+
+
+def _element(namespace: str, name: str, content: str, extra: dict[str, str]) -> str:
+    prefix = _PREFIXES.get(namespace)
+    declaration = ""
+    if prefix is None:
+        prefix = extra.setdefault(namespace, f"x{len(extra) + 1}")
+        declaration = f' xmlns:{prefix}="{escape(namespace)}"'
+    tag = f"{prefix}:{name}"
+    return f"<{tag}{declaration}>{content}</{tag}>" if content else f"<{tag}{declaration}/>"
+
+
+def multistatus(responses: Iterable[PropStat]) -> Response:
+    """Render a 207 multistatus answer with ``d:``, ``oc:`` and ``nc:`` prefixes, as Nextcloud."""
+    parts = [f'<?xml version="1.0"?>\n<d:multistatus {_NAMESPACES}>']
+    for item in responses:
+        extra: dict[str, str] = {}
+        parts.append(f"<d:response><d:href>{escape(item.href)}</d:href>")
+        if item.found:
+            props = "".join(_element(ns, name, value, extra) for ns, name, value in item.found)
+            parts.append(f"<d:propstat><d:prop>{props}</d:prop>")
+            parts.append("<d:status>HTTP/1.1 200 OK</d:status></d:propstat>")
+        if item.missing:
+            props = "".join(_element(ns, name, "", extra) for ns, name in item.missing)
+            parts.append(f"<d:propstat><d:prop>{props}</d:prop>")
+            parts.append("<d:status>HTTP/1.1 404 Not Found</d:status></d:propstat>")
+        parts.append("</d:response>")
+    parts.append("</d:multistatus>\n")
+    return Response(
+        "".join(parts).encode("utf-8"),
+        status_code=207,
+        headers={"Content-Type": "application/xml; charset=utf-8"},
+    )
+
+
+def split_tag(tag: str) -> tuple[str, str]:
+    """Split an ElementTree tag ``{namespace}name`` into (namespace, name)."""
+    namespace, _, name = tag.rpartition("}")
+    return namespace.removeprefix("{"), name
+
+
+def select(
+    values: Mapping[tuple[str, str], str],
+    requested: list[tuple[str, str]] | None,
+    allprops: Iterable[tuple[str, str]],
+    href: str,
+) -> PropStat:
+    """Build a response from a node's property values: the requested ones, or ``allprops``."""
+    if requested is None:
+        return PropStat(href, [(ns, name, values[ns, name]) for ns, name in allprops])
+    found = [(ns, name, values[ns, name]) for ns, name in requested if (ns, name) in values]
+    missing = [(ns, name) for ns, name in requested if (ns, name) not in values]
+    return PropStat(href, found, missing)
+
+
+def requested_properties(
+    body: bytes, root_tag: str = f"{{{DAV}}}propfind"
+) -> list[tuple[str, str]] | None:
+    """Return the (namespace, name) pairs a PROPFIND asks for, or None for all properties.
+
+    Raises:
+        DavError: 400 when the body is not a well-formed propfind.
+    """
+    if not body.strip():
+        return None
+    try:
+        root = parse_xml(body)
+    except ET.ParseError:
+        raise DavError(400, "BadRequest", "The request body must be a valid propfind") from None
+    if root.tag != root_tag:
+        raise DavError(400, "BadRequest", "The request body must be a valid propfind")
+    prop = root.find(f"{{{DAV}}}prop")
+    if prop is None:
+        return None
+    return [split_tag(element.tag) for element in prop]
+
+
+def calculate_uri(uri: str) -> str:
+    """``Server::calculateUri``: a URL's or path's decoded path below ``/remote.php/dav``.
+
+    Dot segments are resolved first, as sabre/uri's ``normalize()`` does, so only a
+    percent-encoded ``..`` survives (as a name that never exists).
+
+    Raises:
+        DavError: 403 when it is outside the DAV root.
+    """
+    path = urlsplit(uri).path if "://" in uri and not uri.startswith("/") else uri
+    path = path.split("?", 1)[0]
+    while "//" in path:
+        path = path.replace("//", "/")
+    # sabre/uri's normalize() resolves dot segments before anything is decoded.
+    segments: list[str] = []
+    for part in path.lstrip("/").split("/"):
+        if part == "..":
+            if segments:
+                segments.pop()
+        elif part != ".":
+            segments.append(part)
+    normal = "/" + "/".join(segments)
+    base = f"{DAV_ROOT}/"
+    if normal.startswith(base):
+        return unquote(normal[len(base) :]).strip("/")
+    if f"{normal}/" == base:
+        return ""
+    raise DavError(403, "Forbidden", f"Requested uri ({normal}) is out of base uri ({base})")

@@ -1,0 +1,236 @@
+"""Chunked uploads below /remote.php/dav/uploads/<user>/ and file comments."""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from prefect_nextcloud.sandbox import NextcloudSandbox
+
+DAV = "{DAV:}"
+OC = "{http://owncloud.org/ns}"
+S = "{http://sabredav.org/ns}"
+FILES = "/remote.php/dav/files/alice"
+UPLOADS = "/remote.php/dav/uploads/alice"
+
+
+@pytest.fixture
+def dav(sb: NextcloudSandbox) -> Iterator[httpx.Client]:
+    with httpx.Client(
+        base_url=sb.base_url, auth=("alice", sb.app_password_of("alice")), timeout=5
+    ) as client:
+        yield client
+
+
+def _message(response: httpx.Response) -> str:
+    return ET.fromstring(response.content).findtext(f"{S}message") or ""
+
+
+def _target(sb: NextcloudSandbox, path: str) -> dict[str, str]:
+    return {"Destination": f"{sb.base_url}{FILES}/{path}"}
+
+
+def _upload(dav: httpx.Client, name: str, chunks: dict[str, bytes], **headers: str) -> None:
+    assert dav.request("MKCOL", f"{UPLOADS}/{name}", headers=headers).status_code == 201
+    for chunk, data in chunks.items():
+        assert dav.put(f"{UPLOADS}/{name}/{chunk}", content=data).status_code == 201
+
+
+def test_v2_chunked_upload(sb: NextcloudSandbox, dav: httpx.Client) -> None:
+    sb.upload("up/.keep", b"")
+    target = _target(sb, "up/big.bin")
+    _upload(dav, "web-1", {"2": b"world", "1": b"hello ", "10": b"!"}, **target)
+    # Natural order: 1, 2, 10; the gap 3-9 is refused below, so fill it first.
+    for number in range(3, 10):
+        assert dav.put(f"{UPLOADS}/web-1/{number}", content=b"").status_code == 201
+    done = dav.request("MOVE", f"{UPLOADS}/web-1/.file", headers=target)
+    assert done.status_code == 201
+    assert done.headers["oc-fileid"].endswith("ocsandbox000")
+    assert dav.get(f"{FILES}/up/big.bin").content == b"hello world!"
+    assert dav.delete(f"{UPLOADS}/web-1").status_code == 404  # assembled uploads are gone
+
+
+def test_byte_range_chunks_and_overwrite(sb: NextcloudSandbox, dav: httpx.Client) -> None:
+    file_id = sb.upload("up2/file.txt", b"old")
+    _upload(
+        dav,
+        "ng-1",
+        {"000000000000000-000000000000003": b"new", "000000000000003-000000000000005": b"er"},
+    )
+    done = dav.request("MOVE", f"{UPLOADS}/ng-1/.file", headers=_target(sb, "up2/file.txt"))
+    assert done.status_code == 204
+    assert done.headers["oc-fileid"] == f"{file_id:08d}ocsandbox000"
+    assert dav.get(f"{FILES}/up2/file.txt").content == b"newer"
+
+
+@pytest.mark.parametrize(
+    ("chunks", "headers", "message"),
+    [
+        ({"1": b"a", "3": b"c"}, {}, "Chunk 2 of the upload is missing"),
+        (
+            {"000000000000000-000000000000002": b"ab", "000000000000003-000000000000004": b"d"},
+            {},
+            "Chunk 000000000000003-000000000000004 does not continue the upload at byte 2",
+        ),
+        (
+            {"000000000000000-000000000000002": b"ab", "000000000000001-000000000000003": b"bc"},
+            {},
+            "Chunk 000000000000001-000000000000003 does not continue the upload at byte 2",
+        ),
+        (
+            {"1": b"abc"},
+            {"OC-Total-Length": "10"},
+            "Chunks on server do not sum up to 10 but to 3 bytes",
+        ),
+    ],
+)
+def test_missing_or_overlapping_chunks_store_nothing(
+    sb: NextcloudSandbox,
+    dav: httpx.Client,
+    chunks: dict[str, bytes],
+    headers: dict[str, str],
+    message: str,
+) -> None:
+    sb.upload("up3/file.txt", b"untouched")
+    _upload(dav, "bad", chunks)
+    target = {**_target(sb, "up3/file.txt"), **headers}
+    response = dav.request("MOVE", f"{UPLOADS}/bad/.file", headers=target)
+    assert response.status_code == 400
+    assert _message(response) == message
+    assert dav.get(f"{FILES}/up3/file.txt").content == b"untouched"
+    assert dav.delete(f"{UPLOADS}/bad").status_code == 204
+
+
+def test_upload_folder_errors(sb: NextcloudSandbox, dav: httpx.Client) -> None:
+    assert dav.request("MKCOL", f"{UPLOADS}/twice").status_code == 201
+    again = dav.request("MKCOL", f"{UPLOADS}/twice")
+    assert again.status_code == 405
+    assert _message(again) == "The resource you tried to create already exists"
+    orphan = dav.put(f"{UPLOADS}/never/1", content=b"x")
+    assert orphan.status_code == 409
+    missing = dav.request("MOVE", f"{UPLOADS}/never/.file", headers=_target(sb, "x.bin"))
+    assert missing.status_code == 404
+    assert _message(missing) == "File with name //never could not be located"
+    sb.upload("up4/dir/.keep", b"")
+    onto_folder = dav.request("MOVE", f"{UPLOADS}/twice/.file", headers=_target(sb, "up4/dir"))
+    assert onto_folder.status_code == 400
+    assert _message(onto_folder) == "The given destination files/alice/up4/dir is a directory."
+    assert dav.request("MKCOL", "/remote.php/dav/uploads/bob/x").status_code == 403
+
+
+# -- comments -------------------------------------------------------------------------------
+
+
+def _comment(dav: httpx.Client, file_id: int, message: str, **extra: str) -> httpx.Response:
+    body = {"actorType": "users", "verb": "comment", "message": message, **extra}
+    return dav.post(
+        f"/remote.php/dav/comments/files/{file_id}",
+        content=json.dumps(body),
+        headers={"Content-Type": "application/json"},
+    )
+
+
+REPORT = (
+    '<?xml version="1.0"?><oc:filter-comments xmlns:D="DAV:" xmlns:oc="http://owncloud.org/ns">'
+    "<oc:limit>{limit}</oc:limit><oc:offset>{offset}</oc:offset></oc:filter-comments>"
+)
+
+
+def test_comments_create_and_list(sb: NextcloudSandbox, dav: httpx.Client) -> None:
+    file_id = sb.upload("comments/photo.png", b"png")
+    first = _comment(dav, file_id, "  A cat on a sofa.  ")
+    assert first.status_code == 201
+    location = first.headers["content-location"]
+    assert location.startswith(f"/remote.php/dav/comments/files/{file_id}/")
+    second = _comment(dav, file_id, "Second")
+    report = dav.request(
+        "REPORT",
+        f"/remote.php/dav/comments/files/{file_id}",
+        content=REPORT.format(limit=20, offset=0),
+    )
+    assert report.status_code == 207
+    responses = ET.fromstring(report.content).findall(f"{DAV}response")
+    assert [item.findtext(f"{DAV}href") for item in responses] == [
+        second.headers["content-location"],
+        location,
+    ]
+    prop = responses[1].find(f"{DAV}propstat/{DAV}prop")
+    assert prop is not None
+    assert prop.findtext(f"{OC}message") == "A cat on a sofa."
+    assert prop.findtext(f"{OC}actorId") == "alice"
+    assert prop.findtext(f"{OC}actorType") == "users"
+    assert prop.findtext(f"{OC}verb") == "comment"
+    assert prop.findtext(f"{OC}objectId") == str(file_id)
+    assert (prop.findtext(f"{OC}creationDateTime") or "").endswith(" GMT")
+    assert [child.tag.removeprefix(OC) for child in prop][:4] == [
+        "id",
+        "parentId",
+        "topmostParentId",
+        "childrenCount",
+    ]
+    paged = dav.request(
+        "REPORT",
+        f"/remote.php/dav/comments/files/{file_id}",
+        content=REPORT.format(limit=1, offset=1),
+    )
+    assert len(ET.fromstring(paged.content).findall(f"{DAV}response")) == 1
+    listing = dav.request(
+        "PROPFIND", f"/remote.php/dav/comments/files/{file_id}", headers={"Depth": "1"}
+    )
+    assert len(ET.fromstring(listing.content).findall(f"{DAV}response")) == 3
+    count = dav.request(
+        "PROPFIND",
+        f"{FILES}/comments/photo.png",
+        content=b'<d:propfind xmlns:d="DAV:" xmlns:oc="http://owncloud.org/ns"><d:prop>'
+        b"<oc:comments-count/><oc:comments-href/></d:prop></d:propfind>",
+    )
+    assert ET.fromstring(count.content).findtext(f".//{OC}comments-count") == "2"
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type", "status", "message"),
+    [
+        ({"actorType": "users", "verb": "comment", "message": "x" * 1001}, "application/json",
+         400, "Message exceeds allowed character limit of 1000"),
+        ({"actorType": "guests", "verb": "comment", "message": "x"}, "application/json",
+         400, 'Invalid actor "guests"'),
+        ({"actorType": "users", "verb": "", "message": "x"}, "application/json",
+         400, "Invalid input values"),
+        ({"actorType": "users", "verb": "comment", "message": "x"}, "text/plain", 415, ""),
+    ],
+)  # fmt: skip
+def test_comment_errors(
+    sb: NextcloudSandbox,
+    dav: httpx.Client,
+    body: dict[str, str],
+    content_type: str,
+    status: int,
+    message: str,
+) -> None:
+    file_id = sb.upload("comments/bad.png", b"png")
+    response = dav.post(
+        f"/remote.php/dav/comments/files/{file_id}",
+        content=json.dumps(body),
+        headers={"Content-Type": content_type},
+    )
+    assert response.status_code == status
+    assert _message(response) == message
+
+
+def test_comments_on_missing_or_foreign_files(sb: NextcloudSandbox, dav: httpx.Client) -> None:
+    bobs = sb.upload("secret.png", b"png", user_id="bob")
+    for file_id in (bobs, 999_999):
+        response = _comment(dav, file_id, "hi")
+        assert response.status_code == 404
+        assert _message(response) == "Entity does not exist or is not available"
+
+
+def test_comments_go_away_with_their_file(sb: NextcloudSandbox, dav: httpx.Client) -> None:
+    file_id = sb.upload("comments/temp.png", b"png")
+    assert _comment(dav, file_id, "soon gone").status_code == 201
+    assert dav.delete(f"{FILES}/comments/temp.png").status_code == 204
+    assert _comment(dav, file_id, "late").status_code == 404
