@@ -9,6 +9,7 @@ To offer another task type, add its :class:`TaskTypeSpec` to ``CORE_TASK_TYPES``
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 from typing import Any
 
 from prefect_nextcloud.sandbox import fakes
@@ -140,16 +141,26 @@ SANDBOX_PROVIDERS = (
 )
 
 
-def default_registry(server_version: int, unavailable: Iterable[str] = ()) -> Registry:
+def default_registry(
+    server_version: int, unavailable: Iterable[str] = (), *, expected_runtime: int | None = None
+) -> Registry:
     """Return the registry of the sandbox's task types for a Nextcloud major version.
 
     Args:
         server_version: Types registered only by later versions are left out.
         unavailable: Task type ids to leave without a provider.
+        expected_runtime: The seconds every provider estimates a task takes (what
+            ``completionExpectedAt`` adds to ``scheduledAt``); each provider's own when None.
 
     Returns:
         The registry.
     """
     missing = set(unavailable)
-    providers = [provider for provider in SANDBOX_PROVIDERS if provider.task_type not in missing]
+    providers = [
+        provider
+        if expected_runtime is None
+        else replace(provider, expected_runtime=expected_runtime)
+        for provider in SANDBOX_PROVIDERS
+        if provider.task_type not in missing
+    ]
     return Registry(CORE_TASK_TYPES, providers, server_version=server_version)

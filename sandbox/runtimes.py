@@ -37,6 +37,16 @@ class RunTimes:
         self._high = high
         self._seed = seed
 
+    def estimate(self) -> int | None:
+        """What a provider would estimate: the range's middle in whole seconds (at least 1).
+
+        Returns:
+            Seconds, or None when tasks take no time (providers keep their own estimate).
+        """
+        if self._high == 0:
+            return None
+        return max(1, math.ceil((self._low + self._high) / 2))
+
     def for_task(self, task_id: int, *, legacy: bool = False) -> float:
         """Return the run time of a task.
 

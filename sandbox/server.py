@@ -168,7 +168,9 @@ class NextcloudSandbox(HttpKnobs):
         # Before 30 the TextProcessing providers stand alone; the sandbox gives them the fakes
         # of the TaskProcessing types that later serve them, hence a registry of at least 30.
         providers = default_registry(
-            max(server_version, _TASK_PROCESSING_SINCE), unavailable_task_types
+            max(server_version, _TASK_PROCESSING_SINCE),
+            unavailable_task_types,
+            expected_runtime=run_times.estimate(),
         )
         self._registry = providers
         routes: list[OcsRoute] = []

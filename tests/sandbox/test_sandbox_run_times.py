@@ -99,3 +99,14 @@ def test_the_cli_refuses_a_bad_run_time(capsys: pytest.CaptureFixture[str]) -> N
         cli.main(["sandbox", "--run-seconds", "30-2"])
     assert exit_info.value.code == 2
     assert "0 <= min <= max, got (30.0, 2.0)" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("run_seconds", "estimate"), [(0.0, 1), (2.0, 2), ((2.0, 30.0), 16)])
+def test_providers_estimate_the_run_time_in_completion_expected_at(
+    run_seconds: Any, estimate: int
+) -> None:
+    with NextcloudSandbox(run_seconds=run_seconds) as sandbox:
+        sandbox.pause_processing()
+        with client_for(sandbox, "alice") as client:
+            task = schedule_ok(client, "core:text2text", {"input": "Hi"})
+    assert task["completionExpectedAt"] - task["scheduledAt"] == estimate
