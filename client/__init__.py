@@ -44,6 +44,7 @@ from prefect_nextcloud.client.paths import NextcloudPath
 from prefect_nextcloud.client.references import (
     FileReference,
     LocalFile,
+    LocalFileNotAllowedError,
     parse_file_reference,
 )
 from prefect_nextcloud.client.staging import astage_files, stage_files
@@ -65,6 +66,7 @@ __all__ = [
     "InsufficientStorageError",
     "InvalidInputError",
     "LocalFile",
+    "LocalFileNotAllowedError",
     "MaintenanceModeError",
     "NextcloudClient",
     "NextcloudConnectionError",
