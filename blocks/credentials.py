@@ -91,7 +91,10 @@ class NextcloudCredentials(CredentialsBlock):
         default=30.0,
         gt=0,
         title="HTTP timeout (seconds)",
-        description="How long a single HTTP request may take.",
+        description=(
+            "How long a single HTTP request may take in all: connecting, sending and the whole "
+            "answer (raise it for large files)."
+        ),
     )
     allow_insecure_http: bool = Field(
         default=False,

@@ -4,6 +4,7 @@ from prefect_nextcloud.client.client import DEFAULT_APP_ID, AsyncNextcloudClient
 from prefect_nextcloud.client.errors import (
     AuthenticationError,
     CSRFCheckFailedError,
+    DeadlineExceededError,
     DownloadTooLargeError,
     EndpointNotFoundError,
     FileAccessDeniedError,
@@ -55,6 +56,7 @@ __all__ = [
     "AsyncNextcloudClient",
     "AuthenticationError",
     "CSRFCheckFailedError",
+    "DeadlineExceededError",
     "DownloadTooLargeError",
     "EndpointNotFoundError",
     "FileAccessDeniedError",

@@ -10,6 +10,7 @@ import io
 import os
 import stat
 import tempfile
+import zlib
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -19,11 +20,13 @@ from typing import IO, BinaryIO, TypeAlias
 import anyio.to_thread
 import httpx
 
-from prefect_nextcloud.client.errors import DownloadTooLargeError
+from prefect_nextcloud.client.errors import DownloadTooLargeError, UnexpectedResponseError
 
 __all__ = [
+    "ACCEPTED_ENCODINGS",
     "DEFAULT_MAX_DOWNLOAD_BYTES",
     "UPLOAD_CHUNK_BYTES",
+    "BodyDecoder",
     "DownloadLimit",
     "OpenUpload",
     "UploadData",
@@ -36,6 +39,12 @@ UPLOAD_CHUNK_BYTES = 1024 * 1024
 """The most an upload reads from a local file or file object at a time."""
 DEFAULT_MAX_DOWNLOAD_BYTES = 100 * 1024 * 1024
 """The default size limit of a download into memory."""
+
+ACCEPTED_ENCODINGS = "gzip, deflate"
+"""The ``Accept-Encoding`` the client sends: the encodings :class:`BodyDecoder` reads."""
+_DECODED_PIECE_BYTES = 64 * 1024
+# zlib window sizes: gzip only; a zlib stream; raw deflate (sent by some servers as "deflate").
+_GZIP_WBITS, _ZLIB_WBITS, _RAW_DEFLATE_WBITS = zlib.MAX_WBITS | 16, zlib.MAX_WBITS, -zlib.MAX_WBITS
 
 UploadData: TypeAlias = bytes | bytearray | memoryview | str | os.PathLike[str] | BinaryIO
 """Upload content: bytes, a local file path (``str`` or path-like), or a binary file object."""
@@ -307,6 +316,77 @@ class DownloadLimit:
         if self.max_bytes is not None and self.received > self.max_bytes:
             raise self._error("the server sent more than")
         return chunk
+
+
+class BodyDecoder:
+    """Undoes an answer's ``Content-Encoding`` in pieces of at most 64 KiB.
+
+    httpx decodes each network chunk whole, so a few kilobytes of gzip can become gigabytes in
+    memory before any size limit sees them. Decoding in bounded pieces lets
+    :class:`DownloadLimit` stop a "gzip bomb" after about its limit.
+
+    Args:
+        content_encoding: The answer's ``Content-Encoding`` header (empty for none).
+        endpoint: ``METHOD /path`` of the call, for errors.
+
+    Raises:
+        UnexpectedResponseError: An encoding this client did not ask for.
+    """
+
+    def __init__(self, content_encoding: str, endpoint: str) -> None:
+        self.endpoint = endpoint
+        self.encoding = content_encoding.strip().lower()
+        self._zlib: zlib._Decompress | None = None
+        self._raw_fallback = False
+        if self.encoding in ("gzip", "x-gzip"):
+            self._zlib = zlib.decompressobj(_GZIP_WBITS)
+        elif self.encoding == "deflate":
+            self._zlib = zlib.decompressobj(_ZLIB_WBITS)
+            self._raw_fallback = True
+        elif self.encoding not in ("", "identity"):
+            raise UnexpectedResponseError(
+                f"The answer to {endpoint} is encoded as {content_encoding!r}, which was not "
+                f"asked for (Accept-Encoding: {ACCEPTED_ENCODINGS}). A proxy in between may "
+                "change the encoding; configure it to pass answers through.",
+                endpoint=endpoint,
+            )
+
+    def _failed(self, error: zlib.error) -> UnexpectedResponseError:
+        return UnexpectedResponseError(
+            f"The {self.encoding} body of the answer to {self.endpoint} is corrupt ({error}).",
+            endpoint=self.endpoint,
+        )
+
+    def feed(self, data: bytes) -> Iterator[bytes]:
+        """Decode the next received chunk; yield its content in pieces of at most 64 KiB."""
+        if self._zlib is None:
+            for start in range(0, len(data), _DECODED_PIECE_BYTES):
+                yield data[start : start + _DECODED_PIECE_BYTES]
+            return
+        while data:
+            try:
+                piece = self._zlib.decompress(data, _DECODED_PIECE_BYTES)
+            except zlib.error as error:
+                if not self._raw_fallback:
+                    raise self._failed(error) from None
+                # "deflate" without the zlib wrapper, as some servers send it.
+                self._zlib, self._raw_fallback = zlib.decompressobj(_RAW_DEFLATE_WBITS), False
+                continue
+            self._raw_fallback = False
+            data = self._zlib.unconsumed_tail
+            if piece:
+                yield piece
+
+    def flush(self) -> Iterator[bytes]:
+        """Yield what the decoder still holds once the answer has ended (at most a window)."""
+        if self._zlib is None:
+            return
+        try:
+            rest = self._zlib.flush()
+        except zlib.error as error:
+            raise self._failed(error) from None
+        if rest:
+            yield rest
 
 
 def local_download_target(local_path: str | os.PathLike[str]) -> Path:
