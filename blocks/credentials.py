@@ -101,6 +101,7 @@ class NextcloudCredentials(CredentialsBlock):
     timeout_seconds: float = Field(
         default=30.0,
         gt=0,
+        allow_inf_nan=False,
         title="HTTP timeout (seconds)",
         description=(
             "How long a single HTTP request may take in all: connecting, sending and the whole "
@@ -125,6 +126,7 @@ class NextcloudCredentials(CredentialsBlock):
     retry_seconds: float = Field(
         default=120.0,
         ge=0,
+        allow_inf_nan=False,
         title="Retry for (seconds)",
         description=(
             "How long a call that fails for a passing reason (network, 502, 503, 504) is retried, "
@@ -134,12 +136,14 @@ class NextcloudCredentials(CredentialsBlock):
     retry_initial_delay_seconds: float = Field(
         default=1.0,
         gt=0,
+        allow_inf_nan=False,
         title="First retry after (seconds)",
         description="The first wait before a retry; each further wait doubles, up to 30 s.",
     )
     rate_limit_wait_seconds: float = Field(
         default=360.0,
         ge=0,
+        allow_inf_nan=False,
         title="Wait out rate limits for (seconds)",
         description=(
             "How long to keep waiting out Nextcloud's schedule rate limit (20 per user in 120 s) "

@@ -24,6 +24,7 @@ from prefect_nextcloud.client import endpoints, webdav
 from prefect_nextcloud.client.config import is_loopback, normalize_base_url, tls_verification
 from prefect_nextcloud.client.deadlines import (
     RequestDeadline,
+    check_seconds,
     clipped_sleep,
     install_deadline_backends,
     region,
@@ -77,7 +78,7 @@ class _ClientBase:
             raise ValueError("user_id must be the Nextcloud login name, a non-empty string.")
         if not app_password or not isinstance(app_password, str):
             raise ValueError("app_password must be a non-empty string.")
-        if timeout_seconds <= 0:
+        if check_seconds("timeout_seconds", timeout_seconds) <= 0:
             raise ValueError(f"timeout_seconds must be positive, got {timeout_seconds!r}.")
         if (
             self.base_url.startswith("http://")

@@ -30,7 +30,13 @@ from prefect_nextcloud.client.errors import (
     NextcloudError,
 )
 
-__all__ = ["RequestDeadline", "clipped_sleep", "install_deadline_backends", "region"]
+__all__ = [
+    "RequestDeadline",
+    "check_seconds",
+    "clipped_sleep",
+    "install_deadline_backends",
+    "region",
+]
 
 # Socket timeouts may fire a moment before the deadline they were computed from.
 _SLACK_SECONDS = 0.05

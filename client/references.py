@@ -25,6 +25,7 @@ from urllib.parse import unquote
 
 from pydantic import BaseModel, ConfigDict, field_validator
 
+from prefect_nextcloud.client.models import MAX_ID
 from prefect_nextcloud.client.paths import NextcloudPath
 
 __all__ = [
@@ -148,6 +149,11 @@ def as_reference_list(value: object) -> list[object]:
 def _file_id(value: int) -> int:
     if value <= 0:
         raise ValueError(f"A Nextcloud file id must be a positive integer, got {value}.")
+    if value > MAX_ID:
+        raise ValueError(
+            f"A Nextcloud file id is at most {MAX_ID} (2^63 - 1, the largest id Nextcloud "
+            f"stores); {value} cannot be one."
+        )
     return value
 
 

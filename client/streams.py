@@ -20,6 +20,7 @@ from typing import IO, BinaryIO, TypeAlias
 import anyio.to_thread
 import httpx
 
+from prefect_nextcloud.client.endpoints import check_unicode
 from prefect_nextcloud.client.errors import DownloadTooLargeError, UnexpectedResponseError
 
 __all__ = [
@@ -253,7 +254,8 @@ class UploadSource:
         """Text, sent as UTF-8 ``text/plain``."""
         if not isinstance(text, str):
             raise ValueError(f"text must be a str, got {type(text).__name__}.")
-        return cls(data=text.encode("utf-8"), content_type="text/plain; charset=utf-8")
+        data = check_unicode("The text", text).encode("utf-8")
+        return cls(data=data, content_type="text/plain; charset=utf-8")
 
     @contextmanager
     def open(self) -> Iterator[OpenUpload]:
