@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, cast
 
 from prefect.blocks.abstract import CredentialsBlock
-from pydantic import Field, HttpUrl, SecretStr, ValidationError, field_validator
+from pydantic import Field, HttpUrl, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from prefect_nextcloud.client.client import AsyncNextcloudClient, NextcloudClient
-from prefect_nextcloud.client.config import normalize_base_url
+from prefect_nextcloud.client.config import (
+    URL_NOT_SHOWN,
+    may_hold_credentials,
+    normalize_base_url,
+)
 from prefect_nextcloud.client.pacing import (
     DEFAULT_SCHEDULE_LIMIT,
     DEFAULT_SCHEDULE_WINDOW_SECONDS,
@@ -18,15 +23,21 @@ from prefect_nextcloud.client.retrying import RetryPolicy
 
 __all__ = ["NextcloudCredentials", "resolve_credentials"]
 
+# Settings and block fields by the environment variable they come from.
 _ENV_NAMES = {
     "url": "NEXTCLOUD_URL",
+    "base_url": "NEXTCLOUD_URL",
     "user": "NEXTCLOUD_USER",
+    "user_id": "NEXTCLOUD_USER",
     "app_password": "NEXTCLOUD_APP_PASSWORD",
     "verify_tls": "NEXTCLOUD_VERIFY_TLS",
     "ca_bundle": "NEXTCLOUD_CA_BUNDLE",
     "timeout_seconds": "NEXTCLOUD_TIMEOUT_SECONDS",
     "allow_insecure_http": "NEXTCLOUD_ALLOW_INSECURE_HTTP",
 }
+
+
+_NOT_SHOWN = "<not shown>"
 
 
 class _EnvironmentSettings(BaseSettings):
@@ -94,8 +105,12 @@ class NextcloudCredentials(CredentialsBlock):
     timeout_seconds: float = Field(
         default=30.0,
         gt=0,
+        allow_inf_nan=False,
         title="HTTP timeout (seconds)",
-        description="How long a single HTTP request may take.",
+        description=(
+            "How long a single HTTP request may take in all: connecting, sending and the whole "
+            "answer (raise it for large files)."
+        ),
     )
     allow_insecure_http: bool = Field(
         default=False,
@@ -115,6 +130,7 @@ class NextcloudCredentials(CredentialsBlock):
     retry_seconds: float = Field(
         default=120.0,
         ge=0,
+        allow_inf_nan=False,
         title="Retry for (seconds)",
         description=(
             "How long a call that fails for a passing reason (network, 502, 503, 504) is retried, "
@@ -124,12 +140,14 @@ class NextcloudCredentials(CredentialsBlock):
     retry_initial_delay_seconds: float = Field(
         default=1.0,
         gt=0,
+        allow_inf_nan=False,
         title="First retry after (seconds)",
         description="The first wait before a retry; each further wait doubles, up to 30 s.",
     )
     rate_limit_wait_seconds: float = Field(
         default=360.0,
         ge=0,
+        allow_inf_nan=False,
         title="Wait out rate limits for (seconds)",
         description=(
             "How long to keep waiting out Nextcloud's schedule rate limit (20 per user in 120 s) "
@@ -154,6 +172,23 @@ class NextcloudCredentials(CredentialsBlock):
         description="The sliding window of the schedule limit (Nextcloud: 120 s).",
     )
 
+    @model_validator(mode="before")
+    @classmethod
+    def _keep_secrets_out_of_errors(cls, data: Any) -> Any:
+        # Validation errors repeat their input (in str(), repr(), errors() and pickles), and
+        # they end up in flow-run state messages and logs. A URL that may carry a password is
+        # replaced before its check; when a field is missing, the error repeats all the input,
+        # so the app password is replaced too (validation fails anyway).
+        if not isinstance(data, Mapping):
+            return data
+        data = dict(data)
+        if "base_url" in data and may_hold_credentials(data["base_url"]):
+            data["base_url"] = URL_NOT_SHOWN
+        required = [name for name, field in cls.model_fields.items() if field.is_required()]
+        if "app_password" in data and not all(name in data for name in required):
+            data["app_password"] = _NOT_SHOWN
+        return data
+
     @field_validator("base_url")
     @classmethod
     def _normalize_base_url(cls, value: str) -> str:
@@ -175,26 +210,30 @@ class NextcloudCredentials(CredentialsBlock):
         """
         try:
             settings = _EnvironmentSettings()
+            credentials = cls(
+                base_url=settings.url,
+                user_id=settings.user,
+                app_password=settings.app_password,
+                verify_tls=settings.verify_tls,
+                ca_bundle=settings.ca_bundle,
+                timeout_seconds=settings.timeout_seconds,
+                allow_insecure_http=settings.allow_insecure_http,
+            )
         except ValidationError as error:
+            # Only the messages: the inputs may hold the password (see above).
             problems = []
             for item in error.errors():
-                name = _ENV_NAMES.get(str(item["loc"][0]), str(item["loc"][0]))
-                reason = "is not set" if item["type"] == "missing" else f"is invalid: {item['msg']}"
+                field = str(item["loc"][0]) if item["loc"] else ""
+                name = _ENV_NAMES.get(field, f"NEXTCLOUD_{field.upper()}")
+                message = item["msg"].removeprefix("Value error, ").rstrip(".")
+                reason = "is not set" if item["type"] == "missing" else f"is invalid: {message}"
                 problems.append(f"{name} {reason}")
             raise ValueError(
                 "Cannot build Nextcloud credentials from the environment: "
                 + "; ".join(problems)
                 + ". Set NEXTCLOUD_URL, NEXTCLOUD_USER and NEXTCLOUD_APP_PASSWORD."
             ) from None
-        return cls(
-            base_url=settings.url,
-            user_id=settings.user,
-            app_password=settings.app_password,
-            verify_tls=settings.verify_tls,
-            ca_bundle=settings.ca_bundle,
-            timeout_seconds=settings.timeout_seconds,
-            allow_insecure_http=settings.allow_insecure_http,
-        )
+        return credentials
 
     def _client_arguments(self) -> dict[str, Any]:
         # The only place where the app password is unwrapped.

@@ -4,6 +4,7 @@ from prefect_nextcloud.client.client import DEFAULT_APP_ID, AsyncNextcloudClient
 from prefect_nextcloud.client.errors import (
     AuthenticationError,
     CSRFCheckFailedError,
+    DeadlineExceededError,
     DownloadTooLargeError,
     EndpointNotFoundError,
     FileAccessDeniedError,
@@ -45,6 +46,7 @@ from prefect_nextcloud.client.paths import NextcloudPath
 from prefect_nextcloud.client.references import (
     FileReference,
     LocalFile,
+    LocalFileNotAllowedError,
     parse_file_reference,
 )
 from prefect_nextcloud.client.staging import astage_files, stage_files
@@ -55,6 +57,7 @@ __all__ = [
     "AsyncNextcloudClient",
     "AuthenticationError",
     "CSRFCheckFailedError",
+    "DeadlineExceededError",
     "DownloadTooLargeError",
     "EndpointNotFoundError",
     "FileAccessDeniedError",
@@ -66,6 +69,7 @@ __all__ = [
     "InsufficientStorageError",
     "InvalidInputError",
     "LocalFile",
+    "LocalFileNotAllowedError",
     "MaintenanceModeError",
     "NextcloudClient",
     "NextcloudConnectionError",

@@ -9,8 +9,9 @@ in one place.
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import AsyncIterator, Iterator, Mapping
-from contextlib import asynccontextmanager, contextmanager
+from contextlib import AbstractContextManager, asynccontextmanager, contextmanager
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Self, TypeVar
@@ -21,8 +22,15 @@ import httpx
 from prefect_nextcloud._version import __version__
 from prefect_nextcloud.client import endpoints, webdav
 from prefect_nextcloud.client.config import is_loopback, normalize_base_url, tls_verification
+from prefect_nextcloud.client.deadlines import (
+    RequestDeadline,
+    check_seconds,
+    clipped_sleep,
+    install_deadline_backends,
+    region,
+)
 from prefect_nextcloud.client.endpoints import Call
-from prefect_nextcloud.client.errors import NextcloudConnectionError
+from prefect_nextcloud.client.errors import NextcloudConnectionError, NextcloudError
 from prefect_nextcloud.client.models import Task, TaskFile, TaskType
 from prefect_nextcloud.client.pacing import (
     DEFAULT_SCHEDULE_LIMIT,
@@ -33,7 +41,9 @@ from prefect_nextcloud.client.paths import NextcloudPath
 from prefect_nextcloud.client.plans import Operations, Plan, ServerMemory, run_async, run_sync
 from prefect_nextcloud.client.retrying import RetryPolicy
 from prefect_nextcloud.client.streams import (
+    ACCEPTED_ENCODINGS,
     DEFAULT_MAX_DOWNLOAD_BYTES,
+    BodyDecoder,
     DownloadLimit,
     UploadData,
     UploadSource,
@@ -75,7 +85,7 @@ class _ClientBase:
             raise ValueError("user_id must be the Nextcloud login name, a non-empty string.")
         if not app_password or not isinstance(app_password, str):
             raise ValueError("app_password must be a non-empty string.")
-        if timeout_seconds <= 0:
+        if check_seconds("timeout_seconds", timeout_seconds) <= 0:
             raise ValueError(f"timeout_seconds must be positive, got {timeout_seconds!r}.")
         if (
             self.base_url.startswith("http://")
@@ -92,6 +102,7 @@ class _ClientBase:
         if max_download_bytes <= 0:
             raise ValueError(f"max_download_bytes must be positive, got {max_download_bytes!r}.")
         self.user_id = user_id
+        self.timeout_seconds = timeout_seconds
         self.max_download_bytes = max_download_bytes
         self._operations = Operations(
             ServerMemory((self.base_url, user_id)),
@@ -104,7 +115,8 @@ class _ClientBase:
         self._settings: dict[str, Any] = {
             "base_url": self.base_url,
             "auth": httpx.BasicAuth(user_id, app_password),
-            "headers": {"User-Agent": USER_AGENT},
+            # Only encodings BodyDecoder reads in bounded pieces (not br or zstd).
+            "headers": {"User-Agent": USER_AGENT, "Accept-Encoding": ACCEPTED_ENCODINGS},
             "timeout": httpx.Timeout(timeout_seconds),
             "verify": tls_verification(self.base_url, verify_tls=verify_tls, ca_bundle=ca_bundle),
             "follow_redirects": False,
@@ -132,11 +144,45 @@ class _ClientBase:
             arguments["json"] = call.json
         return arguments
 
+    def deadline(self, seconds: float) -> AbstractContextManager[None]:
+        """Bound everything this client does inside a ``with`` block by ``seconds`` from now.
+
+        Every request, retry and retry wait of this client in the block (in this thread or
+        asyncio task, and tasks started in it) must end by then: waits are cut to the time
+        left, and a call that cannot finish in time raises :class:`DeadlineExceededError`
+        naming the endpoint; it is not retried. Blocks nest, and the earliest deadline
+        applies. It is a plain ``with`` block on both faces.
+
+        Example:
+            ```python
+            with client.deadline(60):
+                task = client.get_task(task_id)  # with its retries, done within 60 s
+            ```
+
+        Args:
+            seconds: The time allowed; zero or less means it has already passed.
+
+        Raises:
+            ValueError: ``seconds`` is not a finite number.
+        """
+        return region(self, seconds)
+
+    def _request_deadline(self, call: Call[Any]) -> RequestDeadline:
+        """The deadline of a request starting now: ``timeout_seconds``, or a region's end."""
+        return RequestDeadline.start(self, self.timeout_seconds, call.endpoint, self.base_url)
+
+    def _retry_wait(self, seconds: float) -> float:
+        return clipped_sleep(self, seconds)
+
     def _body_limit(self, call: Call[Any]) -> DownloadLimit:
         # Every answer is read with the download cap, so no server can flood memory.
         return DownloadLimit(call.path, call.endpoint, self.max_download_bytes)
 
-    def _connection_error(self, call: Call[Any], error: httpx.TransportError) -> Exception:
+    def _connection_error(
+        self, call: Call[Any], error: httpx.TransportError, deadline: RequestDeadline
+    ) -> NextcloudError:
+        if deadline.passed():
+            return deadline.error()
         kind = "timed out" if isinstance(error, httpx.TimeoutException) else "failed"
         detail = str(error) or type(error).__name__
         return NextcloudConnectionError(
@@ -144,6 +190,60 @@ class _ClientBase:
             "address, the network and that the server is up.",
             endpoint=call.endpoint,
         )
+
+
+class _Body:
+    """Reads an answer as it arrives: decoded in bounded pieces, counted, within the deadline.
+
+    Args:
+        response: The answer, its body unread.
+        limit: The size limit of the decoded body.
+        deadline: The request's deadline, checked at every received chunk.
+    """
+
+    def __init__(
+        self, response: httpx.Response, limit: DownloadLimit, deadline: RequestDeadline
+    ) -> None:
+        limit.start(response)
+        self._decoder = BodyDecoder(response.headers.get("content-encoding", ""), limit.endpoint)
+        self._limit = limit
+        self._deadline = deadline
+
+    def feed(self, received: bytes) -> Iterator[bytes]:
+        self._deadline.check()
+        for piece in self._decoder.feed(received):
+            yield self._limit.count(piece)
+
+    def finish(self) -> Iterator[bytes]:
+        self._deadline.check()
+        for piece in self._decoder.flush():
+            yield self._limit.count(piece)
+
+    def read_already(self, content: bytes) -> Iterator[bytes]:
+        """An answer whose body httpx has read and decoded already (see ``_chunks``)."""
+        yield self._limit.count(content)
+
+
+def _chunks(response: httpx.Response, body: _Body) -> Iterator[bytes]:
+    # Answers built in memory (a buffered error page, a test's MockTransport) come read.
+    if response.is_stream_consumed:
+        yield from body.read_already(response.content)
+        return
+    for received in response.iter_raw():
+        yield from body.feed(received)
+    yield from body.finish()
+
+
+async def _achunks(response: httpx.Response, body: _Body) -> AsyncIterator[bytes]:
+    if response.is_stream_consumed:
+        for piece in body.read_already(response.content):
+            yield piece
+        return
+    async for received in response.aiter_raw():
+        for piece in body.feed(received):
+            yield piece
+    for piece in body.finish():
+        yield piece
 
 
 def _buffered(streamed: httpx.Response, body: bytes) -> httpx.Response:
@@ -197,7 +297,8 @@ class NextcloudClient(_ClientBase):
             app_password: An app password of that user.
             verify_tls: Whether to check the server's TLS certificate.
             ca_bundle: Path to a PEM file of trusted certificate authorities.
-            timeout_seconds: Timeout of each HTTP request.
+            timeout_seconds: How long each HTTP request may take in all: connecting, sending
+                and the whole answer, however slowly the server sends it.
             allow_insecure_http: Allow plain ``http://`` to a host other than this machine.
             max_download_bytes: The default size limit of file downloads.
             task_types_ttl_seconds: How long the list of offered task types is reused.
@@ -225,6 +326,7 @@ class NextcloudClient(_ClientBase):
             schedule_window_seconds=schedule_window_seconds,
         )
         self._http = httpx.Client(**self._settings, transport=transport)
+        install_deadline_backends(self._http)
 
     def __enter__(self) -> Self:
         return self
@@ -247,25 +349,31 @@ class NextcloudClient(_ClientBase):
         Raises:
             NextcloudError: The subclass that matches what went wrong.
         """
-        limit = self._body_limit(call)
+        deadline = self._request_deadline(call)
         failure = None
         try:
-            with self._http.stream(
-                call.method, call.path, **self._request_arguments(call)
-            ) as streamed:
-                limit.start(streamed)
-                body = b"".join(limit.count(chunk) for chunk in streamed.iter_bytes())
+            with (
+                deadline.active(),
+                self._http.stream(
+                    call.method,
+                    call.path,
+                    timeout=deadline.timeout(),
+                    **self._request_arguments(call),
+                ) as streamed,
+            ):
+                body = _Body(streamed, self._body_limit(call), deadline)
+                content = b"".join(_chunks(streamed, body))
         except httpx.TransportError as error:
-            failure = self._connection_error(call, error)
+            failure = self._connection_error(call, error, deadline)
         if failure is not None:
             # Raised outside the except block: the httpx error, whose request carries the
             # Authorization header, must not stay attached as __context__.
             raise failure
-        return call.parse(_buffered(streamed, body))
+        return call.parse(_buffered(streamed, content))
 
     def run(self, plan: Plan[T]) -> T:
         """Carry out a multi-request operation from :mod:`prefect_nextcloud.client.plans`."""
-        return run_sync(self.send, plan)
+        return run_sync(self.send, plan, lambda seconds: time.sleep(self._retry_wait(seconds)))
 
     def _call(self, call: Call[T]) -> T:
         """Send a call that may be repeated, retrying transient failures."""
@@ -384,19 +492,28 @@ class NextcloudClient(_ClientBase):
     # -- Files (WebDAV) ------------------------------------------------------------------------
 
     @contextmanager
-    def _stream(self, call: Call[Any]) -> Iterator[httpx.Response]:
-        """Send ``call`` and yield its answer with the body unread; errors are raised first."""
+    def _download(self, call: Call[Any], limit: DownloadLimit) -> Iterator[Iterator[bytes]]:
+        """Send ``call`` and yield its body's chunks as they arrive; errors are raised first."""
+        deadline = self._request_deadline(call)
         failure = None
         try:
-            with self._http.stream(
-                call.method, call.path, **self._request_arguments(call)
-            ) as response:
-                if not response.is_success:
-                    response.read()
-                call.check(response)
-                yield response
+            with (
+                deadline.active(),
+                self._http.stream(
+                    call.method,
+                    call.path,
+                    timeout=deadline.timeout(),
+                    **self._request_arguments(call),
+                ) as response,
+            ):
+                answer = response
+                if not response.is_success:  # read the error page, then raise its error
+                    body = _Body(response, self._body_limit(call), deadline)
+                    answer = _buffered(response, b"".join(_chunks(response, body)))
+                call.check(answer)
+                yield _chunks(answer, _Body(answer, limit, deadline))
         except httpx.TransportError as error:
-            failure = self._connection_error(call, error)
+            failure = self._connection_error(call, error, deadline)
         if failure is not None:
             raise failure  # outside the except block, see send
 
@@ -517,11 +634,8 @@ class NextcloudClient(_ClientBase):
         limit = DownloadLimit(
             target, call.endpoint, self.max_download_bytes if max_bytes is None else max_bytes
         )
-        chunks: list[bytes] = []
-        with self._stream(call) as response:
-            limit.start(response)
-            chunks.extend(limit.count(chunk) for chunk in response.iter_bytes())
-        return b"".join(chunks)
+        with self._download(call, limit) as chunks:
+            return b"".join(chunks)
 
     def download_to(
         self, path: str, local_path: str | os.PathLike[str], *, max_bytes: int | None = None
@@ -545,10 +659,9 @@ class NextcloudClient(_ClientBase):
         destination = local_download_target(local_path)
         call = webdav.get_file(self.user_id, target)
         limit = DownloadLimit(target, call.endpoint, max_bytes)
-        with self._stream(call) as response, write_atomically(destination) as handle:
-            limit.start(response)
-            for chunk in response.iter_bytes():
-                handle.write(limit.count(chunk))
+        with self._download(call, limit) as chunks, write_atomically(destination) as handle:
+            for chunk in chunks:
+                handle.write(chunk)
         return destination
 
     def delete_file(self, path: str, *, missing_ok: bool = True) -> None:
@@ -605,6 +718,7 @@ class AsyncNextcloudClient(_ClientBase):
             schedule_window_seconds=schedule_window_seconds,
         )
         self._http = httpx.AsyncClient(**self._settings, transport=transport)
+        install_deadline_backends(self._http)
 
     async def __aenter__(self) -> Self:
         return self
@@ -623,23 +737,29 @@ class AsyncNextcloudClient(_ClientBase):
 
     async def send(self, call: Call[T]) -> T:
         """Send one call and read its answer (see :meth:`NextcloudClient.send`)."""
-        limit = self._body_limit(call)
+        deadline = self._request_deadline(call)
         failure = None
         try:
-            async with self._http.stream(
-                call.method, call.path, **self._request_arguments(call)
-            ) as streamed:
-                limit.start(streamed)
-                body = b"".join([limit.count(chunk) async for chunk in streamed.aiter_bytes()])
+            with deadline.active():
+                async with self._http.stream(
+                    call.method,
+                    call.path,
+                    timeout=deadline.timeout(),
+                    **self._request_arguments(call),
+                ) as streamed:
+                    body = _Body(streamed, self._body_limit(call), deadline)
+                    content = b"".join([piece async for piece in _achunks(streamed, body)])
         except httpx.TransportError as error:
-            failure = self._connection_error(call, error)
+            failure = self._connection_error(call, error, deadline)
         if failure is not None:
             raise failure  # outside the except block, see NextcloudClient.send
-        return call.parse(_buffered(streamed, body))
+        return call.parse(_buffered(streamed, content))
 
     async def run(self, plan: Plan[T]) -> T:
         """See :meth:`NextcloudClient.run`."""
-        return await run_async(self.send, plan)
+        return await run_async(
+            self.send, plan, lambda seconds: anyio.sleep(self._retry_wait(seconds))
+        )
 
     async def _call(self, call: Call[T]) -> T:
         """See :meth:`NextcloudClient._call`."""
@@ -718,19 +838,29 @@ class AsyncNextcloudClient(_ClientBase):
     # -- Files (WebDAV) ------------------------------------------------------------------------
 
     @asynccontextmanager
-    async def _stream(self, call: Call[Any]) -> AsyncIterator[httpx.Response]:
-        """See :meth:`NextcloudClient._stream`."""
+    async def _download(
+        self, call: Call[Any], limit: DownloadLimit
+    ) -> AsyncIterator[AsyncIterator[bytes]]:
+        """See :meth:`NextcloudClient._download`."""
+        deadline = self._request_deadline(call)
         failure = None
         try:
-            async with self._http.stream(
-                call.method, call.path, **self._request_arguments(call)
-            ) as response:
-                if not response.is_success:
-                    await response.aread()
-                call.check(response)
-                yield response
+            with deadline.active():
+                async with self._http.stream(
+                    call.method,
+                    call.path,
+                    timeout=deadline.timeout(),
+                    **self._request_arguments(call),
+                ) as response:
+                    answer = response
+                    if not response.is_success:
+                        body = _Body(response, self._body_limit(call), deadline)
+                        content = b"".join([piece async for piece in _achunks(response, body)])
+                        answer = _buffered(response, content)
+                    call.check(answer)
+                    yield _achunks(answer, _Body(answer, limit, deadline))
         except httpx.TransportError as error:
-            failure = self._connection_error(call, error)
+            failure = self._connection_error(call, error, deadline)
         if failure is not None:
             raise failure  # outside the except block, see NextcloudClient.send
 
@@ -786,12 +916,8 @@ class AsyncNextcloudClient(_ClientBase):
         limit = DownloadLimit(
             target, call.endpoint, self.max_download_bytes if max_bytes is None else max_bytes
         )
-        chunks: list[bytes] = []
-        async with self._stream(call) as response:
-            limit.start(response)
-            async for chunk in response.aiter_bytes():
-                chunks.append(limit.count(chunk))
-        return b"".join(chunks)
+        async with self._download(call, limit) as chunks:
+            return b"".join([chunk async for chunk in chunks])
 
     async def download_to(
         self, path: str, local_path: str | os.PathLike[str], *, max_bytes: int | None = None
@@ -801,11 +927,10 @@ class AsyncNextcloudClient(_ClientBase):
         destination = local_download_target(local_path)
         call = webdav.get_file(self.user_id, target)
         limit = DownloadLimit(target, call.endpoint, max_bytes)
-        async with self._stream(call) as response:
+        async with self._download(call, limit) as chunks:
             with write_atomically(destination) as handle:
-                limit.start(response)
-                async for chunk in response.aiter_bytes():
-                    await anyio.to_thread.run_sync(handle.write, limit.count(chunk))
+                async for chunk in chunks:
+                    await anyio.to_thread.run_sync(handle.write, chunk)
         return destination
 
     async def delete_file(self, path: str, *, missing_ok: bool = True) -> None:

@@ -11,7 +11,32 @@ from urllib.parse import urlsplit
 
 import httpx
 
-__all__ = ["normalize_base_url", "tls_verification"]
+__all__ = [
+    "URL_NOT_SHOWN",
+    "is_loopback",
+    "may_hold_credentials",
+    "normalize_base_url",
+    "tls_verification",
+]
+
+
+URL_NOT_SHOWN = "<not shown: it contains '@', so it may hold a password>"
+"""What validation errors show instead of a URL that may carry credentials."""
+_SHOWN_CHARACTERS = 200
+
+
+def may_hold_credentials(url: object) -> bool:
+    """Whether ``url`` (text, bytes or any object) has an ``@``, as a URL with credentials has.
+
+    Error messages and validation errors must not repeat such a URL: the part before the
+    ``@`` may be a password, however it is spelt (``user:pw@``, ``:pw@``, percent-encoded).
+    """
+    if isinstance(url, bytes | bytearray):
+        return b"@" in url
+    try:
+        return "@" in str(url)
+    except Exception:  # an object whose str() fails cannot show a password either
+        return False
 
 
 def normalize_base_url(url: str) -> str:
@@ -27,25 +52,34 @@ def normalize_base_url(url: str) -> str:
         The root, e.g. ``https://cloud.example.com``.
 
     Raises:
-        ValueError: The address is not an absolute http(s) URL with a host.
+        ValueError: The address is not an absolute http(s) URL with a host. The message never
+            repeats an address that may carry a password.
     """
     if not isinstance(url, str):
         raise ValueError(f"The Nextcloud URL must be a string, got {type(url).__name__}.")
-    parts = urlsplit(url.strip())
-    if "@" in parts.netloc:
+    if may_hold_credentials(url):
         # Not repeated in the message: the part before "@" may be a password.
         raise ValueError(
-            "The Nextcloud URL must not contain a user name or password; put the user in "
-            "user_id and the app password in app_password."
+            "The Nextcloud URL must not contain a user name or password (it has an '@'); put "
+            "the user in user_id and the app password in app_password."
         )
+    shown = repr(url[:_SHOWN_CHARACTERS] + ("..." if len(url) > _SHOWN_CHARACTERS else ""))
+    usage = "Use the address you open Nextcloud with in a browser, e.g. https://cloud.example.com."
+    try:
+        parts = urlsplit(url.strip())
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+    except ValueError as error:
+        raise ValueError(f"The Nextcloud URL {shown} is malformed ({error}). {usage}") from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ValueError(
             f"The Nextcloud URL must start with https:// (or http://) and name a host, got "
-            f"{url!r}. Use the address you open Nextcloud with in a browser, e.g. "
-            "https://cloud.example.com."
+            f"{shown}. {usage}"
         )
     if parts.query or parts.fragment:
-        raise ValueError(f"The Nextcloud URL must not carry a query or fragment: {url!r}.")
+        raise ValueError(
+            f"The Nextcloud URL must not carry a query or fragment (after '?' or '#'): "
+            f"{parts.scheme}://{parts.netloc}{parts.path}?... {usage}"
+        )
     path = parts.path.rstrip("/")
     if path.endswith("/index.php"):
         path = path.removesuffix("/index.php").rstrip("/")

@@ -6,6 +6,7 @@ read the answer. The sync and async clients only send calls, so both faces share
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import AsyncIterable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -22,7 +23,7 @@ from prefect_nextcloud.client.errors import (
     TaskNotFoundError,
     UnexpectedResponseError,
 )
-from prefect_nextcloud.client.models import Task, TaskFile, TaskType
+from prefect_nextcloud.client.models import MAX_ID, Task, TaskFile, TaskType
 from prefect_nextcloud.client.ocs import (
     TASK_NOT_FOUND_HINT,
     expect_dict,
@@ -175,24 +176,62 @@ def _read_nothing(response: httpx.Response, endpoint: str) -> None:
 
 
 def check_id(name: str, value: int) -> int:
-    """Return ``value`` if it is a positive integer id.
+    """Return ``value`` if it is a task or file id: an integer from 1 to 2^63 - 1.
 
     Raises:
         ValueError: It is not.
     """
     if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
         raise ValueError(f"{name} must be a positive integer, got {value!r}.")
+    if value > MAX_ID:
+        raise ValueError(
+            f"{name} must be at most {MAX_ID} (2^63 - 1, the largest id Nextcloud stores), got "
+            f"{value}."
+        )
     return value
 
 
+def check_unicode(name: str, text: str) -> str:
+    """Return ``text`` if it can be sent as UTF-8.
+
+    Raises:
+        ValueError: It holds a lone surrogate (such as text decoded with
+            ``errors="surrogateescape"``), which no UTF-8 request can carry.
+    """
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as error:
+        bad = text[error.start : error.end]
+        raise ValueError(
+            f"{name} is not valid Unicode: it holds the lone surrogate {bad!r} at position "
+            f"{error.start}, which cannot be sent. Decode the text with its real encoding."
+        ) from None
+    return text
+
+
 def check_text(name: str, value: str) -> str:
-    """Return ``value`` if it is a non-empty string.
+    """Return ``value`` if it is a non-empty string that can be sent.
 
     Raises:
         ValueError: It is not.
     """
     if not isinstance(value, str) or not value.strip():
         raise ValueError(f"{name} must be a non-empty string, got {value!r}.")
+    return check_unicode(name, value)
+
+
+def check_json(name: str, value: Any) -> Any:
+    """Return ``value`` if it can be sent in a JSON body.
+
+    Raises:
+        ValueError: It holds text that is not valid Unicode, a NaN or infinite number, or an
+            object JSON does not know.
+    """
+    try:
+        text = json.dumps(value, ensure_ascii=False, allow_nan=False)
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"{name} cannot be sent as JSON: {error}.") from None
+    check_unicode(name, text)
     return value
 
 
@@ -216,13 +255,15 @@ def schedule_task(
     check_text("app_id", app_id)
     if not isinstance(input, Mapping):
         raise ValueError(f"input must be a mapping of slot names to values, got {input!r}.")
+    for slot, value in input.items():
+        check_json(f"Input slot {slot!r}", value)
     body: dict[str, Any] = {"input": dict(input), "type": task_type, "appId": app_id}
     if custom_id is not None:
         if not isinstance(custom_id, str) or len(custom_id) > MAX_CUSTOM_ID_LENGTH:
             raise ValueError(
                 f"custom_id must be a string of at most {MAX_CUSTOM_ID_LENGTH} characters."
             )
-        body["customId"] = custom_id
+        body["customId"] = check_unicode("custom_id", custom_id)
     if (webhook_uri is None) != (webhook_method is None):
         raise ValueError("webhook_uri and webhook_method must be given together.")
     if webhook_uri is not None and webhook_method is not None:
@@ -261,14 +302,14 @@ def list_tasks(*, task_type: str | None = None, custom_id: str | None = None) ->
     if task_type is not None:
         params["taskType"] = check_text("task_type", task_type)
     if custom_id is not None:
-        params["customId"] = custom_id
+        params["customId"] = check_unicode("custom_id", custom_id)
     return Call("GET", f"{TASKPROCESSING}/tasks", _read_tasks, params=params)
 
 
 def list_tasks_by_app(app_id: str, *, custom_id: str | None = None) -> Call[list[Task]]:
     """``GET /tasks/app/{appId}``: this user's tasks scheduled under one app id."""
     check_text("app_id", app_id)
-    params = {} if custom_id is None else {"customId": custom_id}
+    params = {} if custom_id is None else {"customId": check_unicode("custom_id", custom_id)}
     path = f"{TASKPROCESSING}/tasks/app/{quote(app_id, safe='')}"
     return Call("GET", path, _read_tasks, params=params)
 

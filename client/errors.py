@@ -15,6 +15,7 @@ if TYPE_CHECKING:
 __all__ = [
     "AuthenticationError",
     "CSRFCheckFailedError",
+    "DeadlineExceededError",
     "DownloadTooLargeError",
     "EndpointNotFoundError",
     "FileAccessDeniedError",
@@ -85,6 +86,13 @@ class NextcloudConnectionError(NextcloudError):
     """The server could not be reached, or the connection broke before an answer came.
 
     Covers refused or reset connections, DNS failures, TLS failures and timeouts.
+    """
+
+
+class DeadlineExceededError(NextcloudError):
+    """The deadline set with ``client.deadline(seconds)`` passed before a call could finish.
+
+    Unlike a timeout of a single request, it is not retried: the time allowed is used up.
     """
 
 

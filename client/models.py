@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator
 from pydantic.alias_generators import to_camel
 
 __all__ = [
+    "MAX_ID",
     "ShapeDescriptor",
     "ShapeEnumValue",
     "ShapeType",
@@ -17,6 +18,13 @@ __all__ = [
     "TaskStatus",
     "TaskType",
 ]
+
+
+MAX_ID = 2**63 - 1
+"""The largest task or file id: Nextcloud keeps them in signed 64-bit database columns."""
+
+# Strict: JSON true is not task 1, and "5" is not an id either.
+_Id = Annotated[int, Field(strict=True, ge=1, le=MAX_ID)]
 
 
 def _map_or_empty(value: Any) -> Any:
@@ -180,7 +188,7 @@ class Task(_ApiModel):
     are kept and reachable through ``model_extra``.
     """
 
-    id: int
+    id: _Id
     type: str
     status: TaskStatus
     last_updated: int | None = None

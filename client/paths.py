@@ -10,6 +10,8 @@ from pydantic import GetCoreSchemaHandler, GetJsonSchemaHandler
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import core_schema
 
+from prefect_nextcloud.client.endpoints import check_unicode
+
 __all__ = ["DAV_FILES", "NextcloudPath", "dav_path"]
 
 DAV_FILES = "/remote.php/dav/files"
@@ -21,8 +23,8 @@ class NextcloudPath(str):
 
     A string, so it works as a Prefect task or flow parameter (a text field in the UI) and
     serialises as plain JSON. The path is normalised: it starts with ``/``, repeated and
-    trailing slashes are dropped. ``.`` and ``..`` segments, control characters (NUL included)
-    and the empty string are rejected.
+    trailing slashes are dropped. ``.`` and ``..`` segments, control characters (NUL included),
+    lone surrogates and the empty string are rejected.
 
     Example:
         ```python
@@ -50,6 +52,7 @@ class NextcloudPath(str):
             raise ValueError("A Nextcloud path must not be empty; the home folder is '/'.")
         if _CONTROL.search(path):
             raise ValueError(f"The Nextcloud path {path!r} contains a control character.")
+        check_unicode(f"The Nextcloud path {path!r}", path)
         segments = [segment for segment in path.split("/") if segment]
         if any(segment in (".", "..") for segment in segments):
             raise ValueError(

@@ -334,13 +334,17 @@ def _log_retry(error: NextcloudError, endpoint: str, delay: float) -> None:
         logger.warning("%s failed for now (%s); trying again in %.1f s.", endpoint, error, delay)
 
 
-def run_sync(send: Callable[[Call[Any]], Any], plan: Plan[T]) -> T:
-    """Drive ``plan`` with the blocking ``send(call)`` of a sync client."""
+def run_sync(
+    send: Callable[[Call[Any]], Any],
+    plan: Plan[T],
+    sleep: Callable[[float], None] = time.sleep,
+) -> T:
+    """Drive ``plan`` with the blocking ``send(call)`` and ``sleep(seconds)`` of a sync client."""
     try:
         step = next(plan)
         while True:
             if isinstance(step, Sleep):
-                time.sleep(step.seconds)
+                sleep(step.seconds)
                 step = plan.send(None)
                 continue
             try:
@@ -353,13 +357,17 @@ def run_sync(send: Callable[[Call[Any]], Any], plan: Plan[T]) -> T:
         return stop.value  # type: ignore[no-any-return]
 
 
-async def run_async(send: Callable[[Call[Any]], Awaitable[Any]], plan: Plan[T]) -> T:
-    """Drive ``plan`` with the awaitable ``send(call)`` of an async client."""
+async def run_async(
+    send: Callable[[Call[Any]], Awaitable[Any]],
+    plan: Plan[T],
+    sleep: Callable[[float], Awaitable[None]] = anyio.sleep,
+) -> T:
+    """Drive ``plan`` with an async client's awaitable ``send(call)`` and ``sleep(seconds)``."""
     try:
         step = next(plan)
         while True:
             if isinstance(step, Sleep):
-                await anyio.sleep(step.seconds)
+                await sleep(step.seconds)
                 step = plan.send(None)
                 continue
             try:

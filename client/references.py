@@ -10,6 +10,12 @@ example typed into the Prefect UI) the forms are:
 
 Raw ``bytes`` are named ``upload-<hash>.<ext>`` when their format is recognised from the content
 (PNG, JPEG, GIF, WebP, WAV, MP3, PDF and a few more); other bytes need a name.
+
+Text is what run parameters and the Prefect UI carry, so anyone who may start a run could
+otherwise make the worker upload any file it can read to a server of their choosing. A ``file:``
+reference given as text is therefore only accepted inside the folders that the worker's
+``NEXTCLOUD_LOCAL_FILE_ROOTS`` variable allows; a :class:`pathlib.Path` passed by code is not
+limited.
 """
 
 from __future__ import annotations
@@ -23,15 +29,19 @@ from urllib.parse import unquote
 
 from pydantic import BaseModel, ConfigDict, field_validator
 
+from prefect_nextcloud.client.models import MAX_ID
 from prefect_nextcloud.client.paths import NextcloudPath
 from prefect_nextcloud.client.signatures import RECOGNISED_TYPES, extension_for
 
 __all__ = [
     "FILE_REFERENCE_FORMS",
+    "LOCAL_FILE_ROOTS_VARIABLE",
     "FileReference",
     "FileReferenceLike",
     "LocalFile",
+    "LocalFileNotAllowedError",
     "as_reference_list",
+    "local_file_roots",
     "parse_file_reference",
 ]
 
@@ -40,6 +50,13 @@ FILE_REFERENCE_FORMS = (
     "on the machine running the flow, or digits such as '123' for a Nextcloud file id"
 )
 _DIGITS = re.compile(r"\s*[0-9]+\s*")
+
+LOCAL_FILE_ROOTS_VARIABLE = "NEXTCLOUD_LOCAL_FILE_ROOTS"
+"""The environment variable listing the folders ``file:`` references given as text may use."""
+
+
+class LocalFileNotAllowedError(PermissionError):
+    """A ``file:`` reference given as text points outside the folders the worker allows."""
 
 
 class LocalFile(BaseModel):
@@ -86,11 +103,14 @@ def parse_file_reference(value: object) -> FileReference:
             ``upload-3f2a9c1b7d4e.png``).
 
     Returns:
-        An ``int`` file id, a :class:`NextcloudPath`, an absolute :class:`pathlib.Path` or a
-        :class:`LocalFile`. Nothing is checked on the server or the disk.
+        An ``int`` file id, a :class:`NextcloudPath`, an absolute :class:`pathlib.Path` (for
+        ``"file:"`` text, with symlinks and ``..`` resolved) or a :class:`LocalFile`. Nothing is
+        checked on the server, nor whether a local file exists.
 
     Raises:
         ValueError: The value is none of these forms (a plain ``"photo.png"`` is ambiguous).
+        LocalFileNotAllowedError: ``"file:"`` text outside the folders that
+            ``NEXTCLOUD_LOCAL_FILE_ROOTS`` allows.
     """
     if isinstance(value, bool):
         raise ValueError(
@@ -145,6 +165,11 @@ def _named_bytes(data: bytes) -> LocalFile:
 def _file_id(value: int) -> int:
     if value <= 0:
         raise ValueError(f"A Nextcloud file id must be a positive integer, got {value}.")
+    if value > MAX_ID:
+        raise ValueError(
+            f"A Nextcloud file id is at most {MAX_ID} (2^63 - 1, the largest id Nextcloud "
+            f"stores); {value} cannot be one."
+        )
     return value
 
 
@@ -167,7 +192,7 @@ def _parse_text(text: str) -> FileReference:
     if text.startswith("nc:"):
         return NextcloudPath(text.removeprefix("nc:"))
     if text.startswith("file:"):
-        return _local_path(text)
+        return _allowed(text, _local_path(text))
     raise ValueError(f"The file reference {text!r} is ambiguous; write {FILE_REFERENCE_FORMS}.")
 
 
@@ -187,3 +212,49 @@ def _local_path(text: str) -> Path:
             f"{text!r} is not an absolute local path; write it as 'file:/data/receipt.jpg'."
         )
     return Path(local)
+
+
+def local_file_roots() -> list[Path]:
+    """The folders that ``NEXTCLOUD_LOCAL_FILE_ROOTS`` allows, resolved; none when it is unset.
+
+    Raises:
+        ValueError: An entry is not an absolute path.
+    """
+    roots = []
+    for entry in os.environ.get(LOCAL_FILE_ROOTS_VARIABLE, "").split(os.pathsep):
+        if not entry:
+            continue
+        if not os.path.isabs(entry):
+            raise ValueError(
+                f"{LOCAL_FILE_ROOTS_VARIABLE} must list absolute folders separated by "
+                f"{os.pathsep!r}; {entry!r} is not absolute."
+            )
+        roots.append(_resolved(Path(entry), f"the {LOCAL_FILE_ROOTS_VARIABLE} entry {entry!r}"))
+    return roots
+
+
+def _resolved(path: Path, what: str) -> Path:
+    try:
+        return path.resolve()
+    except (OSError, RuntimeError) as error:  # RuntimeError: a symlink loop
+        raise ValueError(f"The path of {what} cannot be resolved: {error}.") from None
+
+
+def _allowed(text: str, path: Path) -> Path:
+    """``path`` resolved, if it lies in a folder that ``NEXTCLOUD_LOCAL_FILE_ROOTS`` allows."""
+    resolved = _resolved(path, repr(text))
+    roots = local_file_roots()
+    if any(resolved.is_relative_to(root) for root in roots):
+        return resolved
+    allowed = (
+        f"which allows only {', '.join(str(root) for root in roots)}"
+        if roots
+        else "which is not set on this machine"
+    )
+    raise LocalFileNotAllowedError(
+        f"{text!r} (resolved: {resolved}) is refused: file: references given as text, as run "
+        f"parameters and the Prefect UI give them, may only name files inside the folders "
+        f"listed in {LOCAL_FILE_ROOTS_VARIABLE}, {allowed}. To allow it, set "
+        f"{LOCAL_FILE_ROOTS_VARIABLE} in the worker's environment to the absolute folder(s) "
+        f"holding such files, separated by {os.pathsep!r}; or pass a pathlib.Path from code."
+    )

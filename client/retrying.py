@@ -8,6 +8,7 @@ Rate-limit answers (429) get waits that cover Nextcloud's sliding 120 s window.
 
 from __future__ import annotations
 
+import math
 import random
 import time
 from collections.abc import Callable
@@ -49,6 +50,18 @@ class RetryPolicy:
     seed: int | None = None
 
     def __post_init__(self) -> None:
+        for name in (
+            "max_elapsed_seconds",
+            "initial_delay_seconds",
+            "max_delay_seconds",
+            "jitter",
+            "rate_limit_seconds",
+        ):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                raise ValueError(f"{name} must be a number, got {value!r}.")
+            if not math.isfinite(value):
+                raise ValueError(f"{name} must be finite, got {value!r}.")
         if min(self.max_elapsed_seconds, self.rate_limit_seconds) < 0:
             raise ValueError("Retry time budgets must not be negative.")
         if self.initial_delay_seconds <= 0 or self.max_delay_seconds <= 0:

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import io
 import os
+import stat
 import tempfile
+import zlib
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -18,11 +20,14 @@ from typing import IO, BinaryIO, TypeAlias
 import anyio.to_thread
 import httpx
 
-from prefect_nextcloud.client.errors import DownloadTooLargeError
+from prefect_nextcloud.client.endpoints import check_unicode
+from prefect_nextcloud.client.errors import DownloadTooLargeError, UnexpectedResponseError
 
 __all__ = [
+    "ACCEPTED_ENCODINGS",
     "DEFAULT_MAX_DOWNLOAD_BYTES",
     "UPLOAD_CHUNK_BYTES",
+    "BodyDecoder",
     "DownloadLimit",
     "OpenUpload",
     "UploadData",
@@ -35,6 +40,12 @@ UPLOAD_CHUNK_BYTES = 1024 * 1024
 """The most an upload reads from a local file or file object at a time."""
 DEFAULT_MAX_DOWNLOAD_BYTES = 100 * 1024 * 1024
 """The default size limit of a download into memory."""
+
+ACCEPTED_ENCODINGS = "gzip, deflate"
+"""The ``Accept-Encoding`` the client sends: the encodings :class:`BodyDecoder` reads."""
+_DECODED_PIECE_BYTES = 64 * 1024
+# zlib window sizes: gzip only; a zlib stream; raw deflate (sent by some servers as "deflate").
+_GZIP_WBITS, _ZLIB_WBITS, _RAW_DEFLATE_WBITS = zlib.MAX_WBITS | 16, zlib.MAX_WBITS, -zlib.MAX_WBITS
 
 UploadData: TypeAlias = bytes | bytearray | memoryview | str | os.PathLike[str] | BinaryIO
 """Upload content: bytes, a local file path (``str`` or path-like), or a binary file object."""
@@ -51,6 +62,70 @@ def _remaining(stream: BinaryIO) -> int | None:
     except (OSError, AttributeError, ValueError):
         return None
     return max(end - position, 0)
+
+
+# Opening a FIFO blocks until a writer comes, unless opened non-blocking (not on Windows).
+_NONBLOCK = getattr(os, "O_NONBLOCK", 0)
+_FILE_KINDS = (
+    (stat.S_ISDIR, "a directory, not a file; upload its files"),
+    (stat.S_ISFIFO, "a named pipe (FIFO), not a regular file"),
+    (stat.S_ISCHR, "a character device, not a regular file"),
+    (stat.S_ISBLK, "a block device, not a regular file"),
+    (stat.S_ISSOCK, "a socket, not a regular file"),
+)
+
+
+def _check_kind(shown: str, mode: int) -> None:
+    for is_kind, what in _FILE_KINDS:
+        if is_kind(mode):
+            raise ValueError(f"{shown!r} is {what}.")
+    if not stat.S_ISREG(mode):
+        raise ValueError(f"{shown!r} is not a regular file.")
+
+
+def _check_opened(shown: str, handle: BinaryIO) -> None:
+    """Check the open file itself, which cannot be swapped any more; leave it at its start."""
+    descriptor = handle.fileno()
+    _check_kind(shown, os.fstat(descriptor).st_mode)
+    if _NONBLOCK:
+        os.set_blocking(descriptor, True)
+    if os.fstat(descriptor).st_size == 0 and handle.read(1):
+        raise ValueError(
+            f"{shown!r} reports a size of 0 bytes but has content: it is a special file (like "
+            "those in /proc) whose size is unknown until read. Copy it to a regular file "
+            "first, or pass its content as bytes."
+        )
+    handle.seek(0)
+
+
+def _open_regular_file(path: Path) -> BinaryIO:
+    """Open a local file for reading, refusing anything but a regular file of honest size.
+
+    The file is opened without blocking (a FIFO would otherwise wait for a writer) and checked
+    again once open, so it cannot be swapped for something else after the check.
+
+    Raises:
+        ValueError: No such file, not readable, not a regular file, or a file whose size the
+            system does not report (such as those in ``/proc``).
+    """
+    shown = str(path)
+    try:
+        _check_kind(shown, os.stat(path).st_mode)
+        descriptor = os.open(path, os.O_RDONLY | _NONBLOCK)
+    except FileNotFoundError:
+        raise ValueError(
+            f"The local file {shown!r} does not exist. (To upload text, use write_text; to "
+            "upload content, pass bytes.)"
+        ) from None
+    except OSError as error:
+        raise ValueError(f"The local file {shown!r} cannot be read: {error.strerror}.") from None
+    handle = os.fdopen(descriptor, "rb")
+    try:
+        _check_opened(shown, handle)
+    except BaseException:
+        handle.close()
+        raise
+    return handle
 
 
 def _chunk(data: object) -> bytes:
@@ -90,15 +165,41 @@ class OpenUpload:
             return self.data or b""
         return self._aiterate(self.stream)
 
-    @staticmethod
-    def _iterate(stream: BinaryIO) -> Iterator[bytes]:
-        while chunk := _chunk(stream.read(UPLOAD_CHUNK_BYTES)):
-            yield chunk
+    def _counted(self, chunk: bytes, sent: int) -> int:
+        """Add a chunk to the bytes sent; refuse to send more than the declared size.
 
-    @staticmethod
-    async def _aiterate(stream: BinaryIO) -> AsyncIterator[bytes]:
-        while chunk := _chunk(await anyio.to_thread.run_sync(stream.read, UPLOAD_CHUNK_BYTES)):
+        Past the declared ``Content-Length``, the HTTP layer would fail with a protocol error
+        instead; a source that ends early is caught by :meth:`_check_complete`.
+        """
+        sent += len(chunk)
+        if self.size is not None and sent > self.size:
+            raise ValueError(
+                f"The upload source gave more than the {self.size} bytes it declared (it grew "
+                "while it was read); nothing was stored. Upload a file that does not change."
+            )
+        return sent
+
+    def _check_complete(self, sent: int) -> None:
+        if self.size is not None and sent < self.size:
+            raise ValueError(
+                f"The upload source ended after {sent} of the {self.size} bytes it declared "
+                "(it shrank while it was read); nothing was stored. Upload a file that does "
+                "not change."
+            )
+
+    def _iterate(self, stream: BinaryIO) -> Iterator[bytes]:
+        sent = 0
+        while chunk := _chunk(stream.read(UPLOAD_CHUNK_BYTES)):
+            sent = self._counted(chunk, sent)
             yield chunk
+        self._check_complete(sent)
+
+    async def _aiterate(self, stream: BinaryIO) -> AsyncIterator[bytes]:
+        sent = 0
+        while chunk := _chunk(await anyio.to_thread.run_sync(stream.read, UPLOAD_CHUNK_BYTES)):
+            sent = self._counted(chunk, sent)
+            yield chunk
+        self._check_complete(sent)
 
 
 @dataclass(frozen=True)
@@ -128,23 +229,17 @@ class UploadSource:
             The source.
 
         Raises:
-            ValueError: A path that is not an existing file, a text-mode file object, or
-                another type.
+            ValueError: A path that is not an existing, readable regular file (a folder, FIFO,
+                device or ``/proc`` file is refused), a text-mode file object, or another type.
         """
         if isinstance(data, UploadSource):
             return data
         if isinstance(data, bytes | bytearray | memoryview):
             return cls(data=bytes(data))
         if isinstance(data, str | os.PathLike):
-            path = Path(data).expanduser()
-            if not path.exists():
-                raise ValueError(
-                    f"The local file {str(path)!r} does not exist. (To upload text, use "
-                    "write_text; to upload content, pass bytes.)"
-                )
-            if not path.is_file():
-                raise ValueError(f"{str(path)!r} is a directory, not a file; upload its files.")
-            return cls(local_path=path.absolute())
+            path = Path(data).expanduser().absolute()
+            _open_regular_file(path).close()
+            return cls(local_path=path)
         if isinstance(data, io.TextIOBase):
             raise ValueError("The file object is in text mode; open the file with 'rb'.")
         if callable(getattr(data, "read", None)):
@@ -159,13 +254,14 @@ class UploadSource:
         """Text, sent as UTF-8 ``text/plain``."""
         if not isinstance(text, str):
             raise ValueError(f"text must be a str, got {type(text).__name__}.")
-        return cls(data=text.encode("utf-8"), content_type="text/plain; charset=utf-8")
+        data = check_unicode("The text", text).encode("utf-8")
+        return cls(data=data, content_type="text/plain; charset=utf-8")
 
     @contextmanager
     def open(self) -> Iterator[OpenUpload]:
         """Open the content for sending; a local file is closed again afterwards."""
         if self.local_path is not None:
-            with self.local_path.open("rb") as handle:
+            with _open_regular_file(self.local_path) as handle:
                 yield OpenUpload(size=os.fstat(handle.fileno()).st_size, stream=handle)
         elif self.stream is not None:
             yield OpenUpload(size=_remaining(self.stream), stream=self.stream)
@@ -222,6 +318,77 @@ class DownloadLimit:
         if self.max_bytes is not None and self.received > self.max_bytes:
             raise self._error("the server sent more than")
         return chunk
+
+
+class BodyDecoder:
+    """Undoes an answer's ``Content-Encoding`` in pieces of at most 64 KiB.
+
+    httpx decodes each network chunk whole, so a few kilobytes of gzip can become gigabytes in
+    memory before any size limit sees them. Decoding in bounded pieces lets
+    :class:`DownloadLimit` stop a "gzip bomb" after about its limit.
+
+    Args:
+        content_encoding: The answer's ``Content-Encoding`` header (empty for none).
+        endpoint: ``METHOD /path`` of the call, for errors.
+
+    Raises:
+        UnexpectedResponseError: An encoding this client did not ask for.
+    """
+
+    def __init__(self, content_encoding: str, endpoint: str) -> None:
+        self.endpoint = endpoint
+        self.encoding = content_encoding.strip().lower()
+        self._zlib: zlib._Decompress | None = None
+        self._raw_fallback = False
+        if self.encoding in ("gzip", "x-gzip"):
+            self._zlib = zlib.decompressobj(_GZIP_WBITS)
+        elif self.encoding == "deflate":
+            self._zlib = zlib.decompressobj(_ZLIB_WBITS)
+            self._raw_fallback = True
+        elif self.encoding not in ("", "identity"):
+            raise UnexpectedResponseError(
+                f"The answer to {endpoint} is encoded as {content_encoding!r}, which was not "
+                f"asked for (Accept-Encoding: {ACCEPTED_ENCODINGS}). A proxy in between may "
+                "change the encoding; configure it to pass answers through.",
+                endpoint=endpoint,
+            )
+
+    def _failed(self, error: zlib.error) -> UnexpectedResponseError:
+        return UnexpectedResponseError(
+            f"The {self.encoding} body of the answer to {self.endpoint} is corrupt ({error}).",
+            endpoint=self.endpoint,
+        )
+
+    def feed(self, data: bytes) -> Iterator[bytes]:
+        """Decode the next received chunk; yield its content in pieces of at most 64 KiB."""
+        if self._zlib is None:
+            for start in range(0, len(data), _DECODED_PIECE_BYTES):
+                yield data[start : start + _DECODED_PIECE_BYTES]
+            return
+        while data:
+            try:
+                piece = self._zlib.decompress(data, _DECODED_PIECE_BYTES)
+            except zlib.error as error:
+                if not self._raw_fallback:
+                    raise self._failed(error) from None
+                # "deflate" without the zlib wrapper, as some servers send it.
+                self._zlib, self._raw_fallback = zlib.decompressobj(_RAW_DEFLATE_WBITS), False
+                continue
+            self._raw_fallback = False
+            data = self._zlib.unconsumed_tail
+            if piece:
+                yield piece
+
+    def flush(self) -> Iterator[bytes]:
+        """Yield what the decoder still holds once the answer has ended (at most a window)."""
+        if self._zlib is None:
+            return
+        try:
+            rest = self._zlib.flush()
+        except zlib.error as error:
+            raise self._failed(error) from None
+        if rest:
+            yield rest
 
 
 def local_download_target(local_path: str | os.PathLike[str]) -> Path:

@@ -9,8 +9,9 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from prefect_nextcloud.client.endpoints import check_json
 from prefect_nextcloud.client.errors import TaskInputError
-from prefect_nextcloud.client.models import ShapeDescriptor, ShapeType, TaskType
+from prefect_nextcloud.client.models import MAX_ID, ShapeDescriptor, ShapeType, TaskType
 
 __all__ = ["FileCheck", "is_file_id", "validate_input"]
 
@@ -23,7 +24,7 @@ def is_file_id(value: object) -> bool:
     if isinstance(value, bool):
         return False
     if isinstance(value, int):
-        return value > 0
+        return 0 < value <= MAX_ID
     # isascii(): "²" is a digit to isdigit() but not to int(); 20 digits hold any 64-bit id,
     # and keep int() from numbers too long to convert.
     return (
@@ -31,7 +32,7 @@ def is_file_id(value: object) -> bool:
         and value.isascii()
         and value.isdigit()
         and len(value) <= 20
-        and int(value) > 0
+        and 0 < int(value) <= MAX_ID
     )
 
 
@@ -144,6 +145,11 @@ def validate_input(
             continue
         allowed = [option.value for option in enum_values.get(name, [])]
         problem = _problem(value, shape.shape_type, allowed, file_check)
+        if problem is None and not shape.shape_type.is_file:  # file slots may hold references
+            try:
+                check_json("the value", value)
+            except ValueError as error:
+                problem = str(error).rstrip(".")
         if problem is not None:
             raise TaskInputError(
                 f"Input slot {name!r} of {task_type.id} ({shape.type}): {problem}.",

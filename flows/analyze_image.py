@@ -1,6 +1,7 @@
 """The image-analysis flow: ask a question about images in Nextcloud, keep the answer."""
 
-from __future__ import annotations
+# No `from __future__ import annotations`: flow.serve() sends the flow by value to a child
+# process, where annotations written as strings can no longer be resolved.
 
 from typing import Annotated
 

@@ -1,6 +1,7 @@
 """The image-report flow: describe every image in a Nextcloud folder, write a report there."""
 
-from __future__ import annotations
+# No `from __future__ import annotations`: flow.serve() sends the flow by value to a child
+# process, where annotations written as strings can no longer be resolved.
 
 import mimetypes
 from typing import Annotated

@@ -94,7 +94,8 @@ def test_nextcloud_path_as_a_pydantic_and_json_value() -> None:
         (LocalFile(name="b.txt", data=b"b"), LocalFile(name="b.txt", data=b"b")),
     ],
 )
-def test_parse_file_reference(value: Any, expected: Any) -> None:
+def test_parse_file_reference(value: Any, expected: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NEXTCLOUD_LOCAL_FILE_ROOTS", "/data")
     parsed = parse_file_reference(value)
     assert parsed == expected
     assert type(parsed) is type(expected)

@@ -70,8 +70,13 @@ def stage(request: pytest.FixtureRequest, credentials: NextcloudCredentials) -> 
 
 
 def test_every_kind_of_reference_resolves_and_staged_files_go_away(
-    tmp_path: Path, sandbox: NextcloudSandbox, credentials: NextcloudCredentials, stage: Stage
+    tmp_path: Path,
+    sandbox: NextcloudSandbox,
+    credentials: NextcloudCredentials,
+    stage: Stage,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    monkeypatch.setenv("NEXTCLOUD_LOCAL_FILE_ROOTS", str(tmp_path))
     existing = sandbox.upload("Photos/a.jpg", b"jpeg")
     local = tmp_path / "local.png"
     local.write_bytes(b"local content")
@@ -154,8 +159,14 @@ def test_keep_leaves_staged_files(
     ],
 )
 def test_a_bad_reference_uploads_nothing(
-    tmp_path: Path, sandbox: NextcloudSandbox, stage: Stage, bad: Any, message: str
+    tmp_path: Path,
+    sandbox: NextcloudSandbox,
+    stage: Stage,
+    bad: Any,
+    message: str,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    monkeypatch.setenv("NEXTCLOUD_LOCAL_FILE_ROOTS", "/no")
     local = tmp_path / "ok.png"
     local.write_bytes(b"ok")
     sandbox.clear_requests()

@@ -185,7 +185,10 @@ def test_run_task_refuses_a_slot_the_provider_lacks(sandbox: NextcloudSandbox) -
     assert sandbox.requests_to("POST", "/schedule$") == []
 
 
-def test_generated_images_are_downloaded(shared_sandbox: NextcloudSandbox, tmp_path: Path) -> None:
+def test_generated_images_are_downloaded(
+    shared_sandbox: NextcloudSandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("NEXTCLOUD_LOCAL_FILE_ROOTS", str(tmp_path))
     credentials = shared_sandbox.credentials
     result = in_flow(
         lambda: generate_images(
@@ -232,8 +235,9 @@ def test_text_to_speech_returns_audio(shared_sandbox: NextcloudSandbox) -> None:
 
 
 def test_transcribe_audio_from_a_local_file(
-    shared_sandbox: NextcloudSandbox, tmp_path: Path
+    shared_sandbox: NextcloudSandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setenv("NEXTCLOUD_LOCAL_FILE_ROOTS", str(tmp_path))
     credentials = shared_sandbox.credentials
     recording = tmp_path / "memo.wav"
     recording.write_bytes(b"RIFF0000WAVEfmt ")

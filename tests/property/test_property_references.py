@@ -1,15 +1,18 @@
 """Property tests of file references and Nextcloud paths: a valid result or a ValueError.
 
-``parse_file_reference`` and ``NextcloudPath`` document ``ValueError`` as their only error; a
+``parse_file_reference`` and ``NextcloudPath`` document ``ValueError`` as their only error
+(with every local folder allowed, so that ``file:`` text is parsed rather than refused); a
 path that is accepted is normalised (leading ``/``, no ``//``, no ``.``/``..`` segment, no
-control character).
+control character), and a local path from text is resolved.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
 
+import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from property_strategies import BIG_INT_TEXT, PROPERTY, json_values, pick
@@ -18,6 +21,14 @@ from prefect_nextcloud.client.paths import NextcloudPath, dav_path
 from prefect_nextcloud.client.references import LocalFile, parse_file_reference
 
 PATHS = settings(PROPERTY, max_examples=400)
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _every_local_folder_allowed() -> Iterator[None]:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("NEXTCLOUD_LOCAL_FILE_ROOTS", "/")
+        yield
+
 
 path_text = st.lists(
     st.sampled_from(["/", ".", "..", "a", "é", " ", "\x00", "\n", "\x7f", "~", "%2F", "\\"])
@@ -116,3 +127,5 @@ def test_parse_file_reference_gives_a_reference_or_value_error(value: object) ->
     else:
         assert isinstance(reference, Path)
         assert reference.is_absolute()
+        if isinstance(value, str):
+            assert ".." not in reference.parts

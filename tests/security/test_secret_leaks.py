@@ -292,7 +292,9 @@ def test_the_app_password_leaks_nowhere(
     captured_logs: _Capture,
     capfd: pytest.CaptureFixture[str],
     tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    monkeypatch.setenv("NEXTCLOUD_LOCAL_FILE_ROOTS", str(tmp_path))
     runs = _Runs()
     _run_every_scenario(sandbox, runs, tmp_path)
     out, err = capfd.readouterr()
