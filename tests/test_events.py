@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
+import re
 import time
 from collections import defaultdict
+from datetime import timedelta
+from pathlib import Path
 from typing import Any
 from uuid import UUID
 
 import pytest
+import yaml
 from prefect import flow
+from prefect.automations import Automation
+from prefect.blocks.notifications import SlackWebhook
 from prefect.client.orchestration import get_client
+from prefect.events.actions import SendNotification
 from prefect.events.filters import EventFilter, EventRelatedFilter, EventResourceFilter
+from prefect.events.schemas.automations import EventTrigger, Posture
+from prefect.events.schemas.deployment_triggers import DeploymentEventTrigger
 from prefect.events.schemas.events import Event
 from prefect.events.worker import EventsWorker
 
@@ -127,3 +136,46 @@ def test_status_names() -> None:
     assert task_resource_id("https://Cloud.Example.com/nextcloud", 42) == (
         "nextcloud.task.cloud.example.com.42"
     )
+
+
+README = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+
+
+def test_readme_stuck_task_alert_is_created_on_the_server() -> None:
+    [code] = [
+        block
+        for block in re.findall(r"```python\n(.*?)```", README, flags=re.DOTALL)
+        if "def create_stuck_task_alert(" in block
+    ]
+    namespace: dict[str, Any] = {}
+    exec(compile(code, "README.md", "exec"), namespace)
+    block_id = SlackWebhook(url="https://hooks.slack.com/services/T0/B0/x").save(
+        "ops-alerts", overwrite=True
+    )
+    created = namespace["create_stuck_task_alert"](block_id, minutes=7)
+    try:
+        stored = Automation.read(id=created.id)
+        trigger = stored.trigger
+        assert isinstance(trigger, EventTrigger)
+        assert trigger.posture == Posture.Proactive
+        assert trigger.after == {"nextcloud.task.scheduled"}
+        assert "nextcloud.task.running" in trigger.expect
+        assert trigger.for_each == {"prefect.resource.id"}
+        assert trigger.within == timedelta(minutes=7)
+        [action] = stored.actions
+        assert isinstance(action, SendNotification)
+        assert "background-job:worker" in action.body
+    finally:
+        created.delete()
+
+
+def test_readme_chained_deployment_trigger_is_valid() -> None:
+    [snippet] = [
+        block
+        for block in re.findall(r"```yaml\n(.*?)```", README, flags=re.DOTALL)
+        if "report-after-new-files" in block
+    ]
+    [deployment] = yaml.safe_load(snippet)
+    [trigger] = [DeploymentEventTrigger.model_validate(t) for t in deployment["triggers"]]
+    assert trigger.expect == {"prefect.flow-run.Completed"}
+    assert trigger.posture == Posture.Reactive
