@@ -418,7 +418,7 @@ class NextcloudClient(_ClientBase):
     def post_comment(self, file_id: int, message: str) -> int | None:
         """Comment on a file (WebDAV ``comments/files/{fileId}``); it shows in the Files sidebar.
 
-        Not retried when the answer is lost: a repeat would post the comment twice.
+        Sent once, without retries: after a lost answer a repeat could post it twice.
 
         Args:
             file_id: The file to comment on, e.g. from :meth:`list_folder`.
@@ -431,8 +431,9 @@ class NextcloudClient(_ClientBase):
             ValueError: The file id or message is invalid; nothing was sent.
             FilePermissionError: The user may not comment on that file.
             NextcloudFileNotFoundError: No such file, or the user cannot see it.
+            NextcloudConnectionError: No answer came; the comment may have been posted.
         """
-        return self._call(webdav.post_comment(file_id, message))
+        return self.send(webdav.post_comment(file_id, message))
 
     def list_folder(self, path: str) -> list[FileInfo]:
         """List the files and folders directly in a folder (WebDAV ``PROPFIND``, depth 1).
@@ -759,7 +760,7 @@ class AsyncNextcloudClient(_ClientBase):
 
     async def post_comment(self, file_id: int, message: str) -> int | None:
         """See :meth:`NextcloudClient.post_comment`."""
-        return await self._call(webdav.post_comment(file_id, message))
+        return await self.send(webdav.post_comment(file_id, message))
 
     async def list_folder(self, path: str) -> list[FileInfo]:
         """See :meth:`NextcloudClient.list_folder`."""

@@ -428,8 +428,8 @@ def delete(user_id: str, path: str, *, missing_ok: bool) -> Call[None]:
 def post_comment(file_id: int, message: str) -> Call[int | None]:
     """``POST`` to ``comments/files/{fileId}``: a comment on a file, shown in the Files sidebar.
 
-    Reads the new comment's id from ``Content-Location`` when sent. Not repeated on a lost
-    answer: a repeat would post the comment twice.
+    Reads the new comment's id from ``Content-Location`` when sent. Not idempotent: a repeat
+    posts the comment twice.
 
     Args:
         file_id: The file to comment on.

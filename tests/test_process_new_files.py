@@ -11,7 +11,11 @@ import pytest
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
 
-from prefect_nextcloud.client.errors import FilePermissionError, NextcloudFileNotFoundError
+from prefect_nextcloud.client.errors import (
+    FilePermissionError,
+    NextcloudConnectionError,
+    NextcloudFileNotFoundError,
+)
 from prefect_nextcloud.flows import NewFilesRun, process_new_files
 from prefect_nextcloud.flows.process_new_files import STATE_VERSION, default_state_file
 from prefect_nextcloud.sandbox import NextcloudSandbox, sample_image_bytes
@@ -216,6 +220,10 @@ def test_post_comment_on_both_faces(sandbox: NextcloudSandbox, call: Any) -> Non
         call("post_comment", file_id, "again")
     with pytest.raises(ValueError, match="at most 1000 characters"):
         call("post_comment", file_id, "x" * 1001)
+    sandbox.inject_lost_response(f"/comments/files/{file_id}$", method="POST")
+    with pytest.raises(NextcloudConnectionError):
+        call("post_comment", file_id, "lost")
+    assert comments(sandbox, file_id) == ["lost", "A cat."]  # posted once, not repeated
 
 
 def test_parameters_render_as_a_documented_form() -> None:
