@@ -532,6 +532,26 @@ class NextcloudClient(_ClientBase):
         """
         return self._call(webdav.get_file_info(self.user_id, path))
 
+    def post_comment(self, file_id: int, message: str) -> int | None:
+        """Comment on a file (WebDAV ``comments/files/{fileId}``); it shows in the Files sidebar.
+
+        Sent once, without retries: after a lost answer a repeat could post it twice.
+
+        Args:
+            file_id: The file to comment on, e.g. from :meth:`list_folder`.
+            message: The comment, at most 1000 characters after trimming.
+
+        Returns:
+            The new comment's id, when the server said.
+
+        Raises:
+            ValueError: The file id or message is invalid; nothing was sent.
+            FilePermissionError: The user may not comment on that file.
+            NextcloudFileNotFoundError: No such file, or the user cannot see it.
+            NextcloudConnectionError: No answer came; the comment may have been posted.
+        """
+        return self.send(webdav.post_comment(file_id, message))
+
     def list_folder(self, path: str) -> list[FileInfo]:
         """List the files and folders directly in a folder (WebDAV ``PROPFIND``, depth 1).
 
@@ -867,6 +887,10 @@ class AsyncNextcloudClient(_ClientBase):
     async def get_file_info(self, path: str) -> FileInfo:
         """See :meth:`NextcloudClient.get_file_info`."""
         return await self._call(webdav.get_file_info(self.user_id, path))
+
+    async def post_comment(self, file_id: int, message: str) -> int | None:
+        """See :meth:`NextcloudClient.post_comment`."""
+        return await self.send(webdav.post_comment(file_id, message))
 
     async def list_folder(self, path: str) -> list[FileInfo]:
         """See :meth:`NextcloudClient.list_folder`."""

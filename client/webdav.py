@@ -7,6 +7,7 @@ their own error reader (:func:`dav_error_reader`), so no OCS parameters or heade
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import AsyncIterable, Callable, Collection, Iterable
 from typing import Any, TypeVar
@@ -39,6 +40,7 @@ __all__ = [
     "get_file_info",
     "list_folder",
     "make_folder",
+    "post_comment",
     "put_file",
 ]
 
@@ -53,6 +55,9 @@ _PROPFIND = (
     b"<oc:fileid/><d:resourcetype/><d:getcontentlength/><oc:size/><d:getcontenttype/>"
     b"<d:getetag/></d:prop></d:propfind>"
 )
+MAX_COMMENT_LENGTH = 1000
+"""The longest comment Nextcloud accepts (``IComment::MAX_MESSAGE_LENGTH``)."""
+
 # OC-FileId is the zero-padded id followed by the instance id, which always starts with "oc".
 _OC_FILE_ID = re.compile(r"(\d+)oc[0-9a-z]*", re.IGNORECASE)
 
@@ -417,4 +422,70 @@ def delete(user_id: str, path: str, *, missing_ok: bool) -> Call[None]:
         dav_path(user_id, target),
         read,
         raise_error=dav_error_reader("DELETE", target, accept={404} if missing_ok else ()),
+    )
+
+
+def post_comment(file_id: int, message: str) -> Call[int | None]:
+    """``POST`` to ``comments/files/{fileId}``: a comment on a file, shown in the Files sidebar.
+
+    Reads the new comment's id from ``Content-Location`` when sent. Not idempotent: a repeat
+    posts the comment twice.
+
+    Args:
+        file_id: The file to comment on.
+        message: The comment, 1 to :data:`MAX_COMMENT_LENGTH` characters after trimming.
+
+    Raises:
+        ValueError: The file id or message is invalid; nothing is sent.
+    """
+    if isinstance(file_id, bool) or not isinstance(file_id, int) or file_id <= 0:
+        raise ValueError(f"file_id must be a positive file id, got {file_id!r}.")
+    if not isinstance(message, str) or not message.strip():
+        raise ValueError("A comment needs a non-empty message.")
+    if len(message.strip()) > MAX_COMMENT_LENGTH:
+        raise ValueError(
+            f"A comment may have at most {MAX_COMMENT_LENGTH} characters, this one has "
+            f"{len(message.strip())}; shorten it."
+        )
+    path = f"/remote.php/dav/comments/files/{file_id}"
+
+    def raise_error(response: httpx.Response, endpoint: str) -> None:
+        status = response.status_code
+        if 200 <= status < 300:
+            return
+        answer = _sabre_message(response)
+        said = f" The server said: {answer!r}." if answer else ""
+        kwargs: dict[str, Any] = {
+            "endpoint": endpoint,
+            "status_code": status,
+            "server_message": answer,
+        }
+        if status == 403:
+            raise FilePermissionError(
+                f"Permission denied ({status} on POST {path}): the user may not comment on "
+                f"file {file_id}.{said} It may be a share without comment rights.",
+                **kwargs,
+            )
+        if status == 404:
+            raise NextcloudFileNotFoundError(
+                f"File {file_id} not found for comments ({status} on POST {path}).{said} It "
+                "was deleted, or the user cannot see it.",
+                **kwargs,
+            )
+        raise_http_error(response, endpoint, answer, label=f"POST {path}")
+
+    def read(response: httpx.Response, endpoint: str) -> int | None:
+        location = response.headers.get("content-location", "").rstrip("/")
+        return _int_or_none(location.rpartition("/")[2])
+
+    return Call(
+        "POST",
+        path,
+        read,
+        headers={"Content-Type": "application/json"},
+        content=json.dumps(
+            {"actorType": "users", "verb": "comment", "message": message.strip()}
+        ).encode(),
+        idempotent=False,
+        raise_error=raise_error,
     )

@@ -46,6 +46,7 @@ from prefect_nextcloud.client.staging import (
     resolve_staged,
 )
 from prefect_nextcloud.client.validation import validate_input
+from prefect_nextcloud.tasks.events import emit_task_events
 from prefect_nextcloud.tasks.global_limit import take_schedule_slots
 from prefect_nextcloud.tasks.idempotency import (
     app_id_for,
@@ -139,6 +140,7 @@ class BatchItem:
     failing_since: float | None = None
     error: NextcloudError | ValueError | None = None
     settled: bool = False
+    reported_status: str | None = None  # the last status emitted as a Prefect event
 
     def settle(self, task: Task | None, error: NextcloudError | ValueError | None) -> None:
         """Record how the item ended: its task, and its error if it did not succeed."""
@@ -640,6 +642,7 @@ def _attempt(
             _timed_out(client, batch, item, options, now)
     slot_wait = _schedule(client, credentials, batch, options, now)
     summary = batch.progress.update(batch.items)
+    emit_task_events(credentials, batch.items)
     if any(not item.settled for item in batch.items):
         delay = _next_delay(batch, options, time.monotonic(), slot_wait)
         raise TaskStillRunning(summary, retry_after=delay)

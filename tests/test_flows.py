@@ -113,3 +113,4 @@ def test_prefect_deploy_accepts_the_deployment_file() -> None:
     assert result.returncode == 0, result.stdout + result.stderr
     assert "analyze-image/analyze-image" in result.stdout
     assert "image-report/image-report" in result.stdout
+    assert "process-new-files/process-new-files" in result.stdout

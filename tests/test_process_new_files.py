@@ -1,0 +1,236 @@
+"""The process_new_files flow against the sandbox: each new or changed file once, a kept record."""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+from typing import Any
+
+import httpx
+import pytest
+from prefect.client.orchestration import get_client
+from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
+
+from prefect_nextcloud.client.errors import (
+    FilePermissionError,
+    NextcloudConnectionError,
+    NextcloudFileNotFoundError,
+)
+from prefect_nextcloud.flows import NewFilesRun, process_new_files
+from prefect_nextcloud.flows.process_new_files import STATE_VERSION, default_state_file
+from prefect_nextcloud.sandbox import NextcloudSandbox, sample_image_bytes
+
+pytestmark = pytest.mark.usefixtures("prefect_server")
+
+FAST: dict[str, Any] = {"timeout_seconds": 30.0, "poll_interval_seconds": 0.05}
+STATE = "/Prefect/process-new-files/Photos--image-analysis.json"
+OC = "{http://owncloud.org/ns}"
+
+
+def run(sandbox: NextcloudSandbox, **parameters: Any) -> NewFilesRun:
+    result: NewFilesRun = process_new_files(credentials=sandbox.credentials, **FAST, **parameters)
+    return result
+
+
+def schedules(sandbox: NextcloudSandbox) -> int:
+    return len(sandbox.requests_to("POST", "/taskprocessing/schedule$"))
+
+
+def analyzed_ids(sandbox: NextcloudSandbox) -> list[int]:
+    return sorted(task.input["images"][0] for task in sandbox.tasks())
+
+
+def comments(sandbox: NextcloudSandbox, file_id: int) -> list[str]:
+    with httpx.Client(base_url=sandbox.base_url, auth=("alice", sandbox.app_password)) as dav:
+        answer = dav.request(
+            "REPORT",
+            f"/remote.php/dav/comments/files/{file_id}",
+            content=(
+                '<?xml version="1.0"?><oc:filter-comments xmlns:oc="http://owncloud.org/ns">'
+                "<oc:limit>50</oc:limit><oc:offset>0</oc:offset></oc:filter-comments>"
+            ),
+        )
+    assert answer.status_code == 207
+    return [element.text or "" for element in ET.fromstring(answer.content).iter(f"{OC}message")]
+
+
+def read_state(sandbox: NextcloudSandbox, path: str = STATE) -> dict[str, Any]:
+    with sandbox.credentials.get_client() as client:
+        data: dict[str, Any] = json.loads(client.download_file(path))
+    return data
+
+
+def test_each_file_is_processed_once_and_again_only_when_new_or_changed(
+    sandbox: NextcloudSandbox,
+) -> None:
+    first = [sandbox.upload(f"Photos/{name}.png", sample_image_bytes()) for name in "abc"]
+    sandbox.upload("Photos/notes.txt", b"not an image")
+    result = run(sandbox, report_path=None, comment_on_files=False)
+    assert sorted(outcome.file_id for outcome in result.outcomes) == sorted(first)
+    assert all(outcome.ok for outcome in result.outcomes)
+    assert analyzed_ids(sandbox) == sorted(first)
+    state = read_state(sandbox)
+    assert state["version"] == STATE_VERSION
+    assert set(state["files"]) == {str(file_id) for file_id in first}
+
+    # Unchanged: nothing scheduled, and only the listing and the state file are read.
+    sandbox.clear_requests()
+    again = run(sandbox, report_path=None, comment_on_files=False)
+    assert (again.outcomes, again.unchanged_count) == ([], 3)
+    assert schedules(sandbox) == 0
+    assert [(r.method, r.status) for r in sandbox.requests] == [("PROPFIND", 207), ("GET", 200)]
+
+    # Two added: exactly those two.
+    added = [sandbox.upload(f"Photos/{name}.png", sample_image_bytes()) for name in "de"]
+    sandbox.clear_requests()
+    third = run(sandbox, report_path=None, comment_on_files=False)
+    assert sorted(outcome.file_id for outcome in third.outcomes) == sorted(added)
+    assert schedules(sandbox) == 2
+
+    # One changed (a new etag): only that one.
+    changed = sandbox.upload("Photos/b.png", sample_image_bytes() + b"\0")
+    assert changed == first[1]
+    sandbox.clear_requests()
+    fourth = run(sandbox, report_path=None, comment_on_files=False)
+    assert [outcome.file_id for outcome in fourth.outcomes] == [changed]
+    assert schedules(sandbox) == 1
+
+
+def test_answers_go_to_comments_report_and_artifact(sandbox: NextcloudSandbox) -> None:
+    ids = [sandbox.upload(f"Photos/{name}.png", sample_image_bytes()) for name in "ab"]
+    state = process_new_files(
+        credentials=sandbox.credentials,
+        prompt="What is in it?",
+        report_path="/Reports/new.md",
+        return_state=True,
+        **FAST,
+    )
+    result = state.result()
+    assert result.report_path == "/Reports/new.md"
+    with sandbox.credentials.get_client() as client:
+        report = client.download_file("/Reports/new.md").decode()
+    assert "2 file(s) processed (2 succeeded, 0 failed)" in report
+    assert "**Prompt:** What is in it?" in report
+    for file_id, outcome in zip(ids, result.outcomes, strict=True):
+        assert outcome.text
+        assert outcome.text in report
+        assert comments(sandbox, file_id) == [f"Image analysis (Prefect):\n{outcome.text}"]
+    with get_client(sync_client=True) as client:
+        artifacts = client.read_artifacts(
+            artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=["process-new-files"]))
+        )
+    [artifact] = [a for a in artifacts if a.flow_run_id == state.state_details.flow_run_id]
+    assert artifact.data == report
+
+
+def test_ocr_in_subfolders_with_its_own_record(sandbox: NextcloudSandbox) -> None:
+    top = sandbox.upload("Scans/top.png", sample_image_bytes())
+    nested = sandbox.upload("Scans/2024/receipt.png", sample_image_bytes())
+    shallow = run(sandbox, folder="/Scans", task="ocr", report_path=None, comment_on_files=False)
+    assert [outcome.file_id for outcome in shallow.outcomes] == [top]
+    deep = run(
+        sandbox,
+        folder="/Scans",
+        task="ocr",
+        recursive=True,
+        report_path=None,
+        comment_on_files=False,
+    )
+    assert [outcome.file_id for outcome in deep.outcomes] == [nested]
+    assert {task.type for task in sandbox.tasks()} == {"core:image2text:ocr"}
+    assert set(read_state(sandbox, default_state_file("/Scans", "ocr"))["files"]) == {
+        str(top),
+        str(nested),
+    }
+
+
+def test_a_failed_file_is_not_recorded_and_is_retried_next_run(sandbox: NextcloudSandbox) -> None:
+    file_id = sandbox.upload("Photos/a.png", sample_image_bytes())
+    sandbox.set_failing("core:analyze-images")
+    failed = run(sandbox, report_path=None, comment_on_files=False)
+    assert [outcome.ok for outcome in failed.outcomes] == [False]
+    assert failed.failed_count == 1
+    sandbox.set_failing("core:analyze-images", False)
+    retried = run(sandbox, report_path=None, comment_on_files=False)
+    assert [(outcome.file_id, outcome.ok) for outcome in retried.outcomes] == [(file_id, True)]
+    assert len(sandbox.tasks()) == 2
+
+
+def test_a_comment_refused_fails_only_that_file(sandbox: NextcloudSandbox) -> None:
+    refused = sandbox.upload("Photos/a.png", sample_image_bytes())
+    fine = sandbox.upload("Photos/b.png", sample_image_bytes())
+    sandbox.inject_error(f"/comments/files/{refused}$", status=403, method="POST")
+    result = run(sandbox, report_path=None)
+    by_id = {outcome.file_id: outcome for outcome in result.outcomes}
+    assert by_id[fine].ok
+    assert not by_id[refused].ok
+    assert "could not be posted as a comment" in (by_id[refused].error or "")
+    assert "Permission denied" in (by_id[refused].error or "")
+    assert len(comments(sandbox, fine)) == 1
+    assert comments(sandbox, refused) == []
+    assert set(read_state(sandbox)["files"]) == {str(fine)}
+
+
+def test_a_missing_folder_is_a_clear_error_and_nothing_is_recorded(
+    sandbox: NextcloudSandbox,
+) -> None:
+    with pytest.raises(ValueError, match="The folder /Nowhere does not exist"):
+        run(sandbox, folder="/Nowhere")
+    assert sandbox.tasks() == []
+    with sandbox.credentials.get_client() as client, pytest.raises(NextcloudFileNotFoundError):
+        client.get_file_info(default_state_file("/Nowhere", "image-analysis"))
+
+
+@pytest.mark.parametrize(
+    "record",
+    [
+        b"{not json",
+        json.dumps({"version": 0, "processed": [1, 2]}).encode(),
+        json.dumps(
+            {
+                "version": STATE_VERSION,
+                "folder": "/Photos",
+                "task": "image-analysis",
+                "files": {"abc": 7},
+            }
+        ).encode(),
+    ],
+    ids=["corrupt", "older-version", "wrong-shape"],
+)
+def test_an_unusable_record_is_rebuilt(sandbox: NextcloudSandbox, record: bytes) -> None:
+    file_id = sandbox.upload("Photos/a.png", sample_image_bytes())
+    sandbox.upload(STATE.lstrip("/"), record)
+    result = run(sandbox, report_path=None, comment_on_files=False)
+    assert [outcome.file_id for outcome in result.outcomes] == [file_id]
+    assert read_state(sandbox)["files"] == {str(file_id): sandbox_etag(sandbox, "/Photos/a.png")}
+
+
+def sandbox_etag(sandbox: NextcloudSandbox, path: str) -> str:
+    with sandbox.credentials.get_client() as client:
+        return client.get_file_info(path).etag or ""
+
+
+def test_post_comment_on_both_faces(sandbox: NextcloudSandbox, call: Any) -> None:
+    file_id = sandbox.upload("Photos/a.png", sample_image_bytes())
+    comment_id = call("post_comment", file_id, "  A cat.  ")
+    assert isinstance(comment_id, int)
+    assert comments(sandbox, file_id) == ["A cat."]
+    sandbox.inject_error(f"/comments/files/{file_id}$", status=403, method="POST")
+    with pytest.raises(FilePermissionError, match=f"may not comment on file {file_id}"):
+        call("post_comment", file_id, "again")
+    with pytest.raises(ValueError, match="at most 1000 characters"):
+        call("post_comment", file_id, "x" * 1001)
+    sandbox.inject_lost_response(f"/comments/files/{file_id}$", method="POST")
+    with pytest.raises(NextcloudConnectionError):
+        call("post_comment", file_id, "lost")
+    assert comments(sandbox, file_id) == ["lost", "A cat."]  # posted once, not repeated
+
+
+def test_parameters_render_as_a_documented_form() -> None:
+    schema = process_new_files.parameters.model_dump()
+    properties = schema["properties"]
+    assert schema.get("required", []) == []
+    for name in properties:
+        assert properties[name]["description"], name
+    assert properties["task"]["enum"] == ["image-analysis", "ocr"]
+    assert properties["max_files"]["exclusiveMinimum"] == 0
