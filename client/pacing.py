@@ -87,10 +87,11 @@ class SchedulePacer:
         while self._sent and now - self._sent[0] >= horizon:
             self._sent.popleft()
 
-    def _wait(self, now: float) -> float:
+    def _wait(self, now: float, count: int = 1) -> float:
         waits = [self._blocked_until - now]
-        if len(self._sent) >= self.limit:
-            waits.append(self._sent[-self.limit] + self.window_seconds + _MARGIN_SECONDS - now)
+        leaving = len(self._sent) + min(count, self.limit) - self.limit
+        if leaving > 0:  # that many of the oldest calls must leave the window first
+            waits.append(self._sent[leaving - 1] + self.window_seconds + _MARGIN_SECONDS - now)
         return max(0.0, *waits)
 
     def reserve(self) -> float:
@@ -117,12 +118,12 @@ class SchedulePacer:
                 return 0
             return max(0, self.limit - len(self._sent))
 
-    def wait_seconds(self) -> float:
-        """Seconds until the next slot is free (0 when one is free now)."""
+    def wait_seconds(self, count: int = 1) -> float:
+        """Seconds until ``count`` slots are free (at most ``limit``; 0 when they are now)."""
         with self._lock:
             now = self._clock()
             self._expire(now)
-            return self._wait(now)
+            return self._wait(now, count)
 
     def accepted(self) -> None:
         """The server accepted a call: other clients no longer seem to crowd the window."""

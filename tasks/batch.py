@@ -479,7 +479,13 @@ def _schedule(
     ]
     if not ready:
         return None
-    wanted = min(len(ready), client.schedule_pacer.available())
+    pacer = client.schedule_pacer
+    # Slots free up one by one as the last window's calls leave it; when the rest follow
+    # within a poll interval, one attempt then schedules them all instead of one per slot.
+    whole = pacer.wait_seconds(len(ready))
+    if 0 < whole <= options.poll_interval_seconds:
+        return whole
+    wanted = min(len(ready), pacer.available())
     granted, global_wait = take_schedule_slots(wanted) if wanted else (0, 0.0)
     remember_scheduled(credentials, batch.app_id)
     for item in ready[:granted]:
@@ -511,13 +517,14 @@ def _schedule(
                 item.settle(None, error)
             continue
         batch.refused_since = None
-        item.task, item.watched_since, item.failing_since = task, now, None
+        # The clock of the task's deadline and expected completion starts at its schedule.
+        item.task, item.watched_since, item.failing_since = task, time.monotonic(), None
         if not task.status.is_pending:  # the TextProcessing API may answer finished
             _settle_finished(client, batch, item, task, options)
     if all(item.settled or item.task is not None for item in ready):
         return None
     # Held back by the window (this process's or the Prefect limit's), or a passing failure.
-    wait = max(client.schedule_pacer.wait_seconds(), global_wait)
+    wait = max(pacer.wait_seconds(), global_wait)
     return wait if wait > 0 else options.poll_interval_seconds
 
 

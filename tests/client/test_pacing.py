@@ -87,3 +87,15 @@ def test_the_block_refuses_an_invalid_schedule_limit(field: str, value: object) 
             app_password="secret-app-password",
             **{field: value},
         )
+
+
+def test_waiting_for_several_slots_waits_for_the_oldest_calls_to_leave() -> None:
+    clock = Clock()
+    pacer = SchedulePacer(3, 10.0, clock=clock)
+    for step in range(3):
+        clock.now = 1000.0 + step
+        pacer.reserve()
+    clock.now = 1005.0
+    assert pacer.wait_seconds(1) == pytest.approx(6.0)  # the first leaves at 1011
+    assert pacer.wait_seconds(3) == pytest.approx(8.0)  # all three have left at 1013
+    assert pacer.wait_seconds(50) == pytest.approx(8.0)  # never more than a whole window
