@@ -20,6 +20,7 @@ import time
 import uuid
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -58,12 +59,15 @@ from prefect_nextcloud.tasks.idempotency import (
 from prefect_nextcloud.tasks.polling import TaskStillRunning
 from prefect_nextcloud.tasks.progress import BatchProgress, run_logger
 from prefect_nextcloud.tasks.waiting import (
+    DEADLINE_GRACE_SECONDS,
     DEFAULT_POLL_INTERVAL_SECONDS,
     DEFAULT_TIMEOUT_SECONDS,
     check_wait_arguments,
     end_overdue,
     look_again_after_failure,
     next_look,
+    passing_failure,
+    unreachable_timeout,
     unsuccessful_error,
 )
 
@@ -459,6 +463,47 @@ def _resolve_waiting(client: NextcloudClient, batch: _Batch, options: RunOptions
             item.settle(None, error)
 
 
+def _schedule_one(
+    client: NextcloudClient,
+    credentials: NextcloudCredentials,
+    batch: _Batch,
+    item: BatchItem,
+    options: RunOptions,
+    now: float,
+) -> bool:
+    """Schedule one item; return False when the window is full and scheduling must stop."""
+    assert item.resolved is not None
+    try:
+        task = client.schedule_task(
+            batch.task_type,
+            item.resolved,
+            app_id=batch.app_id,
+            custom_id=item.custom_id,
+            validate=False,
+            adopt_existing=False,
+            wait_for_slot=False,
+        )
+    except ScheduleDeferredError as deferred:
+        if deferred.refused:
+            batch.refused_since = batch.refused_since or now
+            if now - batch.refused_since > credentials.rate_limit_wait_seconds:
+                for late in batch.items:
+                    if late.task is None and not late.settled:
+                        late.settle(None, deferred)
+        return False
+    except NextcloudError as error:
+        item.failing_since = item.failing_since or now
+        if not is_transient(error) or now - item.failing_since > options.timeout_seconds:
+            item.settle(None, error)
+        return True
+    batch.refused_since = None
+    # The clock of the task's deadline and expected completion starts at its schedule.
+    item.task, item.watched_since, item.failing_since = task, time.monotonic(), None
+    if not task.status.is_pending:  # the TextProcessing API may answer finished
+        _settle_finished(client, batch, item, task, options)
+    return True
+
+
 def _schedule(
     client: NextcloudClient,
     credentials: NextcloudCredentials,
@@ -489,38 +534,8 @@ def _schedule(
     granted, global_wait = take_schedule_slots(wanted) if wanted else (0, 0.0)
     remember_scheduled(credentials, batch.app_id)
     for item in ready[:granted]:
-        assert item.resolved is not None
-        try:
-            task = client.schedule_task(
-                batch.task_type,
-                item.resolved,
-                app_id=batch.app_id,
-                custom_id=item.custom_id,
-                validate=False,
-                adopt_existing=False,
-                wait_for_slot=False,
-            )
-        except ScheduleDeferredError as deferred:
-            if deferred.refused:
-                batch.refused_since = batch.refused_since or now
-                if now - batch.refused_since > credentials.rate_limit_wait_seconds:
-                    for late in ready:
-                        if late.task is None and not late.settled:
-                            late.settle(None, deferred)
+        if not _schedule_one(client, credentials, batch, item, options, now):
             break
-        except NextcloudError as error:
-            if not is_transient(error):
-                item.settle(None, error)
-                continue
-            item.failing_since = item.failing_since or now
-            if now - item.failing_since > options.timeout_seconds:
-                item.settle(None, error)
-            continue
-        batch.refused_since = None
-        # The clock of the task's deadline and expected completion starts at its schedule.
-        item.task, item.watched_since, item.failing_since = task, time.monotonic(), None
-        if not task.status.is_pending:  # the TextProcessing API may answer finished
-            _settle_finished(client, batch, item, task, options)
     if all(item.settled or item.task is not None for item in ready):
         return None
     # Held back by the window (this process's or the Prefect limit's), or a passing failure.
@@ -600,7 +615,7 @@ def reconcile_batch(
         _remember(key, batch)
     failure: NextcloudError | None = None
     try:
-        with credentials.get_client() as client:
+        with credentials.get_client() as client, _bounded(client, batch, options):
             _attempt(client, credentials, batch, options)
     except TaskStillRunning:
         batch.failing_since = None
@@ -612,15 +627,65 @@ def reconcile_batch(
         raise
     if failure is not None:
         # Raised outside the except block: no httpx request may hang on __context__.
-        if key is not None and is_transient(failure):
+        if passing_failure(failure):
+            _time_out_unreachable(batch, failure, options)
+        if key is not None and passing_failure(failure) and _still_open(batch):
             look_again_after_failure(
-                batch, failure, credentials.retry_seconds, options.poll_interval_seconds
+                batch,
+                failure,
+                credentials.retry_seconds,
+                min(options.poll_interval_seconds, _to_next_deadline(batch, options)),
             )
         _forget(key)
-        raise failure
+        if _still_open(batch):
+            raise failure
     _forget(key)
     batch.progress.finish(batch.items)
     return batch.items
+
+
+def _deadlines(batch: _Batch, options: RunOptions) -> list[tuple[BatchItem, float]]:
+    """Each open item on the server, with the monotonic time its wait ends."""
+    return [
+        (item, item.watched_since + options.timeout_seconds)
+        for item in batch.items
+        if not item.settled and item.task is not None and item.watched_since is not None
+    ]
+
+
+def _to_next_deadline(batch: _Batch, options: RunOptions) -> float:
+    ends = [end for _, end in _deadlines(batch, options)]
+    return max(min(ends) - time.monotonic(), 0.0) if ends else options.poll_interval_seconds
+
+
+def _bounded(client: NextcloudClient, batch: _Batch, options: RunOptions) -> Any:
+    """Bound the attempt by the first wait's end (and the grace to cancel it), if any."""
+    ends = [end for _, end in _deadlines(batch, options)]
+    if not ends:
+        return nullcontext()
+    return client.deadline(min(ends) - time.monotonic() + DEADLINE_GRACE_SECONDS)
+
+
+def _time_out_unreachable(batch: _Batch, failure: NextcloudError, options: RunOptions) -> None:
+    """End the waits that ran out while the server could not be asked."""
+    now = time.monotonic()
+    for item, end in _deadlines(batch, options):
+        if end <= now:
+            assert item.task is not None
+            item.settle(
+                item.task,
+                unreachable_timeout(
+                    item.task.id,
+                    item.task,
+                    failure,
+                    waited_seconds=options.timeout_seconds + (now - end),
+                    timeout_seconds=options.timeout_seconds,
+                ),
+            )
+
+
+def _still_open(batch: _Batch) -> bool:
+    return any(not item.settled for item in batch.items)
 
 
 def _attempt(

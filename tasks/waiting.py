@@ -23,6 +23,7 @@ from prefect.context import TaskRunContext
 from prefect_nextcloud.blocks.credentials import NextcloudCredentials
 from prefect_nextcloud.client.client import NextcloudClient
 from prefect_nextcloud.client.errors import (
+    DeadlineExceededError,
     NextcloudError,
     TaskCancelledError,
     TaskError,
@@ -37,12 +38,15 @@ from prefect_nextcloud.tasks.polling import TaskStillRunning, polling_task
 from prefect_nextcloud.tasks.progress import run_logger
 
 __all__ = [
+    "DEADLINE_GRACE_SECONDS",
     "DEFAULT_POLL_INTERVAL_SECONDS",
     "DEFAULT_TIMEOUT_SECONDS",
     "end_overdue",
     "look_again_after_failure",
     "next_look",
+    "passing_failure",
     "raise_if_unsuccessful",
+    "unreachable_timeout",
     "unsuccessful_error",
     "wait_for_task",
 ]
@@ -53,6 +57,8 @@ DEFAULT_POLL_INTERVAL_SECONDS = 5.0
 QUEUED_BACKOFF = 1.5
 QUEUED_MAX_INTERVALS = 4.0
 EXPECTED_SLACK_SECONDS = 0.5
+DEADLINE_GRACE_SECONDS = 5.0
+"""How long past a task's deadline the look that ends its wait (and cancels it) may take."""
 _MAX_WAITS = 256
 
 
@@ -136,6 +142,30 @@ def next_look(
     return interval
 
 
+def unreachable_timeout(
+    task_id: int,
+    task: NextcloudTask | None,
+    failure: NextcloudError,
+    *,
+    waited_seconds: float,
+    timeout_seconds: float,
+) -> TaskTimeoutError:
+    """The timeout of a task whose deadline passed while the server could not be reached."""
+    kind = f" ({task.type})" if task is not None else ""
+    started = task is not None and task.started_at is not None
+    return TaskTimeoutError(
+        f"Nextcloud task {task_id}{kind} did not finish within {timeout_seconds:g} s "
+        f"(waited {waited_seconds:.0f} s), and the server could not be reached to check or "
+        f"cancel it ({failure}). It was left on the server and may still finish; check the "
+        "server and the network, then look at the task or run again.",
+        task_id=task_id,
+        task=task,
+        queued_seconds=0.0 if started else waited_seconds,
+        running_seconds=waited_seconds if started else 0.0,
+        cancelled=False,
+    )
+
+
 def end_overdue(
     client: NextcloudClient,
     task: NextcloudTask,
@@ -188,6 +218,11 @@ class FailureClock(Protocol):
     failing_since: float | None
 
 
+def passing_failure(failure: NextcloudError) -> bool:
+    """A failure worth looking again after: a passing one, or a look cut short by its deadline."""
+    return is_transient(failure) or isinstance(failure, DeadlineExceededError)
+
+
 def look_again_after_failure(
     watch: FailureClock, failure: NextcloudError, retry_seconds: float, poll_interval: float
 ) -> None:
@@ -216,6 +251,7 @@ class _Watch:
         self.queued_polls = 0
         self.last: TaskStatus | None = None
         self.failing_since: float | None = None
+        self.seen: NextcloudTask | None = None
 
 
 _watches: OrderedDict[UUID, _Watch] = OrderedDict()
@@ -280,8 +316,10 @@ def wait_for_task(
     watch = _watch(run_id)
     failure: NextcloudError | None = None
     try:
-        with credentials.get_client() as client:
+        budget = timeout_seconds - (time.monotonic() - watch.since) + DEADLINE_GRACE_SECONDS
+        with credentials.get_client() as client, client.deadline(budget):
             task = client.get_task(task_id)
+            watch.seen = task
             changed = task.status is not watch.last
             progress = "" if task.progress is None else f", {task.progress:.0%} done"
             run_logger().log(
@@ -312,11 +350,24 @@ def wait_for_task(
         _done(run_id)
         raise
     if failure is not None:  # raised outside the except block: no request on __context__
-        if run_id is not None and is_transient(failure):
+        waited = time.monotonic() - watch.since
+        overdue = waited >= timeout_seconds
+        if run_id is not None and not overdue and passing_failure(failure):
             look_again_after_failure(
-                watch, failure, credentials.retry_seconds, poll_interval_seconds
+                watch,
+                failure,
+                credentials.retry_seconds,
+                min(poll_interval_seconds, timeout_seconds - waited),
             )
         _done(run_id)
+        if overdue and passing_failure(failure):
+            raise unreachable_timeout(
+                task_id,
+                watch.seen,
+                failure,
+                waited_seconds=waited,
+                timeout_seconds=timeout_seconds,
+            )
         raise failure
     if pending:
         delay = next_look(task, waited, watch.queued_polls, poll_interval_seconds)

@@ -1,0 +1,90 @@
+"""A wait ends within a few seconds of timeout_seconds, whatever the server does."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pytest
+from prefect import flow
+
+from prefect_nextcloud.client.errors import TaskTimeoutError
+from prefect_nextcloud.sandbox import NextcloudSandbox
+from prefect_nextcloud.tasks import ItemResult, run_task, run_tasks, wait_for_task
+
+pytestmark = pytest.mark.usefixtures("prefect_server")
+
+TIMEOUT = 2.0
+# The timeout, the grace for the look that ends it, and Prefect's own overhead.
+BOUND = TIMEOUT + 5.0 + 8.0
+
+
+def test_a_wait_through_an_outage_ends_near_its_timeout(sandbox: NextcloudSandbox) -> None:
+    credentials = sandbox.credentials  # retries passing failures for 120 s by default
+    sandbox.hold_running()
+    sandbox.inject_error("/tasks/app/", status=503, times=10_000)
+
+    @flow
+    def wait() -> Any:
+        return run_task(
+            credentials,
+            "core:text2text",
+            {"input": "Hi"},
+            timeout_seconds=TIMEOUT,
+            poll_interval_seconds=0.2,
+        )
+
+    started = time.monotonic()
+    with pytest.raises(TaskTimeoutError, match="could not be reached") as info:
+        wait()
+    assert time.monotonic() - started < BOUND
+    [task] = sandbox.tasks()
+    assert info.value.task_id == task.id
+    assert not info.value.cancelled
+    assert f"Nextcloud task {task.id}" in info.value.message
+
+
+def test_a_batch_through_an_outage_settles_every_item_near_its_timeout(
+    sandbox: NextcloudSandbox,
+) -> None:
+    credentials = sandbox.credentials
+    sandbox.hold_running()
+    sandbox.inject_error("/tasks/app/", status=503, times=10_000)
+
+    @flow
+    def batch() -> list[ItemResult]:
+        return run_tasks(
+            credentials,
+            "core:text2text",
+            [{"input": f"{n}"} for n in range(3)],
+            timeout_seconds=TIMEOUT,
+            poll_interval_seconds=0.2,
+        )
+
+    started = time.monotonic()
+    results = batch()
+    assert time.monotonic() - started < BOUND
+    assert [result.ok for result in results] == [False] * 3
+    assert all(result.error and "could not be reached" in result.error for result in results)
+
+
+def test_wait_for_task_through_an_outage_ends_near_its_timeout(sandbox: NextcloudSandbox) -> None:
+    credentials = sandbox.credentials
+    sandbox.hold_running()
+    with credentials.get_client() as client:
+        task = client.schedule_task("core:text2text", {"input": "Hi"})
+
+    @flow
+    def wait() -> Any:
+        return wait_for_task(
+            credentials, task.id, timeout_seconds=TIMEOUT, poll_interval_seconds=0.2
+        )
+
+    sandbox.wait_for_status(task.id, "STATUS_RUNNING")
+    sandbox.inject_error(r"/task/\d+$", status=503, times=1, method="GET")
+    sandbox.inject_drop(r"/task/\d+$", times=10_000)
+    started = time.monotonic()
+    with pytest.raises(TaskTimeoutError) as info:
+        wait()
+    assert time.monotonic() - started < BOUND
+    assert info.value.task_id == task.id
