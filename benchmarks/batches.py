@@ -200,7 +200,8 @@ def _detection_lags(sandbox: NextcloudSandbox, poll_path: str) -> list[float]:
     """Per task: from its end to the first look answered after it.
 
     The server's ``endedAt`` has whole seconds: the end is taken as ``endedAt + 0.5``, and the
-    first look answered a second after ``endedAt`` as the one that saw it.
+    first look answered from ``endedAt`` on as the one that saw it (so a figure may be up to a
+    second off either way).
     """
     looks = sorted(r.answered_at for r in sandbox.requests if r.matches("GET", poll_path))
     lags = []
@@ -208,7 +209,7 @@ def _detection_lags(sandbox: NextcloudSandbox, poll_path: str) -> list[float]:
         if task.ended_at is None:
             continue
         ended = task.ended_at + 0.5
-        seen = next((at for at in looks if at >= task.ended_at + 1), None)
+        seen = next((at for at in looks if at >= task.ended_at), None)
         if seen is not None:
             lags.append(max(seen - ended, 0.0))
     return lags
