@@ -3,8 +3,8 @@
 
 Needs only Python 3.11+ with pip. The first run creates ``.tools/`` (a virtual environment
 holding uv), ``.venv/`` (the project and its locked dependencies, from ``uv.lock``) and
-``.venv-clients/`` (third-party Nextcloud clients the tests run against the sandbox); later runs
-only re-install the project itself, so edits are picked up.
+``.venv-clients/`` (third-party Nextcloud clients the tests run against the sandbox). The project
+is installed editable: an edit is what runs next, with no reinstall.
 
 Commands:
     demo      Run the image-analysis flow against a local Nextcloud sandbox.
@@ -29,9 +29,6 @@ VENV = ROOT / ".venv"
 CLIENTS = ROOT / ".venv-clients"
 BIN = "Scripts" if os.name == "nt" else "bin"
 UV_VERSION = "0.13.9"
-# Where each top-level folder lands inside the installed package (see pyproject.toml).
-PACKAGE_FOLDERS = {"": "core", "client": "client", "sandbox": "sandbox", "blocks": "blocks",
-                   "tasks": "tasks", "flows": "flows"}  # fmt: skip
 
 
 def run(*command: str | Path, check: bool = True) -> int:
@@ -55,10 +52,7 @@ def setup() -> None:
         run(TOOLS / BIN / "python", "-m", "pip", "install", "--quiet", f"uv=={UV_VERSION}")
     print("Installing prefect-nextcloud and its locked dependencies into .venv/ ...", flush=True)
     os.environ["UV_PROJECT_ENVIRONMENT"] = str(VENV)
-    # Non-editable: the build maps the top-level folders into one package, so tests and the
-    # demo run the package exactly as a user installs it.
-    run(uv, "sync", "--locked", "--no-editable", "--reinstall-package", "prefect-nextcloud",
-        "--python", sys.executable, "--quiet")  # fmt: skip
+    run(uv, "sync", "--locked", "--python", sys.executable, "--quiet")
     os.environ["UV_PROJECT_ENVIRONMENT"] = str(CLIENTS)
     run(uv, "sync", "--locked", "--only-group", "nc-py-api", "--no-install-project",
         "--python", sys.executable, "--quiet")  # fmt: skip
@@ -66,21 +60,8 @@ def setup() -> None:
 
 
 def typecheck() -> int:
-    """Run mypy on the installed package and report paths as they are in the repository."""
-    installed = subprocess.run(
-        [str(tool("python")), "-c", "import prefect_nextcloud as p; print(p.__path__[0])"],
-        cwd=VENV, capture_output=True, text=True, check=True,
-    ).stdout.strip()  # fmt: skip
-    result = subprocess.run(
-        [str(tool("mypy")), "-p", "prefect_nextcloud"],
-        cwd=ROOT, capture_output=True, text=True, check=False,
-    )  # fmt: skip
-    output = result.stdout + result.stderr
-    for inside, folder in sorted(PACKAGE_FOLDERS.items(), key=lambda item: -len(item[0])):
-        for prefix in (installed, os.path.relpath(installed, ROOT)):
-            output = output.replace(os.path.join(prefix, inside, ""), f"{folder}/")
-    print(output, end="")
-    return result.returncode
+    """Run mypy on the package and the project's entrypoint folders (see pyproject.toml)."""
+    return run(tool("mypy"), check=False)
 
 
 def test(pytest_args: list[str]) -> int:

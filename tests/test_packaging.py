@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
+import zipfile
 from importlib import metadata
 from pathlib import Path
 
@@ -16,10 +18,40 @@ def test_prefect_is_the_3_9_line() -> None:
     assert prefect.__version__.startswith("3.9.")
 
 
-def test_only_prefect_nextcloud_lands_in_site_packages() -> None:
-    files = metadata.distribution("prefect-nextcloud").files or []
-    top_level = {Path(str(path)).parts[0] for path in files if not str(path).startswith("..")}
+def _uv() -> str:
+    bundled = (
+        Path(__file__).resolve().parents[1]
+        / ".tools"
+        / ("Scripts" if os.name == "nt" else "bin")
+        / "uv"
+    )
+    found = str(bundled) if bundled.exists() else shutil.which("uv")
+    assert found, "uv is needed to build the wheel: run `python3 dev.py setup` first"
+    return found
+
+
+def test_the_wheel_holds_only_the_prefect_nextcloud_package(tmp_path: Path) -> None:
+    root = Path(__file__).resolve().parents[1]
+    subprocess.run(
+        [_uv(), "build", "--wheel", "--quiet", "--out-dir", str(tmp_path), str(root)],
+        check=True,
+        timeout=300,
+    )
+    (wheel,) = tmp_path.glob("*.whl")
+    with zipfile.ZipFile(wheel) as archive:
+        names = archive.namelist()
+    top_level = {name.split("/")[0] for name in names}
     assert {name for name in top_level if not name.endswith(".dist-info")} == {"prefect_nextcloud"}
+    assert "prefect_nextcloud/py.typed" in names
+    assert "prefect_nextcloud/flows/image_analysis.py" in names
+
+
+def test_the_package_is_imported_from_the_repository() -> None:
+    import prefect_nextcloud
+
+    # An editable install: what runs is the repository's file, so an edit is what runs next.
+    root = Path(__file__).resolve().parents[1]
+    assert Path(prefect_nextcloud.__file__).resolve() == root / "prefect_nextcloud" / "__init__.py"
 
 
 def test_package_is_typed_and_has_its_subpackages() -> None:

@@ -1,0 +1,80 @@
+"""The image-analysis flow: ask a question about images in Nextcloud, keep the answer."""
+
+# No `from __future__ import annotations`: flow.serve() sends the flow by value to a child
+# process, where annotations written as strings can no longer be resolved.
+
+from typing import Annotated
+
+from prefect import flow
+from prefect.artifacts import create_markdown_artifact
+from pydantic import Field
+
+from prefect_nextcloud.blocks.credentials import NextcloudCredentials, resolve_credentials
+from prefect_nextcloud.tasks.idempotency import cancel_outstanding_tasks
+from prefect_nextcloud.tasks.images import ImageAnalysis, analyze_images
+from prefect_nextcloud.tasks.waiting import DEFAULT_POLL_INTERVAL_SECONDS, DEFAULT_TIMEOUT_SECONDS
+
+__all__ = ["analyze_image"]
+
+
+def _report(prompt: str, analysis: ImageAnalysis) -> str:
+    task = analysis.task
+    images = ", ".join(f"`{file_id}`" for file_id in task.input.get("images", []))
+    quoted = "\n".join(f"> {line}" for line in analysis.analysis_text.splitlines() or [""])
+    return (
+        "# Image analysis\n\n"
+        f"**Prompt:** {prompt}\n\n"
+        f"**Images (file ids):** {images}\n\n"
+        f"**Nextcloud task:** {task.id} (`{task.type}`)\n\n"
+        f"## Answer\n\n{quoted}\n"
+    )
+
+
+@flow(
+    name="analyze-image",
+    on_cancellation=[cancel_outstanding_tasks],
+    on_crashed=[cancel_outstanding_tasks],
+)
+def analyze_image(
+    prompt: str,
+    image_file_ids: list[int | str] | int | str,
+    model: str | None = None,
+    timeout_seconds: Annotated[float, Field(gt=0)] = DEFAULT_TIMEOUT_SECONDS,
+    poll_interval_seconds: Annotated[float, Field(gt=0)] = DEFAULT_POLL_INTERVAL_SECONDS,
+    credentials: NextcloudCredentials | str | None = None,
+    idempotency_key: str | None = None,
+) -> ImageAnalysis:
+    """Analyze one or more images stored in Nextcloud and record the answer as an artifact.
+
+    Args:
+        prompt: The question about the images, e.g. "Describe this photo in one sentence".
+        image_file_ids: The images, one or a list: Nextcloud file ids (e.g. 1234), paths in
+            Nextcloud written "nc:/Photos/a.jpg", or files on the worker written
+            "file:/data/a.jpg".
+        model: The provider's model to use; leave empty for the provider's default.
+        timeout_seconds: How long the analysis may take, counted from when it was scheduled;
+            the Nextcloud task is cancelled after that.
+        poll_interval_seconds: Seconds between two checks of the task's status.
+        credentials: A Nextcloud Credentials block, or the name of a saved one; when empty,
+            the NEXTCLOUD_URL, NEXTCLOUD_USER and NEXTCLOUD_APP_PASSWORD variables are used.
+        idempotency_key: Runs with the same key share their Nextcloud task: a re-run adopts
+            the task an earlier run scheduled (still running or done) instead of paying for a
+            new one. Leave empty to scope this to the flow run (its retries).
+
+    Returns:
+        The analysis: the answer text and the Nextcloud task id.
+    """
+    analysis: ImageAnalysis = analyze_images(
+        resolve_credentials(credentials),
+        prompt,
+        image_file_ids,
+        model=model,
+        timeout_seconds=timeout_seconds,
+        poll_interval_seconds=poll_interval_seconds,
+    )
+    create_markdown_artifact(
+        _report(prompt, analysis),
+        key="image-analysis",
+        description=f"Answer of Nextcloud task {analysis.task_id}",
+    )
+    return analysis

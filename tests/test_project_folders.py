@@ -1,0 +1,64 @@
+"""The project's top-level folders: deployment entrypoints, the block script, a custom task."""
+
+from __future__ import annotations
+
+import os
+import runpy
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from prefect import flow
+
+from prefect_nextcloud.blocks import NextcloudCredentials
+from prefect_nextcloud.flows import analyze_image, image_report, process_new_files
+from prefect_nextcloud.sandbox import NextcloudSandbox
+
+pytestmark = pytest.mark.usefixtures("prefect_server")
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.mark.parametrize("flow_object", [analyze_image, image_report, process_new_files])
+def test_each_entrypoint_is_the_package_flow(flow_object: object) -> None:
+    name = flow_object.fn.__name__  # type: ignore[attr-defined]
+    namespace = runpy.run_path(str(ROOT / "flows" / f"{name}.py"))
+    assert namespace[name] is flow_object
+
+
+def test_save_credentials_script_saves_a_block_from_the_environment(
+    sandbox: NextcloudSandbox,
+) -> None:
+    from prefect.settings import PREFECT_API_URL
+
+    secret = sandbox.app_password
+    environment = {
+        **os.environ,
+        "PREFECT_API_URL": str(PREFECT_API_URL.value()),
+        "NEXTCLOUD_URL": sandbox.base_url,
+        "NEXTCLOUD_USER": sandbox.user_id,
+        "NEXTCLOUD_APP_PASSWORD": secret,
+        "NEXTCLOUD_ALLOW_INSECURE_HTTP": "true",
+    }
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "blocks" / "save_credentials.py"), "from-script"],
+        env=environment, capture_output=True, text=True, check=False, timeout=120,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert secret not in result.stdout + result.stderr
+    saved = NextcloudCredentials.load("from-script")
+    assert saved.user_id == sandbox.user_id
+    assert saved.app_password.get_secret_value() == secret
+
+
+def test_custom_task_type_example_runs_in_a_flow() -> None:
+    custom = runpy.run_path(str(ROOT / "tasks" / "custom_task_types.py"))
+
+    @flow
+    def improve(credentials: NextcloudCredentials) -> str:
+        return str(custom["improve_text"](credentials, "hello wrld", "fix the spelling"))
+
+    with NextcloudSandbox(server_version=35) as sandbox:
+        answer = improve(sandbox.credentials)
+    assert "hello wrld" in answer
