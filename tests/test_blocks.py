@@ -18,9 +18,10 @@ class TestBlockStandards(BlockStandardTestSuite):
     def block(self) -> type[NextcloudCredentials]:
         return NextcloudCredentials
 
-    @pytest.mark.skip(reason="downloads the logo from the internet, which CI cannot reach")
     def test_has_a_valid_image(self, block: type[NextcloudCredentials]) -> None:
-        raise NotImplementedError
+        # Prefect's standard asks for a remote logo; a Prefect server without internet access
+        # shows it broken, so the block has none rather than a URL that may not load.
+        assert block._logo_url is None
 
 
 def make(base_url: str = "https://cloud.example.com", **fields: object) -> NextcloudCredentials:

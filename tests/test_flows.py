@@ -6,14 +6,16 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
+from prefect import Flow
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
 from prefect.flows import load_flow_from_entrypoint
 
-from prefect_nextcloud.flows import analyze_image
+from prefect_nextcloud.flows import analyze_image, image_report, process_new_files
 from prefect_nextcloud.sandbox import NextcloudSandbox, sample_image_bytes
 
 pytestmark = pytest.mark.usefixtures("prefect_server")
@@ -70,16 +72,63 @@ def test_flow_parameters_render_as_a_documented_form() -> None:
     schema = analyze_image.parameters.model_dump()
     properties = schema["properties"]
     assert schema["required"] == ["prompt", "image_file_ids"]
-    for name in (
-        "prompt",
-        "image_file_ids",
-        "model",
-        "timeout_seconds",
-        "poll_interval_seconds",
-        "credentials",
-    ):
-        assert properties[name]["description"], name
     assert properties["timeout_seconds"]["exclusiveMinimum"] == 0
+    assert properties["timeout_seconds"]["maximum"] == 7 * 24 * 3600
+
+
+@pytest.mark.parametrize("flow_object", [analyze_image, image_report, process_new_files])
+def test_every_form_field_has_a_human_title_and_a_description(flow_object: Flow[..., Any]) -> None:
+    for name, field in flow_object.parameters.model_dump()["properties"].items():
+        assert field["description"], name
+        assert field["title"] != name, f"{name} is labelled with its Python name"
+        assert field["title"][0].isupper(), field["title"]
+
+
+@pytest.mark.parametrize("flow_object", [analyze_image, image_report, process_new_files])
+def test_optional_fields_are_plain_inputs_not_a_choice_of_null(flow_object: Flow[..., Any]) -> None:
+    for name, field in flow_object.parameters.model_dump()["properties"].items():
+        assert {"type": "null"} not in field.get("anyOf", []), name
+        assert field.get("type") != "null", name
+
+
+def test_files_are_typed_as_plain_text_one_per_item() -> None:
+    field = analyze_image.parameters.model_dump()["properties"]["image_file_ids"]
+    assert field["type"] == "array"
+    assert field["items"] == {"type": "string"}
+    # What the form sends, and what Python callers pass, both validate.
+    assert analyze_image.validate_parameters(
+        {"prompt": "p", "image_file_ids": ["nc:/Photos/a.png", "12"]}
+    )["image_file_ids"] == ["nc:/Photos/a.png", "12"]
+    assert analyze_image.validate_parameters(
+        {"prompt": "p", "image_file_ids": "nc:/a.png\n nc:/b.png \n"}
+    )["image_file_ids"] == ["nc:/a.png", "nc:/b.png"]
+    assert (
+        analyze_image.validate_parameters({"prompt": "p", "image_file_ids": 7})["image_file_ids"]
+        == 7
+    )
+
+
+def test_an_empty_optional_text_means_its_default() -> None:
+    parameters = analyze_image.validate_parameters(
+        {
+            "prompt": "p",
+            "image_file_ids": ["1"],
+            "model": " ",
+            "credentials": "",
+            "idempotency_key": "",
+        }
+    )
+    assert parameters["model"] is None
+    assert parameters["credentials"] is None
+    assert parameters["idempotency_key"] is None
+
+
+def test_the_credentials_field_offers_saved_blocks() -> None:
+    schema = analyze_image.parameters.model_dump()
+    choices = schema["properties"]["credentials"]["anyOf"]
+    assert {"$ref": "#/definitions/NextcloudCredentials"} in choices
+    block = schema["definitions"]["NextcloudCredentials"]
+    assert block["block_type_slug"] == "nextcloud-credentials"
 
 
 def deployments() -> list[dict[str, object]]:

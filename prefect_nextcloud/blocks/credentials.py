@@ -72,9 +72,7 @@ class NextcloudCredentials(CredentialsBlock):
     """
 
     _block_type_name = "Nextcloud Credentials"
-    _logo_url = HttpUrl(
-        "https://raw.githubusercontent.com/nextcloud/server/master/core/img/logo/logo-icon-175px.png"
-    )
+    # No _logo_url: Prefect only takes a remote image, which shows broken on offline servers.
     _documentation_url = HttpUrl(
         "https://docs.nextcloud.com/server/latest/developer_manual/client_apis/OCS/"
         "ocs-taskprocessing-api.html"

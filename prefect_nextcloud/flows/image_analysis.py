@@ -9,7 +9,16 @@ from prefect import flow
 from prefect.artifacts import create_markdown_artifact
 from pydantic import Field
 
-from prefect_nextcloud.blocks.credentials import NextcloudCredentials, resolve_credentials
+from prefect_nextcloud.blocks.credentials import resolve_credentials
+from prefect_nextcloud.flows.parameters import (
+    CredentialsParameter,
+    FileReferences,
+    IdempotencyKey,
+    OptionalText,
+    PollIntervalSeconds,
+    TimeoutSeconds,
+    titled,
+)
 from prefect_nextcloud.tasks.idempotency import cancel_outstanding_tasks
 from prefect_nextcloud.tasks.images import ImageAnalysis, analyze_images
 from prefect_nextcloud.tasks.waiting import DEFAULT_POLL_INTERVAL_SECONDS, DEFAULT_TIMEOUT_SECONDS
@@ -36,21 +45,21 @@ def _report(prompt: str, analysis: ImageAnalysis) -> str:
     on_crashed=[cancel_outstanding_tasks],
 )
 def analyze_image(
-    prompt: str,
-    image_file_ids: list[int | str] | int | str,
-    model: str | None = None,
-    timeout_seconds: Annotated[float, Field(gt=0)] = DEFAULT_TIMEOUT_SECONDS,
-    poll_interval_seconds: Annotated[float, Field(gt=0)] = DEFAULT_POLL_INTERVAL_SECONDS,
-    credentials: NextcloudCredentials | str | None = None,
-    idempotency_key: str | None = None,
+    prompt: Annotated[str, Field(min_length=1), titled("Prompt")],
+    image_file_ids: Annotated[FileReferences, titled("Images")],
+    model: Annotated[OptionalText, titled("Model")] = None,
+    timeout_seconds: TimeoutSeconds = DEFAULT_TIMEOUT_SECONDS,
+    poll_interval_seconds: PollIntervalSeconds = DEFAULT_POLL_INTERVAL_SECONDS,
+    credentials: CredentialsParameter = None,
+    idempotency_key: IdempotencyKey = None,
 ) -> ImageAnalysis:
     """Analyze one or more images stored in Nextcloud and record the answer as an artifact.
 
     Args:
         prompt: The question about the images, e.g. "Describe this photo in one sentence".
-        image_file_ids: The images, one or a list: Nextcloud file ids (e.g. 1234), paths in
-            Nextcloud written "nc:/Photos/a.jpg", or files on the worker written
-            "file:/data/a.jpg".
+        image_file_ids: The images, one per item: a path in Nextcloud written
+            nc:/Photos/a.jpg, a Nextcloud file id (e.g. 1234), or a file on the worker written
+            file:/data/a.jpg.
         model: The provider's model to use; leave empty for the provider's default.
         timeout_seconds: How long the analysis may take, counted from when it was scheduled;
             the Nextcloud task is cancelled after that.

@@ -11,9 +11,16 @@ from prefect.artifacts import create_markdown_artifact
 from prefect.logging import get_run_logger
 from pydantic import BaseModel, ConfigDict, Field
 
-from prefect_nextcloud.blocks.credentials import NextcloudCredentials, resolve_credentials
+from prefect_nextcloud.blocks.credentials import resolve_credentials
 from prefect_nextcloud.client.paths import NextcloudPath
 from prefect_nextcloud.client.webdav import FileInfo
+from prefect_nextcloud.flows.parameters import (
+    CredentialsParameter,
+    IdempotencyKey,
+    PollIntervalSeconds,
+    TimeoutSeconds,
+    titled,
+)
 from prefect_nextcloud.tasks.batch import ItemResult
 from prefect_nextcloud.tasks.files import list_folder, write_text_file
 from prefect_nextcloud.tasks.idempotency import cancel_outstanding_tasks
@@ -75,15 +82,17 @@ def _markdown(
     on_crashed=[cancel_outstanding_tasks],
 )
 def image_report(
-    folder: str = "/Photos",
-    prompt: str = "Describe this image in one sentence.",
-    report_path: str = "/Reports/image-report.md",
-    summarize_report: bool = True,
-    max_images: Annotated[int, Field(gt=0)] = 20,
-    timeout_seconds: Annotated[float, Field(gt=0)] = DEFAULT_TIMEOUT_SECONDS,
-    poll_interval_seconds: Annotated[float, Field(gt=0)] = DEFAULT_POLL_INTERVAL_SECONDS,
-    credentials: NextcloudCredentials | str | None = None,
-    idempotency_key: str | None = None,
+    folder: Annotated[str, titled("Folder")] = "/Photos",
+    prompt: Annotated[str, Field(min_length=1), titled("Prompt")] = (
+        "Describe this image in one sentence."
+    ),
+    report_path: Annotated[str, titled("Report file")] = "/Reports/image-report.md",
+    summarize_report: Annotated[bool, titled("Summarize the report")] = True,
+    max_images: Annotated[int, Field(gt=0, le=1000), titled("At most this many images")] = 20,
+    timeout_seconds: TimeoutSeconds = DEFAULT_TIMEOUT_SECONDS,
+    poll_interval_seconds: PollIntervalSeconds = DEFAULT_POLL_INTERVAL_SECONDS,
+    credentials: CredentialsParameter = None,
+    idempotency_key: IdempotencyKey = None,
 ) -> ImageReport:
     """Describe each image in a Nextcloud folder and write a markdown report to Nextcloud.
 

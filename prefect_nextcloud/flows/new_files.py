@@ -20,6 +20,13 @@ from prefect_nextcloud.blocks.credentials import NextcloudCredentials, resolve_c
 from prefect_nextcloud.client.errors import NextcloudError, NextcloudFileNotFoundError
 from prefect_nextcloud.client.paths import NextcloudPath
 from prefect_nextcloud.client.webdav import MAX_COMMENT_LENGTH, FileInfo
+from prefect_nextcloud.flows.parameters import (
+    CredentialsParameter,
+    OptionalText,
+    PollIntervalSeconds,
+    TimeoutSeconds,
+    titled,
+)
 from prefect_nextcloud.tasks.batch import ItemResult
 from prefect_nextcloud.tasks.idempotency import cancel_outstanding_tasks
 from prefect_nextcloud.tasks.images import analyze_image_batch
@@ -252,17 +259,17 @@ def _outcomes(files: list[FileInfo], results: list[ItemResult]) -> list[FileOutc
     on_crashed=[cancel_outstanding_tasks],
 )
 def process_new_files(
-    folder: str = "/Photos",
-    task: TaskChoice = "image-analysis",
-    prompt: str = "Describe this image in one sentence.",
-    recursive: bool = False,
-    report_path: str | None = "/Reports/new-files.md",
-    comment_on_files: bool = True,
-    max_files: Annotated[int, Field(gt=0)] = 50,
-    state_file: str | None = None,
-    timeout_seconds: Annotated[float, Field(gt=0)] = DEFAULT_TIMEOUT_SECONDS,
-    poll_interval_seconds: Annotated[float, Field(gt=0)] = DEFAULT_POLL_INTERVAL_SECONDS,
-    credentials: NextcloudCredentials | str | None = None,
+    folder: Annotated[str, titled("Folder")] = "/Photos",
+    task: Annotated[TaskChoice, titled("Task")] = "image-analysis",
+    prompt: Annotated[str, titled("Prompt")] = "Describe this image in one sentence.",
+    recursive: Annotated[bool, titled("Include subfolders")] = False,
+    report_path: Annotated[OptionalText, titled("Report file")] = "/Reports/new-files.md",
+    comment_on_files: Annotated[bool, titled("Comment on each file")] = True,
+    max_files: Annotated[int, Field(gt=0, le=1000), titled("At most this many files")] = 50,
+    state_file: Annotated[OptionalText, titled("State file")] = None,
+    timeout_seconds: TimeoutSeconds = DEFAULT_TIMEOUT_SECONDS,
+    poll_interval_seconds: PollIntervalSeconds = DEFAULT_POLL_INTERVAL_SECONDS,
+    credentials: CredentialsParameter = None,
 ) -> NewFilesRun:
     """Run an AI task on each file of a Nextcloud folder that is new or changed since last time.
 

@@ -1,0 +1,96 @@
+"""Flow parameter types as the Prefect UI's run form shows them.
+
+Prefect titles every form field with the parameter's name and renders a union as a choice of
+JSON types. These annotations give each field a human title, type file references as plain text
+(a list of strings, never JSON with quotes), show an optional text as a text box whose empty
+value means "not set", and keep numeric bounds in the schema, while Python callers keep the
+wider types (a file id as an ``int``, credentials as a block object).
+"""
+
+from typing import Annotated, Any
+
+from pydantic import BeforeValidator, Field, GetJsonSchemaHandler, WithJsonSchema
+from pydantic.fields import FieldInfo
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema
+
+from prefect_nextcloud.blocks.credentials import NextcloudCredentials
+
+__all__ = [
+    "CredentialsParameter",
+    "FileReferences",
+    "IdempotencyKey",
+    "OptionalText",
+    "PollIntervalSeconds",
+    "TimeoutSeconds",
+    "titled",
+]
+
+
+def titled(title: str) -> FieldInfo:
+    """The form label of a parameter (Prefect's own label is the parameter's name)."""
+    label: FieldInfo = Field(json_schema_extra={"title": title})
+    return label
+
+
+class _WithoutNull:
+    """Leave ``null`` out of a field's schema, so the form shows the other type alone.
+
+    An optional parameter stays optional: it has a default, which is what an empty form
+    field means.
+    """
+
+    def __get_pydantic_json_schema__(
+        self, core_schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        schema = handler(core_schema)
+        choices = [choice for choice in schema.get("anyOf", []) if choice != {"type": "null"}]
+        if "anyOf" in schema:
+            del schema["anyOf"]
+            if len(choices) == 1:
+                schema.update(choices[0])
+            else:
+                schema["anyOf"] = choices
+        return schema
+
+
+def _empty_is_none(value: Any) -> Any:
+    return None if isinstance(value, str) and not value.strip() else value
+
+
+def _one_or_many(value: Any) -> Any:
+    """A single reference, or several typed one per line, become a list."""
+    if isinstance(value, str):
+        lines = [line.strip() for line in value.splitlines() if line.strip()]
+        return lines if len(lines) > 1 else value
+    return value
+
+
+OptionalText = Annotated[str | None, BeforeValidator(_empty_is_none), _WithoutNull()]
+"""Text that may be left empty; empty (or only spaces) means the default."""
+
+FileReferences = Annotated[
+    list[int | str] | int | str,
+    BeforeValidator(_one_or_many),
+    WithJsonSchema({"type": "array", "items": {"type": "string"}, "minItems": 1}),
+]
+"""Files typed as text, one per item: a Nextcloud path written ``nc:/Photos/a.jpg``, a file id
+(digits), or a file on the worker written ``file:/data/a.jpg``. Python callers may also pass one
+reference, or a file id as an ``int``."""
+
+TimeoutSeconds = Annotated[float, Field(gt=0, le=7 * 24 * 3600), titled("Timeout (seconds)")]
+"""How long a Nextcloud task may take, up to a week."""
+
+PollIntervalSeconds = Annotated[float, Field(gt=0, le=3600), titled("Poll interval (seconds)")]
+"""The longest wait between two looks at a task, up to an hour."""
+
+CredentialsParameter = Annotated[
+    NextcloudCredentials | str | None,
+    BeforeValidator(_empty_is_none),
+    _WithoutNull(),
+    titled("Nextcloud credentials"),
+]
+"""A saved credentials block (picked in the form), or the name of one; empty: the environment."""
+
+IdempotencyKey = Annotated[OptionalText, titled("Idempotency key")]
+"""Runs with the same key share their Nextcloud tasks."""

@@ -1,0 +1,45 @@
+"""The client and the sandbox are usable without Prefect; the package root loads lazily."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+
+def _loaded_after(statement: str) -> set[str]:
+    probe = f"import sys\n{statement}\nprint(' '.join(sorted(sys.modules)))"
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=120
+    )
+    return set(result.stdout.split())
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "import prefect_nextcloud.client",
+        "import prefect_nextcloud.sandbox",
+        "from prefect_nextcloud import NextcloudError, NextcloudPath, __version__",
+        "from prefect_nextcloud.client import NextcloudClient, AsyncNextcloudClient",
+    ],
+)
+def test_the_client_and_the_sandbox_do_not_import_prefect(statement: str) -> None:
+    loaded = _loaded_after(statement)
+    assert "prefect" not in loaded
+    assert not {name for name in loaded if name.startswith("prefect.")}
+
+
+def test_the_block_still_comes_from_the_package_root() -> None:
+    loaded = _loaded_after("from prefect_nextcloud import NextcloudCredentials")
+    assert "prefect" in loaded
+    assert "prefect_nextcloud.blocks.credentials" in loaded
+
+
+def test_unknown_root_attributes_are_an_attribute_error() -> None:
+    import prefect_nextcloud
+
+    with pytest.raises(AttributeError, match="no attribute 'nothing'"):
+        prefect_nextcloud.nothing  # noqa: B018
+    assert {"NextcloudCredentials", "NextcloudPath", "__version__"} <= set(dir(prefect_nextcloud))
