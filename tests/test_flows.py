@@ -121,12 +121,19 @@ def test_an_empty_optional_text_means_its_default() -> None:
     assert parameters["model"] is None
     assert parameters["credentials"] is None
     assert parameters["idempotency_key"] is None
+    # The form starts these fields empty: a null default fails the form's own check of a text.
+    properties = analyze_image.parameters.model_dump()["properties"]
+    assert properties["model"]["default"] == properties["idempotency_key"]["default"] == ""
 
 
 def test_the_credentials_field_offers_saved_blocks() -> None:
     schema = analyze_image.parameters.model_dump()
     choices = schema["properties"]["credentials"]["anyOf"]
-    assert {"$ref": "#/definitions/NextcloudCredentials"} in choices
+    assert [choice.get("$ref") for choice in choices] == [
+        "#/definitions/NextcloudCredentials",
+        None,
+    ]
+    assert [choice["title"] for choice in choices] == ["Saved block", "Block name"]
     block = schema["definitions"]["NextcloudCredentials"]
     assert block["block_type_slug"] == "nextcloud-credentials"
 

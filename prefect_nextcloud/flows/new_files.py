@@ -21,6 +21,7 @@ from prefect_nextcloud.client.errors import NextcloudError, NextcloudFileNotFoun
 from prefect_nextcloud.client.paths import NextcloudPath
 from prefect_nextcloud.client.webdav import MAX_COMMENT_LENGTH, FileInfo
 from prefect_nextcloud.flows.parameters import (
+    ClearableText,
     CredentialsParameter,
     OptionalText,
     PollIntervalSeconds,
@@ -263,7 +264,7 @@ def process_new_files(
     task: Annotated[TaskChoice, titled("Task")] = "image-analysis",
     prompt: Annotated[str, titled("Prompt")] = "Describe this image in one sentence.",
     recursive: Annotated[bool, titled("Include subfolders")] = False,
-    report_path: Annotated[OptionalText, titled("Report file")] = "/Reports/new-files.md",
+    report_path: Annotated[ClearableText, titled("Report file")] = "/Reports/new-files.md",
     comment_on_files: Annotated[bool, titled("Comment on each file")] = True,
     max_files: Annotated[int, Field(gt=0, le=1000), titled("At most this many files")] = 50,
     state_file: Annotated[OptionalText, titled("State file")] = None,

@@ -17,6 +17,7 @@ from pydantic_core import CoreSchema
 from prefect_nextcloud.blocks.credentials import NextcloudCredentials
 
 __all__ = [
+    "ClearableText",
     "CredentialsParameter",
     "FileReferences",
     "IdempotencyKey",
@@ -54,6 +55,21 @@ class _WithoutNull:
         return schema
 
 
+class _ChoiceTitles:
+    """Name the choices of a union in the form (Prefect shows each choice's title as a tab)."""
+
+    def __init__(self, *titles: str) -> None:
+        self.titles = titles
+
+    def __get_pydantic_json_schema__(
+        self, core_schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        schema = handler(core_schema)
+        for choice, title in zip(schema.get("anyOf", []), self.titles, strict=False):
+            choice["title"] = title
+        return schema
+
+
 def _empty_is_none(value: Any) -> Any:
     return None if isinstance(value, str) and not value.strip() else value
 
@@ -66,8 +82,12 @@ def _one_or_many(value: Any) -> Any:
     return value
 
 
-OptionalText = Annotated[str | None, BeforeValidator(_empty_is_none), _WithoutNull()]
-"""Text that may be left empty; empty (or only spaces) means the default."""
+ClearableText = Annotated[str | None, BeforeValidator(_empty_is_none), _WithoutNull()]
+"""Text with a default that may be cleared; empty (or only spaces) means none."""
+
+OptionalText = Annotated[ClearableText, Field(json_schema_extra={"default": ""})]
+"""Text that is not set unless typed: the form starts empty (a ``null`` default fails the form's
+own check of a text field), and empty means ``None``."""
 
 FileReferences = Annotated[
     list[int | str] | int | str,
@@ -88,6 +108,7 @@ CredentialsParameter = Annotated[
     NextcloudCredentials | str | None,
     BeforeValidator(_empty_is_none),
     _WithoutNull(),
+    _ChoiceTitles("Saved block", "Block name"),
     titled("Nextcloud credentials"),
 ]
 """A saved credentials block (picked in the form), or the name of one; empty: the environment."""
