@@ -40,7 +40,7 @@ from prefect_nextcloud.client.retrying import RetryPolicy, Sleep
 from prefect_nextcloud.client.validation import FileCheck, is_file_id, validate_input
 from prefect_nextcloud.client.versions import ServerVersion, needs_newer_server, parse_status
 
-__all__ = ["Operations", "Plan", "ServerMemory", "run_async", "run_sync"]
+__all__ = ["Plan", "Planner", "ServerMemory", "run_async", "run_sync"]
 
 T = TypeVar("T")
 Plan = Generator[Call[Any] | Sleep, Any, T]
@@ -91,8 +91,8 @@ class ServerMemory:
             cls._entries.clear()
 
 
-class Operations:
-    """The plans of one client: its memory of the server and its retry policy.
+class Planner:
+    """Builds the plans of one client, with its memory of the server and its retry policy.
 
     Args:
         memory: What is known about the server, shared with other clients.

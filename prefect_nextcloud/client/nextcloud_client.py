@@ -38,7 +38,7 @@ from prefect_nextcloud.client.pacing import (
     SchedulePacer,
 )
 from prefect_nextcloud.client.paths import NextcloudPath
-from prefect_nextcloud.client.plans import Operations, Plan, ServerMemory, run_async, run_sync
+from prefect_nextcloud.client.plans import Plan, Planner, ServerMemory, run_async, run_sync
 from prefect_nextcloud.client.retrying import RetryPolicy
 from prefect_nextcloud.client.streams import (
     ACCEPTED_ENCODINGS,
@@ -104,7 +104,7 @@ class _ClientBase:
         self.user_id = user_id
         self.timeout_seconds = timeout_seconds
         self.max_download_bytes = max_download_bytes
-        self._operations = Operations(
+        self._planner = Planner(
             ServerMemory((self.base_url, user_id)),
             retry_policy or RetryPolicy(),
             task_types_ttl_seconds=task_types_ttl_seconds,
@@ -128,7 +128,7 @@ class _ClientBase:
     @property
     def schedule_pacer(self) -> SchedulePacer:
         """The schedule window this client shares with every client of its server and user."""
-        return self._operations.pacer
+        return self._planner.pacer
 
     @staticmethod
     def _request_arguments(call: Call[Any]) -> dict[str, Any]:
@@ -377,11 +377,11 @@ class NextcloudClient(_ClientBase):
 
     def _call(self, call: Call[T]) -> T:
         """Send a call that may be repeated, retrying transient failures."""
-        return self.run(self._operations.send(call))
+        return self.run(self._planner.send(call))
 
     def server_version(self) -> ServerVersion:
         """The server's Nextcloud version, learned once from ``/status.php`` and remembered."""
-        return self.run(self._operations.server_version())
+        return self.run(self._planner.server_version())
 
     def get_task_types(self, *, refresh: bool = False) -> dict[str, TaskType]:
         """List the task types this user may schedule, keyed by task type id.
@@ -391,7 +391,7 @@ class NextcloudClient(_ClientBase):
         Args:
             refresh: Ask the server again instead of using the remembered list.
         """
-        return self.run(self._operations.task_types(refresh=refresh))
+        return self.run(self._planner.task_types(refresh=refresh))
 
     def get_task_type(self, task_type: str) -> TaskType:
         """Return one offered task type.
@@ -400,7 +400,7 @@ class NextcloudClient(_ClientBase):
             TaskTypeUnavailableError: The server does not offer it; the message lists what it
                 offers and whether the server is too old for this type.
         """
-        return self.run(self._operations.task_type(task_type))
+        return self.run(self._planner.task_type(task_type))
 
     def schedule_task(
         self,
@@ -447,7 +447,7 @@ class NextcloudClient(_ClientBase):
             TaskTypeUnavailableError: The server does not offer the task type.
         """
         return self.run(
-            self._operations.schedule(
+            self._planner.schedule(
                 task_type,
                 input,
                 validate=validate,
@@ -463,31 +463,31 @@ class NextcloudClient(_ClientBase):
 
     def get_task(self, task_id: int) -> Task:
         """Fetch a task's current state."""
-        return self.run(self._operations.get_task(task_id))
+        return self.run(self._planner.get_task(task_id))
 
     def cancel_task(self, task_id: int) -> Task:
         """Cancel a scheduled or running task; a finished task is returned unchanged."""
-        return self.run(self._operations.task_processing_only(endpoints.cancel_task(task_id)))
+        return self.run(self._planner.task_processing_only(endpoints.cancel_task(task_id)))
 
     def delete_task(self, task_id: int) -> None:
         """Delete a task; deleting a task that does not exist is not an error."""
-        self.run(self._operations.delete_task(task_id))
+        self.run(self._planner.delete_task(task_id))
 
     def list_tasks(
         self, *, task_type: str | None = None, custom_id: str | None = None
     ) -> list[Task]:
         """List this user's tasks, optionally filtered by task type and custom id."""
         call = endpoints.list_tasks(task_type=task_type, custom_id=custom_id)
-        return self.run(self._operations.task_processing_only(call))
+        return self.run(self._planner.task_processing_only(call))
 
     def list_tasks_by_app(self, app_id: str, *, custom_id: str | None = None) -> list[Task]:
         """List this user's tasks scheduled under ``app_id``, optionally by custom id."""
-        return self.run(self._operations.list_tasks_by_app(app_id, custom_id))
+        return self.run(self._planner.list_tasks_by_app(app_id, custom_id))
 
     def get_task_file(self, task_id: int, file_id: int) -> TaskFile:
         """Download a file of a task's input or output."""
         call = endpoints.get_task_file(task_id, file_id)
-        return self.run(self._operations.task_processing_only(call))
+        return self.run(self._planner.task_processing_only(call))
 
     # -- Files (WebDAV) ------------------------------------------------------------------------
 
@@ -783,19 +783,19 @@ class AsyncNextcloudClient(_ClientBase):
 
     async def _call(self, call: Call[T]) -> T:
         """See :meth:`NextcloudClient._call`."""
-        return await self.run(self._operations.send(call))
+        return await self.run(self._planner.send(call))
 
     async def server_version(self) -> ServerVersion:
         """See :meth:`NextcloudClient.server_version`."""
-        return await self.run(self._operations.server_version())
+        return await self.run(self._planner.server_version())
 
     async def get_task_types(self, *, refresh: bool = False) -> dict[str, TaskType]:
         """See :meth:`NextcloudClient.get_task_types`."""
-        return await self.run(self._operations.task_types(refresh=refresh))
+        return await self.run(self._planner.task_types(refresh=refresh))
 
     async def get_task_type(self, task_type: str) -> TaskType:
         """See :meth:`NextcloudClient.get_task_type`."""
-        return await self.run(self._operations.task_type(task_type))
+        return await self.run(self._planner.task_type(task_type))
 
     async def schedule_task(
         self,
@@ -813,7 +813,7 @@ class AsyncNextcloudClient(_ClientBase):
     ) -> Task:
         """See :meth:`NextcloudClient.schedule_task`."""
         return await self.run(
-            self._operations.schedule(
+            self._planner.schedule(
                 task_type,
                 input,
                 validate=validate,
@@ -829,31 +829,31 @@ class AsyncNextcloudClient(_ClientBase):
 
     async def get_task(self, task_id: int) -> Task:
         """See :meth:`NextcloudClient.get_task`."""
-        return await self.run(self._operations.get_task(task_id))
+        return await self.run(self._planner.get_task(task_id))
 
     async def cancel_task(self, task_id: int) -> Task:
         """See :meth:`NextcloudClient.cancel_task`."""
-        return await self.run(self._operations.task_processing_only(endpoints.cancel_task(task_id)))
+        return await self.run(self._planner.task_processing_only(endpoints.cancel_task(task_id)))
 
     async def delete_task(self, task_id: int) -> None:
         """See :meth:`NextcloudClient.delete_task`."""
-        await self.run(self._operations.delete_task(task_id))
+        await self.run(self._planner.delete_task(task_id))
 
     async def list_tasks(
         self, *, task_type: str | None = None, custom_id: str | None = None
     ) -> list[Task]:
         """See :meth:`NextcloudClient.list_tasks`."""
         call = endpoints.list_tasks(task_type=task_type, custom_id=custom_id)
-        return await self.run(self._operations.task_processing_only(call))
+        return await self.run(self._planner.task_processing_only(call))
 
     async def list_tasks_by_app(self, app_id: str, *, custom_id: str | None = None) -> list[Task]:
         """See :meth:`NextcloudClient.list_tasks_by_app`."""
-        return await self.run(self._operations.list_tasks_by_app(app_id, custom_id))
+        return await self.run(self._planner.list_tasks_by_app(app_id, custom_id))
 
     async def get_task_file(self, task_id: int, file_id: int) -> TaskFile:
         """See :meth:`NextcloudClient.get_task_file`."""
         call = endpoints.get_task_file(task_id, file_id)
-        return await self.run(self._operations.task_processing_only(call))
+        return await self.run(self._planner.task_processing_only(call))
 
     # -- Files (WebDAV) ------------------------------------------------------------------------
 
