@@ -9,12 +9,12 @@ from prefect.blocks.abstract import CredentialsBlock
 from pydantic import Field, HttpUrl, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from prefect_nextcloud.client.client import AsyncNextcloudClient, NextcloudClient
 from prefect_nextcloud.client.config import (
     URL_NOT_SHOWN,
     may_hold_credentials,
     normalize_base_url,
 )
+from prefect_nextcloud.client.nextcloud_client import AsyncNextcloudClient, NextcloudClient
 from prefect_nextcloud.client.pacing import (
     DEFAULT_SCHEDULE_LIMIT,
     DEFAULT_SCHEDULE_WINDOW_SECONDS,

@@ -1,6 +1,5 @@
 """The Nextcloud HTTP client: models, errors, and the sync and async clients."""
 
-from prefect_nextcloud.client.client import DEFAULT_APP_ID, AsyncNextcloudClient, NextcloudClient
 from prefect_nextcloud.client.errors import (
     AuthenticationError,
     CSRFCheckFailedError,
@@ -41,6 +40,11 @@ from prefect_nextcloud.client.models import (
     TaskFile,
     TaskStatus,
     TaskType,
+)
+from prefect_nextcloud.client.nextcloud_client import (
+    DEFAULT_APP_ID,
+    AsyncNextcloudClient,
+    NextcloudClient,
 )
 from prefect_nextcloud.client.paths import NextcloudPath
 from prefect_nextcloud.client.references import (

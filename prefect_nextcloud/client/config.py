@@ -6,7 +6,9 @@ import functools
 import ipaddress
 import os
 import ssl
+import threading
 import warnings
+from collections import OrderedDict
 from urllib.parse import urlsplit
 
 import httpx
@@ -97,7 +99,22 @@ def is_loopback(url: str) -> bool:
         return False
 
 
-_warned_insecure: set[str] = set()
+MAX_WARNED_SERVERS = 64
+"""The most servers whose unverified TLS was warned about that are remembered (LRU)."""
+_warned_insecure: OrderedDict[str, None] = OrderedDict()
+_warned_lock = threading.Lock()
+
+
+def _first_insecure_use(base_url: str) -> bool:
+    """Whether no client of ``base_url`` has gone without TLS verification lately."""
+    with _warned_lock:
+        if base_url in _warned_insecure:
+            _warned_insecure.move_to_end(base_url)
+            return False
+        _warned_insecure[base_url] = None
+        while len(_warned_insecure) > MAX_WARNED_SERVERS:
+            _warned_insecure.popitem(last=False)
+        return True
 
 
 def tls_verification(
@@ -111,11 +128,11 @@ def tls_verification(
         ca_bundle: Path to a PEM file of trusted certificate authorities, if not the system's.
 
     Returns:
-        An SSL context, or ``False`` when verification is off (warned once per server).
+        An SSL context, or ``False`` when verification is off (warned once per server, among
+        the last :data:`MAX_WARNED_SERVERS`).
     """
     if not verify_tls:
-        if base_url not in _warned_insecure:
-            _warned_insecure.add(base_url)
+        if _first_insecure_use(base_url):
             warnings.warn(
                 f"TLS certificate verification is OFF for {base_url}: anyone on the network "
                 "path can read the app password. Prefer ca_bundle with your own CA.",

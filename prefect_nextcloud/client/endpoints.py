@@ -1,39 +1,29 @@
 """The Task Processing endpoints, described without doing any I/O.
 
-Each function checks its arguments, then returns a :class:`Call`: what to send and how to
-read the answer. The sync and async clients only send calls, so both faces share one path.
+Each function checks its arguments, then returns a :class:`~prefect_nextcloud.client.calls.Call`:
+what to send and how to read the answer. The sync and async clients only send calls, so both
+faces share one path.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import AsyncIterable, Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping
 from email.utils import parsedate_to_datetime
-from typing import Any, Generic, TypeVar
+from typing import Any
 from urllib.parse import quote
 
 import httpx
 from pydantic import ValidationError
 
-from prefect_nextcloud.client.errors import (
-    NextcloudHTTPError,
-    TaskFileNotFoundError,
-    TaskNotFoundError,
-    UnexpectedResponseError,
-)
+from prefect_nextcloud.client.calls import Call
+from prefect_nextcloud.client.errors import TaskFileNotFoundError, UnexpectedResponseError
 from prefect_nextcloud.client.models import MAX_ID, Task, TaskFile, TaskType
-from prefect_nextcloud.client.ocs import (
-    TASK_NOT_FOUND_HINT,
-    expect_dict,
-    raise_for_status,
-    unwrap,
-)
+from prefect_nextcloud.client.ocs import expect_dict, ocs_call, unwrap
 
 __all__ = [
     "TASKPROCESSING",
-    "Call",
     "cancel_task",
     "delete_task",
     "get_task",
@@ -44,62 +34,9 @@ __all__ = [
     "schedule_task",
 ]
 
-T = TypeVar("T")
-
 TASKPROCESSING = "/ocs/v2.php/taskprocessing"
 WEBHOOK_METHOD = re.compile(r"^(HTTP:(GET|POST|PUT|DELETE)|AppAPI:[^:]+:(GET|POST|PUT|DELETE))$")
 MAX_CUSTOM_ID_LENGTH = 255
-
-
-@dataclass(frozen=True)
-class Call(Generic[T]):
-    """One request to the server and the reader of its answer.
-
-    Attributes:
-        method: The HTTP method.
-        path: The path below the server root.
-        read: Turns a 2xx answer into the result; errors are raised before it runs.
-        params: Query parameters (the client adds ``format=json``).
-        json: The JSON body, if any.
-        idempotent: Whether repeating the call is harmless.
-        not_found: The error class for a 404 that the endpoint produced.
-        not_found_hint: What such a 404 means, for the error message.
-        headers: Extra request headers.
-        content: The raw request body: bytes, or an iterator of chunks for the matching face.
-        raise_error: For calls that are not OCS (WebDAV): raises the error matching a failed
-            answer instead of the OCS reader; such calls get no ``format=json`` or OCS headers.
-    """
-
-    method: str
-    path: str
-    read: Callable[[httpx.Response, str], T]
-    params: Mapping[str, str] = field(default_factory=dict)
-    json: Any = None
-    idempotent: bool = True
-    not_found: type[NextcloudHTTPError] = TaskNotFoundError
-    not_found_hint: str = TASK_NOT_FOUND_HINT
-    headers: Mapping[str, str] = field(default_factory=dict)
-    content: bytes | Iterable[bytes] | AsyncIterable[bytes] | None = None
-    raise_error: Callable[[httpx.Response, str], None] | None = None
-
-    @property
-    def endpoint(self) -> str:
-        """``METHOD /path``, as errors name the call."""
-        return f"{self.method} {self.path}"
-
-    def check(self, response: httpx.Response) -> None:
-        """Raise the matching error for a failed answer; return quietly otherwise."""
-        if self.raise_error is not None:
-            self.raise_error(response, self.endpoint)
-            return
-        raise_for_status(
-            response, self.endpoint, not_found=self.not_found, not_found_hint=self.not_found_hint
-        )
-
-    def parse(self, response: httpx.Response) -> T:
-        """Raise the matching error for a failed answer, else read the result."""
-        self.check(response)
-        return self.read(response, self.endpoint)
 
 
 def _server_time(response: httpx.Response) -> float | None:
@@ -237,7 +174,7 @@ def check_json(name: str, value: Any) -> Any:
 
 def get_task_types() -> Call[dict[str, TaskType]]:
     """``GET /tasktypes``: the task types this user may schedule, keyed by id."""
-    return Call("GET", f"{TASKPROCESSING}/tasktypes", _read_task_types)
+    return ocs_call("GET", f"{TASKPROCESSING}/tasktypes", _read_task_types)
 
 
 def schedule_task(
@@ -276,24 +213,24 @@ def schedule_task(
         body["webhookMethod"] = webhook_method
     if include_watermark is not None:
         body["includeWatermark"] = include_watermark
-    return Call("POST", f"{TASKPROCESSING}/schedule", _read_task, json=body, idempotent=False)
+    return ocs_call("POST", f"{TASKPROCESSING}/schedule", _read_task, json=body, idempotent=False)
 
 
 def get_task(task_id: int) -> Call[Task]:
     """``GET /task/{id}``: the task's current state."""
-    return Call("GET", f"{TASKPROCESSING}/task/{check_id('task_id', task_id)}", _read_task)
+    return ocs_call("GET", f"{TASKPROCESSING}/task/{check_id('task_id', task_id)}", _read_task)
 
 
 def delete_task(task_id: int) -> Call[None]:
     """``DELETE /task/{id}``: the server answers 200 even when there was nothing to delete."""
     path = f"{TASKPROCESSING}/task/{check_id('task_id', task_id)}"
-    return Call("DELETE", path, _read_nothing)
+    return ocs_call("DELETE", path, _read_nothing)
 
 
 def cancel_task(task_id: int) -> Call[Task]:
     """``POST /tasks/{id}/cancel``: a no-op on a finished task, which is returned unchanged."""
     path = f"{TASKPROCESSING}/tasks/{check_id('task_id', task_id)}/cancel"
-    return Call("POST", path, _read_task)
+    return ocs_call("POST", path, _read_task)
 
 
 def list_tasks(*, task_type: str | None = None, custom_id: str | None = None) -> Call[list[Task]]:
@@ -303,7 +240,7 @@ def list_tasks(*, task_type: str | None = None, custom_id: str | None = None) ->
         params["taskType"] = check_text("task_type", task_type)
     if custom_id is not None:
         params["customId"] = check_unicode("custom_id", custom_id)
-    return Call("GET", f"{TASKPROCESSING}/tasks", _read_tasks, params=params)
+    return ocs_call("GET", f"{TASKPROCESSING}/tasks", _read_tasks, params=params)
 
 
 def list_tasks_by_app(app_id: str, *, custom_id: str | None = None) -> Call[list[Task]]:
@@ -311,7 +248,7 @@ def list_tasks_by_app(app_id: str, *, custom_id: str | None = None) -> Call[list
     check_text("app_id", app_id)
     params = {} if custom_id is None else {"customId": check_unicode("custom_id", custom_id)}
     path = f"{TASKPROCESSING}/tasks/app/{quote(app_id, safe='')}"
-    return Call("GET", path, _read_tasks, params=params)
+    return ocs_call("GET", path, _read_tasks, params=params)
 
 
 def get_task_file(task_id: int, file_id: int) -> Call[TaskFile]:
@@ -330,7 +267,7 @@ def get_task_file(task_id: int, file_id: int) -> Call[TaskFile]:
             content_type=response.headers.get("content-type"),
         )
 
-    return Call(
+    return ocs_call(
         "GET",
         f"{TASKPROCESSING}/tasks/{task_id}/file/{file_id}",
         read,

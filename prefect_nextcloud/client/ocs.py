@@ -1,4 +1,4 @@
-"""Reading OCS answers: unwrap the envelope, or turn the answer into the right error.
+"""OCS calls: how they are described, and how their answers are read or turned into errors.
 
 Pure functions over ``httpx.Response``; no I/O happens here.
 """
@@ -6,11 +6,14 @@ Pure functions over ``httpx.Response``; no I/O happens here.
 from __future__ import annotations
 
 import json
-from typing import Any, NoReturn
+from collections.abc import Callable, Mapping
+from functools import partial
+from typing import Any, NoReturn, TypeVar
 from xml.etree import ElementTree
 
 import httpx
 
+from prefect_nextcloud.client.calls import Api, Call
 from prefect_nextcloud.client.errors import (
     AuthenticationError,
     CSRFCheckFailedError,
@@ -26,7 +29,9 @@ from prefect_nextcloud.client.errors import (
     UnexpectedResponseError,
 )
 
-__all__ = ["raise_for_status", "raise_http_error", "server_message", "unwrap"]
+__all__ = ["ocs_call", "raise_for_status", "raise_http_error", "server_message", "unwrap"]
+
+T = TypeVar("T")
 
 _SNIPPET = 120
 TASK_NOT_FOUND_HINT = (
@@ -278,4 +283,39 @@ def expect_dict(value: Any, key: str, response: httpx.Response, endpoint: str) -
         f"got {str(value)[:_SNIPPET]!r}.",
         endpoint=endpoint,
         status_code=response.status_code,
+    )
+
+
+def ocs_call(
+    method: str,
+    path: str,
+    read: Callable[[httpx.Response, str], T],
+    *,
+    params: Mapping[str, str] | None = None,
+    json: Any = None,
+    idempotent: bool = True,
+    not_found: type[NextcloudHTTPError] = TaskNotFoundError,
+    not_found_hint: str = TASK_NOT_FOUND_HINT,
+) -> Call[T]:
+    """Describe a call to an OCS endpoint, whose failed answers :func:`raise_for_status` reads.
+
+    Args:
+        method: The HTTP method.
+        path: The path below the server root.
+        read: Turns a 2xx answer into the result.
+        params: Query parameters (the client adds ``format=json``).
+        json: The JSON body, if any.
+        idempotent: Whether sending it twice has the effect of sending it once.
+        not_found: The error class for a 404 that the endpoint itself produced.
+        not_found_hint: What such a 404 means for this endpoint.
+    """
+    return Call(
+        method,
+        path,
+        Api.OCS,
+        read,
+        partial(raise_for_status, not_found=not_found, not_found_hint=not_found_hint),
+        params=params or {},
+        json=json,
+        idempotent=idempotent,
     )

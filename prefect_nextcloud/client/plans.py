@@ -16,14 +16,15 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Generator, Mapping
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 import anyio
 
-from prefect_nextcloud.client import endpoints, textprocessing
-from prefect_nextcloud.client.endpoints import Call
+from prefect_nextcloud.client import endpoints, textprocessing, webdav
+from prefect_nextcloud.client.calls import Call, UploadBody
 from prefect_nextcloud.client.errors import (
     EndpointNotFoundError,
     MaintenanceModeError,
@@ -35,17 +36,21 @@ from prefect_nextcloud.client.errors import (
     UnexpectedResponseError,
 )
 from prefect_nextcloud.client.models import Task, TaskStatus, TaskType
+from prefect_nextcloud.client.ocs import ocs_call
 from prefect_nextcloud.client.pacing import SchedulePacer
+from prefect_nextcloud.client.paths import NextcloudPath
 from prefect_nextcloud.client.retrying import RetryPolicy, Sleep
 from prefect_nextcloud.client.validation import FileCheck, is_file_id, validate_input
 from prefect_nextcloud.client.versions import ServerVersion, needs_newer_server, parse_status
 
-__all__ = ["Operations", "Plan", "ServerMemory", "run_async", "run_sync"]
+__all__ = ["Plan", "Planner", "ServerMemory", "run_async", "run_sync"]
 
 T = TypeVar("T")
 Plan = Generator[Call[Any] | Sleep, Any, T]
 
 VERSION_TTL_SECONDS = 3600.0
+MAX_REMEMBERED = 256
+"""The most values :class:`ServerMemory` keeps over all servers and users of the process."""
 _ASSUMED_VERSION = ServerVersion(30)
 # A task under the same custom id in one of these states is the one to keep; after a failure
 # or a cancellation, scheduling again is what the caller asks for.
@@ -63,12 +68,15 @@ class _Entry:
 class ServerMemory:
     """What clients learned about one server as one user, kept for a limited time.
 
+    Shared by every client of the process, and bounded: expired values are dropped, and past
+    :data:`MAX_REMEMBERED` values the least recently used go first.
+
     Args:
         key: Identifies the server and user, e.g. ``(base_url, user_id)``.
     """
 
-    _entries: dict[tuple[object, str], _Entry] = {}  # noqa: RUF012 - shared on purpose
-    _lock = threading.Lock()
+    _entries: ClassVar[OrderedDict[tuple[object, str], _Entry]] = OrderedDict()
+    _lock: ClassVar[threading.Lock] = threading.Lock()
 
     def __init__(self, key: object) -> None:
         self.key = key
@@ -77,12 +85,30 @@ class ServerMemory:
         """The remembered value, or ``None`` when absent or expired."""
         with self._lock:
             entry = self._entries.get((self.key, name))
-            return entry.value if entry and entry.expires > time.monotonic() else None
+            if entry is None:
+                return None
+            if entry.expires <= time.monotonic():
+                del self._entries[(self.key, name)]
+                return None
+            self._entries.move_to_end((self.key, name))
+            return entry.value
 
     def put(self, name: str, value: Any, ttl_seconds: float) -> None:
         """Remember ``value`` for ``ttl_seconds``."""
+        now = time.monotonic()
         with self._lock:
-            self._entries[(self.key, name)] = _Entry(value, time.monotonic() + ttl_seconds)
+            for key in [key for key, entry in self._entries.items() if entry.expires <= now]:
+                del self._entries[key]
+            self._entries[(self.key, name)] = _Entry(value, now + ttl_seconds)
+            self._entries.move_to_end((self.key, name))
+            while len(self._entries) > MAX_REMEMBERED:
+                self._entries.popitem(last=False)
+
+    @classmethod
+    def size(cls) -> int:
+        """How many values are remembered now, over all servers and users."""
+        with cls._lock:
+            return len(cls._entries)
 
     @classmethod
     def forget_all(cls) -> None:
@@ -91,8 +117,8 @@ class ServerMemory:
             cls._entries.clear()
 
 
-class Operations:
-    """The plans of one client: its memory of the server and its retry policy.
+class Planner:
+    """Builds the plans of one client, with its memory of the server and its retry policy.
 
     Args:
         memory: What is known about the server, shared with other clients.
@@ -114,18 +140,33 @@ class Operations:
         self.task_types_ttl_seconds = task_types_ttl_seconds
         self.pacer = pacer or SchedulePacer()
 
-    def send(self, call: Call[T]) -> Plan[T]:
-        """Send ``call``, retrying transient failures when repeating it is harmless."""
+    def send(self, call: Call[T], *, repeat: Call[T] | None = None) -> Plan[T]:
+        """Send ``call``; after a passing failure, send it again while the retry policy allows.
+
+        This is how every call but a schedule is sent. Only a call that is
+        :attr:`~Call.repeatable` (idempotent, with a body that can be read again) is sent
+        again; any other is sent once. A transient failure of an idempotent call whose body
+        reads only once (an upload of a one-shot stream) raises with a message saying so.
+
+        Args:
+            call: The call.
+            repeat: What to send on later tries, when a repeat must read the answer otherwise
+                (a DELETE repeated after a lost answer finds nothing there).
+        """
         backoff = self.policy.backoff()
+        attempt = call
         while True:
             try:
-                result: T = yield call
+                result: T = yield attempt
             except NextcloudError as error:
                 delay = backoff.delay_after(error, idempotent=call.idempotent)
-                if delay is None:
+                if delay is None or not call.repeatable:
+                    if delay is not None and call.idempotent:
+                        _explain_read_once(error)
                     raise
                 _log_retry(error, call.endpoint, delay)
                 yield Sleep(delay)
+                attempt = repeat or call
             else:
                 return result
 
@@ -134,7 +175,7 @@ class Operations:
         version = self.memory.get("version")
         if version is None:
             try:
-                version = yield from self.send(Call("GET", "/status.php", parse_status))
+                version = yield from self.send(ocs_call("GET", "/status.php", parse_status))
             except (EndpointNotFoundError, TaskNotFoundError, UnexpectedResponseError):
                 version = _ASSUMED_VERSION  # a proxy may hide status.php
             self.memory.put("version", version, VERSION_TTL_SECONDS)
@@ -308,6 +349,42 @@ class Operations:
         """Send a call that the TextProcessing API of Nextcloud 27.1-29 has no twin of."""
         return (yield from self._routed(call, None, call.endpoint))
 
+    def make_folders(self, user_id: str, path: str) -> Plan[None]:
+        """Create a folder and its missing parents; MKCOL reads a folder that exists as done."""
+        if NextcloudPath(path).is_root:
+            return
+        call = webdav.find_file_info(user_id, path)
+        found = yield from self.send(call)
+        for folder in webdav.folders_to_create(path, found, endpoint=call.endpoint):
+            yield from self.send(webdav.make_folder(user_id, folder))
+
+    def upload(
+        self,
+        user_id: str,
+        target: NextcloudPath,
+        body: UploadBody,
+        *,
+        content_type: str,
+        create_folders: bool,
+    ) -> Plan[int]:
+        """Upload a file, creating its folders first if asked; its file id.
+
+        The PUT is sent again after a passing failure only when ``body`` can be read again
+        from its start; see :meth:`send`.
+        """
+        if create_folders:
+            yield from self.make_folders(user_id, target.parent)
+        call = webdav.put_file(user_id, target, body, content_type=content_type)
+        file_id = yield from self.send(call)
+        if file_id is None:
+            file_id = (yield from self.send(webdav.get_file_info(user_id, target))).file_id
+        return file_id
+
+    def delete_file(self, user_id: str, path: str, *, missing_ok: bool) -> Plan[None]:
+        """Delete a file or folder; a repeat after a lost answer may find nothing, which is fine."""
+        call = webdav.delete(user_id, path, missing_ok=missing_ok)
+        yield from self.send(call, repeat=webdav.delete(user_id, path, missing_ok=True))
+
 
 def _deferred_message(pacer: SchedulePacer, refused: bool, hold: float) -> str:
     why = (
@@ -317,6 +394,16 @@ def _deferred_message(pacer: SchedulePacer, refused: bool, hold: float) -> str:
         f"{pacer.window_seconds:g} s, the server's limit for one user"
     )
     return f"The schedule call was held back, unsent: {why}. A slot frees up in {hold:.0f} s."
+
+
+def _explain_read_once(error: NextcloudError) -> None:
+    """Say in ``error`` why a call that failed for a passing reason was not tried again."""
+    error.message += (
+        " It was not tried again: the upload reads a stream that cannot seek back to its "
+        "start, so its bytes cannot be sent twice. Upload bytes, a local file or a seekable "
+        "file object to have passing failures retried."
+    )
+    error.args = (error.message,)
 
 
 def _log_retry(error: NextcloudError, endpoint: str, delay: float) -> None:

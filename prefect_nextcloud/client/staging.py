@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from uuid import uuid4
 
-from prefect_nextcloud.client.client import AsyncNextcloudClient, NextcloudClient
 from prefect_nextcloud.client.errors import NextcloudError
+from prefect_nextcloud.client.nextcloud_client import AsyncNextcloudClient, NextcloudClient
 from prefect_nextcloud.client.paths import NextcloudPath
 from prefect_nextcloud.client.references import (
     FileReference,
@@ -41,7 +41,7 @@ _logger = logging.getLogger(__name__)
 
 
 @dataclass
-class _Plan:
+class _StagingManifest:
     """What staging will do, worked out without any request."""
 
     folder: NextcloudPath
@@ -54,9 +54,9 @@ class _Plan:
         return [self.ids[index] for index in range(len(self.references))]
 
 
-def _plan(
+def _manifest(
     references: Sequence[FileReferenceLike], staging_folder: str, *, tag: str | None = None
-) -> _Plan:
+) -> _StagingManifest:
     """Parse every reference and check every local file, before anything is sent.
 
     Uploads are named ``<hex>-<name>``: random hex, or with ``tag`` a hash of the tag and the
@@ -66,7 +66,7 @@ def _plan(
         raise ValueError(
             f"references must be a list of file references, got {type(references).__name__}."
         )
-    plan = _Plan(NextcloudPath(staging_folder), [])
+    manifest = _StagingManifest(NextcloudPath(staging_folder), [])
     for index, value in enumerate(references):
         try:
             reference = parse_file_reference(value)
@@ -75,19 +75,19 @@ def _plan(
             elif isinstance(reference, LocalFile):
                 source, name = UploadSource(data=reference.data), reference.name
             else:
-                plan.references.append(reference)
+                manifest.references.append(reference)
                 continue
             unique = (
                 uuid4().hex
                 if tag is None
                 else hashlib.sha256(f"{tag}:{index}".encode()).hexdigest()[:32]
             )
-            target = plan.folder / f"{unique}-{name}"
+            target = manifest.folder / f"{unique}-{name}"
         except ValueError as error:
             raise ValueError(f"File reference {index + 1} of {len(references)}: {error}") from None
-        plan.references.append(reference)
-        plan.uploads[index] = (target, source)
-    return plan
+        manifest.references.append(reference)
+        manifest.uploads[index] = (target, source)
+    return manifest
 
 
 def check_references(references: Sequence[FileReferenceLike]) -> None:
@@ -96,7 +96,7 @@ def check_references(references: Sequence[FileReferenceLike]) -> None:
     Raises:
         ValueError: A reference is invalid or a local file is missing.
     """
-    _plan(references, DEFAULT_STAGING_FOLDER)
+    _manifest(references, DEFAULT_STAGING_FOLDER)
 
 
 def _file_id(info: FileInfo) -> int:
@@ -132,19 +132,19 @@ def resolve_staged(
     Returns:
         The file ids, in the order of ``references``.
     """
-    plan = _plan(references, staging_folder, tag=tag)
-    for index, reference in enumerate(plan.references):
+    manifest = _manifest(references, staging_folder, tag=tag)
+    for index, reference in enumerate(manifest.references):
         if isinstance(reference, int):
-            plan.ids[index] = reference
+            manifest.ids[index] = reference
         elif isinstance(reference, NextcloudPath):
-            plan.ids[index] = _file_id(client.get_file_info(reference))
-    if plan.uploads:
-        client.make_folders(plan.folder)
-    for index, (target, source) in plan.uploads.items():
+            manifest.ids[index] = _file_id(client.get_file_info(reference))
+    if manifest.uploads:
+        client.make_folders(manifest.folder)
+    for index, (target, source) in manifest.uploads.items():
         if staged is not None:
             staged.append(target)
-        plan.ids[index] = client.upload_file(target, source, create_folders=False)
-    return plan.result()
+        manifest.ids[index] = client.upload_file(target, source, create_folders=False)
+    return manifest.result()
 
 
 def remove_staged(client: NextcloudClient, paths: Sequence[NextcloudPath]) -> None:
@@ -212,21 +212,21 @@ async def astage_files(
     Yields:
         The file ids, in the order of ``references``.
     """
-    plan = _plan(references, staging_folder)
-    for index, reference in enumerate(plan.references):
+    manifest = _manifest(references, staging_folder)
+    for index, reference in enumerate(manifest.references):
         if isinstance(reference, int):
-            plan.ids[index] = reference
+            manifest.ids[index] = reference
         elif isinstance(reference, NextcloudPath):
-            plan.ids[index] = _file_id(await client.get_file_info(reference))
+            manifest.ids[index] = _file_id(await client.get_file_info(reference))
     try:
-        if plan.uploads:
-            await client.make_folders(plan.folder)
-        for index, (target, source) in plan.uploads.items():
-            plan.staged.append(target)
-            plan.ids[index] = await client.upload_file(target, source, create_folders=False)
-        yield plan.result()
+        if manifest.uploads:
+            await client.make_folders(manifest.folder)
+        for index, (target, source) in manifest.uploads.items():
+            manifest.staged.append(target)
+            manifest.ids[index] = await client.upload_file(target, source, create_folders=False)
+        yield manifest.result()
     finally:
-        for target in [] if keep else plan.staged:
+        for target in [] if keep else manifest.staged:
             try:
                 await client.delete_file(target)
             except NextcloudError as error:

@@ -1,7 +1,8 @@
 """File bodies in pieces: upload sources read in chunks, downloads under a size limit.
 
 Both client faces use these, so a large file is never held whole in memory unless it was
-given as bytes.
+given as bytes. Uploads that can be read again from their start and downloads (which start
+over from scratch) can be retried after a passing failure.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, BinaryIO, TypeAlias
+from typing import IO, BinaryIO, ClassVar, TypeAlias
 
 import anyio.to_thread
 import httpx
@@ -29,6 +30,8 @@ __all__ = [
     "UPLOAD_CHUNK_BYTES",
     "BodyDecoder",
     "DownloadLimit",
+    "FileSink",
+    "MemorySink",
     "OpenUpload",
     "UploadData",
     "UploadSource",
@@ -51,8 +54,8 @@ UploadData: TypeAlias = bytes | bytearray | memoryview | str | os.PathLike[str] 
 """Upload content: bytes, a local file path (``str`` or path-like), or a binary file object."""
 
 
-def _remaining(stream: BinaryIO) -> int | None:
-    """Bytes left in a seekable stream, or ``None`` when it cannot tell."""
+def _position_and_remaining(stream: BinaryIO) -> tuple[int, int] | None:
+    """The position of a seekable stream and the bytes left after it; ``None`` if it cannot seek."""
     try:
         if not stream.seekable():
             return None
@@ -61,7 +64,7 @@ def _remaining(stream: BinaryIO) -> int | None:
         stream.seek(position)
     except (OSError, AttributeError, ValueError):
         return None
-    return max(end - position, 0)
+    return position, max(end - position, 0)
 
 
 # Opening a FIFO blocks until a writer comes, unless opened non-blocking (not on Windows).
@@ -147,20 +150,28 @@ class OpenUpload:
         size: The body's length, when known.
         data: The whole body when it was given as bytes.
         stream: The file object to read it from otherwise.
+        start: Where the body starts in ``stream``, when the stream can seek back there;
+            ``None`` for a stream that reads only once.
     """
 
     size: int | None
     data: bytes | None = None
     stream: BinaryIO | None = None
+    start: int | None = None
+
+    @property
+    def replayable(self) -> bool:
+        """Whether the body can be read again from its start (bytes, or a seekable stream)."""
+        return self.stream is None or self.start is not None
 
     def chunks(self) -> bytes | Iterator[bytes]:
-        """The body for the sync face: the bytes, or chunks read one by one."""
+        """The body from its start, for the sync face: the bytes, or chunks read one by one."""
         if self.stream is None:
             return self.data or b""
         return self._iterate(self.stream)
 
     def async_chunks(self) -> bytes | AsyncIterator[bytes]:
-        """The body for the async face; file reads run in a worker thread."""
+        """The body from its start, for the async face; file reads run in a worker thread."""
         if self.stream is None:
             return self.data or b""
         return self._aiterate(self.stream)
@@ -188,6 +199,8 @@ class OpenUpload:
             )
 
     def _iterate(self, stream: BinaryIO) -> Iterator[bytes]:
+        if self.start is not None:
+            stream.seek(self.start)
         sent = 0
         while chunk := _chunk(stream.read(UPLOAD_CHUNK_BYTES)):
             sent = self._counted(chunk, sent)
@@ -195,6 +208,8 @@ class OpenUpload:
         self._check_complete(sent)
 
     async def _aiterate(self, stream: BinaryIO) -> AsyncIterator[bytes]:
+        if self.start is not None:
+            await anyio.to_thread.run_sync(stream.seek, self.start)
         sent = 0
         while chunk := _chunk(await anyio.to_thread.run_sync(stream.read, UPLOAD_CHUNK_BYTES)):
             sent = self._counted(chunk, sent)
@@ -205,6 +220,10 @@ class OpenUpload:
 @dataclass(frozen=True)
 class UploadSource:
     """Checked upload content; checking needs no request, so bad input sends nothing.
+
+    Content in memory and local files can be sent again after a passing failure, and so can
+    a file object that can seek back to where it started; one that cannot (a pipe, a socket)
+    is read only once, so an upload of it is never retried.
 
     Attributes:
         data: Content in memory.
@@ -262,12 +281,30 @@ class UploadSource:
         """Open the content for sending; a local file is closed again afterwards."""
         if self.local_path is not None:
             with _open_regular_file(self.local_path) as handle:
-                yield OpenUpload(size=os.fstat(handle.fileno()).st_size, stream=handle)
+                yield OpenUpload(size=os.fstat(handle.fileno()).st_size, stream=handle, start=0)
         elif self.stream is not None:
-            yield OpenUpload(size=_remaining(self.stream), stream=self.stream)
+            seekable = _position_and_remaining(self.stream)
+            if seekable is None:
+                yield OpenUpload(size=None, stream=self.stream)
+            else:
+                start, size = seekable
+                yield OpenUpload(size=size, stream=self.stream, start=start)
         else:
             data = self.data or b""
             yield OpenUpload(size=len(data), data=data)
+
+
+def check_max_bytes(max_bytes: int | None) -> int | None:
+    """Return ``max_bytes`` if it is a size limit: a positive integer, or ``None`` for none.
+
+    Raises:
+        ValueError: It is not.
+    """
+    if max_bytes is not None and (
+        isinstance(max_bytes, bool) or not isinstance(max_bytes, int) or max_bytes <= 0
+    ):
+        raise ValueError(f"max_bytes must be a positive integer, got {max_bytes!r}.")
+    return max_bytes
 
 
 class DownloadLimit:
@@ -280,13 +317,9 @@ class DownloadLimit:
     """
 
     def __init__(self, path: str, endpoint: str, max_bytes: int | None) -> None:
-        if max_bytes is not None and (
-            isinstance(max_bytes, bool) or not isinstance(max_bytes, int) or max_bytes <= 0
-        ):
-            raise ValueError(f"max_bytes must be a positive integer, got {max_bytes!r}.")
         self.path = path
         self.endpoint = endpoint
-        self.max_bytes = max_bytes
+        self.max_bytes = check_max_bytes(max_bytes)
         self.received = 0
 
     def _error(self, detail: str) -> DownloadTooLargeError:
@@ -318,6 +351,92 @@ class DownloadLimit:
         if self.max_bytes is not None and self.received > self.max_bytes:
             raise self._error("the server sent more than")
         return chunk
+
+
+class MemorySink:
+    """Keeps a downloaded file in memory, under a size limit.
+
+    Args:
+        path: The Nextcloud path, for messages.
+        max_bytes: The size limit, or ``None`` for none.
+
+    Raises:
+        ValueError: ``max_bytes`` is not a positive integer.
+    """
+
+    writes_to_disk: ClassVar[bool] = False
+
+    def __init__(self, path: str, max_bytes: int | None) -> None:
+        self.path = path
+        self.max_bytes = check_max_bytes(max_bytes)
+        self._content = bytearray()
+
+    @property
+    def content(self) -> bytes:
+        """What was downloaded."""
+        return bytes(self._content)
+
+    def limit(self, endpoint: str) -> DownloadLimit:
+        """A fresh size limit for one answer."""
+        return DownloadLimit(self.path, endpoint, self.max_bytes)
+
+    def restart(self) -> None:
+        """Drop what an earlier attempt downloaded."""
+        self._content.clear()
+
+    def write(self, piece: bytes) -> None:
+        """Keep the next piece."""
+        self._content += piece
+
+
+class FileSink:
+    """Writes a downloaded file to disk; the local file appears only when complete.
+
+    Args:
+        destination: The local file to write; an existing file is replaced.
+        path: The Nextcloud path, for messages.
+        max_bytes: The size limit, or ``None`` for none.
+
+    Raises:
+        ValueError: ``max_bytes`` is not a positive integer.
+    """
+
+    writes_to_disk: ClassVar[bool] = True
+
+    def __init__(self, destination: Path, path: str, max_bytes: int | None) -> None:
+        self.destination = destination
+        self.path = path
+        self.max_bytes = check_max_bytes(max_bytes)
+        self._handle: IO[bytes] | None = None
+
+    @contextmanager
+    def open(self) -> Iterator[FileSink]:
+        """Write to a temporary file beside the destination, moved there if the block succeeds."""
+        with write_atomically(self.destination) as handle:
+            self._handle = handle
+            try:
+                yield self
+            finally:
+                self._handle = None
+
+    def _opened(self) -> IO[bytes]:
+        if self._handle is None:
+            raise RuntimeError("FileSink.open() must be entered before downloading into it.")
+        return self._handle
+
+    def limit(self, endpoint: str) -> DownloadLimit:
+        """A fresh size limit for one answer."""
+        return DownloadLimit(self.path, endpoint, self.max_bytes)
+
+    def restart(self) -> None:
+        """Empty the temporary file of what an earlier attempt wrote."""
+        handle = self._opened()
+        handle.seek(0)
+        handle.truncate()
+
+    def write(self, piece: bytes) -> None:
+        """Write the next piece."""
+        self._opened().write(piece)
 
 
 class BodyDecoder:

@@ -15,10 +15,11 @@ from urllib.parse import quote
 import httpx
 from pydantic import ValidationError
 
-from prefect_nextcloud.client.endpoints import Call, check_id, check_text
+from prefect_nextcloud.client.calls import Call
+from prefect_nextcloud.client.endpoints import check_id, check_text
 from prefect_nextcloud.client.errors import UnexpectedResponseError
 from prefect_nextcloud.client.models import ShapeDescriptor, ShapeType, Task, TaskStatus, TaskType
-from prefect_nextcloud.client.ocs import expect_dict, unwrap
+from prefect_nextcloud.client.ocs import expect_dict, ocs_call, unwrap
 from prefect_nextcloud.client.versions import LEGACY_TEXT_TYPES
 
 __all__ = [
@@ -118,7 +119,7 @@ def _read_deleted(response: httpx.Response, endpoint: str) -> None:
 
 def get_task_types() -> Call[dict[str, TaskType]]:
     """``GET /textprocessing/tasktypes``, keyed by the Task Processing ids they map to."""
-    return Call("GET", f"{TEXTPROCESSING}/tasktypes", _read_task_types)
+    return ocs_call("GET", f"{TEXTPROCESSING}/tasktypes", _read_task_types)
 
 
 def schedule_task(
@@ -134,21 +135,23 @@ def schedule_task(
     body = {"input": text, "type": legacy_type, "appId": check_text("app_id", app_id)}
     if custom_id is not None:
         body["identifier"] = custom_id
-    return Call("POST", f"{TEXTPROCESSING}/schedule", _read_task, json=body, idempotent=False)
+    return ocs_call("POST", f"{TEXTPROCESSING}/schedule", _read_task, json=body, idempotent=False)
 
 
 def get_task(task_id: int) -> Call[Task]:
     """``GET /textprocessing/task/{id}``."""
-    return Call("GET", f"{TEXTPROCESSING}/task/{check_id('task_id', task_id)}", _read_task)
+    return ocs_call("GET", f"{TEXTPROCESSING}/task/{check_id('task_id', task_id)}", _read_task)
 
 
 def delete_task(task_id: int) -> Call[None]:
     """``DELETE /textprocessing/task/{id}``; unlike Task Processing it answers 404 when absent."""
-    return Call("DELETE", f"{TEXTPROCESSING}/task/{check_id('task_id', task_id)}", _read_deleted)
+    return ocs_call(
+        "DELETE", f"{TEXTPROCESSING}/task/{check_id('task_id', task_id)}", _read_deleted
+    )
 
 
 def list_tasks_by_app(app_id: str, *, custom_id: str | None = None) -> Call[list[Task]]:
     """``GET /textprocessing/tasks/app/{appId}``, filtered by ``identifier``."""
     params = {} if custom_id is None else {"identifier": custom_id}
     path = f"{TEXTPROCESSING}/tasks/app/{quote(check_text('app_id', app_id), safe='')}"
-    return Call("GET", path, _read_tasks, params=params)
+    return ocs_call("GET", path, _read_tasks, params=params)

@@ -1,15 +1,16 @@
 """WebDAV calls on a user's files, described without doing any I/O.
 
 Like :mod:`prefect_nextcloud.client.endpoints` for the OCS API, each function checks its
-arguments and returns a :class:`~prefect_nextcloud.client.endpoints.Call`; the calls carry
-their own error reader (:func:`dav_error_reader`), so no OCS parameters or headers are added.
+arguments and returns a :class:`~prefect_nextcloud.client.calls.Call` of
+:attr:`~prefect_nextcloud.client.calls.Api.WEBDAV`, sent as described (no OCS parameters or
+headers), whose failed answers its own error reader (:func:`dav_error_reader`) turns into errors.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import AsyncIterable, Callable, Collection, Iterable
+from collections.abc import Callable, Collection
 from typing import Any, TypeVar
 from urllib.parse import unquote, urlsplit
 from xml.etree import ElementTree
@@ -17,7 +18,7 @@ from xml.etree import ElementTree
 import httpx
 from pydantic import BaseModel, ConfigDict
 
-from prefect_nextcloud.client.endpoints import Call
+from prefect_nextcloud.client.calls import Api, Call, DownloadSink, UploadBody
 from prefect_nextcloud.client.errors import (
     FileConflictError,
     FileLockedError,
@@ -239,10 +240,11 @@ def _propfind(
     return Call(
         "PROPFIND",
         dav_path(user_id, path),
+        Api.WEBDAV,
         read,
+        dav_error_reader("PROPFIND", path, accept=accept),
         headers={"Depth": depth, "Content-Type": "application/xml; charset=utf-8"},
         content=_PROPFIND,
-        raise_error=dav_error_reader("PROPFIND", path, accept=accept),
     )
 
 
@@ -298,7 +300,10 @@ def list_folder(user_id: str, path: str) -> Call[list[FileInfo]]:
 
 
 def make_folder(user_id: str, path: str) -> Call[bool]:
-    """``MKCOL``: create one folder; reads ``True`` if created, ``False`` if it existed."""
+    """``MKCOL``: create one folder; reads ``True`` if created, ``False`` if it existed.
+
+    Idempotent: a repeat after a lost answer finds the folder there, which reads as success.
+    """
     target = NextcloudPath(path)
     if target.is_root:
         raise ValueError("The home folder '/' always exists; give a folder below it.")
@@ -309,8 +314,9 @@ def make_folder(user_id: str, path: str) -> Call[bool]:
     return Call(
         "MKCOL",
         dav_path(user_id, target),
+        Api.WEBDAV,
         read,
-        raise_error=dav_error_reader("MKCOL", target, accept={405}),
+        dav_error_reader("MKCOL", target, accept={405}),
     )
 
 
@@ -356,21 +362,24 @@ def file_target(path: str) -> NextcloudPath:
 def put_file(
     user_id: str,
     path: str,
-    content: bytes | Iterable[bytes] | AsyncIterable[bytes],
+    content: bytes | UploadBody,
     *,
-    size: int | None,
     content_type: str = "application/octet-stream",
 ) -> Call[int | None]:
     """``PUT``: create or overwrite a file; reads its id from ``OC-FileId`` when sent.
 
+    Idempotent: the same bytes sent again store the same file. So it is repeatable when the
+    body can be read again from its start (see :attr:`Call.replayable`).
+
     Args:
         user_id: The owner.
         path: The file's path; its folder must exist.
-        content: The body: bytes, or chunks for the face that sends it.
-        size: The body's length when known; otherwise the body is sent chunked.
+        content: The body: bytes, or a body read in chunks. Without a known size it is sent
+            chunked.
         content_type: The MIME type to declare (Nextcloud derives its own from the name).
     """
     target = file_target(path)
+    size = len(content) if isinstance(content, bytes) else content.size
     headers = {"Content-Type": content_type}
     if size is not None:
         # An explicit length keeps httpx from sending a chunked body, which some Nextcloud
@@ -385,25 +394,39 @@ def put_file(
     return Call(
         "PUT",
         dav_path(user_id, target),
+        Api.WEBDAV,
         read,
+        dav_error_reader("PUT", target),
         headers=headers,
         content=content,
-        raise_error=dav_error_reader("PUT", target),
     )
 
 
-def get_file(user_id: str, path: str) -> Call[bytes]:
-    """``GET``: a file's content (the clients stream it, with a size limit)."""
+def _read_nothing(response: httpx.Response, endpoint: str) -> None:
+    return None
+
+
+def get_file(user_id: str, path: str, sink: DownloadSink) -> Call[None]:
+    """``GET``: a file's content, streamed into ``sink`` under the sink's size limit.
+
+    Idempotent: a retry downloads the file again from scratch.
+    """
     target = file_target(path)
-
-    def read(response: httpx.Response, endpoint: str) -> bytes:
-        return response.content
-
-    return Call("GET", dav_path(user_id, target), read, raise_error=dav_error_reader("GET", target))
+    return Call(
+        "GET",
+        dav_path(user_id, target),
+        Api.WEBDAV,
+        _read_nothing,
+        dav_error_reader("GET", target),
+        sink=sink,
+    )
 
 
 def delete(user_id: str, path: str, *, missing_ok: bool) -> Call[None]:
     """``DELETE``: remove a file, or a folder with all it holds (into the trash bin).
+
+    Idempotent, but a repeat after a lost answer finds nothing there: send the repeat with
+    ``missing_ok=True``.
 
     Args:
         user_id: The owner.
@@ -414,14 +437,12 @@ def delete(user_id: str, path: str, *, missing_ok: bool) -> Call[None]:
     if target.is_root:
         raise ValueError("Refusing to delete '/', the user's whole home folder.")
 
-    def read(response: httpx.Response, endpoint: str) -> None:
-        return None
-
     return Call(
         "DELETE",
         dav_path(user_id, target),
-        read,
-        raise_error=dav_error_reader("DELETE", target, accept={404} if missing_ok else ()),
+        Api.WEBDAV,
+        _read_nothing,
+        dav_error_reader("DELETE", target, accept={404} if missing_ok else ()),
     )
 
 
@@ -481,11 +502,12 @@ def post_comment(file_id: int, message: str) -> Call[int | None]:
     return Call(
         "POST",
         path,
+        Api.WEBDAV,
         read,
+        raise_error,
         headers={"Content-Type": "application/json"},
         content=json.dumps(
             {"actorType": "users", "verb": "comment", "message": message.strip()}
         ).encode(),
         idempotent=False,
-        raise_error=raise_error,
     )

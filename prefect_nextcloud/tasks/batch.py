@@ -29,7 +29,6 @@ from prefect.context import TaskRunContext
 from pydantic import BaseModel, ConfigDict, Field
 
 from prefect_nextcloud.blocks.credentials import NextcloudCredentials
-from prefect_nextcloud.client.client import DEFAULT_APP_ID, NextcloudClient
 from prefect_nextcloud.client.errors import (
     NextcloudError,
     ScheduleDeferredError,
@@ -38,6 +37,7 @@ from prefect_nextcloud.client.errors import (
     is_transient,
 )
 from prefect_nextcloud.client.models import Task, TaskFile, TaskStatus, TaskType
+from prefect_nextcloud.client.nextcloud_client import DEFAULT_APP_ID, NextcloudClient
 from prefect_nextcloud.client.paths import NextcloudPath
 from prefect_nextcloud.client.references import parse_file_reference
 from prefect_nextcloud.client.staging import (

@@ -34,8 +34,8 @@ from prefect.context import FlowRunContext, TaskRunContext
 from prefect.logging import get_logger
 
 from prefect_nextcloud.blocks.credentials import NextcloudCredentials, resolve_credentials
-from prefect_nextcloud.client.client import DEFAULT_APP_ID
 from prefect_nextcloud.client.errors import NextcloudError
+from prefect_nextcloud.client.nextcloud_client import DEFAULT_APP_ID
 from prefect_nextcloud.client.references import LocalFile
 
 __all__ = [

@@ -10,8 +10,8 @@ from prefect.concurrency.sync import rate_limit
 from prefect.logging import get_run_logger
 
 from prefect_nextcloud.blocks.credentials import NextcloudCredentials
-from prefect_nextcloud.client.client import DEFAULT_APP_ID
 from prefect_nextcloud.client.models import Task, TaskType
+from prefect_nextcloud.client.nextcloud_client import DEFAULT_APP_ID
 from prefect_nextcloud.tasks.global_limit import SCHEDULE_RATE_LIMIT, schedule_limit_exists
 from prefect_nextcloud.tasks.idempotency import derive_custom_id, remember_scheduled
 

@@ -21,7 +21,6 @@ from uuid import UUID
 from prefect.context import TaskRunContext
 
 from prefect_nextcloud.blocks.credentials import NextcloudCredentials
-from prefect_nextcloud.client.client import NextcloudClient
 from prefect_nextcloud.client.errors import (
     DeadlineExceededError,
     NextcloudError,
@@ -34,6 +33,7 @@ from prefect_nextcloud.client.errors import (
 )
 from prefect_nextcloud.client.models import Task as NextcloudTask
 from prefect_nextcloud.client.models import TaskStatus
+from prefect_nextcloud.client.nextcloud_client import NextcloudClient
 from prefect_nextcloud.tasks.polling import TaskStillRunning, polling_task
 from prefect_nextcloud.tasks.progress import run_logger
 

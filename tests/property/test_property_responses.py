@@ -27,9 +27,10 @@ from property_strategies import (
 )
 
 from prefect_nextcloud.client import endpoints, textprocessing, webdav
-from prefect_nextcloud.client.endpoints import Call
+from prefect_nextcloud.client.calls import Api, Call
 from prefect_nextcloud.client.errors import NextcloudError
 from prefect_nextcloud.client.models import Task, TaskFile, TaskType
+from prefect_nextcloud.client.streams import MemorySink
 from prefect_nextcloud.client.versions import ServerVersion, parse_status
 
 
@@ -85,10 +86,10 @@ DAV_CALLS: dict[str, tuple[Call[Any], Callable[[object], bool]]] = {
     ),
     "make_folder": (webdav.make_folder("alice", "/Photos"), lambda value: isinstance(value, bool)),
     "put_file": (
-        webdav.put_file("alice", "/a.txt", b"abc", size=3),
+        webdav.put_file("alice", "/a.txt", b"abc"),
         lambda value: value is None or (isinstance(value, int) and value > 0),
     ),
-    "get_file": (webdav.get_file("alice", "/a.txt"), lambda value: isinstance(value, bytes)),
+    "get_file": (webdav.get_file("alice", "/a.txt", MemorySink("/a.txt", None)), _is_none),
     "delete": (webdav.delete("alice", "/a.txt", missing_ok=True), _is_none),
 }
 
@@ -107,9 +108,9 @@ def check_parse(
         assert error.status_code == response.status_code
         assert str(response.status_code) in str(error)
         # OCS errors name the endpoint; WebDAV ones the method and the Nextcloud path.
-        assert (call.endpoint if call.raise_error is None else call.method) in str(error)
+        assert (call.endpoint if call.api is Api.OCS else call.method) in str(error)
         return
-    assert 200 <= response.status_code < 300 or call.raise_error is not None
+    assert 200 <= response.status_code < 300 or call.api is Api.WEBDAV
     assert is_result(result), f"{call.endpoint} read {result!r}"
 
 

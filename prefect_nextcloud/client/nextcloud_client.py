@@ -1,9 +1,11 @@
 """The HTTP client: the one place where prefect-nextcloud talks to a Nextcloud server.
 
 :class:`NextcloudClient` and :class:`AsyncNextcloudClient` are the sync and async faces of the
-same client. Both send the :class:`~prefect_nextcloud.client.endpoints.Call` objects that
-:mod:`prefect_nextcloud.client.endpoints` describes, so requests and answers are built and read
-in one place.
+same client. Every method of either face runs a plan of :mod:`prefect_nextcloud.client.plans`
+with :meth:`~NextcloudClient.run`, which sends each
+:class:`~prefect_nextcloud.client.calls.Call` of the plan (OCS, TextProcessing and WebDAV
+calls, file uploads and streamed downloads alike) through one private method per face,
+``_exchange``. So every request is built, sent, read and retried in one way.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import AsyncIterator, Iterator, Mapping
-from contextlib import AbstractContextManager, asynccontextmanager, contextmanager
+from contextlib import AbstractContextManager
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Self, TypeVar
@@ -21,6 +23,7 @@ import httpx
 
 from prefect_nextcloud._version import __version__
 from prefect_nextcloud.client import endpoints, webdav
+from prefect_nextcloud.client.calls import Api, Call
 from prefect_nextcloud.client.config import is_loopback, normalize_base_url, tls_verification
 from prefect_nextcloud.client.deadlines import (
     RequestDeadline,
@@ -29,7 +32,6 @@ from prefect_nextcloud.client.deadlines import (
     install_deadline_backends,
     region,
 )
-from prefect_nextcloud.client.endpoints import Call
 from prefect_nextcloud.client.errors import NextcloudConnectionError, NextcloudError
 from prefect_nextcloud.client.models import Task, TaskFile, TaskType
 from prefect_nextcloud.client.pacing import (
@@ -37,18 +39,18 @@ from prefect_nextcloud.client.pacing import (
     DEFAULT_SCHEDULE_WINDOW_SECONDS,
     SchedulePacer,
 )
-from prefect_nextcloud.client.paths import NextcloudPath
-from prefect_nextcloud.client.plans import Operations, Plan, ServerMemory, run_async, run_sync
+from prefect_nextcloud.client.plans import Plan, Planner, ServerMemory, run_async, run_sync
 from prefect_nextcloud.client.retrying import RetryPolicy
 from prefect_nextcloud.client.streams import (
     ACCEPTED_ENCODINGS,
     DEFAULT_MAX_DOWNLOAD_BYTES,
     BodyDecoder,
     DownloadLimit,
+    FileSink,
+    MemorySink,
     UploadData,
     UploadSource,
     local_download_target,
-    write_atomically,
 )
 from prefect_nextcloud.client.versions import ServerVersion
 from prefect_nextcloud.client.webdav import FileInfo
@@ -104,7 +106,7 @@ class _ClientBase:
         self.user_id = user_id
         self.timeout_seconds = timeout_seconds
         self.max_download_bytes = max_download_bytes
-        self._operations = Operations(
+        self._planner = Planner(
             ServerMemory((self.base_url, user_id)),
             retry_policy or RetryPolicy(),
             task_types_ttl_seconds=task_types_ttl_seconds,
@@ -128,20 +130,25 @@ class _ClientBase:
     @property
     def schedule_pacer(self) -> SchedulePacer:
         """The schedule window this client shares with every client of its server and user."""
-        return self._operations.pacer
+        return self._planner.pacer
 
     @staticmethod
-    def _request_arguments(call: Call[Any]) -> dict[str, Any]:
-        if call.raise_error is not None:  # not OCS (WebDAV): the call says everything
-            return {"params": call.params, "headers": call.headers, "content": call.content}
-        arguments: dict[str, Any] = {
-            "params": {**call.params, "format": "json"},
+    def _request_arguments(call: Call[Any], *, asynchronous: bool) -> dict[str, Any]:
+        params, headers = dict(call.params), dict(call.headers)
+        if call.api is Api.OCS:
+            params["format"] = "json"
             # The server does not parse an Accept header that carries parameters and then
             # answers XML; format=json above is what really selects JSON.
-            "headers": {"OCS-APIRequest": "true", "Accept": "application/json"},
-        }
+            headers.update({"OCS-APIRequest": "true", "Accept": "application/json"})
+        arguments: dict[str, Any] = {"params": params, "headers": headers}
         if call.json is not None:
             arguments["json"] = call.json
+        if isinstance(call.content, bytes):
+            arguments["content"] = call.content
+        elif call.content is not None:
+            # Read from its start for each try: a repeated upload sends the same bytes again.
+            body = call.content
+            arguments["content"] = body.async_chunks() if asynchronous else body.chunks()
         return arguments
 
     def deadline(self, seconds: float) -> AbstractContextManager[None]:
@@ -343,8 +350,10 @@ class NextcloudClient(_ClientBase):
         """Close the connection pool."""
         self._http.close()
 
-    def send(self, call: Call[T]) -> T:
-        """Send one call and read its answer.
+    def _exchange(self, call: Call[T]) -> T:
+        """Send one call once and read its answer; the body of a success may go to its sink.
+
+        Only :meth:`run` sends calls, so that every request is retried the same way.
 
         Raises:
             NextcloudError: The subclass that matches what went wrong.
@@ -358,11 +367,20 @@ class NextcloudClient(_ClientBase):
                     call.method,
                     call.path,
                     timeout=deadline.timeout(),
-                    **self._request_arguments(call),
+                    **self._request_arguments(call, asynchronous=False),
                 ) as streamed,
             ):
-                body = _Body(streamed, self._body_limit(call), deadline)
-                content = b"".join(_chunks(streamed, body))
+                sink = call.sink if streamed.is_success else None
+                if sink is None:
+                    body = _Body(streamed, self._body_limit(call), deadline)
+                    content = b"".join(_chunks(streamed, body))
+                else:
+                    sink.restart()
+                    for piece in _chunks(
+                        streamed, _Body(streamed, sink.limit(call.endpoint), deadline)
+                    ):
+                        sink.write(piece)
+                    content = b""
         except httpx.TransportError as error:
             failure = self._connection_error(call, error, deadline)
         if failure is not None:
@@ -372,16 +390,18 @@ class NextcloudClient(_ClientBase):
         return call.parse(_buffered(streamed, content))
 
     def run(self, plan: Plan[T]) -> T:
-        """Carry out a multi-request operation from :mod:`prefect_nextcloud.client.plans`."""
-        return run_sync(self.send, plan, lambda seconds: time.sleep(self._retry_wait(seconds)))
+        """Carry out an operation planned by :mod:`prefect_nextcloud.client.plans`.
 
-    def _call(self, call: Call[T]) -> T:
-        """Send a call that may be repeated, retrying transient failures."""
-        return self.run(self._operations.send(call))
+        This is the one way this client sends requests: every method runs a plan.
+
+        Raises:
+            NextcloudError: The subclass that matches what went wrong.
+        """
+        return run_sync(self._exchange, plan, lambda seconds: time.sleep(self._retry_wait(seconds)))
 
     def server_version(self) -> ServerVersion:
         """The server's Nextcloud version, learned once from ``/status.php`` and remembered."""
-        return self.run(self._operations.server_version())
+        return self.run(self._planner.server_version())
 
     def get_task_types(self, *, refresh: bool = False) -> dict[str, TaskType]:
         """List the task types this user may schedule, keyed by task type id.
@@ -391,7 +411,7 @@ class NextcloudClient(_ClientBase):
         Args:
             refresh: Ask the server again instead of using the remembered list.
         """
-        return self.run(self._operations.task_types(refresh=refresh))
+        return self.run(self._planner.task_types(refresh=refresh))
 
     def get_task_type(self, task_type: str) -> TaskType:
         """Return one offered task type.
@@ -400,7 +420,7 @@ class NextcloudClient(_ClientBase):
             TaskTypeUnavailableError: The server does not offer it; the message lists what it
                 offers and whether the server is too old for this type.
         """
-        return self.run(self._operations.task_type(task_type))
+        return self.run(self._planner.task_type(task_type))
 
     def schedule_task(
         self,
@@ -447,7 +467,7 @@ class NextcloudClient(_ClientBase):
             TaskTypeUnavailableError: The server does not offer the task type.
         """
         return self.run(
-            self._operations.schedule(
+            self._planner.schedule(
                 task_type,
                 input,
                 validate=validate,
@@ -463,59 +483,33 @@ class NextcloudClient(_ClientBase):
 
     def get_task(self, task_id: int) -> Task:
         """Fetch a task's current state."""
-        return self.run(self._operations.get_task(task_id))
+        return self.run(self._planner.get_task(task_id))
 
     def cancel_task(self, task_id: int) -> Task:
         """Cancel a scheduled or running task; a finished task is returned unchanged."""
-        return self.run(self._operations.task_processing_only(endpoints.cancel_task(task_id)))
+        return self.run(self._planner.task_processing_only(endpoints.cancel_task(task_id)))
 
     def delete_task(self, task_id: int) -> None:
         """Delete a task; deleting a task that does not exist is not an error."""
-        self.run(self._operations.delete_task(task_id))
+        self.run(self._planner.delete_task(task_id))
 
     def list_tasks(
         self, *, task_type: str | None = None, custom_id: str | None = None
     ) -> list[Task]:
         """List this user's tasks, optionally filtered by task type and custom id."""
         call = endpoints.list_tasks(task_type=task_type, custom_id=custom_id)
-        return self.run(self._operations.task_processing_only(call))
+        return self.run(self._planner.task_processing_only(call))
 
     def list_tasks_by_app(self, app_id: str, *, custom_id: str | None = None) -> list[Task]:
         """List this user's tasks scheduled under ``app_id``, optionally by custom id."""
-        return self.run(self._operations.list_tasks_by_app(app_id, custom_id))
+        return self.run(self._planner.list_tasks_by_app(app_id, custom_id))
 
     def get_task_file(self, task_id: int, file_id: int) -> TaskFile:
         """Download a file of a task's input or output."""
         call = endpoints.get_task_file(task_id, file_id)
-        return self.run(self._operations.task_processing_only(call))
+        return self.run(self._planner.task_processing_only(call))
 
     # -- Files (WebDAV) ------------------------------------------------------------------------
-
-    @contextmanager
-    def _download(self, call: Call[Any], limit: DownloadLimit) -> Iterator[Iterator[bytes]]:
-        """Send ``call`` and yield its body's chunks as they arrive; errors are raised first."""
-        deadline = self._request_deadline(call)
-        failure = None
-        try:
-            with (
-                deadline.active(),
-                self._http.stream(
-                    call.method,
-                    call.path,
-                    timeout=deadline.timeout(),
-                    **self._request_arguments(call),
-                ) as response,
-            ):
-                answer = response
-                if not response.is_success:  # read the error page, then raise its error
-                    body = _Body(response, self._body_limit(call), deadline)
-                    answer = _buffered(response, b"".join(_chunks(response, body)))
-                call.check(answer)
-                yield _chunks(answer, _Body(answer, limit, deadline))
-        except httpx.TransportError as error:
-            failure = self._connection_error(call, error, deadline)
-        if failure is not None:
-            raise failure  # outside the except block, see send
 
     def get_file_info(self, path: str) -> FileInfo:
         """Look up a file or folder in the user's files (WebDAV ``PROPFIND``).
@@ -530,7 +524,7 @@ class NextcloudClient(_ClientBase):
             ValueError: The path is invalid; nothing was sent.
             NextcloudFileNotFoundError: Nothing is at that path.
         """
-        return self._call(webdav.get_file_info(self.user_id, path))
+        return self.run(self._planner.send(webdav.get_file_info(self.user_id, path)))
 
     def post_comment(self, file_id: int, message: str) -> int | None:
         """Comment on a file (WebDAV ``comments/files/{fileId}``); it shows in the Files sidebar.
@@ -550,7 +544,7 @@ class NextcloudClient(_ClientBase):
             NextcloudFileNotFoundError: No such file, or the user cannot see it.
             NextcloudConnectionError: No answer came; the comment may have been posted.
         """
-        return self.send(webdav.post_comment(file_id, message))
+        return self.run(self._planner.send(webdav.post_comment(file_id, message)))
 
     def list_folder(self, path: str) -> list[FileInfo]:
         """List the files and folders directly in a folder (WebDAV ``PROPFIND``, depth 1).
@@ -565,7 +559,7 @@ class NextcloudClient(_ClientBase):
             ValueError: The path is invalid (nothing was sent) or is a file.
             NextcloudFileNotFoundError: Nothing is at that path.
         """
-        return self._call(webdav.list_folder(self.user_id, path))
+        return self.run(self._planner.send(webdav.list_folder(self.user_id, path)))
 
     def get_file_id(self, path: str) -> int:
         """Return the file id of a file or folder, as Task Processing inputs take it.
@@ -583,11 +577,7 @@ class NextcloudClient(_ClientBase):
             ValueError: The path is invalid; nothing was sent.
             FileConflictError: A file stands at the path or on the way to it.
         """
-        if NextcloudPath(path).is_root:
-            return
-        call = webdav.find_file_info(self.user_id, path)
-        for folder in webdav.folders_to_create(path, self.send(call), endpoint=call.endpoint):
-            self.send(webdav.make_folder(self.user_id, folder))
+        self.run(self._planner.make_folders(self.user_id, path))
 
     def upload_file(
         self, path: str, data: UploadData | UploadSource, *, create_folders: bool = True
@@ -595,6 +585,10 @@ class NextcloudClient(_ClientBase):
         """Upload a file, replacing any file at that path (WebDAV ``PUT``).
 
         A local file or file object is streamed in chunks of at most 1 MiB, never read whole.
+        After a passing failure the same bytes are sent again, as other calls are retried;
+        except from a file object that cannot seek back to where it started (a pipe, a
+        socket): such a one-shot stream is sent once, and a passing failure raises at once,
+        its message saying that the upload was not tried again.
 
         Args:
             path: The file's path below the user's home folder, e.g. ``/Inbox/scan.pdf``.
@@ -612,19 +606,16 @@ class NextcloudClient(_ClientBase):
         """
         target = webdav.file_target(path)
         source = UploadSource.of(data)
-        if create_folders:
-            self.make_folders(target.parent)
-        with source.open() as upload:
-            file_id = self.send(
-                webdav.put_file(
+        with source.open() as body:
+            return self.run(
+                self._planner.upload(
                     self.user_id,
                     target,
-                    upload.chunks(),
-                    size=upload.size,
+                    body,
                     content_type=source.content_type,
+                    create_folders=create_folders,
                 )
             )
-        return file_id if file_id is not None else self.get_file_id(target)
 
     def write_text(self, path: str, text: str, *, create_folders: bool = True) -> int:
         """Write text to a file as UTF-8 ``text/plain``, e.g. a report; see :meth:`upload_file`.
@@ -636,6 +627,8 @@ class NextcloudClient(_ClientBase):
 
     def download_file(self, path: str, *, max_bytes: int | None = None) -> bytes:
         """Download a file into memory, stopping once it passes a size limit.
+
+        After a passing failure the download starts again from scratch.
 
         Args:
             path: The file's path below the user's home folder.
@@ -650,17 +643,16 @@ class NextcloudClient(_ClientBase):
             DownloadTooLargeError: The file is larger than the limit.
         """
         target = webdav.file_target(path)
-        call = webdav.get_file(self.user_id, target)
-        limit = DownloadLimit(
-            target, call.endpoint, self.max_download_bytes if max_bytes is None else max_bytes
-        )
-        with self._download(call, limit) as chunks:
-            return b"".join(chunks)
+        sink = MemorySink(target, self.max_download_bytes if max_bytes is None else max_bytes)
+        self.run(self._planner.send(webdav.get_file(self.user_id, target, sink)))
+        return sink.content
 
     def download_to(
         self, path: str, local_path: str | os.PathLike[str], *, max_bytes: int | None = None
     ) -> Path:
         """Download a file straight to disk; the local file appears only when complete.
+
+        After a passing failure the download starts again from scratch.
 
         Args:
             path: The file's path below the user's home folder.
@@ -677,11 +669,8 @@ class NextcloudClient(_ClientBase):
         """
         target = webdav.file_target(path)
         destination = local_download_target(local_path)
-        call = webdav.get_file(self.user_id, target)
-        limit = DownloadLimit(target, call.endpoint, max_bytes)
-        with self._download(call, limit) as chunks, write_atomically(destination) as handle:
-            for chunk in chunks:
-                handle.write(chunk)
+        with FileSink(destination, target, max_bytes).open() as sink:
+            self.run(self._planner.send(webdav.get_file(self.user_id, target, sink)))
         return destination
 
     def delete_file(self, path: str, *, missing_ok: bool = True) -> None:
@@ -690,9 +679,10 @@ class NextcloudClient(_ClientBase):
         Args:
             path: What to delete; never the home folder.
             missing_ok: Whether nothing at that path is fine (the default, so a repeat is
-                harmless); otherwise it raises :class:`NextcloudFileNotFoundError`.
+                harmless); otherwise it raises :class:`NextcloudFileNotFoundError`, unless
+                the path was found gone by a retry after a delete whose answer was lost.
         """
-        self._call(webdav.delete(self.user_id, path, missing_ok=missing_ok))
+        self.run(self._planner.delete_file(self.user_id, path, missing_ok=missing_ok))
 
 
 class AsyncNextcloudClient(_ClientBase):
@@ -755,8 +745,8 @@ class AsyncNextcloudClient(_ClientBase):
         """Close the connection pool."""
         await self._http.aclose()
 
-    async def send(self, call: Call[T]) -> T:
-        """Send one call and read its answer (see :meth:`NextcloudClient.send`)."""
+    async def _exchange(self, call: Call[T]) -> T:
+        """See :meth:`NextcloudClient._exchange`; disk writes of a sink run in a worker thread."""
         deadline = self._request_deadline(call)
         failure = None
         try:
@@ -765,37 +755,44 @@ class AsyncNextcloudClient(_ClientBase):
                     call.method,
                     call.path,
                     timeout=deadline.timeout(),
-                    **self._request_arguments(call),
+                    **self._request_arguments(call, asynchronous=True),
                 ) as streamed:
-                    body = _Body(streamed, self._body_limit(call), deadline)
-                    content = b"".join([piece async for piece in _achunks(streamed, body)])
+                    sink = call.sink if streamed.is_success else None
+                    if sink is None:
+                        body = _Body(streamed, self._body_limit(call), deadline)
+                        content = b"".join([piece async for piece in _achunks(streamed, body)])
+                    else:
+                        sink.restart()
+                        body = _Body(streamed, sink.limit(call.endpoint), deadline)
+                        async for piece in _achunks(streamed, body):
+                            if sink.writes_to_disk:
+                                await anyio.to_thread.run_sync(sink.write, piece)
+                            else:
+                                sink.write(piece)
+                        content = b""
         except httpx.TransportError as error:
             failure = self._connection_error(call, error, deadline)
         if failure is not None:
-            raise failure  # outside the except block, see NextcloudClient.send
+            raise failure  # outside the except block, see NextcloudClient._exchange
         return call.parse(_buffered(streamed, content))
 
     async def run(self, plan: Plan[T]) -> T:
         """See :meth:`NextcloudClient.run`."""
         return await run_async(
-            self.send, plan, lambda seconds: anyio.sleep(self._retry_wait(seconds))
+            self._exchange, plan, lambda seconds: anyio.sleep(self._retry_wait(seconds))
         )
-
-    async def _call(self, call: Call[T]) -> T:
-        """See :meth:`NextcloudClient._call`."""
-        return await self.run(self._operations.send(call))
 
     async def server_version(self) -> ServerVersion:
         """See :meth:`NextcloudClient.server_version`."""
-        return await self.run(self._operations.server_version())
+        return await self.run(self._planner.server_version())
 
     async def get_task_types(self, *, refresh: bool = False) -> dict[str, TaskType]:
         """See :meth:`NextcloudClient.get_task_types`."""
-        return await self.run(self._operations.task_types(refresh=refresh))
+        return await self.run(self._planner.task_types(refresh=refresh))
 
     async def get_task_type(self, task_type: str) -> TaskType:
         """See :meth:`NextcloudClient.get_task_type`."""
-        return await self.run(self._operations.task_type(task_type))
+        return await self.run(self._planner.task_type(task_type))
 
     async def schedule_task(
         self,
@@ -813,7 +810,7 @@ class AsyncNextcloudClient(_ClientBase):
     ) -> Task:
         """See :meth:`NextcloudClient.schedule_task`."""
         return await self.run(
-            self._operations.schedule(
+            self._planner.schedule(
                 task_type,
                 input,
                 validate=validate,
@@ -829,72 +826,45 @@ class AsyncNextcloudClient(_ClientBase):
 
     async def get_task(self, task_id: int) -> Task:
         """See :meth:`NextcloudClient.get_task`."""
-        return await self.run(self._operations.get_task(task_id))
+        return await self.run(self._planner.get_task(task_id))
 
     async def cancel_task(self, task_id: int) -> Task:
         """See :meth:`NextcloudClient.cancel_task`."""
-        return await self.run(self._operations.task_processing_only(endpoints.cancel_task(task_id)))
+        return await self.run(self._planner.task_processing_only(endpoints.cancel_task(task_id)))
 
     async def delete_task(self, task_id: int) -> None:
         """See :meth:`NextcloudClient.delete_task`."""
-        await self.run(self._operations.delete_task(task_id))
+        await self.run(self._planner.delete_task(task_id))
 
     async def list_tasks(
         self, *, task_type: str | None = None, custom_id: str | None = None
     ) -> list[Task]:
         """See :meth:`NextcloudClient.list_tasks`."""
         call = endpoints.list_tasks(task_type=task_type, custom_id=custom_id)
-        return await self.run(self._operations.task_processing_only(call))
+        return await self.run(self._planner.task_processing_only(call))
 
     async def list_tasks_by_app(self, app_id: str, *, custom_id: str | None = None) -> list[Task]:
         """See :meth:`NextcloudClient.list_tasks_by_app`."""
-        return await self.run(self._operations.list_tasks_by_app(app_id, custom_id))
+        return await self.run(self._planner.list_tasks_by_app(app_id, custom_id))
 
     async def get_task_file(self, task_id: int, file_id: int) -> TaskFile:
         """See :meth:`NextcloudClient.get_task_file`."""
         call = endpoints.get_task_file(task_id, file_id)
-        return await self.run(self._operations.task_processing_only(call))
+        return await self.run(self._planner.task_processing_only(call))
 
     # -- Files (WebDAV) ------------------------------------------------------------------------
 
-    @asynccontextmanager
-    async def _download(
-        self, call: Call[Any], limit: DownloadLimit
-    ) -> AsyncIterator[AsyncIterator[bytes]]:
-        """See :meth:`NextcloudClient._download`."""
-        deadline = self._request_deadline(call)
-        failure = None
-        try:
-            with deadline.active():
-                async with self._http.stream(
-                    call.method,
-                    call.path,
-                    timeout=deadline.timeout(),
-                    **self._request_arguments(call),
-                ) as response:
-                    answer = response
-                    if not response.is_success:
-                        body = _Body(response, self._body_limit(call), deadline)
-                        content = b"".join([piece async for piece in _achunks(response, body)])
-                        answer = _buffered(response, content)
-                    call.check(answer)
-                    yield _achunks(answer, _Body(answer, limit, deadline))
-        except httpx.TransportError as error:
-            failure = self._connection_error(call, error, deadline)
-        if failure is not None:
-            raise failure  # outside the except block, see NextcloudClient.send
-
     async def get_file_info(self, path: str) -> FileInfo:
         """See :meth:`NextcloudClient.get_file_info`."""
-        return await self._call(webdav.get_file_info(self.user_id, path))
+        return await self.run(self._planner.send(webdav.get_file_info(self.user_id, path)))
 
     async def post_comment(self, file_id: int, message: str) -> int | None:
         """See :meth:`NextcloudClient.post_comment`."""
-        return await self.send(webdav.post_comment(file_id, message))
+        return await self.run(self._planner.send(webdav.post_comment(file_id, message)))
 
     async def list_folder(self, path: str) -> list[FileInfo]:
         """See :meth:`NextcloudClient.list_folder`."""
-        return await self._call(webdav.list_folder(self.user_id, path))
+        return await self.run(self._planner.send(webdav.list_folder(self.user_id, path)))
 
     async def get_file_id(self, path: str) -> int:
         """See :meth:`NextcloudClient.get_file_id`."""
@@ -902,12 +872,7 @@ class AsyncNextcloudClient(_ClientBase):
 
     async def make_folders(self, path: str) -> None:
         """See :meth:`NextcloudClient.make_folders`."""
-        if NextcloudPath(path).is_root:
-            return
-        call = webdav.find_file_info(self.user_id, path)
-        found = await self.send(call)
-        for folder in webdav.folders_to_create(path, found, endpoint=call.endpoint):
-            await self.send(webdav.make_folder(self.user_id, folder))
+        await self.run(self._planner.make_folders(self.user_id, path))
 
     async def upload_file(
         self, path: str, data: UploadData | UploadSource, *, create_folders: bool = True
@@ -915,19 +880,16 @@ class AsyncNextcloudClient(_ClientBase):
         """See :meth:`NextcloudClient.upload_file`; local reads run in a worker thread."""
         target = webdav.file_target(path)
         source = UploadSource.of(data)
-        if create_folders:
-            await self.make_folders(target.parent)
-        with source.open() as upload:
-            file_id = await self.send(
-                webdav.put_file(
+        with source.open() as body:
+            return await self.run(
+                self._planner.upload(
                     self.user_id,
                     target,
-                    upload.async_chunks(),
-                    size=upload.size,
+                    body,
                     content_type=source.content_type,
+                    create_folders=create_folders,
                 )
             )
-        return file_id if file_id is not None else await self.get_file_id(target)
 
     async def write_text(self, path: str, text: str, *, create_folders: bool = True) -> int:
         """See :meth:`NextcloudClient.write_text`."""
@@ -936,12 +898,9 @@ class AsyncNextcloudClient(_ClientBase):
     async def download_file(self, path: str, *, max_bytes: int | None = None) -> bytes:
         """See :meth:`NextcloudClient.download_file`."""
         target = webdav.file_target(path)
-        call = webdav.get_file(self.user_id, target)
-        limit = DownloadLimit(
-            target, call.endpoint, self.max_download_bytes if max_bytes is None else max_bytes
-        )
-        async with self._download(call, limit) as chunks:
-            return b"".join([chunk async for chunk in chunks])
+        sink = MemorySink(target, self.max_download_bytes if max_bytes is None else max_bytes)
+        await self.run(self._planner.send(webdav.get_file(self.user_id, target, sink)))
+        return sink.content
 
     async def download_to(
         self, path: str, local_path: str | os.PathLike[str], *, max_bytes: int | None = None
@@ -949,14 +908,10 @@ class AsyncNextcloudClient(_ClientBase):
         """See :meth:`NextcloudClient.download_to`; disk writes run in a worker thread."""
         target = webdav.file_target(path)
         destination = local_download_target(local_path)
-        call = webdav.get_file(self.user_id, target)
-        limit = DownloadLimit(target, call.endpoint, max_bytes)
-        async with self._download(call, limit) as chunks:
-            with write_atomically(destination) as handle:
-                async for chunk in chunks:
-                    await anyio.to_thread.run_sync(handle.write, chunk)
+        with FileSink(destination, target, max_bytes).open() as sink:
+            await self.run(self._planner.send(webdav.get_file(self.user_id, target, sink)))
         return destination
 
     async def delete_file(self, path: str, *, missing_ok: bool = True) -> None:
         """See :meth:`NextcloudClient.delete_file`."""
-        await self._call(webdav.delete(self.user_id, path, missing_ok=missing_ok))
+        await self.run(self._planner.delete_file(self.user_id, path, missing_ok=missing_ok))
