@@ -10,7 +10,7 @@ import pytest
 
 from prefect_nextcloud import NextcloudCredentials
 from prefect_nextcloud.tasks import batch, idempotency, waiting
-from prefect_nextcloud.tasks.batch import RunOptions
+from prefect_nextcloud.tasks.options import RunOptions
 
 CREDENTIALS = NextcloudCredentials(
     base_url="https://cloud.example.com", user_id="alice", app_password="secret-app-password"
