@@ -70,7 +70,8 @@ from prefect_nextcloud.tasks.waiting import (
 
 __all__ = ["BatchItem", "ItemResult", "is_file_reference", "reconcile_batch"]
 
-# Batches whose task run ended without settling (a crash) are forgotten past this many.
+# A batch is forgotten when its attempts end; those of task runs that stopped polling without
+# an ending (a crash) are forgotten past this many, least recently polled first.
 _MAX_BATCHES = 256
 
 
@@ -162,7 +163,10 @@ def _recall(key: uuid.UUID | None) -> _Batch | None:
     if key is None:
         return None
     with _batches_lock:
-        return _batches.get(key)
+        batch = _batches.get(key)
+        if batch is not None:  # the batch's run still polls: the last to be dropped
+            _batches.move_to_end(key)
+        return batch
 
 
 def _remember(key: uuid.UUID | None, batch: _Batch) -> None:

@@ -64,6 +64,8 @@ QUEUED_MAX_INTERVALS = 4.0
 EXPECTED_SLACK_SECONDS = 0.5
 DEADLINE_GRACE_SECONDS = 5.0
 """How long past a task's deadline the look that ends its wait (and cancels it) may take."""
+# The waits of task runs that stopped polling without an ending (a crash) are forgotten past
+# this many, least recently polled first.
 _MAX_WAITS = 256
 
 
@@ -254,8 +256,9 @@ def _watch(run_id: UUID | None) -> _Watch:
         watch = _watches.get(run_id)
         if watch is None:
             watch = _watches[run_id] = _Watch()
-            while len(_watches) > _MAX_WAITS:
-                _watches.popitem(last=False)
+        _watches.move_to_end(run_id)  # least recently polled first out
+        while len(_watches) > _MAX_WAITS:
+            _watches.popitem(last=False)
         return watch
 
 
