@@ -3,8 +3,9 @@
 Generic: ``run_task`` (any task type), ``run_tasks`` (many tasks in one Prefect task),
 ``schedule_task``, ``wait_for_task``, ``cancel_task``,
 ``delete_task``, ``download_task_file``, ``list_task_types``. Typed helpers for the core task
-types are built on ``run_task``. Files: ``get_file_id``, ``upload_file``, ``download_file``,
-``write_text_file``.
+types are built on ``run_task``; the run options they share (``timeout_seconds``,
+``poll_interval_seconds``, ``custom_id``, ...) are defined once, in ``options.py``. Files:
+``get_file_id``, ``upload_file``, ``download_file``, ``write_text_file``.
 """
 
 from prefect_nextcloud.tasks.batch import ItemResult

@@ -41,7 +41,6 @@ from prefect_nextcloud.client.nextcloud_client import DEFAULT_APP_ID, NextcloudC
 from prefect_nextcloud.client.paths import NextcloudPath
 from prefect_nextcloud.client.references import parse_file_reference
 from prefect_nextcloud.client.staging import (
-    DEFAULT_STAGING_FOLDER,
     check_references,
     remove_staged,
     resolve_staged,
@@ -56,13 +55,11 @@ from prefect_nextcloud.tasks.idempotency import (
     remember_scheduled,
     scheduled_before,
 )
+from prefect_nextcloud.tasks.options import RunOptions
 from prefect_nextcloud.tasks.polling import TaskStillRunning
 from prefect_nextcloud.tasks.progress import BatchProgress, run_logger
 from prefect_nextcloud.tasks.waiting import (
     DEADLINE_GRACE_SECONDS,
-    DEFAULT_POLL_INTERVAL_SECONDS,
-    DEFAULT_TIMEOUT_SECONDS,
-    check_wait_arguments,
     end_overdue,
     look_again_after_failure,
     next_look,
@@ -71,49 +68,11 @@ from prefect_nextcloud.tasks.waiting import (
     unsuccessful_error,
 )
 
-__all__ = ["BatchItem", "ItemResult", "RunOptions", "is_file_reference", "reconcile_batch"]
+__all__ = ["BatchItem", "ItemResult", "is_file_reference", "reconcile_batch"]
 
-# Batches whose task run ended without settling (a crash) are forgotten past this many.
+# A batch is forgotten when its attempts end; those of task runs that stopped polling without
+# an ending (a crash) are forgotten past this many, least recently polled first.
 _MAX_BATCHES = 256
-
-
-@dataclass(frozen=True)
-class RunOptions:
-    """How the tasks of a run are waited for and tidied up.
-
-    Attributes:
-        timeout_seconds: How long each task may take, counted from when this run scheduled
-            or adopted it; it is cancelled after that (with ``cancel_on_timeout``).
-        poll_interval_seconds: The longest wait between two looks at a running task.
-        cancel_on_timeout: Cancel a task on the server when its time is up.
-        delete_after: Delete each task on the server once its result has been read.
-        staging_folder: The Nextcloud folder that local files are uploaded to.
-        keep_staged_files: Keep the uploaded local files instead of removing them.
-        save_outputs_to: Also save output files to ``"nc:/Folder"`` or ``"file:/folder"``.
-    """
-
-    timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS
-    poll_interval_seconds: float = DEFAULT_POLL_INTERVAL_SECONDS
-    cancel_on_timeout: bool = True
-    delete_after: bool = False
-    staging_folder: str = DEFAULT_STAGING_FOLDER
-    keep_staged_files: bool = False
-    save_outputs_to: str | None = None
-
-    def check(self) -> None:
-        """Refuse invalid options before anything is sent.
-
-        Raises:
-            ValueError: An option is invalid.
-        """
-        check_wait_arguments(self.timeout_seconds, self.poll_interval_seconds)
-        if self.save_outputs_to is not None and not isinstance(
-            parse_file_reference(self.save_outputs_to), NextcloudPath | Path
-        ):
-            raise ValueError(
-                "save_outputs_to must be 'nc:/Folder' or 'file:/local/folder', got "
-                f"{self.save_outputs_to!r}."
-            )
 
 
 class ItemResult(BaseModel):
@@ -204,7 +163,10 @@ def _recall(key: uuid.UUID | None) -> _Batch | None:
     if key is None:
         return None
     with _batches_lock:
-        return _batches.get(key)
+        batch = _batches.get(key)
+        if batch is not None:  # the batch's run still polls: the last to be dropped
+            _batches.move_to_end(key)
+        return batch
 
 
 def _remember(key: uuid.UUID | None, batch: _Batch) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import OrderedDict
 
 import httpx
 from prefect.client.orchestration import SyncPrefectClient, get_client
@@ -33,8 +34,11 @@ _HTTP_NOT_FOUND = 404
 _HTTP_LOCKED = 423
 
 _lock = threading.Lock()
-# API URL -> (the limit's slot decay per second, or None without the limit; when looked up)
-_configured: dict[str, tuple[float | None, float]] = {}
+# API URL -> (the limit's slot decay per second, or None without the limit; when looked up).
+# An entry is used for _LOOKUP_TTL_SECONDS and dropped with the next lookup after that; at
+# most _MAX_APIS Prefect APIs are remembered at once.
+_MAX_APIS = 16
+_configured: OrderedDict[str, tuple[float | None, float]] = OrderedDict()
 _logger = get_logger("prefect_nextcloud")
 
 
@@ -59,9 +63,22 @@ def _decay(client: SyncPrefectClient, api_url: str) -> float | None:
         decay = limit.slot_decay_per_second if limit.active else None
     except Exception:  # a missing limit, an older server: no pacing
         decay = None
-    with _lock:
-        _configured[api_url] = (decay, time.monotonic())
+    _store(api_url, decay)
     return decay
+
+
+def _store(api_url: str, decay: float | None) -> None:
+    """Remember a lookup, dropping the ones that are out of date or beyond the newest few."""
+    now = time.monotonic()
+    with _lock:
+        for stale in [
+            url for url, (_, seen) in _configured.items() if now - seen >= _LOOKUP_TTL_SECONDS
+        ]:
+            del _configured[stale]
+        _configured[api_url] = (decay, now)
+        _configured.move_to_end(api_url)
+        while len(_configured) > _MAX_APIS:
+            _configured.popitem(last=False)
 
 
 def forget_schedule_limit() -> None:

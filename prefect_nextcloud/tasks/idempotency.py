@@ -51,10 +51,14 @@ __all__ = [
 IDEMPOTENCY_KEY_PARAMETER = "idempotency_key"
 PREFIX = "pfnc"
 
-# Per-run bookkeeping, kept for the most recent runs only: a long-lived process that runs
-# many flows in-process must not keep every run's entries (and credentials) forever.
+# Per-run bookkeeping, kept for the most recently active runs only: a long-lived process
+# that runs many flows in-process must not keep every run's entries (and credentials)
+# forever. The cleanup hook releases a run's entries; the others go once _MAX_RUNS runs have
+# been active since. A run's counts are dropped together, never one input's count alone:
+# that would give its next identical call the id of an earlier one.
 _MAX_RUNS = 256
-_counts: OrderedDict[tuple[UUID, int, str], int] = OrderedDict()
+# (run id, attempt) -> input digest -> how many identical calls that attempt has made
+_counts: OrderedDict[tuple[UUID, int], dict[str, int]] = OrderedDict()
 _used: OrderedDict[UUID, dict[tuple[str, str, str], tuple[NextcloudCredentials, str]]] = (
     OrderedDict()
 )
@@ -138,18 +142,19 @@ def derive_custom_id(task_type: str, task_input: Any) -> str | None:
     context = FlowRunContext.get()
     if context is not None and context.flow_run is not None:
         scope = _scopes(context.flow_run, context.parameters or {})[0]
-        attempt = (context.flow_run.id, context.flow_run.run_count, digest)
+        attempt = (context.flow_run.id, context.flow_run.run_count)
     else:  # a task called outside any flow: scoped to its own task run
         task_context = TaskRunContext.get()
         if task_context is None:
             return None
         scope = f"{PREFIX}:task-{task_context.task_run.id}:"
-        attempt = (task_context.task_run.id, 1, digest)
+        attempt = (task_context.task_run.id, 1)
     with _lock:
-        occurrence = _counts.get(attempt, 0)
-        _counts[attempt] = occurrence + 1
+        counts = _counts.setdefault(attempt, {})
         _counts.move_to_end(attempt)
-        _bounded(_counts, _MAX_RUNS * 16)
+        _bounded(_counts, _MAX_RUNS)
+        occurrence = counts.get(digest, 0)
+        counts[digest] = occurrence + 1
     return f"{scope}{digest}:{occurrence}"
 
 
@@ -164,10 +169,18 @@ def remember_scheduled(credentials: NextcloudCredentials, app_id: str) -> None:
             _bounded(_used, _MAX_RUNS)
 
 
-def _credentials_of(flow_run: FlowRun) -> list[tuple[NextcloudCredentials, set[str]]]:
-    """The credentials a flow run scheduled with, each with the app ids it used."""
+def _release(flow_run: FlowRun) -> list[tuple[NextcloudCredentials, str]]:
+    """Drop a flow run's bookkeeping; return the credentials and app ids it scheduled with."""
     with _lock:
-        used = list(_used.pop(flow_run.id, {}).values())
+        for attempt in [attempt for attempt in _counts if attempt[0] == flow_run.id]:
+            del _counts[attempt]
+        return list(_used.pop(flow_run.id, {}).values())
+
+
+def _credentials_of(
+    flow_run: FlowRun, used: list[tuple[NextcloudCredentials, str]]
+) -> list[tuple[NextcloudCredentials, set[str]]]:
+    """The credentials a flow run scheduled with, each with the app ids it used."""
     if not used:
         # In another process (a runner or worker runs the hooks), only the flow run's
         # parameters tell which credentials it used: a saved block's name, or the environment.
@@ -209,6 +222,7 @@ def cancel_outstanding_tasks(flow: Any, flow_run: FlowRun, state: Any) -> None:
         state: Its final state: crashed or cancelling/cancelled.
     """
     logger = get_logger("prefect_nextcloud")
+    used = _release(flow_run)  # the run has ended: its bookkeeping ends here, in every case
     key = (flow_run.parameters or {}).get(IDEMPOTENCY_KEY_PARAMETER)
     if isinstance(key, str) and key:
         if getattr(state, "is_crashed", lambda: False)():
@@ -228,7 +242,7 @@ def cancel_outstanding_tasks(flow: Any, flow_run: FlowRun, state: Any) -> None:
             return
     scopes = tuple(_scopes(flow_run, flow_run.parameters or {}))
     try:
-        candidates = _credentials_of(flow_run)
+        candidates = _credentials_of(flow_run, used)
     except (ValueError, NextcloudError) as error:
         logger.warning("Cannot clean up flow run %s: no credentials (%s).", flow_run.id, error)
         return

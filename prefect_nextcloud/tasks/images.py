@@ -1,5 +1,8 @@
 """Image analysis: ask a question about one or more images stored in Nextcloud."""
 
+# The Args of the common run options are written by run_options_task, from RUN_OPTIONS.
+# ruff: noqa: D417
+
 from __future__ import annotations
 
 import json
@@ -15,14 +18,13 @@ from prefect_nextcloud.client.references import (
     as_reference_list,
     parse_file_reference,
 )
-from prefect_nextcloud.tasks.batch import ItemResult, RunOptions, reconcile_batch
-from prefect_nextcloud.tasks.polling import polling_task
-from prefect_nextcloud.tasks.running import run_one
-from prefect_nextcloud.tasks.waiting import (
+from prefect_nextcloud.tasks.batch import ItemResult
+from prefect_nextcloud.tasks.options import (
     DEFAULT_POLL_INTERVAL_SECONDS,
     DEFAULT_TIMEOUT_SECONDS,
-    check_wait_arguments,
+    run_options_task,
 )
+from prefect_nextcloud.tasks.running import run_batch, run_one
 
 __all__ = [
     "ANALYZE_IMAGES",
@@ -91,7 +93,7 @@ def analysis_text(output: dict[str, Any] | None) -> str:
     return json.dumps(output, ensure_ascii=False)
 
 
-@polling_task(name="analyze_images", poll_interval_seconds=DEFAULT_POLL_INTERVAL_SECONDS)
+@run_options_task(name="analyze_images")
 def analyze_images(
     credentials: NextcloudCredentials,
     prompt: str,
@@ -114,11 +116,7 @@ def analyze_images(
         image_file_ids: One image or a list: file ids (ints or numeric strings), Nextcloud
             paths (``"nc:/Photos/a.jpg"``) or local files (``"file:/data/a.jpg"``).
         model: The provider's model to use; the provider's default when omitted.
-        timeout_seconds: How long the task may take, counted from when it was scheduled.
-        poll_interval_seconds: How long to wait between two polls.
         task_type: The task type to schedule.
-        custom_id: Your own identifier for the task.
-        app_id: The app id the task is filed under; by default one unique to the flow run.
 
     Returns:
         The answer and the id of the task that gave it.
@@ -128,24 +126,13 @@ def analyze_images(
         NextcloudError: The server refused the task, or it failed, was cancelled or timed out.
     """
     task_input = image_analysis_input(prompt, image_file_ids, model)
-    check_wait_arguments(timeout_seconds, poll_interval_seconds)
-    finished = run_one(
-        credentials,
-        task_type,
-        task_input,
-        RunOptions(
-            timeout_seconds=timeout_seconds,
-            poll_interval_seconds=poll_interval_seconds,
-        ),
-        custom_id=custom_id,
-        app_id=app_id,
-    )
+    finished = run_one(credentials, task_type, task_input, locals())
     return ImageAnalysis(
         analysis_text=analysis_text(finished.output), task_id=finished.id, task=finished
     )
 
 
-@polling_task(name="analyze_image_batch", poll_interval_seconds=DEFAULT_POLL_INTERVAL_SECONDS)
+@run_options_task(name="analyze_image_batch")
 def analyze_image_batch(
     credentials: NextcloudCredentials,
     prompt: str,
@@ -167,8 +154,6 @@ def analyze_image_batch(
         images: The images: file ids, Nextcloud paths (``"nc:/Photos/a.jpg"``) or local
             files.
         model: The provider's model to use; the provider's default when omitted.
-        timeout_seconds: How long each task may take, counted from when it was scheduled.
-        poll_interval_seconds: The longest wait between two looks at the batch.
         task_type: The task type to schedule.
         artifact_key: Key of the progress and result-table artifacts; ``None`` for none.
 
@@ -182,11 +167,4 @@ def analyze_image_batch(
     if isinstance(images, str | bytes) or not isinstance(images, Sequence):
         raise ValueError(f"images must be a list of images, got {type(images).__name__}.")
     inputs = [image_analysis_input(prompt, [image], model) for image in images]
-    items = reconcile_batch(
-        credentials,
-        task_type,
-        inputs,
-        RunOptions(timeout_seconds=timeout_seconds, poll_interval_seconds=poll_interval_seconds),
-        artifact_key=artifact_key,
-    )
-    return [item.result() for item in items]
+    return run_batch(credentials, task_type, inputs, locals())

@@ -1,24 +1,30 @@
 """Typed tasks for audio, image generation and text recognition, all through :func:`run_task`."""
 
+# The Args of the common run options are written by run_options_task, from RUN_OPTIONS.
+# ruff: noqa: D417
+
 from __future__ import annotations
 
 from typing import Any
 
 from prefect_nextcloud.blocks.credentials import NextcloudCredentials
 from prefect_nextcloud.client.references import FileReferenceLike, as_reference_list
-from prefect_nextcloud.tasks.batch import ItemResult, RunOptions, reconcile_batch
-from prefect_nextcloud.tasks.polling import polling_task
+from prefect_nextcloud.tasks.batch import ItemResult
+from prefect_nextcloud.tasks.options import (
+    DEFAULT_POLL_INTERVAL_SECONDS,
+    DEFAULT_TIMEOUT_SECONDS,
+    run_options_task,
+)
 from prefect_nextcloud.tasks.results import FilesResult, TextResult, TextsResult
-from prefect_nextcloud.tasks.running import run_one
+from prefect_nextcloud.tasks.running import run_batch, run_one
 from prefect_nextcloud.tasks.text import output_text
-from prefect_nextcloud.tasks.waiting import DEFAULT_POLL_INTERVAL_SECONDS, DEFAULT_TIMEOUT_SECONDS
 
 __all__ = ["generate_images", "ocr", "ocr_batch", "text_to_speech", "transcribe_audio"]
 
 MAX_IMAGES = 12
 
 
-@polling_task(name="transcribe_audio", poll_interval_seconds=DEFAULT_POLL_INTERVAL_SECONDS)
+@run_options_task(name="transcribe_audio")
 def transcribe_audio(
     credentials: NextcloudCredentials,
     audio: FileReferenceLike,
@@ -33,29 +39,15 @@ def transcribe_audio(
         credentials: Where and as whom to connect.
         audio: The audio file: a file id, a Nextcloud path (``"nc:/Recordings/a.mp3"``) or a
             local file (``"file:/data/a.mp3"``, ``pathlib.Path``, ``LocalFile``).
-        timeout_seconds: How long the task may take, counted from when it was scheduled.
-        poll_interval_seconds: How long to wait between two polls.
-        custom_id: Your own identifier for the task.
-        delete_after: Delete the task on the server once its result has been read.
 
     Returns:
         The transcript and the task.
     """
-    finished = run_one(
-        credentials,
-        "core:audio2text",
-        {"input": audio},
-        RunOptions(
-            timeout_seconds=timeout_seconds,
-            poll_interval_seconds=poll_interval_seconds,
-            delete_after=delete_after,
-        ),
-        custom_id=custom_id,
-    )
+    finished = run_one(credentials, "core:audio2text", {"input": audio}, locals())
     return TextResult(text=output_text(finished), task=finished)
 
 
-@polling_task(name="text_to_speech", poll_interval_seconds=DEFAULT_POLL_INTERVAL_SECONDS)
+@run_options_task(name="text_to_speech")
 def text_to_speech(
     credentials: NextcloudCredentials,
     text: str,
@@ -70,31 +62,15 @@ def text_to_speech(
     Args:
         credentials: Where and as whom to connect.
         text: What to say.
-        timeout_seconds: How long the task may take, counted from when it was scheduled.
-        poll_interval_seconds: How long to wait between two polls.
-        custom_id: Your own identifier for the task.
-        delete_after: Delete the task on the server once the audio has been downloaded.
-        save_outputs_to: Also save the audio to ``"nc:/Folder"`` or ``"file:/local/folder"``.
 
     Returns:
         The audio file (bytes, file name, content type) and the task.
     """
-    finished = run_one(
-        credentials,
-        "core:text2speech",
-        {"input": text},
-        RunOptions(
-            timeout_seconds=timeout_seconds,
-            poll_interval_seconds=poll_interval_seconds,
-            delete_after=delete_after,
-            save_outputs_to=save_outputs_to,
-        ),
-        custom_id=custom_id,
-    )
+    finished = run_one(credentials, "core:text2speech", {"input": text}, locals())
     return FilesResult(files=finished.output_files.get("speech", []), task=finished)
 
 
-@polling_task(name="generate_images", poll_interval_seconds=DEFAULT_POLL_INTERVAL_SECONDS)
+@run_options_task(name="generate_images")
 def generate_images(
     credentials: NextcloudCredentials,
     prompt: str,
@@ -113,11 +89,6 @@ def generate_images(
         prompt: What the images should show.
         number_of_images: How many images, 1 to 12.
         size: The size as the provider takes it, e.g. ``"512x512"``, when it offers the setting.
-        timeout_seconds: How long the task may take, counted from when it was scheduled.
-        poll_interval_seconds: How long to wait between two polls.
-        custom_id: Your own identifier for the task.
-        delete_after: Delete the task on the server once the images have been downloaded.
-        save_outputs_to: Also save the images to ``"nc:/Folder"`` or ``"file:/local/folder"``.
 
     Returns:
         The images (bytes, file names, content types) and the task.
@@ -127,22 +98,11 @@ def generate_images(
     task_input: dict[str, Any] = {"input": prompt, "numberOfImages": number_of_images}
     if size is not None:
         task_input["size"] = size
-    finished = run_one(
-        credentials,
-        "core:text2image",
-        task_input,
-        RunOptions(
-            timeout_seconds=timeout_seconds,
-            poll_interval_seconds=poll_interval_seconds,
-            delete_after=delete_after,
-            save_outputs_to=save_outputs_to,
-        ),
-        custom_id=custom_id,
-    )
+    finished = run_one(credentials, "core:text2image", task_input, locals())
     return FilesResult(files=finished.output_files.get("images", []), task=finished)
 
 
-@polling_task(name="ocr", poll_interval_seconds=DEFAULT_POLL_INTERVAL_SECONDS)
+@run_options_task(name="ocr")
 def ocr(
     credentials: NextcloudCredentials,
     files: FileReferenceLike | list[FileReferenceLike],
@@ -156,10 +116,6 @@ def ocr(
     Args:
         credentials: Where and as whom to connect.
         files: One file or a list: file ids, Nextcloud paths or local files.
-        timeout_seconds: How long the task may take, counted from when it was scheduled.
-        poll_interval_seconds: How long to wait between two polls.
-        custom_id: Your own identifier for the task.
-        delete_after: Delete the task on the server once its result has been read.
 
     Returns:
         One text per file, in order, and the task.
@@ -167,22 +123,12 @@ def ocr(
     references = as_reference_list(files)
     if not references:
         raise ValueError("files must name at least one file.")
-    finished = run_one(
-        credentials,
-        "core:image2text:ocr",
-        {"input": references},
-        RunOptions(
-            timeout_seconds=timeout_seconds,
-            poll_interval_seconds=poll_interval_seconds,
-            delete_after=delete_after,
-        ),
-        custom_id=custom_id,
-    )
+    finished = run_one(credentials, "core:image2text:ocr", {"input": references}, locals())
     texts = (finished.output or {}).get("output") or []
     return TextsResult(texts=[str(text) for text in texts], task=finished)
 
 
-@polling_task(name="ocr_batch", poll_interval_seconds=DEFAULT_POLL_INTERVAL_SECONDS)
+@run_options_task(name="ocr_batch")
 def ocr_batch(
     credentials: NextcloudCredentials,
     files: list[FileReferenceLike],
@@ -198,8 +144,6 @@ def ocr_batch(
     Args:
         credentials: Where and as whom to connect.
         files: The files: file ids, Nextcloud paths or local files.
-        timeout_seconds: How long each task may take, counted from when it was scheduled.
-        poll_interval_seconds: The longest wait between two looks at the batch.
         artifact_key: Key of the progress and result-table artifacts; ``None`` for none.
 
     Returns:
@@ -209,12 +153,5 @@ def ocr_batch(
         ValueError: An argument or file reference is invalid (naming its index); nothing was
             sent.
     """
-    references = as_reference_list(files)
-    items = reconcile_batch(
-        credentials,
-        "core:image2text:ocr",
-        [{"input": [reference]} for reference in references],
-        RunOptions(timeout_seconds=timeout_seconds, poll_interval_seconds=poll_interval_seconds),
-        artifact_key=artifact_key,
-    )
-    return [item.result() for item in items]
+    inputs = [{"input": [reference]} for reference in as_reference_list(files)]
+    return run_batch(credentials, "core:image2text:ocr", inputs, locals())

@@ -3,7 +3,13 @@
 Both go through :func:`~prefect_nextcloud.tasks.batch.reconcile_batch`, the one path every
 typed helper takes too: check the input, stage files, schedule within the user's schedule
 window, wait with Prefect retries as the polling loop, fetch output files, tidy up.
+:func:`run_one` and :func:`run_batch` are the bodies of those helpers: they take the helper's
+arguments and read the common run options from them (see
+:mod:`~prefect_nextcloud.tasks.options`).
 """
+
+# The Args of the common run options are written by run_options_task, from RUN_OPTIONS.
+# ruff: noqa: D417
 
 from __future__ import annotations
 
@@ -14,11 +20,15 @@ from prefect_nextcloud.blocks.credentials import NextcloudCredentials
 from prefect_nextcloud.client.errors import NextcloudError
 from prefect_nextcloud.client.models import Task
 from prefect_nextcloud.client.staging import DEFAULT_STAGING_FOLDER
-from prefect_nextcloud.tasks.batch import ItemResult, RunOptions, reconcile_batch
-from prefect_nextcloud.tasks.polling import polling_task
-from prefect_nextcloud.tasks.waiting import DEFAULT_POLL_INTERVAL_SECONDS, DEFAULT_TIMEOUT_SECONDS
+from prefect_nextcloud.tasks.batch import ItemResult, reconcile_batch
+from prefect_nextcloud.tasks.options import (
+    DEFAULT_POLL_INTERVAL_SECONDS,
+    DEFAULT_TIMEOUT_SECONDS,
+    RunOptions,
+    run_options_task,
+)
 
-__all__ = ["BatchFailedError", "run_one", "run_task", "run_tasks"]
+__all__ = ["BatchFailedError", "run_batch", "run_one", "run_task", "run_tasks"]
 
 DEFAULT_BATCH_ARTIFACT_KEY = "nextcloud-batch"
 
@@ -39,12 +49,16 @@ def run_one(
     credentials: NextcloudCredentials,
     task_type: str,
     task_input: Mapping[str, Any],
-    options: RunOptions,
-    *,
-    custom_id: str | None = None,
-    app_id: str | None = None,
+    call: Mapping[str, Any],
 ) -> Task:
     """One attempt at one task: the body of ``run_task`` and of every typed helper.
+
+    Args:
+        credentials: Where and as whom to connect.
+        task_type: The task type id.
+        task_input: The task's input.
+        call: The helper's arguments by name (its ``locals()``): the common run options it
+            takes, ``custom_id`` and ``app_id`` among them, are read from here.
 
     Returns:
         The successful task, with its output files.
@@ -53,13 +67,14 @@ def run_one(
         TaskStillRunning: Not finished yet; the polling task looks again.
         NextcloudError: The server refused the task, or it failed, was cancelled or timed out.
     """
+    custom_id = call.get("custom_id")
     [item] = reconcile_batch(
         credentials,
         task_type,
         [task_input],
-        options,
+        RunOptions.of_call(call),
         custom_ids=None if custom_id is None else [custom_id],
-        app_id=app_id,
+        app_id=call.get("app_id"),
     )
     if item.error is not None:
         raise item.error
@@ -67,7 +82,39 @@ def run_one(
     return item.task
 
 
-@polling_task(name="run_task", poll_interval_seconds=DEFAULT_POLL_INTERVAL_SECONDS)
+def run_batch(
+    credentials: NextcloudCredentials,
+    task_type: str,
+    inputs: Sequence[Mapping[str, Any]],
+    call: Mapping[str, Any],
+) -> list[ItemResult]:
+    """One attempt at a batch: the body of ``run_tasks`` and of every batch helper.
+
+    Args:
+        credentials: Where and as whom to connect.
+        task_type: The task type id of every task.
+        inputs: One input per task.
+        call: The helper's arguments by name (its ``locals()``): the common run options it
+            takes and its ``artifact_key`` are read from here.
+
+    Returns:
+        One result per input, in input order.
+
+    Raises:
+        ValueError: An argument or an item is invalid; nothing was sent or uploaded.
+        TaskStillRunning: Some items are not settled yet; the polling task looks again.
+    """
+    items = reconcile_batch(
+        credentials,
+        task_type,
+        inputs,
+        RunOptions.of_call(call),
+        artifact_key=call.get("artifact_key"),
+    )
+    return [item.result() for item in items]
+
+
+@run_options_task(name="run_task")
 def run_task(
     credentials: NextcloudCredentials,
     task_type: str,
@@ -95,18 +142,6 @@ def run_task(
         credentials: Where and as whom to connect.
         task_type: The task type id, e.g. ``core:text2text:summary``.
         input: Slot name to value, as the task type's input shape asks.
-        custom_id: Your own identifier for the task (at most 255 characters); derived from the
-            flow run and the input when omitted, so that a retried task or flow adopts the task
-            already scheduled instead of creating a second one.
-        app_id: The app id the task is filed under; by default one unique to the flow run.
-        timeout_seconds: How long the task may take, counted from when it was scheduled.
-        poll_interval_seconds: The longest wait between two polls.
-        cancel_on_timeout: Cancel the Nextcloud task when the timeout is reached.
-        delete_after: Delete the task on the server once its result and output files have been
-            read.
-        staging_folder: The Nextcloud folder local files are uploaded to.
-        keep_staged_files: Keep the uploaded local files instead of removing them.
-        save_outputs_to: Also save output files to ``"nc:/Folder"`` or ``"file:/local/folder"``.
 
     Returns:
         The successful task, with its output and downloaded output files.
@@ -115,19 +150,10 @@ def run_task(
         ValueError: An argument or the input is invalid; nothing was sent or uploaded.
         NextcloudError: The server refused the task, or it failed, was cancelled or timed out.
     """
-    options = RunOptions(
-        timeout_seconds=timeout_seconds,
-        poll_interval_seconds=poll_interval_seconds,
-        cancel_on_timeout=cancel_on_timeout,
-        delete_after=delete_after,
-        staging_folder=staging_folder,
-        keep_staged_files=keep_staged_files,
-        save_outputs_to=save_outputs_to,
-    )
-    return run_one(credentials, task_type, input, options, custom_id=custom_id, app_id=app_id)
+    return run_one(credentials, task_type, input, locals())
 
 
-@polling_task(name="run_tasks", poll_interval_seconds=DEFAULT_POLL_INTERVAL_SECONDS)
+@run_options_task(name="run_tasks")
 def run_tasks(
     credentials: NextcloudCredentials,
     task_type: str,
@@ -162,13 +188,6 @@ def run_tasks(
         credentials: Where and as whom to connect.
         task_type: The task type id of every task, e.g. ``core:analyze-images``.
         inputs: One input per task, each as ``run_task`` takes it (file references included).
-        timeout_seconds: How long each task may take, counted from when it was scheduled.
-        poll_interval_seconds: The longest wait between two looks at the batch.
-        cancel_on_timeout: Cancel a task on the server when its time is up.
-        delete_after: Delete each task on the server once its result has been read.
-        staging_folder: The Nextcloud folder local files are uploaded to.
-        keep_staged_files: Keep the uploaded local files instead of removing them.
-        save_outputs_to: Also save output files to ``"nc:/Folder"`` or ``"file:/local/folder"``.
         raise_on_failure: Raise :class:`BatchFailedError` when any item did not succeed, after
             every item has settled; otherwise failed items are results with ``ok=False``.
         artifact_key: Show a progress artifact while the batch runs and a table of every item
@@ -182,17 +201,7 @@ def run_tasks(
         ValueError: An argument or an item is invalid; nothing was sent or uploaded.
         BatchFailedError: With ``raise_on_failure``, some items did not succeed.
     """
-    options = RunOptions(
-        timeout_seconds=timeout_seconds,
-        poll_interval_seconds=poll_interval_seconds,
-        cancel_on_timeout=cancel_on_timeout,
-        delete_after=delete_after,
-        staging_folder=staging_folder,
-        keep_staged_files=keep_staged_files,
-        save_outputs_to=save_outputs_to,
-    )
-    items = reconcile_batch(credentials, task_type, inputs, options, artifact_key=artifact_key)
-    results = [item.result() for item in items]
+    results = run_batch(credentials, task_type, inputs, locals())
     failed = [result for result in results if not result.ok]
     if raise_on_failure and failed:
         details = "; ".join(f"item {result.index}: {result.error}" for result in failed[:5])

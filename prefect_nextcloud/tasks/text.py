@@ -1,20 +1,24 @@
 """Typed tasks for the text task types, all running through :func:`run_task`."""
 
+# The Args of the common run options are written by run_options_task, from RUN_OPTIONS.
+# ruff: noqa: D417
+
 from __future__ import annotations
 
 import json
 from collections.abc import Sequence
 from typing import Any
 
-from prefect import Task as PrefectTask
-
 from prefect_nextcloud.blocks.credentials import NextcloudCredentials
 from prefect_nextcloud.client.models import Task
-from prefect_nextcloud.tasks.batch import RunOptions
-from prefect_nextcloud.tasks.polling import polling_task
+from prefect_nextcloud.tasks.options import (
+    DEFAULT_POLL_INTERVAL_SECONDS,
+    DEFAULT_TIMEOUT_SECONDS,
+    run_options_task,
+)
+from prefect_nextcloud.tasks.polling import PollingTask
 from prefect_nextcloud.tasks.results import ChatMessage, TextResult, TextsResult
 from prefect_nextcloud.tasks.running import run_one
-from prefect_nextcloud.tasks.waiting import DEFAULT_POLL_INTERVAL_SECONDS, DEFAULT_TIMEOUT_SECONDS
 
 __all__ = [
     "change_tone",
@@ -41,7 +45,7 @@ def output_text(finished: Task) -> str:
 
 def _text_task(
     name: str, task_type: str, summary: str, input_name: str
-) -> PrefectTask[..., TextResult]:
+) -> PollingTask[..., TextResult]:
     """Build the task for a type that turns one text into another."""
 
     def run_text_task(
@@ -52,17 +56,7 @@ def _text_task(
         custom_id: str | None = None,
         delete_after: bool = False,
     ) -> TextResult:
-        finished = run_one(
-            credentials,
-            task_type,
-            {"input": text},
-            RunOptions(
-                timeout_seconds=timeout_seconds,
-                poll_interval_seconds=poll_interval_seconds,
-                delete_after=delete_after,
-            ),
-            custom_id=custom_id,
-        )
+        finished = run_one(credentials, task_type, {"input": text}, locals())
         return TextResult(text=output_text(finished), task=finished)
 
     run_text_task.__name__ = run_text_task.__qualname__ = name
@@ -71,17 +65,11 @@ def _text_task(
     Args:
         credentials: Where and as whom to connect.
         text: {input_name}.
-        timeout_seconds: How long the task may take, counted from when it was scheduled.
-        poll_interval_seconds: How long to wait between two polls.
-        custom_id: Your own identifier for the task.
-        delete_after: Delete the task on the server once its result has been read.
 
     Returns:
         The generated text and the task.
     """
-    decorate = polling_task(name=name, poll_interval_seconds=DEFAULT_POLL_INTERVAL_SECONDS)
-    task: PrefectTask[..., TextResult] = decorate(run_text_task)
-    return task
+    return run_options_task(name=name)(run_text_task)
 
 
 summarize = _text_task(
@@ -107,7 +95,7 @@ generate_emoji = _text_task(
 )
 
 
-@polling_task(name="extract_topics", poll_interval_seconds=DEFAULT_POLL_INTERVAL_SECONDS)
+@run_options_task(name="extract_topics")
 def extract_topics(
     credentials: NextcloudCredentials,
     text: str,
@@ -121,30 +109,16 @@ def extract_topics(
     Args:
         credentials: Where and as whom to connect.
         text: The text.
-        timeout_seconds: How long the task may take, counted from when it was scheduled.
-        poll_interval_seconds: How long to wait between two polls.
-        custom_id: Your own identifier for the task.
-        delete_after: Delete the task on the server once its result has been read.
 
     Returns:
         The topics (the server's comma-separated answer, split) and the task.
     """
-    finished = run_one(
-        credentials,
-        "core:text2text:topics",
-        {"input": text},
-        RunOptions(
-            timeout_seconds=timeout_seconds,
-            poll_interval_seconds=poll_interval_seconds,
-            delete_after=delete_after,
-        ),
-        custom_id=custom_id,
-    )
+    finished = run_one(credentials, "core:text2text:topics", {"input": text}, locals())
     topics = [topic.strip() for topic in output_text(finished).split(",") if topic.strip()]
     return TextsResult(texts=topics, task=finished)
 
 
-@polling_task(name="generate_text", poll_interval_seconds=DEFAULT_POLL_INTERVAL_SECONDS)
+@run_options_task(name="generate_text")
 def generate_text(
     credentials: NextcloudCredentials,
     prompt: str,
@@ -162,10 +136,6 @@ def generate_text(
         prompt: What to ask or what to do.
         model: A model the provider offers; its default when omitted.
         max_tokens: The most words/tokens to generate, when the provider offers the setting.
-        timeout_seconds: How long the task may take, counted from when it was scheduled.
-        poll_interval_seconds: How long to wait between two polls.
-        custom_id: Your own identifier for the task.
-        delete_after: Delete the task on the server once its result has been read.
 
     Returns:
         The reply and the task.
@@ -175,21 +145,11 @@ def generate_text(
         task_input["model"] = model
     if max_tokens is not None:
         task_input["max_tokens"] = max_tokens
-    finished = run_one(
-        credentials,
-        "core:text2text",
-        task_input,
-        RunOptions(
-            timeout_seconds=timeout_seconds,
-            poll_interval_seconds=poll_interval_seconds,
-            delete_after=delete_after,
-        ),
-        custom_id=custom_id,
-    )
+    finished = run_one(credentials, "core:text2text", task_input, locals())
     return TextResult(text=output_text(finished), task=finished)
 
 
-@polling_task(name="translate", poll_interval_seconds=DEFAULT_POLL_INTERVAL_SECONDS)
+@run_options_task(name="translate")
 def translate(
     credentials: NextcloudCredentials,
     text: str,
@@ -211,10 +171,6 @@ def translate(
         target_language: The language to translate into.
         origin_language: The text's language; the provider's default (usually
             ``"detect_language"``) when omitted.
-        timeout_seconds: How long the task may take, counted from when it was scheduled.
-        poll_interval_seconds: How long to wait between two polls.
-        custom_id: Your own identifier for the task.
-        delete_after: Delete the task on the server once its result has been read.
 
     Returns:
         The translation and the task.
@@ -222,21 +178,11 @@ def translate(
     task_input: dict[str, Any] = {"input": text, "target_language": target_language}
     if origin_language is not None:
         task_input["origin_language"] = origin_language
-    finished = run_one(
-        credentials,
-        "core:text2text:translate",
-        task_input,
-        RunOptions(
-            timeout_seconds=timeout_seconds,
-            poll_interval_seconds=poll_interval_seconds,
-            delete_after=delete_after,
-        ),
-        custom_id=custom_id,
-    )
+    finished = run_one(credentials, "core:text2text:translate", task_input, locals())
     return TextResult(text=output_text(finished), task=finished)
 
 
-@polling_task(name="change_tone", poll_interval_seconds=DEFAULT_POLL_INTERVAL_SECONDS)
+@run_options_task(name="change_tone")
 def change_tone(
     credentials: NextcloudCredentials,
     text: str,
@@ -252,29 +198,16 @@ def change_tone(
         credentials: Where and as whom to connect.
         text: The text.
         tone: One of the tones the provider offers (refused with the list otherwise).
-        timeout_seconds: How long the task may take, counted from when it was scheduled.
-        poll_interval_seconds: How long to wait between two polls.
-        custom_id: Your own identifier for the task.
-        delete_after: Delete the task on the server once its result has been read.
 
     Returns:
         The rewritten text and the task.
     """
-    finished = run_one(
-        credentials,
-        "core:text2text:changetone",
-        {"input": text, "tone": tone},
-        RunOptions(
-            timeout_seconds=timeout_seconds,
-            poll_interval_seconds=poll_interval_seconds,
-            delete_after=delete_after,
-        ),
-        custom_id=custom_id,
-    )
+    task_input = {"input": text, "tone": tone}
+    finished = run_one(credentials, "core:text2text:changetone", task_input, locals())
     return TextResult(text=output_text(finished), task=finished)
 
 
-@polling_task(name="chat", poll_interval_seconds=DEFAULT_POLL_INTERVAL_SECONDS)
+@run_options_task(name="chat")
 def chat(
     credentials: NextcloudCredentials,
     message: str,
@@ -293,10 +226,6 @@ def chat(
         system_prompt: Instructions for the assistant.
         history: Earlier messages, oldest first: :class:`ChatMessage` objects, or strings already
             in the provider's format (JSON ``{"role": …, "content": …}``).
-        timeout_seconds: How long the task may take, counted from when it was scheduled.
-        poll_interval_seconds: How long to wait between two polls.
-        custom_id: Your own identifier for the task.
-        delete_after: Delete the task on the server once its result has been read.
 
     Returns:
         The assistant's reply and the task.
@@ -305,21 +234,12 @@ def chat(
         item if isinstance(item, str) else json.dumps(item.model_dump(), ensure_ascii=False)
         for item in history
     ]
-    finished = run_one(
-        credentials,
-        "core:text2text:chat",
-        {"system_prompt": system_prompt, "input": message, "history": encoded},
-        RunOptions(
-            timeout_seconds=timeout_seconds,
-            poll_interval_seconds=poll_interval_seconds,
-            delete_after=delete_after,
-        ),
-        custom_id=custom_id,
-    )
+    task_input = {"system_prompt": system_prompt, "input": message, "history": encoded}
+    finished = run_one(credentials, "core:text2text:chat", task_input, locals())
     return TextResult(text=output_text(finished), task=finished)
 
 
-@polling_task(name="context_write", poll_interval_seconds=DEFAULT_POLL_INTERVAL_SECONDS)
+@run_options_task(name="context_write")
 def context_write(
     credentials: NextcloudCredentials,
     style_input: str,
@@ -335,23 +255,10 @@ def context_write(
         credentials: Where and as whom to connect.
         style_input: A sample of the writing style to imitate.
         source_input: What to write about.
-        timeout_seconds: How long the task may take, counted from when it was scheduled.
-        poll_interval_seconds: How long to wait between two polls.
-        custom_id: Your own identifier for the task.
-        delete_after: Delete the task on the server once its result has been read.
 
     Returns:
         The text and the task.
     """
-    finished = run_one(
-        credentials,
-        "core:contextwrite",
-        {"style_input": style_input, "source_input": source_input},
-        RunOptions(
-            timeout_seconds=timeout_seconds,
-            poll_interval_seconds=poll_interval_seconds,
-            delete_after=delete_after,
-        ),
-        custom_id=custom_id,
-    )
+    task_input = {"style_input": style_input, "source_input": source_input}
+    finished = run_one(credentials, "core:contextwrite", task_input, locals())
     return TextResult(text=output_text(finished), task=finished)

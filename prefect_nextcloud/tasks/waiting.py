@@ -1,3 +1,5 @@
+# The Args of the common run options are written by run_options_task, from RUN_OPTIONS.
+# ruff: noqa: D417
 """Waiting for one Nextcloud task by its id, with Prefect task retries as the polling loop.
 
 Each attempt of :data:`wait_for_task` makes one ``GET /task/{id}``. While the task is
@@ -11,7 +13,6 @@ pace between attempts can move it.
 from __future__ import annotations
 
 import logging
-import math
 import threading
 import time
 from collections import OrderedDict
@@ -34,7 +35,13 @@ from prefect_nextcloud.client.errors import (
 from prefect_nextcloud.client.models import Task as NextcloudTask
 from prefect_nextcloud.client.models import TaskStatus
 from prefect_nextcloud.client.nextcloud_client import NextcloudClient
-from prefect_nextcloud.tasks.polling import TaskStillRunning, polling_task
+from prefect_nextcloud.tasks.options import (
+    DEFAULT_POLL_INTERVAL_SECONDS,
+    DEFAULT_TIMEOUT_SECONDS,
+    check_wait_arguments,
+    run_options_task,
+)
+from prefect_nextcloud.tasks.polling import TaskStillRunning
 from prefect_nextcloud.tasks.progress import run_logger
 
 __all__ = [
@@ -51,31 +58,15 @@ __all__ = [
     "wait_for_task",
 ]
 
-DEFAULT_TIMEOUT_SECONDS = 600.0
-DEFAULT_POLL_INTERVAL_SECONDS = 5.0
 # A task still queued is looked at less often each time, up to this many poll intervals.
 QUEUED_BACKOFF = 1.5
 QUEUED_MAX_INTERVALS = 4.0
 EXPECTED_SLACK_SECONDS = 0.5
 DEADLINE_GRACE_SECONDS = 5.0
 """How long past a task's deadline the look that ends its wait (and cancels it) may take."""
+# The waits of task runs that stopped polling without an ending (a crash) are forgotten past
+# this many, least recently polled first.
 _MAX_WAITS = 256
-
-
-def check_wait_arguments(timeout_seconds: float, poll_interval_seconds: float) -> None:
-    """Refuse a non-positive or infinite timeout or poll interval.
-
-    Raises:
-        ValueError: Either is not a positive, finite number.
-    """
-    for name, value in (
-        ("timeout_seconds", timeout_seconds),
-        ("poll_interval_seconds", poll_interval_seconds),
-    ):
-        if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
-            raise ValueError(f"{name} must be a positive number of seconds, got {value!r}.")
-        if not math.isfinite(value):
-            raise ValueError(f"{name} must be finite, got {value!r}.")
 
 
 def unsuccessful_error(task: NextcloudTask) -> TaskError | None:
@@ -265,8 +256,9 @@ def _watch(run_id: UUID | None) -> _Watch:
         watch = _watches.get(run_id)
         if watch is None:
             watch = _watches[run_id] = _Watch()
-            while len(_watches) > _MAX_WAITS:
-                _watches.popitem(last=False)
+        _watches.move_to_end(run_id)  # least recently polled first out
+        while len(_watches) > _MAX_WAITS:
+            _watches.popitem(last=False)
         return watch
 
 
@@ -276,7 +268,7 @@ def _done(run_id: UUID | None) -> None:
             _watches.pop(run_id, None)
 
 
-@polling_task(name="wait_for_task", poll_interval_seconds=DEFAULT_POLL_INTERVAL_SECONDS)
+@run_options_task(name="wait_for_task")
 def wait_for_task(
     credentials: NextcloudCredentials,
     task_id: int,
@@ -294,10 +286,6 @@ def wait_for_task(
     Args:
         credentials: Where and as whom to connect.
         task_id: The Nextcloud task id.
-        timeout_seconds: How long to wait, counted from the first poll; the task is cancelled
-            after that (with ``cancel_on_timeout``).
-        poll_interval_seconds: The longest wait between two polls.
-        cancel_on_timeout: Cancel the Nextcloud task when the timeout is reached.
 
     Returns:
         The successful task, with its output.

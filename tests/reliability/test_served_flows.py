@@ -89,7 +89,11 @@ def test_served_analyze_image_runs_to_completion(
     file_id = sandbox.upload("Photos/a.png", sample_image_bytes())
     run_deployment(
         "analyze-image",
-        {"prompt": "What is in it?", "image_file_ids": [str(file_id)], "credentials": "served-analyze"}
+        {
+            "prompt": "What is in it?",
+            "image_file_ids": [str(file_id)],
+            "credentials": "served-analyze",
+        }
         | FAST,
         runner,
     )
