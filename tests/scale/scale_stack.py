@@ -13,6 +13,7 @@ import glob
 import os
 import pwd
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -21,7 +22,7 @@ import time
 import urllib.request
 from collections.abc import Mapping
 from pathlib import Path
-from typing import IO, Self
+from typing import IO, Any, Self
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / ".artifacts" / "scale"
@@ -90,6 +91,7 @@ class ScaleStack:
         self._logs: dict[str, IO[bytes]] = {}
         self._pg_started = False
         self._as_user: list[str] = []
+        self._previous_sigterm: Any = signal.SIG_DFL
         if os.geteuid() == 0:
             try:
                 pwd.getpwnam(POSTGRES_SYSTEM_USER)
@@ -99,6 +101,9 @@ class ScaleStack:
             shutil.chown(self.tmp, user=POSTGRES_SYSTEM_USER)
 
     def __enter__(self) -> Self:
+        # A SIGTERM (a CI job's timeout, `kill`) ends the test through close() too: the children
+        # run in sessions of their own, so nothing else would stop them.
+        self._previous_sigterm = signal.signal(signal.SIGTERM, _exit_on_sigterm)
         try:
             self.start_postgres()
             self.start_server()
@@ -247,3 +252,8 @@ class ScaleStack:
         if self.pg_log.exists():
             shutil.copyfile(self.pg_log, ARTIFACTS / "postgresql.log")
         shutil.rmtree(self.tmp, ignore_errors=True)
+        signal.signal(signal.SIGTERM, self._previous_sigterm)
+
+
+def _exit_on_sigterm(signum: int, frame: object) -> None:
+    raise SystemExit(f"stopped by signal {signum}")
