@@ -11,6 +11,8 @@ Commands:
     test      Lint, format check, type check, then the whole test suite (extra args go to pytest).
     sandbox   Run the sandbox in the foreground (``--port N`` to choose the port).
     bench     Measure batches: a plain polling loop and this project side by side (~10 min).
+    scale     Scale-out test: PostgreSQL, a Prefect server on it, two process workers and 10
+              image-report runs against one Nextcloud user (~5 min; logs in .artifacts/scale/).
     setup     Only create or refresh the environment.
 """
 
@@ -82,7 +84,7 @@ def test(pytest_args: list[str]) -> int:
 
 def main(argv: list[str]) -> int:
     """Dispatch the command line."""
-    if not argv or argv[0] not in {"demo", "test", "sandbox", "setup", "bench"}:
+    if not argv or argv[0] not in {"demo", "test", "sandbox", "setup", "bench", "scale"}:
         print(__doc__)
         return 2
     command, rest = argv[0], argv[1:]
@@ -93,6 +95,11 @@ def main(argv: list[str]) -> int:
         return 0
     if command == "bench":
         return run(tool("python"), ROOT / "benchmarks" / "batches.py", *rest, check=False)
+    if command == "scale":
+        os.environ["PREFECT_NEXTCLOUD_SCALE"] = "1"  # the test is skipped without it
+        return run(
+            tool("pytest"), "tests/scale", "-n", "0", "-s", "--timeout", "900", *rest, check=False
+        )
     return run(tool("prefect-nextcloud"), command, *rest, check=False)
 
 
