@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import ast
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -43,3 +45,35 @@ def test_unknown_root_attributes_are_an_attribute_error() -> None:
     with pytest.raises(AttributeError, match="no attribute 'nothing'"):
         prefect_nextcloud.nothing  # noqa: B018
     assert {"NextcloudCredentials", "NextcloudPath", "__version__"} <= set(dir(prefect_nextcloud))
+
+
+PACKAGE = Path(__file__).resolve().parents[1] / "prefect_nextcloud"
+# Each layer may import itself and the layers listed (at module level; lazy imports inside
+# functions and TYPE_CHECKING imports are for convenience and typing only).
+LAYERS = {
+    "client": {"client", "_version"},
+    "sandbox": {"sandbox", "_version"},
+    "blocks": {"blocks", "client"},
+    "tasks": {"tasks", "blocks", "client"},
+    "flows": {"flows", "tasks", "blocks", "client"},
+}
+
+
+def _module_level_imports(path: Path) -> set[str]:
+    names: set[str] = set()
+    for node in ast.parse(path.read_text(encoding="utf-8")).body:
+        if isinstance(node, ast.ImportFrom) and node.module:
+            names.add(node.module)
+        elif isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+    return {name for name in names if name.startswith("prefect_nextcloud.")}
+
+
+@pytest.mark.parametrize("layer", sorted(LAYERS))
+def test_layers_depend_one_way(layer: str) -> None:
+    wrong = {}
+    for path in sorted((PACKAGE / layer).rglob("*.py")):
+        used = {name.split(".")[1] for name in _module_level_imports(path)}
+        if used - LAYERS[layer]:
+            wrong[str(path.relative_to(PACKAGE))] = sorted(used - LAYERS[layer])
+    assert not wrong, f"imports against the layering: {wrong}"
