@@ -11,8 +11,7 @@ Start one with :class:`NextcloudSandbox` (a context manager) and point a client 
 notice: status codes, OCS envelopes in JSON or XML, headers and error texts.
 """
 
-from prefect_nextcloud.sandbox.faults import FaultAction, RecordedRequest
-from prefect_nextcloud.sandbox.models import TaskSnapshot, TaskStatus
+from prefect_nextcloud.sandbox.faults.control import FaultAction, RecordedRequest
 from prefect_nextcloud.sandbox.samples import SAMPLE_IMAGE_PATH, sample_image_bytes
 from prefect_nextcloud.sandbox.serve import serve_forever
 from prefect_nextcloud.sandbox.server import (
@@ -21,6 +20,7 @@ from prefect_nextcloud.sandbox.server import (
     NextcloudSandbox,
     app_password_for,
 )
+from prefect_nextcloud.sandbox.storage.records import TaskSnapshot, TaskStatus
 
 __all__ = [
     "DEFAULT_APP_PASSWORD",

@@ -7,8 +7,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from prefect_nextcloud.sandbox.chaos import Chaos, ChaosSettings
-from prefect_nextcloud.sandbox.faults import FaultAction, FaultEffect, HttpControl, RecordedRequest
+from prefect_nextcloud.sandbox.faults.chaos import Chaos, ChaosSettings
+from prefect_nextcloud.sandbox.faults.control import (
+    FaultAction,
+    FaultEffect,
+    HttpControl,
+    RecordedRequest,
+)
 
 __all__ = ["HttpKnobs"]
 

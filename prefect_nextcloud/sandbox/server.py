@@ -14,21 +14,24 @@ from typing import TYPE_CHECKING, Any, Self
 import uvicorn
 
 from prefect_nextcloud.sandbox.app import create_app
-from prefect_nextcloud.sandbox.catalog import default_registry
-from prefect_nextcloud.sandbox.cloud import CloudController
-from prefect_nextcloud.sandbox.controller import TaskProcessingController
-from prefect_nextcloud.sandbox.dispatcher import OcsDispatcher, OcsRoute
-from prefect_nextcloud.sandbox.faults import HttpControl
+from prefect_nextcloud.sandbox.faults.control import HttpControl
+from prefect_nextcloud.sandbox.http.ratelimit import SlidingWindowLimiter
 from prefect_nextcloud.sandbox.knobs import HttpKnobs
-from prefect_nextcloud.sandbox.models import TaskSnapshot, TaskStatus
-from prefect_nextcloud.sandbox.processing import output_file_ids
-from prefect_nextcloud.sandbox.ratelimit import SlidingWindowLimiter
-from prefect_nextcloud.sandbox.runtimes import RunSeconds, RunTimes
-from prefect_nextcloud.sandbox.state import ProcessingMode, Store
-from prefect_nextcloud.sandbox.textprocessing import TextProcessingController, text_task_json
-from prefect_nextcloud.sandbox.webdav import WebDav
-from prefect_nextcloud.sandbox.webhooks import WebhookSender
-from prefect_nextcloud.sandbox.worker import WorkerPool
+from prefect_nextcloud.sandbox.ocs.cloud import CloudController
+from prefect_nextcloud.sandbox.ocs.dispatcher import OcsDispatcher, OcsRoute
+from prefect_nextcloud.sandbox.storage.records import TaskSnapshot, TaskStatus
+from prefect_nextcloud.sandbox.storage.store import ProcessingMode, Store
+from prefect_nextcloud.sandbox.taskprocessing.catalog import default_registry
+from prefect_nextcloud.sandbox.taskprocessing.controller import TaskProcessingController
+from prefect_nextcloud.sandbox.taskprocessing.processing import output_file_ids
+from prefect_nextcloud.sandbox.taskprocessing.runtimes import RunSeconds, RunTimes
+from prefect_nextcloud.sandbox.taskprocessing.textprocessing import (
+    TextProcessingController,
+    text_task_json,
+)
+from prefect_nextcloud.sandbox.taskprocessing.webhooks import WebhookSender
+from prefect_nextcloud.sandbox.taskprocessing.worker import WorkerPool
+from prefect_nextcloud.sandbox.webdav.endpoint import WebDav
 
 if TYPE_CHECKING:
     from prefect_nextcloud.blocks import NextcloudCredentials

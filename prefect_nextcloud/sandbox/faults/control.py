@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
 
 if TYPE_CHECKING:
-    from prefect_nextcloud.sandbox.chaos import Chaos
+    from prefect_nextcloud.sandbox.faults.chaos import Chaos
 
 __all__ = ["FaultAction", "FaultEffect", "HttpControl", "RecordedRequest"]
 
