@@ -11,7 +11,8 @@ Start one with :class:`NextcloudSandbox` (a context manager) and point a client 
 notice: status codes, OCS envelopes in JSON or XML, headers and error texts.
 """
 
-from prefect_nextcloud.sandbox.faults.control import FaultAction, RecordedRequest
+from prefect_nextcloud.sandbox.faults.control import RecordedRequest
+from prefect_nextcloud.sandbox.faults.effects import FaultAction
 from prefect_nextcloud.sandbox.samples import SAMPLE_IMAGE_PATH, sample_image_bytes
 from prefect_nextcloud.sandbox.serve import serve_forever
 from prefect_nextcloud.sandbox.server import (

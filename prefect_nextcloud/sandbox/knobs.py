@@ -8,12 +8,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 
 from prefect_nextcloud.sandbox.faults.chaos import Chaos, ChaosSettings
-from prefect_nextcloud.sandbox.faults.control import (
-    FaultAction,
-    FaultEffect,
-    HttpControl,
-    RecordedRequest,
-)
+from prefect_nextcloud.sandbox.faults.control import HttpControl, RecordedRequest
+from prefect_nextcloud.sandbox.faults.effects import FaultAction, FaultEffect
 
 __all__ = ["HttpKnobs"]
 
