@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from prefect_nextcloud.sandbox.runtimes import RunSeconds
+    from prefect_nextcloud.sandbox.taskprocessing.runtimes import RunSeconds
 
 DEMO_PROMPT = "Describe this image in one sentence."
 DEMO_SERVER_STARTUP_SECONDS = 120
@@ -55,7 +55,7 @@ def _demo(prompt: str) -> int:
 
 
 def _run_seconds(text: str) -> RunSeconds:
-    from prefect_nextcloud.sandbox.runtimes import parse_run_seconds  # noqa: PLC0415
+    from prefect_nextcloud.sandbox.taskprocessing.runtimes import parse_run_seconds  # noqa: PLC0415
 
     try:
         return parse_run_seconds(text)

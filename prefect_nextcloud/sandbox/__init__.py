@@ -9,10 +9,17 @@ Start one with :class:`NextcloudSandbox` (a context manager) and point a client 
 ``sandbox.base_url`` with ``sandbox.user_id`` and ``sandbox.app_password``, or use
 ``sandbox.credentials``. Responses follow the real server's source wherever a client could
 notice: status codes, OCS envelopes in JSON or XML, headers and error texts.
+
+The code is grouped like the server it imitates, each subpackage importing only from those
+listed before it: ``storage`` (users, files, tasks), ``http`` (authentication, rate limits, PHP
+semantics), ``ocs`` (the OCS pipeline, its envelope and ``/cloud``), ``webdav``,
+``taskprocessing`` (task types, fake providers, workers, the OCS controllers) and ``faults``
+(the request log and injected failures in front of it all). ``release`` is the emulated version,
+``app`` assembles the ASGI application and ``server`` runs it as :class:`NextcloudSandbox`.
 """
 
-from prefect_nextcloud.sandbox.faults import FaultAction, RecordedRequest
-from prefect_nextcloud.sandbox.models import TaskSnapshot, TaskStatus
+from prefect_nextcloud.sandbox.faults.control import RecordedRequest
+from prefect_nextcloud.sandbox.faults.effects import FaultAction
 from prefect_nextcloud.sandbox.samples import SAMPLE_IMAGE_PATH, sample_image_bytes
 from prefect_nextcloud.sandbox.serve import serve_forever
 from prefect_nextcloud.sandbox.server import (
@@ -21,6 +28,7 @@ from prefect_nextcloud.sandbox.server import (
     NextcloudSandbox,
     app_password_for,
 )
+from prefect_nextcloud.sandbox.storage.records import TaskSnapshot, TaskStatus
 
 __all__ = [
     "DEFAULT_APP_PASSWORD",

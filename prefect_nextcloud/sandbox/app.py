@@ -9,12 +9,12 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import ASGIApp
 
-from prefect_nextcloud.sandbox.dispatcher import OcsDispatcher
-from prefect_nextcloud.sandbox.faults import HttpControl
-from prefect_nextcloud.sandbox.middleware import ControlMiddleware
-from prefect_nextcloud.sandbox.ocs import php_json
+from prefect_nextcloud.sandbox.faults.control import HttpControl
+from prefect_nextcloud.sandbox.faults.middleware import ControlMiddleware
+from prefect_nextcloud.sandbox.ocs.dispatcher import OcsDispatcher
+from prefect_nextcloud.sandbox.ocs.envelope import php_json
 from prefect_nextcloud.sandbox.release import status_payload
-from prefect_nextcloud.sandbox.webdav import DAV_ROOT, WebDav
+from prefect_nextcloud.sandbox.webdav.endpoint import DAV_ROOT, WebDav
 
 __all__ = ["create_app"]
 

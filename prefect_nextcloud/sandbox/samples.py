@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from prefect_nextcloud.sandbox.media import png_image
+from prefect_nextcloud.sandbox.taskprocessing.media import png_image
 
 __all__ = ["SAMPLE_IMAGE_NAME", "SAMPLE_IMAGE_PATH", "sample_files", "sample_image_bytes"]
 

@@ -7,9 +7,9 @@ import threading
 from collections.abc import Iterable
 from typing import TextIO, TypedDict, Unpack
 
-from prefect_nextcloud.sandbox.runtimes import RunSeconds
 from prefect_nextcloud.sandbox.samples import sample_files
 from prefect_nextcloud.sandbox.server import NextcloudSandbox
+from prefect_nextcloud.sandbox.taskprocessing.runtimes import RunSeconds
 
 __all__ = ["SandboxOptions", "serve_forever"]
 

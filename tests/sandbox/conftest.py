@@ -9,7 +9,7 @@ import pytest
 from sandbox_helpers import client_for
 
 from prefect_nextcloud.sandbox import NextcloudSandbox, app_password_for
-from prefect_nextcloud.sandbox.tasktypes import CORE_TASK_TYPES
+from prefect_nextcloud.sandbox.taskprocessing.tasktypes import CORE_TASK_TYPES
 
 
 @pytest.fixture(scope="module")

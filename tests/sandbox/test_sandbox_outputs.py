@@ -10,7 +10,7 @@ import pytest
 from sandbox_helpers import TP, ocs_data, schedule, schedule_ok
 
 from prefect_nextcloud.sandbox import NextcloudSandbox, app_password_for
-from prefect_nextcloud.sandbox.images import read_image_facts
+from prefect_nextcloud.sandbox.storage.images import read_image_facts
 
 
 @pytest.fixture(scope="module")

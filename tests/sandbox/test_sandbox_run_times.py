@@ -10,7 +10,7 @@ from sandbox_helpers import client_for, schedule_ok
 
 from prefect_nextcloud import cli
 from prefect_nextcloud.sandbox import NextcloudSandbox
-from prefect_nextcloud.sandbox.runtimes import RunTimes, parse_run_seconds
+from prefect_nextcloud.sandbox.taskprocessing.runtimes import RunTimes, parse_run_seconds
 
 
 def test_a_fixed_run_time_is_the_same_for_every_task() -> None:

@@ -16,8 +16,8 @@ from prefect_nextcloud.sandbox import (
     sample_image_bytes,
     serve_forever,
 )
-from prefect_nextcloud.sandbox.images import read_image_facts
 from prefect_nextcloud.sandbox.samples import sample_files
+from prefect_nextcloud.sandbox.storage.images import read_image_facts
 
 
 def test_start_and_stop() -> None:

@@ -11,10 +11,16 @@ from prefect_nextcloud.sandbox import (
     app_password_for,
     sample_image_bytes,
 )
-from prefect_nextcloud.sandbox.filetypes import mime_type_for_name, sniff_mime_type
-from prefect_nextcloud.sandbox.images import ImageFacts, read_image_facts
-from prefect_nextcloud.sandbox.ocs import JsonObject, negotiate_format, php_json
-from prefect_nextcloud.sandbox.phpcompat import is_numeric, parse_str, to_bool, to_int, to_string
+from prefect_nextcloud.sandbox.http.phpcompat import (
+    is_numeric,
+    parse_str,
+    to_bool,
+    to_int,
+    to_string,
+)
+from prefect_nextcloud.sandbox.ocs.envelope import JsonObject, negotiate_format, php_json
+from prefect_nextcloud.sandbox.storage.filetypes import mime_type_for_name, sniff_mime_type
+from prefect_nextcloud.sandbox.storage.images import ImageFacts, read_image_facts
 
 
 @pytest.mark.parametrize(

@@ -1,9 +1,9 @@
 """WebDAV below ``/remote.php/dav``: login, then the tree Nextcloud's Sabre server mounts there.
 
-``files/`` (:mod:`~prefect_nextcloud.sandbox.davfiles`), ``uploads/`` for chunked uploads
-(:mod:`~prefect_nextcloud.sandbox.davuploads`), ``comments/`` (file comments,
-:mod:`~prefect_nextcloud.sandbox.davcomments`) and ``SEARCH`` on the root
-(:mod:`~prefect_nextcloud.sandbox.davsearch`). Any other child of the root is Sabre's 404
+``files/`` (:mod:`~prefect_nextcloud.sandbox.webdav.files`), ``uploads/`` for chunked uploads
+(:mod:`~prefect_nextcloud.sandbox.webdav.uploads`), ``comments/`` (file comments,
+:mod:`~prefect_nextcloud.sandbox.webdav.comments`) and ``SEARCH`` on the root
+(:mod:`~prefect_nextcloud.sandbox.webdav.search`). Any other child of the root is Sabre's 404
 ``File not found: <name> in 'root'``. No OCS-APIRequest header is needed.
 """
 
@@ -14,12 +14,11 @@ import io
 from starlette.requests import Request
 from starlette.responses import Response
 
-from prefect_nextcloud.sandbox.auth import authenticate
-from prefect_nextcloud.sandbox.davcomments import Comments
-from prefect_nextcloud.sandbox.davfiles import INSTANCE_ID, FilesTree, not_implemented
-from prefect_nextcloud.sandbox.davsearch import search
-from prefect_nextcloud.sandbox.davuploads import Uploads
-from prefect_nextcloud.sandbox.davxml import (
+from prefect_nextcloud.sandbox.http.auth import authenticate
+from prefect_nextcloud.sandbox.storage.store import Store
+from prefect_nextcloud.sandbox.webdav.comments import Comments
+from prefect_nextcloud.sandbox.webdav.files import INSTANCE_ID, FilesTree, not_implemented
+from prefect_nextcloud.sandbox.webdav.sabre_xml import (
     DAV,
     DAV_ROOT,
     DavError,
@@ -27,7 +26,8 @@ from prefect_nextcloud.sandbox.davxml import (
     calculate_uri,
     multistatus,
 )
-from prefect_nextcloud.sandbox.state import Store
+from prefect_nextcloud.sandbox.webdav.search import search
+from prefect_nextcloud.sandbox.webdav.uploads import Uploads
 
 __all__ = ["DAV_ROOT", "INSTANCE_ID", "WebDav"]
 

@@ -11,10 +11,14 @@ import hashlib
 from collections.abc import Iterable
 from typing import Any
 
-from prefect_nextcloud.sandbox.models import Task
-from prefect_nextcloud.sandbox.providers import AvailableTaskType, ProcessingError, Shape
-from prefect_nextcloud.sandbox.state import Store
-from prefect_nextcloud.sandbox.validation import resolve_file_id
+from prefect_nextcloud.sandbox.storage.records import Task
+from prefect_nextcloud.sandbox.storage.store import Store
+from prefect_nextcloud.sandbox.taskprocessing.providers import (
+    AvailableTaskType,
+    ProcessingError,
+    Shape,
+)
+from prefect_nextcloud.sandbox.taskprocessing.validation import resolve_file_id
 
 __all__ = ["FAILING_MESSAGE", "output_file_ids", "run_provider", "task_file_ids"]
 

@@ -7,7 +7,8 @@ from typing import Any
 
 from starlette.responses import Response
 
-from prefect_nextcloud.sandbox.dispatcher import (
+from prefect_nextcloud.sandbox.http.phpcompat import to_bool, to_int
+from prefect_nextcloud.sandbox.ocs.dispatcher import (
     DataResult,
     OcsRequest,
     OcsRoute,
@@ -16,18 +17,17 @@ from prefect_nextcloud.sandbox.dispatcher import (
     required_string_param,
     string_param,
 )
-from prefect_nextcloud.sandbox.filetypes import mime_type_for_name, sniff_mime_type
-from prefect_nextcloud.sandbox.models import Task, TaskStatus
-from prefect_nextcloud.sandbox.phpcompat import to_bool, to_int
-from prefect_nextcloud.sandbox.processing import task_file_ids
-from prefect_nextcloud.sandbox.providers import Registry
-from prefect_nextcloud.sandbox.state import Store
-from prefect_nextcloud.sandbox.validation import (
+from prefect_nextcloud.sandbox.storage.filetypes import mime_type_for_name, sniff_mime_type
+from prefect_nextcloud.sandbox.storage.records import Task, TaskStatus
+from prefect_nextcloud.sandbox.storage.store import Store
+from prefect_nextcloud.sandbox.taskprocessing.processing import task_file_ids
+from prefect_nextcloud.sandbox.taskprocessing.providers import Registry
+from prefect_nextcloud.sandbox.taskprocessing.validation import (
     FileAccessError,
     InputValidationError,
     prepare_input,
 )
-from prefect_nextcloud.sandbox.webhooks import WebhookSender
+from prefect_nextcloud.sandbox.taskprocessing.webhooks import WebhookSender
 
 __all__ = ["TaskProcessingController"]
 

@@ -17,7 +17,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from http import HTTPStatus
 
-from prefect_nextcloud.sandbox.faults import FaultAction, FaultEffect
+from prefect_nextcloud.sandbox.faults.effects import FaultAction, FaultEffect
 
 __all__ = ["Chaos", "ChaosSettings", "proxy_error"]
 

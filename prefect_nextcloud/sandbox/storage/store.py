@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator, Mapping
 from enum import Enum
 from typing import Any
 
-from prefect_nextcloud.sandbox.models import Node, Task, TaskStatus
+from prefect_nextcloud.sandbox.storage.records import Node, Task, TaskStatus
 
 __all__ = ["ProcessingMode", "Store"]
 

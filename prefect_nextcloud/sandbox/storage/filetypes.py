@@ -5,7 +5,7 @@ from __future__ import annotations
 import mimetypes
 from pathlib import PurePosixPath
 
-from prefect_nextcloud.sandbox.images import read_image_facts
+from prefect_nextcloud.sandbox.storage.images import read_image_facts
 
 __all__ = ["mime_type_for_name", "sniff_mime_type"]
 

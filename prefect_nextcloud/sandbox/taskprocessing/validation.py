@@ -10,14 +10,14 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from prefect_nextcloud.sandbox.phpcompat import is_numeric, to_string
-from prefect_nextcloud.sandbox.providers import (
+from prefect_nextcloud.sandbox.http.phpcompat import is_numeric, to_string
+from prefect_nextcloud.sandbox.storage.store import Store
+from prefect_nextcloud.sandbox.taskprocessing.providers import (
     AvailableTaskType,
     EnumValue,
     Shape,
     ShapeType,
 )
-from prefect_nextcloud.sandbox.state import Store
 
 __all__ = ["FileAccessError", "InputValidationError", "prepare_input", "resolve_file_id"]
 

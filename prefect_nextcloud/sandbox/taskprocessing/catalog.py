@@ -12,8 +12,8 @@ from collections.abc import Iterable
 from dataclasses import replace
 from typing import Any
 
-from prefect_nextcloud.sandbox import fakes
-from prefect_nextcloud.sandbox.providers import (
+from prefect_nextcloud.sandbox.taskprocessing import fakes
+from prefect_nextcloud.sandbox.taskprocessing.providers import (
     EnumValue,
     ProcessFunction,
     ProviderSpec,
@@ -21,7 +21,7 @@ from prefect_nextcloud.sandbox.providers import (
     Shape,
     ShapeType,
 )
-from prefect_nextcloud.sandbox.tasktypes import CORE_TASK_TYPES
+from prefect_nextcloud.sandbox.taskprocessing.tasktypes import CORE_TASK_TYPES
 
 __all__ = ["SANDBOX_PROVIDERS", "default_registry"]
 

@@ -14,7 +14,7 @@ from xml.sax.saxutils import escape
 
 from starlette.responses import Response
 
-from prefect_nextcloud.sandbox.phpcompat import to_string
+from prefect_nextcloud.sandbox.http.phpcompat import to_string
 
 __all__ = [
     "RESPOND_NOT_FOUND",

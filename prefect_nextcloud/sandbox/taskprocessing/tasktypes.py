@@ -7,7 +7,7 @@ the order ``GET /tasktypes`` keeps.
 
 from __future__ import annotations
 
-from prefect_nextcloud.sandbox.providers import Shape, ShapeType, TaskTypeSpec
+from prefect_nextcloud.sandbox.taskprocessing.providers import Shape, ShapeType, TaskTypeSpec
 
 __all__ = ["CORE_TASK_TYPES"]
 

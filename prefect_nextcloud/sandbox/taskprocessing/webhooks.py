@@ -9,7 +9,7 @@ from typing import Any
 
 import httpx
 
-from prefect_nextcloud.sandbox.ocs import php_json
+from prefect_nextcloud.sandbox.ocs.envelope import php_json
 
 __all__ = ["WebhookSender"]
 

@@ -15,9 +15,13 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from prefect_nextcloud.sandbox.images import read_image_facts
-from prefect_nextcloud.sandbox.media import png_image, srt_subtitles, wav_tone
-from prefect_nextcloud.sandbox.providers import InputFile, ProcessFunction, ProcessingError
+from prefect_nextcloud.sandbox.storage.images import read_image_facts
+from prefect_nextcloud.sandbox.taskprocessing.media import png_image, srt_subtitles, wav_tone
+from prefect_nextcloud.sandbox.taskprocessing.providers import (
+    InputFile,
+    ProcessFunction,
+    ProcessingError,
+)
 
 __all__ = [
     "CORE_LANGUAGES",

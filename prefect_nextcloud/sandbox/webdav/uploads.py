@@ -20,9 +20,9 @@ from dataclasses import dataclass, field
 
 from starlette.responses import Response
 
-from prefect_nextcloud.sandbox.davfiles import FilesTree, file_id_header, not_implemented
-from prefect_nextcloud.sandbox.davxml import DavError
-from prefect_nextcloud.sandbox.state import Store
+from prefect_nextcloud.sandbox.storage.store import Store
+from prefect_nextcloud.sandbox.webdav.files import FilesTree, file_id_header, not_implemented
+from prefect_nextcloud.sandbox.webdav.sabre_xml import DavError
 
 __all__ = ["Uploads"]
 

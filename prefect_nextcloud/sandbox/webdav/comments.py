@@ -18,8 +18,10 @@ from xml.sax.saxutils import escape
 
 from starlette.responses import Response
 
-from prefect_nextcloud.sandbox.davfiles import not_implemented
-from prefect_nextcloud.sandbox.davxml import (
+from prefect_nextcloud.sandbox.http.phpcompat import to_int
+from prefect_nextcloud.sandbox.storage.store import Store
+from prefect_nextcloud.sandbox.webdav.files import not_implemented
+from prefect_nextcloud.sandbox.webdav.sabre_xml import (
     DAV_ROOT,
     OWNCLOUD,
     DavError,
@@ -31,8 +33,6 @@ from prefect_nextcloud.sandbox.davxml import (
     select,
     split_tag,
 )
-from prefect_nextcloud.sandbox.phpcompat import to_int
-from prefect_nextcloud.sandbox.state import Store
 
 __all__ = ["MAX_MESSAGE_LENGTH", "Comments"]
 

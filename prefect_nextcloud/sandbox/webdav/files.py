@@ -15,7 +15,10 @@ from xml.sax.saxutils import escape
 
 from starlette.responses import Response
 
-from prefect_nextcloud.sandbox.davxml import (
+from prefect_nextcloud.sandbox.storage.filetypes import mime_type_for_name
+from prefect_nextcloud.sandbox.storage.records import Node
+from prefect_nextcloud.sandbox.storage.store import Store
+from prefect_nextcloud.sandbox.webdav.sabre_xml import (
     DAV,
     DAV_ROOT,
     NEXTCLOUD,
@@ -28,9 +31,6 @@ from prefect_nextcloud.sandbox.davxml import (
     requested_properties,
     select,
 )
-from prefect_nextcloud.sandbox.filetypes import mime_type_for_name
-from prefect_nextcloud.sandbox.models import Node
-from prefect_nextcloud.sandbox.state import Store
 
 __all__ = ["INSTANCE_ID", "Destination", "FilesTree", "file_href", "file_id_header"]
 

@@ -1,9 +1,9 @@
-"""Test knobs at the HTTP layer: a log of every request, one-off injected failures and chaos.
+"""What the fault middleware consults: a log of every request, one-off failures and chaos.
 
-:class:`~prefect_nextcloud.sandbox.middleware.ControlMiddleware` applies what :class:`HttpControl`
-decides before any authentication or routing, so injected failures stand in for what sits in
-front of Nextcloud (a proxy answering 502, maintenance mode, a dropped connection, a response
-lost after the server did the work).
+:class:`~prefect_nextcloud.sandbox.faults.middleware.ControlMiddleware` applies what
+:class:`HttpControl` decides before any authentication or routing, so injected failures stand in
+for what sits in front of Nextcloud (a proxy answering 502, maintenance mode, a dropped
+connection, a response lost after the server did the work).
 """
 
 from __future__ import annotations
@@ -14,44 +14,13 @@ import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from enum import Enum
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import parse_qsl
 
-if TYPE_CHECKING:
-    from prefect_nextcloud.sandbox.chaos import Chaos
+from prefect_nextcloud.sandbox.faults.chaos import Chaos
+from prefect_nextcloud.sandbox.faults.effects import FaultAction, FaultEffect
 
-__all__ = ["FaultAction", "FaultEffect", "HttpControl", "RecordedRequest"]
-
-
-class FaultAction(Enum):
-    """What an injected failure does to a request."""
-
-    RESPOND = "respond"
-    """Answer with a fixed response instead of processing the request."""
-    MAINTENANCE = "maintenance"
-    """Answer as a server in maintenance mode does, without processing the request."""
-    DROP = "drop"
-    """Close the connection without processing the request or answering."""
-    LOSE_RESPONSE = "lose_response"
-    """Process the request normally, then close the connection without answering."""
-
-
-@dataclass(frozen=True)
-class FaultEffect:
-    """One failure to apply to one request.
-
-    Attributes:
-        action: What happens.
-        status: The HTTP status of a :attr:`FaultAction.RESPOND` response.
-        body: Its body.
-        headers: Its headers.
-    """
-
-    action: FaultAction
-    status: int = 0
-    body: bytes = b""
-    headers: Mapping[str, str] = field(default_factory=dict)
+__all__ = ["HttpControl", "RecordedRequest"]
 
 
 @dataclass(frozen=True)

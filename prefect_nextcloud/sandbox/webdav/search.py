@@ -18,13 +18,19 @@ from urllib.parse import unquote, urlsplit
 
 from starlette.responses import Response
 
-from prefect_nextcloud.sandbox.davfiles import FilesTree
-from prefect_nextcloud.sandbox.davxml import DAV, DAV_ROOT, OWNCLOUD, multistatus, parse_xml
-from prefect_nextcloud.sandbox.davxml import split_tag as _split
-from prefect_nextcloud.sandbox.filetypes import mime_type_for_name
-from prefect_nextcloud.sandbox.models import Node
-from prefect_nextcloud.sandbox.phpcompat import to_int
-from prefect_nextcloud.sandbox.state import Store
+from prefect_nextcloud.sandbox.http.phpcompat import to_int
+from prefect_nextcloud.sandbox.storage.filetypes import mime_type_for_name
+from prefect_nextcloud.sandbox.storage.records import Node
+from prefect_nextcloud.sandbox.storage.store import Store
+from prefect_nextcloud.sandbox.webdav.files import FilesTree
+from prefect_nextcloud.sandbox.webdav.sabre_xml import (
+    DAV,
+    DAV_ROOT,
+    OWNCLOUD,
+    multistatus,
+    parse_xml,
+)
+from prefect_nextcloud.sandbox.webdav.sabre_xml import split_tag as _split
 
 __all__ = ["search"]
 

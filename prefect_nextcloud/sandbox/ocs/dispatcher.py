@@ -19,8 +19,10 @@ from starlette.datastructures import Headers
 from starlette.requests import Request
 from starlette.responses import Response
 
-from prefect_nextcloud.sandbox.auth import authenticate
-from prefect_nextcloud.sandbox.ocs import (
+from prefect_nextcloud.sandbox.http.auth import authenticate
+from prefect_nextcloud.sandbox.http.phpcompat import parse_str, to_string
+from prefect_nextcloud.sandbox.http.ratelimit import SlidingWindowLimiter
+from prefect_nextcloud.sandbox.ocs.envelope import (
     RESPOND_NOT_FOUND,
     RESPOND_SERVER_ERROR,
     RESPOND_UNAUTHORISED,
@@ -31,9 +33,7 @@ from prefect_nextcloud.sandbox.ocs import (
     ocs_response,
     plain_json_response,
 )
-from prefect_nextcloud.sandbox.phpcompat import parse_str, to_string
-from prefect_nextcloud.sandbox.ratelimit import SlidingWindowLimiter
-from prefect_nextcloud.sandbox.state import Store
+from prefect_nextcloud.sandbox.storage.store import Store
 
 __all__ = [
     "DataResult",

@@ -5,10 +5,10 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from prefect_nextcloud.sandbox.dispatcher import DataResult, OcsRequest, OcsRoute
-from prefect_nextcloud.sandbox.ocs import php_json
+from prefect_nextcloud.sandbox.ocs.dispatcher import DataResult, OcsRequest, OcsRoute
+from prefect_nextcloud.sandbox.ocs.envelope import php_json
 from prefect_nextcloud.sandbox.release import version_numbers, version_string
-from prefect_nextcloud.sandbox.state import Store
+from prefect_nextcloud.sandbox.storage.store import Store
 
 __all__ = ["CloudController"]
 

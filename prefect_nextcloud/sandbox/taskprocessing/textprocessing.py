@@ -15,7 +15,8 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from prefect_nextcloud.sandbox.dispatcher import (
+from prefect_nextcloud.sandbox.http.phpcompat import to_int
+from prefect_nextcloud.sandbox.ocs.dispatcher import (
     DataResult,
     OcsRequest,
     OcsRoute,
@@ -23,12 +24,11 @@ from prefect_nextcloud.sandbox.dispatcher import (
     required_string_param,
     string_param,
 )
-from prefect_nextcloud.sandbox.models import Task, TaskStatus
-from prefect_nextcloud.sandbox.phpcompat import to_int
-from prefect_nextcloud.sandbox.processing import run_provider
-from prefect_nextcloud.sandbox.providers import ProcessingError, Registry
-from prefect_nextcloud.sandbox.state import Store
-from prefect_nextcloud.sandbox.validation import prepare_input
+from prefect_nextcloud.sandbox.storage.records import Task, TaskStatus
+from prefect_nextcloud.sandbox.storage.store import Store
+from prefect_nextcloud.sandbox.taskprocessing.processing import run_provider
+from prefect_nextcloud.sandbox.taskprocessing.providers import ProcessingError, Registry
+from prefect_nextcloud.sandbox.taskprocessing.validation import prepare_input
 
 __all__ = ["LEGACY_TASK_TYPES", "LegacyTaskType", "TextProcessingController", "text_task_json"]
 

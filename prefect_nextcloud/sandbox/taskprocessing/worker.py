@@ -13,19 +13,19 @@ import threading
 import time
 from typing import Any
 
-from prefect_nextcloud.sandbox.models import Task, TaskStatus
-from prefect_nextcloud.sandbox.phpcompat import to_string
-from prefect_nextcloud.sandbox.processing import run_provider
-from prefect_nextcloud.sandbox.providers import (
+from prefect_nextcloud.sandbox.http.phpcompat import to_string
+from prefect_nextcloud.sandbox.storage.records import Task, TaskStatus
+from prefect_nextcloud.sandbox.storage.store import ProcessingMode, Store
+from prefect_nextcloud.sandbox.taskprocessing.processing import run_provider
+from prefect_nextcloud.sandbox.taskprocessing.providers import (
     AvailableTaskType,
     InputFile,
     ProcessingError,
     Registry,
 )
-from prefect_nextcloud.sandbox.runtimes import RunTimes
-from prefect_nextcloud.sandbox.state import ProcessingMode, Store
-from prefect_nextcloud.sandbox.validation import resolve_file_id
-from prefect_nextcloud.sandbox.webhooks import WebhookSender
+from prefect_nextcloud.sandbox.taskprocessing.runtimes import RunTimes
+from prefect_nextcloud.sandbox.taskprocessing.validation import resolve_file_id
+from prefect_nextcloud.sandbox.taskprocessing.webhooks import WebhookSender
 
 __all__ = ["WorkerPool"]
 

@@ -12,9 +12,10 @@ from urllib.parse import parse_qsl
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from prefect_nextcloud.sandbox.davxml import sabre_error
-from prefect_nextcloud.sandbox.faults import FaultAction, FaultEffect, HttpControl, RecordedRequest
-from prefect_nextcloud.sandbox.ocs import legacy_response
+from prefect_nextcloud.sandbox.faults.control import HttpControl, RecordedRequest
+from prefect_nextcloud.sandbox.faults.effects import FaultAction, FaultEffect
+from prefect_nextcloud.sandbox.ocs.envelope import legacy_response
+from prefect_nextcloud.sandbox.webdav.sabre_xml import sabre_error
 
 __all__ = ["ControlMiddleware"]
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from prefect_nextcloud.sandbox.ocs import JsonObject
+from prefect_nextcloud.sandbox.ocs.envelope import JsonObject
 
 __all__ = [
     "AvailableTaskType",

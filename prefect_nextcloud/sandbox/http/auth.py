@@ -6,7 +6,7 @@ import base64
 import binascii
 from dataclasses import dataclass
 
-from prefect_nextcloud.sandbox.state import Store
+from prefect_nextcloud.sandbox.storage.store import Store
 
 __all__ = ["Login", "authenticate"]
 

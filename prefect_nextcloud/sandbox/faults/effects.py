@@ -1,0 +1,39 @@
+"""What an injected failure does to one request: the actions and their fixed responses."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import Enum
+
+__all__ = ["FaultAction", "FaultEffect"]
+
+
+class FaultAction(Enum):
+    """What an injected failure does to a request."""
+
+    RESPOND = "respond"
+    """Answer with a fixed response instead of processing the request."""
+    MAINTENANCE = "maintenance"
+    """Answer as a server in maintenance mode does, without processing the request."""
+    DROP = "drop"
+    """Close the connection without processing the request or answering."""
+    LOSE_RESPONSE = "lose_response"
+    """Process the request normally, then close the connection without answering."""
+
+
+@dataclass(frozen=True)
+class FaultEffect:
+    """One failure to apply to one request.
+
+    Attributes:
+        action: What happens.
+        status: The HTTP status of a :attr:`FaultAction.RESPOND` response.
+        body: Its body.
+        headers: Its headers.
+    """
+
+    action: FaultAction
+    status: int = 0
+    body: bytes = b""
+    headers: Mapping[str, str] = field(default_factory=dict)
