@@ -9,6 +9,7 @@ their last lines.
 from __future__ import annotations
 
 import shutil
+import signal
 from collections.abc import Generator, Iterator
 from pathlib import Path
 from typing import Any
@@ -48,6 +49,8 @@ def stack(artifacts: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator
     """A Prefect server, the sandbox (saving the ``nextcloud`` block), the pool and a worker."""
     stack = Stack(home=tmp_path_factory.mktemp("prefect-home"), logs=artifacts)
     _stacks.append(stack)
+    # A CI timeout's SIGTERM becomes a Ctrl-C, after which pytest still tears this down.
+    previous = signal.signal(signal.SIGTERM, _interrupt)
     try:
         stack.start_prefect_server()
         # Tasks start at once and take half a second, so the runs end in seconds. Each step
@@ -62,6 +65,11 @@ def stack(artifacts: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator
         yield stack
     finally:
         stack.stop_all()
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 @pytest.fixture(scope="session")

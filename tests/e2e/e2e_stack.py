@@ -216,9 +216,12 @@ class Stack:
             )
 
     def stop_all(self) -> None:
-        """End every process (Ctrl-C first, then SIGKILL), newest first."""
+        """End every process (SIGTERM first, then SIGKILL), newest first.
+
+        Not SIGINT: a shell's background job, and so everything it starts, ignores it.
+        """
         for process in reversed(self.processes):
-            _signal(process, signal.SIGINT)
+            _signal(process, signal.SIGTERM)
         for process in reversed(self.processes):
             try:
                 process.popen.wait(timeout=20)
