@@ -11,7 +11,7 @@ Commands:
     test      Lint, format check, type check, then the whole test suite (extra args go to pytest).
     e2e       The end-to-end tests (tests/e2e): a real Prefect server, worker and sandbox run
               deployment.yaml's deployments, and Chromium starts a run from the Prefect UI
-              (~4 min; logs and screenshots in .artifacts/e2e/; extra args go to pytest).
+              (2-5 min; logs and screenshots in .artifacts/e2e/; extra args go to pytest).
     sandbox   Run the sandbox in the foreground (``--port N`` to choose the port).
     bench     Measure batches: a plain polling loop and this project side by side (~10 min).
     setup     Only create or refresh the environment.
