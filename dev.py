@@ -9,6 +9,9 @@ is installed editable: an edit is what runs next, with no reinstall.
 Commands:
     demo      Run the image-analysis flow against a local Nextcloud sandbox.
     test      Lint, format check, type check, then the whole test suite (extra args go to pytest).
+    e2e       The end-to-end tests (tests/e2e): a real Prefect server, worker and sandbox run
+              deployment.yaml's deployments, and Chromium starts a run from the Prefect UI
+              (2-5 min; logs and screenshots in .artifacts/e2e/; extra args go to pytest).
     sandbox   Run the sandbox in the foreground (``--port N`` to choose the port).
     bench     Measure batches: a plain polling loop and this project side by side (~10 min).
     scale     Scale-out test: PostgreSQL, a Prefect server on it, two process workers and 10
@@ -82,15 +85,23 @@ def test(pytest_args: list[str]) -> int:
     return 0
 
 
+def e2e(pytest_args: list[str]) -> int:
+    """Run the end-to-end tests, one at a time: they share one stack of real processes."""
+    return run(tool("pytest"), "tests/e2e", "-m", "e2e", "-n", "0", "--timeout", "900",
+               *pytest_args, check=False)  # fmt: skip
+
+
 def main(argv: list[str]) -> int:
     """Dispatch the command line."""
-    if not argv or argv[0] not in {"demo", "test", "sandbox", "setup", "bench", "scale"}:
+    if not argv or argv[0] not in {"demo", "test", "e2e", "sandbox", "setup", "bench", "scale"}:
         print(__doc__)
         return 2
     command, rest = argv[0], argv[1:]
     setup()
     if command == "test":
         return test(rest)
+    if command == "e2e":
+        return e2e(rest)
     if command == "setup":
         return 0
     if command == "bench":

@@ -142,6 +142,22 @@ def deployments() -> list[dict[str, object]]:
     return yaml.safe_load((ROOT / "deployment.yaml").read_text())["deployments"]
 
 
+def test_deployments_find_the_code_through_the_workers_environment() -> None:
+    # No path of the deploying machine: each worker fills in the placeholder at run time.
+    pull = yaml.safe_load((ROOT / "deployment.yaml").read_text())["pull"]
+    assert pull == [
+        {
+            "prefect.deployments.steps.set_working_directory": {
+                "directory": "{{ $PREFECT_NEXTCLOUD_PROJECT_DIR }}"
+            }
+        }
+    ]
+    # Slugs let a second deploy update the schedules in place instead of replacing them.
+    for deployment in deployments():
+        for schedule in deployment.get("schedules", []):  # type: ignore[attr-defined]
+            assert schedule["slug"], deployment["name"]
+
+
 @pytest.mark.parametrize("deployment", deployments(), ids=lambda d: str(d["name"]))
 def test_deployment_entrypoints_load(
     deployment: dict[str, object], monkeypatch: pytest.MonkeyPatch
