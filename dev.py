@@ -25,6 +25,7 @@ import os
 import subprocess
 import sys
 import venv
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
@@ -91,27 +92,41 @@ def e2e(pytest_args: list[str]) -> int:
                *pytest_args, check=False)  # fmt: skip
 
 
+def scale(pytest_args: list[str]) -> int:
+    """Run the scale-out test on PostgreSQL (skipped by a plain pytest run)."""
+    os.environ["PREFECT_NEXTCLOUD_SCALE"] = "1"
+    return run(tool("pytest"), "tests/scale", "-n", "0", "-s", "--timeout", "900",
+               *pytest_args, check=False)  # fmt: skip
+
+
+def bench(args: list[str]) -> int:
+    """Run the batch benchmark."""
+    return run(tool("python"), ROOT / "benchmarks" / "batches.py", *args, check=False)
+
+
+def cli(command: str) -> Callable[[list[str]], int]:
+    """A command of the package's own command line (``prefect-nextcloud demo|sandbox``)."""
+    return lambda args: run(tool("prefect-nextcloud"), command, *args, check=False)
+
+
+COMMANDS: dict[str, Callable[[list[str]], int]] = {
+    "demo": cli("demo"),
+    "test": test,
+    "e2e": e2e,
+    "scale": scale,
+    "sandbox": cli("sandbox"),
+    "bench": bench,
+    "setup": lambda args: 0,
+}
+
+
 def main(argv: list[str]) -> int:
     """Dispatch the command line."""
-    if not argv or argv[0] not in {"demo", "test", "e2e", "sandbox", "setup", "bench", "scale"}:
+    if not argv or argv[0] not in COMMANDS:
         print(__doc__)
         return 2
-    command, rest = argv[0], argv[1:]
     setup()
-    if command == "test":
-        return test(rest)
-    if command == "e2e":
-        return e2e(rest)
-    if command == "setup":
-        return 0
-    if command == "bench":
-        return run(tool("python"), ROOT / "benchmarks" / "batches.py", *rest, check=False)
-    if command == "scale":
-        os.environ["PREFECT_NEXTCLOUD_SCALE"] = "1"  # the test is skipped without it
-        return run(
-            tool("pytest"), "tests/scale", "-n", "0", "-s", "--timeout", "900", *rest, check=False
-        )
-    return run(tool("prefect-nextcloud"), command, *rest, check=False)
+    return COMMANDS[argv[0]](argv[1:])
 
 
 if __name__ == "__main__":

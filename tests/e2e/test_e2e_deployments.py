@@ -23,7 +23,7 @@ OC = "{http://owncloud.org/ns}"
 RUNS: dict[str, dict[str, Any]] = {
     "analyze-image": {
         "prompt": "What colours does it have?",
-        "image_file_ids": "nc:/Photos/sample.png",
+        "image_file_ids": ["nc:/Photos/sample.png"],
         **FAST,
     },
     "image-report": {"report_path": "/Reports/e2e-report.md", **FAST},

@@ -91,26 +91,31 @@ def test_a_custom_run_from_the_ui_form(
 
     # Fill the form as a person would: a question, the image as plain text, a short poll.
     run_name = page.locator("form input").first.input_value()
-    prompt = form_field(page, "prompt").locator("textarea, input").first
+    prompt = form_field(page, "Prompt").locator("textarea, input").first
     prompt.fill("")
     prompt.press_sequentially(PROMPT)
-    images = form_field(page, "image_file_ids")
-    text_choice = images.get_by_role("button", name="str", exact=True)
-    if text_choice.count():  # a parameter of several types first asks which one is meant
-        text_choice.click()
+    images = form_field(page, "Images")
+    images.get_by_role("button", name="Add item").click()
     image = images.locator("textarea, input").first
     image.click()
     image.press_sequentially(IMAGE)
-    poll = form_field(page, "poll_interval_seconds").locator("input").first
+    poll = form_field(page, "Poll interval (seconds)").locator("input").first
     poll.fill("")
     poll.press_sequentially("1")
+    # The credentials field offers the saved blocks: pick the one the sandbox saved.
+    credentials_field = form_field(page, "Nextcloud credentials")
+    credentials_field.get_by_role("button", name="NextcloudCredentials", exact=True).click()
+    credentials_field.locator(".p-select-button__control").first.click()
+    page.keyboard.press("ArrowDown")  # opens the list of saved blocks
+    page.get_by_role("option", name="nextcloud", exact=True).click()
     page.screenshot(path=artifacts / "ui-1-form-filled.png", full_page=True)
     page.get_by_role("button", name="Submit", exact=True).click()
 
     # The run exists with the text as it was typed, and the worker runs it.
     flow_run = wait_for("the run submitted from the UI", lambda: run_named(stack, run_name), 60)
-    assert flow_run.parameters["image_file_ids"] == IMAGE
+    assert flow_run.parameters["image_file_ids"] == [IMAGE]
     assert flow_run.parameters["prompt"] == PROMPT
+    assert set(flow_run.parameters["credentials"]) == {"$ref"}  # a reference to the saved block
     [ended] = wait_for_end(stack, [flow_run.id])
     assert ended.state.is_completed(), ended.state
 
