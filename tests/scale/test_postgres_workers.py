@@ -6,8 +6,8 @@ short, and the credentials block says so). Each flow run is its own process, so 
 ``nextcloud-schedule`` global concurrency limit, created as the README says, keeps them
 together within the window.
 
-Skipped unless ``PREFECT_NEXTCLOUD_SCALE=1``: ``python3 dev.py scale`` sets it, installs and
-starts what it needs, and leaves the logs and figures in ``.artifacts/scale/``.
+Marked ``scale`` and so left out of a plain pytest run: ``python3 dev.py scale`` runs it, installs
+and starts what it needs, and leaves the logs and figures in ``.artifacts/scale/``.
 """
 
 from __future__ import annotations
@@ -34,10 +34,7 @@ from scale_stack import ARTIFACTS, ROOT, ScaleStack
 from prefect_nextcloud.sandbox import NextcloudSandbox
 from prefect_nextcloud.sandbox.samples import sample_files
 
-pytestmark = pytest.mark.skipif(
-    os.environ.get("PREFECT_NEXTCLOUD_SCALE") != "1",
-    reason="scale-out test on PostgreSQL: run it with `python3 dev.py scale`",
-)
+pytestmark = pytest.mark.scale
 
 FLOW_RUNS = 10
 WORKERS = ("scale-worker-1", "scale-worker-2")
