@@ -19,7 +19,14 @@ from pydantic import ValidationError
 
 from prefect_nextcloud.client.calls import Call
 from prefect_nextcloud.client.errors import TaskFileNotFoundError, UnexpectedResponseError
-from prefect_nextcloud.client.models import MAX_ID, Task, TaskFile, TaskType
+from prefect_nextcloud.client.models import (
+    MAX_ID,
+    Task,
+    TaskFile,
+    TaskListing,
+    TaskType,
+    UnreadableTask,
+)
 from prefect_nextcloud.client.ocs import expect_dict, ocs_call, unwrap
 
 __all__ = [
@@ -69,7 +76,7 @@ def _read_task(response: httpx.Response, endpoint: str) -> Task:
     return task.with_server_time(_server_time(response))
 
 
-def _read_tasks(response: httpx.Response, endpoint: str) -> list[Task]:
+def _read_tasks(response: httpx.Response, endpoint: str) -> TaskListing:
     raw = expect_dict(unwrap(response, endpoint), "tasks", response, endpoint)
     if not isinstance(raw, list):
         raise UnexpectedResponseError(
@@ -78,12 +85,17 @@ def _read_tasks(response: httpx.Response, endpoint: str) -> list[Task]:
             endpoint=endpoint,
             status_code=response.status_code,
         )
-    try:
-        tasks = [Task.model_validate(item) for item in raw]
-    except ValidationError as error:
-        raise _model_error(endpoint, response, error) from None
     now = _server_time(response)
-    return [task.with_server_time(now) for task in tasks]
+    tasks: list[Task] = []
+    unreadable: list[UnreadableTask] = []
+    for row in raw:
+        try:
+            tasks.append(Task.model_validate(row).with_server_time(now))
+        except ValidationError as error:
+            first = error.errors()[0]
+            where = ".".join(str(part) for part in first["loc"]) or "the row"
+            unreadable.append(UnreadableTask.of_row(row, f"{where}: {first['msg']}"))
+    return TaskListing(tasks=tasks, unreadable=unreadable)
 
 
 def _read_task_types(response: httpx.Response, endpoint: str) -> dict[str, TaskType]:
@@ -233,7 +245,7 @@ def cancel_task(task_id: int) -> Call[Task]:
     return ocs_call("POST", path, _read_task)
 
 
-def list_tasks(*, task_type: str | None = None, custom_id: str | None = None) -> Call[list[Task]]:
+def list_tasks(*, task_type: str | None = None, custom_id: str | None = None) -> Call[TaskListing]:
     """``GET /tasks``: this user's tasks, optionally filtered by type and custom id."""
     params = {}
     if task_type is not None:
@@ -243,7 +255,7 @@ def list_tasks(*, task_type: str | None = None, custom_id: str | None = None) ->
     return ocs_call("GET", f"{TASKPROCESSING}/tasks", _read_tasks, params=params)
 
 
-def list_tasks_by_app(app_id: str, *, custom_id: str | None = None) -> Call[list[Task]]:
+def list_tasks_by_app(app_id: str, *, custom_id: str | None = None) -> Call[TaskListing]:
     """``GET /tasks/app/{appId}``: this user's tasks scheduled under one app id."""
     check_text("app_id", app_id)
     params = {} if custom_id is None else {"customId": check_unicode("custom_id", custom_id)}

@@ -15,8 +15,10 @@ __all__ = [
     "ShapeType",
     "Task",
     "TaskFile",
+    "TaskListing",
     "TaskStatus",
     "TaskType",
+    "UnreadableTask",
 ]
 
 
@@ -236,3 +238,53 @@ class Task(_ApiModel):
         """Return this task, stamped with the server time of the response it came in."""
         self._server_time = server_time
         return self
+
+
+def _text_or_none(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+class UnreadableTask(BaseModel):
+    """A row of a task listing that is not a valid task, with what can still be told of it.
+
+    Whether it concerns the caller is decided by its app id, user id and custom id, when the
+    row has them as text; see :func:`prefect_nextcloud.client.adoption.is_ours`.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    id: int | None = Field(description="The row's task id, when it is a valid id.")
+    app_id: str | None = Field(description="The row's app id, when it is text.")
+    user_id: str | None = Field(description="The row's user id, when it is text.")
+    custom_id: str | None = Field(description="The row's custom id, when it is text.")
+    type: str | None = Field(description="The row's task type, when it is text.")
+    problem: str = Field(description="Why the row is not a valid task.")
+
+    @classmethod
+    def of_row(cls, raw: Any, problem: str, *, custom_id_key: str = "customId") -> UnreadableTask:
+        """Describe the raw row ``raw`` of a listing, which failed to parse for ``problem``."""
+        row = raw if isinstance(raw, dict) else {}
+        task_id = row.get("id")
+        valid_id = type(task_id) is int and 1 <= task_id <= MAX_ID
+        return cls(
+            id=task_id if valid_id else None,
+            app_id=_text_or_none(row.get("appId")),
+            user_id=_text_or_none(row.get("userId")),
+            custom_id=_text_or_none(row.get(custom_id_key)),
+            type=_text_or_none(row.get("type")),
+            problem=problem,
+        )
+
+
+class TaskListing(BaseModel):
+    """A list of tasks as the server sent it: the rows that are tasks, and those that are not.
+
+    One malformed row (a field of the wrong type, a foreign app's odd task) spoils only itself.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    tasks: list[Task] = Field(description="The rows that are valid tasks, in the server's order.")
+    unreadable: list[UnreadableTask] = Field(
+        default=[], description="The rows that are not valid tasks."
+    )

@@ -10,6 +10,7 @@ calls, file uploads and streamed downloads alike) through one private method per
 
 from __future__ import annotations
 
+import logging
 import os
 import time
 from collections.abc import AsyncIterator, Iterator, Mapping
@@ -33,7 +34,7 @@ from prefect_nextcloud.client.deadlines import (
     region,
 )
 from prefect_nextcloud.client.errors import NextcloudConnectionError, NextcloudError
-from prefect_nextcloud.client.models import Task, TaskFile, TaskType
+from prefect_nextcloud.client.models import Task, TaskFile, TaskListing, TaskType
 from prefect_nextcloud.client.pacing import (
     DEFAULT_SCHEDULE_LIMIT,
     DEFAULT_SCHEDULE_WINDOW_SECONDS,
@@ -61,6 +62,8 @@ T = TypeVar("T")
 
 DEFAULT_APP_ID = "prefect-nextcloud"
 USER_AGENT = f"prefect-nextcloud/{__version__}"
+
+logger = logging.getLogger("prefect_nextcloud")
 
 
 class _ClientBase:
@@ -107,6 +110,7 @@ class _ClientBase:
         self.timeout_seconds = timeout_seconds
         self.max_download_bytes = max_download_bytes
         self._planner = Planner(
+            user_id,
             ServerMemory((self.base_url, user_id)),
             retry_policy or RetryPolicy(),
             task_types_ttl_seconds=task_types_ttl_seconds,
@@ -263,6 +267,21 @@ def _buffered(streamed: httpx.Response, body: bytes) -> httpx.Response:
     return httpx.Response(
         streamed.status_code, headers=headers, content=body, request=streamed.request
     )
+
+
+def _readable(listing: TaskListing, endpoint: str) -> list[Task]:
+    """The valid tasks of a listing; the rows that are not tasks are named in a warning."""
+    if listing.unreadable:
+        problems = "; ".join(
+            f"task {row.id or '?'}: {row.problem}" for row in listing.unreadable[:3]
+        )
+        logger.warning(
+            "%s answered %s row(s) that are not valid tasks; they are left out (%s).",
+            endpoint,
+            len(listing.unreadable),
+            problems,
+        )
+    return listing.tasks
 
 
 class NextcloudClient(_ClientBase):
@@ -496,12 +515,28 @@ class NextcloudClient(_ClientBase):
     def list_tasks(
         self, *, task_type: str | None = None, custom_id: str | None = None
     ) -> list[Task]:
-        """List this user's tasks, optionally filtered by task type and custom id."""
+        """List this user's tasks, optionally filtered by task type and custom id.
+
+        Rows that are not valid tasks are left out, with a warning.
+        """
         call = endpoints.list_tasks(task_type=task_type, custom_id=custom_id)
-        return self.run(self._planner.task_processing_only(call))
+        return _readable(self.run(self._planner.task_processing_only(call)), call.endpoint)
 
     def list_tasks_by_app(self, app_id: str, *, custom_id: str | None = None) -> list[Task]:
-        """List this user's tasks scheduled under ``app_id``, optionally by custom id."""
+        """List this user's tasks scheduled under ``app_id``, optionally by custom id.
+
+        Rows that are not valid tasks are left out, with a warning; :meth:`task_listing`
+        returns them too.
+        """
+        listing = self.task_listing(app_id, custom_id=custom_id)
+        return _readable(listing, f"GET /tasks/app/{app_id}")
+
+    def task_listing(self, app_id: str, *, custom_id: str | None = None) -> TaskListing:
+        """This user's tasks under ``app_id``, and the rows of the answer that are not tasks.
+
+        One malformed row spoils only itself: it is described in ``unreadable`` with the ids
+        it still shows, so a caller can tell whether it concerns one of its own tasks.
+        """
         return self.run(self._planner.list_tasks_by_app(app_id, custom_id))
 
     def get_task_file(self, task_id: int, file_id: int) -> TaskFile:
@@ -841,10 +876,15 @@ class AsyncNextcloudClient(_ClientBase):
     ) -> list[Task]:
         """See :meth:`NextcloudClient.list_tasks`."""
         call = endpoints.list_tasks(task_type=task_type, custom_id=custom_id)
-        return await self.run(self._planner.task_processing_only(call))
+        return _readable(await self.run(self._planner.task_processing_only(call)), call.endpoint)
 
     async def list_tasks_by_app(self, app_id: str, *, custom_id: str | None = None) -> list[Task]:
         """See :meth:`NextcloudClient.list_tasks_by_app`."""
+        listing = await self.task_listing(app_id, custom_id=custom_id)
+        return _readable(listing, f"GET /tasks/app/{app_id}")
+
+    async def task_listing(self, app_id: str, *, custom_id: str | None = None) -> TaskListing:
+        """See :meth:`NextcloudClient.task_listing`."""
         return await self.run(self._planner.list_tasks_by_app(app_id, custom_id))
 
     async def get_task_file(self, task_id: int, file_id: int) -> TaskFile:

@@ -24,6 +24,7 @@ from typing import Any, ClassVar, TypeVar
 import anyio
 
 from prefect_nextcloud.client import endpoints, textprocessing, webdav
+from prefect_nextcloud.client.adoption import is_ours, twins_of
 from prefect_nextcloud.client.calls import Call, UploadBody
 from prefect_nextcloud.client.errors import (
     EndpointNotFoundError,
@@ -35,7 +36,7 @@ from prefect_nextcloud.client.errors import (
     TaskTypeUnavailableError,
     UnexpectedResponseError,
 )
-from prefect_nextcloud.client.models import Task, TaskStatus, TaskType
+from prefect_nextcloud.client.models import Task, TaskListing, TaskType
 from prefect_nextcloud.client.ocs import ocs_call
 from prefect_nextcloud.client.pacing import SchedulePacer
 from prefect_nextcloud.client.paths import NextcloudPath
@@ -52,9 +53,6 @@ VERSION_TTL_SECONDS = 3600.0
 MAX_REMEMBERED = 256
 """The most values :class:`ServerMemory` keeps over all servers and users of the process."""
 _ASSUMED_VERSION = ServerVersion(30)
-# A task under the same custom id in one of these states is the one to keep; after a failure
-# or a cancellation, scheduling again is what the caller asks for.
-_ADOPTABLE = frozenset({TaskStatus.SCHEDULED, TaskStatus.RUNNING, TaskStatus.SUCCESSFUL})
 
 logger = logging.getLogger("prefect_nextcloud")
 
@@ -121,6 +119,7 @@ class Planner:
     """Builds the plans of one client, with its memory of the server and its retry policy.
 
     Args:
+        user_id: The Nextcloud user the client acts as.
         memory: What is known about the server, shared with other clients.
         policy: When to retry failed calls.
         task_types_ttl_seconds: How long the list of task types is reused.
@@ -129,12 +128,14 @@ class Planner:
 
     def __init__(
         self,
+        user_id: str,
         memory: ServerMemory,
         policy: RetryPolicy,
         *,
         task_types_ttl_seconds: float,
         pacer: SchedulePacer | None = None,
     ) -> None:
+        self.user_id = user_id
         self.memory = memory
         self.policy = policy
         self.task_types_ttl_seconds = task_types_ttl_seconds
@@ -247,7 +248,7 @@ class Planner:
         if (
             adopt_existing
             and custom_id
-            and (existing := (yield from self.find_task(app_id, custom_id)))
+            and (existing := (yield from self.find_task(app_id, custom_id, task_type)))
         ):
             return existing
         backoff = self.policy.backoff()
@@ -269,7 +270,9 @@ class Planner:
                     _log_retry(error, call.endpoint, delay)
                     yield Sleep(delay)
                     adopt = custom_id and not certainly_not_created
-                    if adopt and (existing := (yield from self.find_task(app_id, str(custom_id)))):
+                    if adopt and (
+                        existing := (yield from self.find_task(app_id, str(custom_id), task_type))
+                    ):
                         return existing
                     continue
                 else:
@@ -314,15 +317,28 @@ class Planner:
             raise ValueError(f"{', '.join(extra)} need Nextcloud 30+; this server runs {version}.")
         return textprocessing.schedule_task(task_type, input, app_id=app_id, custom_id=custom_id)
 
-    def find_task(self, app_id: str, custom_id: str) -> Plan[Task | None]:
-        """The newest task under ``custom_id`` that is pending or successful, if any."""
-        tasks = yield from self.list_tasks_by_app(app_id, custom_id)
-        usable = [
-            task for task in tasks if task.status.is_pending or task.status == "STATUS_SUCCESSFUL"
+    def find_task(self, app_id: str, custom_id: str, task_type: str) -> Plan[Task | None]:
+        """The task to adopt under ``custom_id``, if any: see :mod:`.adoption`.
+
+        Of several usable twins (scheduled by runs that could not coordinate) the oldest is
+        adopted; the batch engine cancels the others.
+        """
+        listing = yield from self.list_tasks_by_app(app_id, custom_id)
+        ours = [
+            task
+            for task in listing.tasks
+            if is_ours(
+                task,
+                app_id=app_id,
+                user_id=self.user_id,
+                custom_id_matches=custom_id.__eq__,
+                task_type=task_type,
+            )
         ]
-        if not usable:
+        kept = twins_of(ours).get(custom_id)
+        if kept is None:
             return None
-        adopted = max(usable, key=lambda task: task.id)
+        adopted = kept[0]
         logger.info("Adopting Nextcloud task %s, already scheduled as %r.", adopted.id, custom_id)
         return adopted
 
@@ -339,7 +355,7 @@ class Planner:
         except TaskNotFoundError:
             return
 
-    def list_tasks_by_app(self, app_id: str, custom_id: str | None) -> Plan[list[Task]]:
+    def list_tasks_by_app(self, app_id: str, custom_id: str | None) -> Plan[TaskListing]:
         """This user's tasks under ``app_id``, through the API the server has."""
         call = endpoints.list_tasks_by_app(app_id, custom_id=custom_id)
         legacy = textprocessing.list_tasks_by_app(app_id, custom_id=custom_id)

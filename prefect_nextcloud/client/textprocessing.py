@@ -18,7 +18,15 @@ from pydantic import ValidationError
 from prefect_nextcloud.client.calls import Call
 from prefect_nextcloud.client.endpoints import check_id, check_text
 from prefect_nextcloud.client.errors import UnexpectedResponseError
-from prefect_nextcloud.client.models import ShapeDescriptor, ShapeType, Task, TaskStatus, TaskType
+from prefect_nextcloud.client.models import (
+    ShapeDescriptor,
+    ShapeType,
+    Task,
+    TaskListing,
+    TaskStatus,
+    TaskType,
+    UnreadableTask,
+)
 from prefect_nextcloud.client.ocs import expect_dict, ocs_call, unwrap
 from prefect_nextcloud.client.versions import LEGACY_TEXT_TYPES
 
@@ -82,11 +90,19 @@ def _read_task(response: httpx.Response, endpoint: str) -> Task:
     )
 
 
-def _read_tasks(response: httpx.Response, endpoint: str) -> list[Task]:
+def _read_tasks(response: httpx.Response, endpoint: str) -> TaskListing:
     raw = expect_dict(unwrap(response, endpoint), "tasks", response, endpoint)
     if not isinstance(raw, list):
         raise _unexpected(endpoint, response, "task list")
-    return [_task(item, response, endpoint) for item in raw]
+    tasks: list[Task] = []
+    unreadable: list[UnreadableTask] = []
+    for row in raw:
+        try:
+            tasks.append(_task(row, response, endpoint))
+        except UnexpectedResponseError:
+            problem = "not a TextProcessing task"
+            unreadable.append(UnreadableTask.of_row(row, problem, custom_id_key="identifier"))
+    return TaskListing(tasks=tasks, unreadable=unreadable)
 
 
 _TEXT_IN = {"input": ShapeDescriptor(name="Input", description="The text", type=ShapeType.TEXT)}
@@ -150,7 +166,7 @@ def delete_task(task_id: int) -> Call[None]:
     )
 
 
-def list_tasks_by_app(app_id: str, *, custom_id: str | None = None) -> Call[list[Task]]:
+def list_tasks_by_app(app_id: str, *, custom_id: str | None = None) -> Call[TaskListing]:
     """``GET /textprocessing/tasks/app/{appId}``, filtered by ``identifier``."""
     params = {} if custom_id is None else {"identifier": custom_id}
     path = f"{TEXTPROCESSING}/tasks/app/{quote(check_text('app_id', app_id), safe='')}"

@@ -29,14 +29,18 @@ from prefect.context import TaskRunContext
 from pydantic import BaseModel, ConfigDict, Field
 
 from prefect_nextcloud.blocks.credentials import NextcloudCredentials
+from prefect_nextcloud.client.adoption import is_ours, twins_of
 from prefect_nextcloud.client.errors import (
+    MaintenanceModeError,
     NextcloudError,
+    RateLimitedError,
     ScheduleDeferredError,
     TaskInputError,
     TaskNotFoundError,
+    UnexpectedResponseError,
     is_transient,
 )
-from prefect_nextcloud.client.models import Task, TaskFile, TaskStatus, TaskType
+from prefect_nextcloud.client.models import Task, TaskFile, TaskStatus, TaskType, UnreadableTask
 from prefect_nextcloud.client.nextcloud_client import DEFAULT_APP_ID, NextcloudClient
 from prefect_nextcloud.client.paths import NextcloudPath
 from prefect_nextcloud.client.references import parse_file_reference
@@ -52,12 +56,14 @@ from prefect_nextcloud.tasks.idempotency import (
     app_id_for,
     current_scope,
     derive_custom_id,
+    has_idempotency_key,
     remember_scheduled,
     scheduled_before,
 )
 from prefect_nextcloud.tasks.options import RunOptions
 from prefect_nextcloud.tasks.polling import TaskStillRunning
 from prefect_nextcloud.tasks.progress import BatchProgress, run_logger
+from prefect_nextcloud.tasks.schedule_lock import schedule_lock
 from prefect_nextcloud.tasks.waiting import (
     DEADLINE_GRACE_SECONDS,
     end_overdue,
@@ -104,6 +110,9 @@ class BatchItem:
     error: NextcloudError | ValueError | None = None
     settled: bool = False
     reported_status: str | None = None  # the last status emitted as a Prefect event
+    # A schedule call failed in a way that may have created the task: the item is scheduled
+    # again only after a listing has shown that its custom id has no task.
+    outcome_unknown: bool = False
 
     def settle(self, task: Task | None, error: NextcloudError | ValueError | None) -> None:
         """Record how the item ended: its task, and its error if it did not succeed."""
@@ -153,6 +162,9 @@ class _Batch:
     # Whether the server may hold tasks of this batch that this process has not seen: not on
     # the first attempt of a fresh run's own batch (nothing scheduled it before).
     may_have_unseen: bool = True
+    # Whether other runs may schedule the same tasks at the same time (an idempotency key,
+    # or custom ids or an app id the caller chose): then scheduling takes the lock.
+    shared: bool = False
 
 
 _batches: OrderedDict[uuid.UUID, _Batch] = OrderedDict()
@@ -216,12 +228,16 @@ def _start(
         raise ValueError(
             f"custom_ids has {len(custom_ids)} entries for {len(inputs)} inputs; give one each."
         )
+    elif len({cid for cid in custom_ids if cid}) != len([cid for cid in custom_ids if cid]):
+        raise ValueError("custom_ids must be distinct: each names one Nextcloud task.")
     ids = [cid or f"pfnc:adhoc-{uuid.uuid4().hex}" for cid in custom_ids]
+    chosen_app_id = app_id is not None
     if app_id is None:
         app_id = app_id_for(scope) if scope is not None else DEFAULT_APP_ID
     items = [BatchItem(i, item, ids[i]) for i, item in enumerate(inputs)]
     batch = _Batch(task_type, app_id, items, BatchProgress(task_type, len(items), artifact_key))
     batch.may_have_unseen = not derived or scheduled_before()
+    batch.shared = not derived or chosen_app_id or has_idempotency_key()
     return batch
 
 
@@ -369,52 +385,146 @@ def _timed_out(
         item.settle(task, error)
 
 
-def _newest_usable(listed: list[Task]) -> dict[str, Task]:
-    """Per custom id, the newest task that is pending or successful (the one to adopt)."""
-    newest: dict[str, Task] = {}
-    for task in listed:
-        usable = task.status.is_pending or task.status is TaskStatus.SUCCESSFUL
-        current = newest.get(task.custom_id or "")
-        if task.custom_id and usable and (current is None or task.id > current.id):
-            newest[task.custom_id] = task
-    return newest
-
-
 def _gone(batch: _Batch, task: Task) -> TaskNotFoundError:
     return TaskNotFoundError(
         f"Nextcloud task {task.id} ({batch.task_type}) is gone from the server: it was deleted "
         "or cleaned up before it finished.",
-        endpoint=f"GET /tasks/app/{batch.app_id}",
+        endpoint=f"GET /task/{task.id}",
         status_code=404,
     )
 
 
+def _unreadable(batch: _Batch, row: UnreadableTask) -> UnexpectedResponseError:
+    which = f"Nextcloud task {row.id}" if row.id is not None else "A Nextcloud task"
+    return UnexpectedResponseError(
+        f"{which} ({batch.task_type}, custom id {row.custom_id!r}) is listed in a form this "
+        f"library cannot read ({row.problem}), so its answer cannot be used; it was cancelled. "
+        "Check the provider app and the server's version, then run the item again.",
+        endpoint=f"GET /tasks/app/{batch.app_id}",
+    )
+
+
+def _drop(client: NextcloudClient, task_id: int, *, delete: bool) -> None:
+    """Cancel (and delete) a task that must not run, as far as the server lets us now."""
+    try:
+        client.cancel_task(task_id)
+        if delete:
+            client.delete_task(task_id)
+    except NextcloudError as error:
+        run_logger().warning("Could not cancel Nextcloud task %s: %s", task_id, error)
+
+
+def _look_up(client: NextcloudClient, batch: _Batch, item: BatchItem) -> Task | None:
+    """Ask for a task the listing left out: settle it as gone only on a 404."""
+    assert item.task is not None
+    try:
+        return client.get_task(item.task.id)
+    except TaskNotFoundError:
+        item.settle(item.task, _gone(batch, item.task))
+    except NextcloudError as error:
+        if not is_transient(error):
+            item.settle(item.task, error)
+    return None
+
+
 def _reconcile(client: NextcloudClient, batch: _Batch, options: RunOptions, now: float) -> None:
-    """Match every open item with its task on the server, and settle what has ended."""
+    """Match every open item with its task on the server, and settle what has ended.
+
+    Only tasks that are ours by :func:`~prefect_nextcloud.client.adoption.is_ours` count.
+    Of twins under one custom id (runs that could not coordinate) the oldest is kept and the
+    others are cancelled and deleted. A task missing from the listing is asked for by id,
+    and an unreadable row of ours fails its own item only.
+    """
     custom_id = batch.items[0].custom_id if len(batch.items) == 1 else None
-    listed = client.list_tasks_by_app(batch.app_id, custom_id=custom_id)
+    listing = client.task_listing(batch.app_id, custom_id=custom_id)
+    items = {item.custom_id: item for item in batch.items}
+
+    def ours(task: Task | UnreadableTask) -> bool:
+        return is_ours(
+            task,
+            app_id=batch.app_id,
+            user_id=client.user_id,
+            custom_id_matches=items.__contains__,
+            task_type=batch.task_type,
+        )
+
+    listed = [task for task in listing.tasks if ours(task)]
+    kept = twins_of(listed)
+    _drop_twins(client, kept)
+    for row in listing.unreadable:
+        if ours(row):  # rows of other apps or users are none of our business
+            assert row.custom_id is not None
+            _drop_unreadable(client, batch, items[row.custom_id], row, kept)
     by_id = {task.id: task for task in listed}
-    newest = _newest_usable(listed)
     for item in (item for item in batch.items if not item.settled):
-        if item.task is None:
-            task = newest.get(item.custom_id)
-            if task is None:
-                continue
-            item.watched_since = now  # adopted: scheduled before, by this run or another
-        elif (task := by_id.get(item.task.id)) is None:
-            item.settle(item.task, _gone(batch, item.task))
+        task = _match(client, batch, item, kept, by_id, now)
+        if task is None:
             continue
-        elif task.status is TaskStatus.SCHEDULED and item.task.status is TaskStatus.SCHEDULED:
+        if task.status is TaskStatus.SCHEDULED and item.task and item.task.status is task.status:
             item.queued_polls += 1
         item.task = task
         if not task.status.is_pending:
             _settle_finished(client, batch, item, task, options)
 
 
+def _drop_twins(client: NextcloudClient, kept: dict[str, tuple[Task, list[Task]]]) -> None:
+    """Cancel and delete the younger twins of every kept task."""
+    for oldest, younger in kept.values():
+        for twin in younger:
+            run_logger().info(
+                "Nextcloud task %s duplicates task %s (custom id %r, scheduled by a run that "
+                "could not coordinate); cancelling and deleting it.",
+                twin.id,
+                oldest.id,
+                oldest.custom_id,
+            )
+            _drop(client, twin.id, delete=True)
+
+
+def _drop_unreadable(
+    client: NextcloudClient,
+    batch: _Batch,
+    item: BatchItem,
+    row: UnreadableTask,
+    kept: dict[str, tuple[Task, list[Task]]],
+) -> None:
+    """An unreadable row of ours: a twin of a readable task, or its item's failure."""
+    if item.custom_id in kept:  # a readable twin is kept: this one must not run
+        if row.id is not None:
+            _drop(client, row.id, delete=True)
+    elif not item.settled:
+        if row.id is not None:
+            _drop(client, row.id, delete=False)
+        item.settle(item.task, _unreadable(batch, row))
+
+
+def _match(
+    client: NextcloudClient,
+    batch: _Batch,
+    item: BatchItem,
+    kept: dict[str, tuple[Task, list[Task]]],
+    by_id: dict[int, Task],
+    now: float,
+) -> Task | None:
+    """The item's task as the server has it now, or ``None`` when there is none to follow."""
+    found = kept.get(item.custom_id)
+    if item.task is None:
+        item.outcome_unknown = False  # this listing has answered for its custom id
+        if found is not None:
+            item.watched_since = now  # adopted: scheduled before, by this run or another
+            return found[0]
+        return None
+    if found is not None and found[0].id != item.task.id:
+        return found[0]  # an older twin of another run is the one every run keeps
+    if item.task.id in by_id:
+        return by_id[item.task.id]
+    return _look_up(client, batch, item)
+
+
 def _resolve_waiting(client: NextcloudClient, batch: _Batch, options: RunOptions) -> None:
     """Turn the file references of items still to be scheduled into file ids."""
     for item in batch.items:
-        if item.settled or item.task is not None or item.resolved is not None:
+        if not _to_schedule(item) or item.resolved is not None:
             continue
         try:
             item.resolved = _resolve(client, batch, item, options)
@@ -457,6 +567,9 @@ def _schedule_one(
         item.failing_since = item.failing_since or now
         if not is_transient(error) or now - item.failing_since > options.timeout_seconds:
             item.settle(None, error)
+        else:
+            # The server may have created the task before the answer was lost.
+            item.outcome_unknown = not isinstance(error, MaintenanceModeError | RateLimitedError)
         return True
     batch.refused_since = None
     # The clock of the task's deadline and expected completion starts at its schedule.
@@ -464,6 +577,11 @@ def _schedule_one(
     if not task.status.is_pending:  # the TextProcessing API may answer finished
         _settle_finished(client, batch, item, task, options)
     return True
+
+
+def _to_schedule(item: BatchItem) -> bool:
+    """Whether the item has no task yet and is known to have none on the server."""
+    return not item.settled and item.task is None and not item.outcome_unknown
 
 
 def _schedule(
@@ -479,11 +597,7 @@ def _schedule(
         The seconds until more may be scheduled, or ``None`` when nothing waits for a slot.
     """
     _resolve_waiting(client, batch, options)
-    ready = [
-        item
-        for item in batch.items
-        if not item.settled and item.task is None and item.resolved is not None
-    ]
+    ready = [item for item in batch.items if _to_schedule(item) and item.resolved is not None]
     if not ready:
         return None
     pacer = client.schedule_pacer
@@ -498,7 +612,7 @@ def _schedule(
     for item in ready[:granted]:
         if not _schedule_one(client, credentials, batch, item, options, now):
             break
-    if all(item.settled or item.task is not None for item in ready):
+    if not any(_to_schedule(item) for item in ready):
         return None
     # Held back by the window (this process's or the Prefect limit's), or a passing failure.
     wait = max(pacer.wait_seconds(), global_wait)
@@ -600,6 +714,7 @@ def reconcile_batch(
             )
         _forget(key)
         if _still_open(batch):
+            _abandon(credentials, batch)
             raise failure
     _forget(key)
     batch.progress.finish(batch.items)
@@ -646,6 +761,22 @@ def _time_out_unreachable(batch: _Batch, failure: NextcloudError, options: RunOp
             )
 
 
+def _abandon(credentials: NextcloudCredentials, batch: _Batch) -> None:
+    """Cancel the pending tasks of a batch that ends with an error and is not looked at again.
+
+    Tasks that other runs share (an idempotency key) are left to them, or to a re-run.
+    """
+    pending = [item.task.id for item in batch.items if not item.settled and item.task]
+    if batch.shared or not pending:
+        return
+    try:
+        with credentials.get_client() as client:
+            for task_id in pending:
+                _drop(client, task_id, delete=False)
+    except NextcloudError as error:  # the server cannot be reached at all: nothing to do
+        run_logger().warning("Could not cancel Nextcloud tasks %s: %s", pending, error)
+
+
 def _still_open(batch: _Batch) -> bool:
     return any(not item.settled for item in batch.items)
 
@@ -661,11 +792,37 @@ def _attempt(
         declared = client.get_task_type(batch.task_type)
         _validate(declared, batch.items)
         batch.declared = declared
-    # One look lists the whole batch; it is skipped when it could only find nothing: before the
-    # first schedule of a fresh batch, and while no task of it is pending on the server.
-    if batch.may_have_unseen or any(item.task and not item.settled for item in batch.items):
-        _reconcile(client, batch, options, now)
-        batch.may_have_unseen = False
+    # Runs sharing the batch schedule one at a time, each after a fresh look.
+    coordinate = batch.shared and any(
+        not item.settled and item.task is None for item in batch.items
+    )
+    with schedule_lock(batch.app_id) if coordinate else nullcontext():
+        if coordinate or _must_look(batch):
+            _reconcile(client, batch, options, now)
+            batch.may_have_unseen = False
+        _end_overdue(client, batch, options, now)
+        slot_wait = _schedule(client, credentials, batch, options, now)
+    summary = batch.progress.update(batch.items)
+    emit_task_events(credentials, batch.items)
+    if any(not item.settled for item in batch.items):
+        delay = _next_delay(batch, options, time.monotonic(), slot_wait)
+        raise TaskStillRunning(summary, retry_after=delay)
+    _tidy_up(client, batch, options)
+
+
+def _must_look(batch: _Batch) -> bool:
+    """Whether a listing can find anything.
+
+    It cannot before the first schedule of a fresh batch, nor while no task of the batch is
+    pending and no schedule's outcome is unknown.
+    """
+    return batch.may_have_unseen or any(
+        not item.settled and (item.task is not None or item.outcome_unknown) for item in batch.items
+    )
+
+
+def _end_overdue(client: NextcloudClient, batch: _Batch, options: RunOptions, now: float) -> None:
+    """End the waits of the items whose time is up."""
     for item in batch.items:
         if (
             not item.settled
@@ -674,13 +831,6 @@ def _attempt(
             and now - item.watched_since >= options.timeout_seconds
         ):
             _timed_out(client, batch, item, options, now)
-    slot_wait = _schedule(client, credentials, batch, options, now)
-    summary = batch.progress.update(batch.items)
-    emit_task_events(credentials, batch.items)
-    if any(not item.settled for item in batch.items):
-        delay = _next_delay(batch, options, time.monotonic(), slot_wait)
-        raise TaskStillRunning(summary, retry_after=delay)
-    _tidy_up(client, batch, options)
 
 
 def _tidy_up(client: NextcloudClient, batch: _Batch, options: RunOptions) -> None:

@@ -34,6 +34,7 @@ from prefect.context import FlowRunContext, TaskRunContext
 from prefect.logging import get_logger
 
 from prefect_nextcloud.blocks.credentials import NextcloudCredentials, resolve_credentials
+from prefect_nextcloud.client.adoption import is_ours
 from prefect_nextcloud.client.errors import NextcloudError
 from prefect_nextcloud.client.nextcloud_client import DEFAULT_APP_ID
 from prefect_nextcloud.client.references import LocalFile
@@ -44,6 +45,7 @@ __all__ = [
     "cancel_outstanding_tasks",
     "current_scope",
     "derive_custom_id",
+    "has_idempotency_key",
     "remember_scheduled",
     "scheduled_before",
 ]
@@ -110,6 +112,15 @@ def current_scope() -> str | None:
     if task_context is None:
         return None
     return f"{PREFIX}:task-{task_context.task_run.id}:"
+
+
+def has_idempotency_key() -> bool:
+    """Whether the current flow run has an idempotency key: other runs may share its tasks."""
+    context = FlowRunContext.get()
+    if context is None or context.flow_run is None:
+        return False
+    key = (context.parameters or {}).get(IDEMPOTENCY_KEY_PARAMETER)
+    return isinstance(key, str) and bool(key)
 
 
 def scheduled_before() -> bool:
@@ -252,7 +263,13 @@ def cancel_outstanding_tasks(flow: Any, flow_run: FlowRun, state: Any) -> None:
             with credentials.get_client() as client:
                 for app_id in sorted(app_ids):
                     for task in client.list_tasks_by_app(app_id):
-                        if task.status.is_pending and (task.custom_id or "").startswith(scopes):
+                        mine = is_ours(
+                            task,
+                            app_id=app_id,
+                            user_id=credentials.user_id,
+                            custom_id_matches=lambda custom_id: custom_id.startswith(scopes),
+                        )
+                        if mine and task.status.is_pending:
                             client.cancel_task(task.id)
                             logger.info(
                                 "Cancelled Nextcloud task %s of flow run %s.",
