@@ -470,8 +470,10 @@ class NextcloudClient(_ClientBase):
             webhook_method: ``HTTP:POST`` and the like; required with ``webhook_uri``.
             include_watermark: Ask providers to watermark output (Nextcloud 33+).
             validate: Check the input against the declared task type first.
-            adopt_existing: Look for a task already scheduled under ``custom_id`` first; turn
-                it off only when you have just listed the tasks yourself.
+            adopt_existing: Look for a task already scheduled under ``custom_id`` first, and
+                after a failure that may have created one. Turn it off only when you list the
+                tasks yourself: such a failure is then raised, and scheduling again before a
+                listing has shown no task under ``custom_id`` may create a second one.
             wait_for_slot: When this user's schedule window is full, wait for a free slot
                 (up to the block's ``rate_limit_wait_seconds``); otherwise raise
                 :class:`ScheduleDeferredError` at once, without sending anything.

@@ -235,12 +235,14 @@ class Planner:
         """Schedule a task at most once per ``custom_id``, within the user's schedule window.
 
         With a ``custom_id``, a task that already exists under it (scheduled, running or
-        successful) is adopted instead of creating a second one: before the first try (unless
-        ``adopt_existing`` is off because the caller has just looked) and after a failure that
-        may have created it (lost connection, 5xx). Every call takes a slot of the pacer first;
-        when none is free it waits (or, without ``wait_for_slot``, raises
-        :class:`ScheduleDeferredError` at once). Maintenance answers created nothing and are
-        waited out like other passing failures.
+        successful) is adopted instead of creating a second one: before the first try and
+        after a failure that may have created it (lost connection, 5xx). With
+        ``adopt_existing`` off the caller lists for itself: such a failure is raised, and the
+        caller schedules again only after a listing shows no task under the custom id.
+
+        Every call takes a slot of the pacer first; when none is free it waits (or, without
+        ``wait_for_slot``, raises :class:`ScheduleDeferredError` at once). Maintenance answers
+        created nothing and are waited out like other passing failures.
         """
         call = yield from self._schedule_call(
             task_type, input, validate, app_id, custom_id, file_check, options
@@ -263,15 +265,22 @@ class Planner:
                     refused, hold = error, self.pacer.refused()
                 except NextcloudError as error:
                     certainly_not_created = isinstance(error, MaintenanceModeError)
-                    safe = certainly_not_created or bool(custom_id)
+                    # Without a custom id, or when the caller lists for itself, a failure that
+                    # may have created the task is the caller's to resolve.
+                    safe = certainly_not_created or bool(custom_id and adopt_existing)
                     delay = backoff.delay_after(error, idempotent=safe) if safe else None
                     if delay is None:
                         raise
                     _log_retry(error, call.endpoint, delay)
                     yield Sleep(delay)
-                    adopt = custom_id and not certainly_not_created
-                    if adopt and (
-                        existing := (yield from self.find_task(app_id, str(custom_id), task_type))
+                    if (
+                        custom_id
+                        and not certainly_not_created
+                        and (
+                            existing := (
+                                yield from self.find_task(app_id, str(custom_id), task_type)
+                            )
+                        )
                     ):
                         return existing
                     continue

@@ -672,6 +672,28 @@ class NextcloudSandbox:
             path_regex, FaultEffect(FaultAction.LOSE_RESPONSE), times=times, method=method
         )
 
+    def inject_rewrite(
+        self,
+        path_regex: str,
+        rewrite: Callable[[Any], Any],
+        *,
+        times: int = 1,
+        method: str | None = None,
+    ) -> None:
+        """Process the next matching requests normally, then answer with their JSON changed.
+
+        Stands in for a server or proxy that answers partially or wrongly: a listing that
+        leaves a row out (a replica behind), a row of the wrong shape or of another app.
+
+        Args:
+            path_regex: Searched in the URL path (``re.search``).
+            rewrite: Takes the decoded JSON answer and returns the one to send.
+            times: How many requests to affect.
+            method: Only requests with this HTTP method; any by default.
+        """
+        effect = FaultEffect(FaultAction.REWRITE, rewrite=rewrite)
+        self._control.add_fault(path_regex, effect, times=times, method=method)
+
     def clear_faults(self) -> None:
         """Forget one-off injected failures that have not happened yet (chaos stays)."""
         self._control.clear_faults()

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
+from typing import Any
 
 __all__ = ["FaultAction", "FaultEffect"]
 
@@ -20,6 +21,8 @@ class FaultAction(Enum):
     """Close the connection without processing the request or answering."""
     LOSE_RESPONSE = "lose_response"
     """Process the request normally, then close the connection without answering."""
+    REWRITE = "rewrite"
+    """Process the request normally, then answer with its JSON body changed."""
 
 
 @dataclass(frozen=True)
@@ -31,9 +34,12 @@ class FaultEffect:
         status: The HTTP status of a :attr:`FaultAction.RESPOND` response.
         body: Its body.
         headers: Its headers.
+        rewrite: For :attr:`FaultAction.REWRITE`, what turns the decoded JSON answer into
+            the one sent.
     """
 
     action: FaultAction
     status: int = 0
     body: bytes = b""
     headers: Mapping[str, str] = field(default_factory=dict)
+    rewrite: Callable[[Any], Any] | None = None

@@ -7,6 +7,9 @@ or the network in front of Nextcloud would cause them.
 from __future__ import annotations
 
 import asyncio
+import json
+from collections.abc import Callable
+from typing import Any
 from urllib.parse import parse_qsl
 
 from starlette.responses import Response
@@ -87,6 +90,12 @@ class ControlMiddleware:
             await _drop_connection(receive)
             return
 
+        if action is FaultAction.REWRITE:
+            assert effect is not None
+            assert effect.rewrite is not None
+            await _rewritten(self._app, effect.rewrite, scope, app_receive, record, send)
+            return
+
         async def send_recorded(message: Message) -> None:
             if message["type"] == "http.response.start":
                 # Logged before the client can see the response, so tests never race the log.
@@ -97,6 +106,37 @@ class ControlMiddleware:
             await _fault_response(effect, path, query_string)(scope, receive, send_recorded)
             return
         await self._app(scope, app_receive, send_recorded)
+
+
+async def _rewritten(
+    app: ASGIApp,
+    rewrite: Callable[[Any], Any],
+    scope: Scope,
+    receive: Receive,
+    record: Callable[[int | None], None],
+    send: Send,
+) -> None:
+    """Run the request, then send its JSON answer as ``rewrite`` changes it."""
+    start: Message | None = None
+    chunks: list[bytes] = []
+
+    async def keep(message: Message) -> None:
+        nonlocal start
+        if message["type"] == "http.response.start":
+            start = message
+        elif message["type"] == "http.response.body":
+            chunks.append(message.get("body", b""))
+
+    await app(scope, receive, keep)
+    assert start is not None
+    body = json.dumps(rewrite(json.loads(b"".join(chunks)))).encode()
+    headers = [
+        (name, value) for name, value in start.get("headers", []) if name != b"content-length"
+    ]
+    headers.append((b"content-length", str(len(body)).encode()))
+    record(start["status"])
+    await send({**start, "headers": headers})
+    await send({"type": "http.response.body", "body": body, "more_body": False})
 
 
 async def _read_body(receive: Receive) -> bytes:

@@ -1,0 +1,85 @@
+"""Runs that share an idempotency key, in separate processes, schedule each task once."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from prefect.settings import PREFECT_API_URL, temporary_settings
+
+from prefect_nextcloud.sandbox import NextcloudSandbox
+from prefect_nextcloud.tasks.schedule_lock import lock_name, schedule_lock
+
+pytestmark = pytest.mark.usefixtures("prefect_server")
+
+RUN = Path(__file__).with_name("shared_key_run.py")
+BLOCK = "concurrent-runs-test"
+
+
+def _start(key: str, size: int, home: Path) -> subprocess.Popen[str]:
+    environment = {
+        **os.environ,
+        "PREFECT_API_URL": str(PREFECT_API_URL.value()),
+        "PREFECT_HOME": str(home),
+    }
+    return subprocess.Popen(
+        [sys.executable, str(RUN), BLOCK, key, str(size)],
+        cwd=RUN.parent,
+        env=environment,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def test_two_processes_with_one_key_schedule_each_task_once(
+    sandbox: NextcloudSandbox, tmp_path: Path
+) -> None:
+    sandbox.credentials.save(BLOCK, overwrite=True)
+    # Slow schedule answers widen the window in which two unsynchronised runs would both
+    # find nothing and both schedule.
+    sandbox.set_chaos(latency_seconds=0.4, path_regex="/schedule$", methods=["POST"])
+    processes = [_start("nightly-2026-12-06", 10, tmp_path / name) for name in ("a", "b")]
+    for process in processes:
+        assert process.stdout is not None
+        assert process.stdout.readline().strip() == "ready"
+    for process in processes:
+        assert process.stdin is not None
+        process.stdin.write("go\n")
+        process.stdin.flush()
+    outputs = []
+    for process in processes:
+        out, err = process.communicate(timeout=240)
+        assert process.returncode == 0, err[-3000:]
+        outputs.append(json.loads(out.strip().splitlines()[-1]))
+    first, second = outputs
+    created = [r for r in sandbox.requests_to("POST", "/schedule$") if r.status == 200]
+    assert len(created) == 10
+    assert len(sandbox.tasks()) == 10
+    assert first == second
+    assert [text for _, text in first] == [
+        sandbox.task(task_id).output["output"] for task_id, _ in first
+    ]
+    assert sorted(task_id for task_id, _ in first) == sorted(t.id for t in sandbox.tasks())
+
+
+def test_keys_share_a_fixed_set_of_locks() -> None:
+    names = {lock_name(f"key-{n}") for n in range(1000)}
+    assert len(names) == 16
+    assert lock_name("same") == lock_name("same")
+
+
+def test_without_the_prefect_api_scheduling_goes_on_unlocked(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    with (
+        temporary_settings({PREFECT_API_URL: "http://127.0.0.1:9/api"}),
+        schedule_lock("k") as held,
+    ):
+        assert held is False
+    assert "Scheduling without it" in caplog.text

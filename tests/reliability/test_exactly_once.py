@@ -1,0 +1,234 @@
+"""Exactly once when the server answers partially or wrongly: no twin task, no lost answer.
+
+Each test counts the Nextcloud tasks the sandbox holds and checks the answers returned.
+"""
+
+from __future__ import annotations
+
+import copy
+import threading
+from typing import Any
+
+import pytest
+from prefect import flow
+
+from prefect_nextcloud.client.errors import UnexpectedResponseError
+from prefect_nextcloud.client.models import Task
+from prefect_nextcloud.sandbox import NextcloudSandbox
+from prefect_nextcloud.tasks import ItemResult, run_task, run_tasks
+
+pytestmark = pytest.mark.usefixtures("prefect_server")
+
+FAST = {"timeout_seconds": 30.0, "poll_interval_seconds": 0.05}
+LISTING = "/taskprocessing/tasks/app/"
+
+
+def _rows(data: Any) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = data["ocs"]["data"]["tasks"]
+    return rows
+
+
+def _resume_after(sandbox: NextcloudSandbox, method: str, path_regex: str) -> threading.Thread:
+    """Resume processing once a request has reached the sandbox (in a thread)."""
+
+    def resume() -> None:
+        sandbox.wait_for_requests(method, path_regex, timeout=60)
+        sandbox.resume_processing()
+
+    thread = threading.Thread(target=resume, daemon=True)
+    thread.start()
+    return thread
+
+
+def test_a_lost_answer_then_a_failed_listing_never_schedules_twice(
+    sandbox: NextcloudSandbox,
+) -> None:
+    # No retry inside a call: the lost answer and the failed listing reach the batch as they
+    # are, and end the first attempt of the flow run.
+    credentials = sandbox.credentials.model_copy(update={"retry_seconds": 0.0})
+    sandbox.inject_lost_response("/schedule$", method="POST")
+    sandbox.inject_error(LISTING, 503, method="GET")
+
+    @flow(retries=1, retry_delay_seconds=0)
+    def batch() -> list[ItemResult]:
+        return run_tasks(credentials, "core:text2text", [{"input": "once"}], **FAST)
+
+    [result] = batch()
+    assert result.ok
+    assert result.text is not None
+    assert "once" in result.text
+    assert len(sandbox.tasks()) == 1
+    listings = sandbox.requests_to("GET", LISTING)
+    assert [request.status for request in listings][:2] == [503, 200]
+
+
+def test_a_task_missing_from_one_listing_is_asked_for_not_given_up(
+    sandbox: NextcloudSandbox,
+) -> None:
+    credentials = sandbox.credentials
+    left_out: list[int] = []
+
+    def omit_first(data: Any) -> Any:
+        rows = _rows(data)
+        left_out.append(rows[0]["id"])
+        data["ocs"]["data"]["tasks"] = rows[1:]
+        return data
+
+    sandbox.inject_rewrite(LISTING, omit_first, method="GET")
+
+    @flow
+    def batch() -> list[ItemResult]:
+        return run_tasks(
+            credentials, "core:text2text", [{"input": f"{n}"} for n in range(3)], **FAST
+        )
+
+    results = batch()
+    assert [result.ok for result in results] == [True, True, True]
+    assert len(sandbox.tasks()) == 3
+    assert sandbox.requests_to("GET", f"/taskprocessing/task/{left_out[0]}$")
+
+
+def test_a_task_deleted_from_the_server_ends_as_gone(sandbox: NextcloudSandbox) -> None:
+    credentials = sandbox.credentials
+
+    def delete_first(data: Any) -> Any:
+        rows = _rows(data)
+        sandbox.cleanup_task(rows[0]["id"])
+        data["ocs"]["data"]["tasks"] = rows[1:]
+        return data
+
+    sandbox.inject_rewrite(LISTING, delete_first, method="GET")
+
+    @flow
+    def batch() -> list[ItemResult]:
+        return run_tasks(
+            credentials, "core:text2text", [{"input": f"{n}"} for n in range(2)], **FAST
+        )
+
+    gone, kept = batch()
+    assert not gone.ok
+    assert gone.error is not None
+    assert "gone from the server" in gone.error
+    assert kept.ok
+    assert len(sandbox.tasks()) == 1
+
+
+def test_one_unreadable_row_fails_only_its_own_item(sandbox: NextcloudSandbox) -> None:
+    credentials = sandbox.credentials
+    sandbox.pause_processing()
+
+    def spoil(data: Any) -> Any:
+        rows = _rows(data)
+        bad = next(row for row in rows if row["customId"].endswith(":2"))
+        bad["input"] = 42  # not a map of slots
+        foreign = {**copy.deepcopy(rows[0]), "appId": "another-app", "id": "x", "status": []}
+        rows.append(foreign)
+        return data
+
+    sandbox.inject_rewrite(LISTING, spoil, method="GET")
+    resumer = _resume_after(sandbox, "POST", "/cancel$")
+
+    @flow
+    def batch() -> list[ItemResult]:
+        return run_tasks(
+            credentials, "core:text2text", [{"input": f"{n}"} for n in range(5)], **FAST
+        )
+
+    results = batch()
+    resumer.join()
+    assert [result.ok for result in results] == [True, True, False, True, True]
+    error = results[2].error
+    assert error is not None
+    assert "cannot read" in error
+    assert "input" in error
+    assert len(sandbox.tasks()) == 5
+    statuses = sorted(task.status for task in sandbox.tasks())
+    assert statuses == ["STATUS_CANCELLED"] + ["STATUS_SUCCESSFUL"] * 4
+
+
+def test_rows_of_another_user_or_app_are_never_adopted(sandbox: NextcloudSandbox) -> None:
+    credentials = sandbox.credentials
+
+    @flow
+    def keyed(idempotency_key: str) -> Task:
+        return run_task(credentials, "core:text2text", {"input": "mine"}, **FAST)
+
+    # A first run with the key shows its app id and custom id; its task is then removed.
+    first = keyed("forgery")
+    sandbox.cleanup_task(first.id)
+
+    def forge(data: Any) -> Any:
+        # The re-run's first look finds no task of its own, only strangers' answered rows
+        # that carry its custom id, newer than anything it could schedule.
+        stranger = {
+            **first.model_dump(mode="json", by_alias=True, exclude={"output_files"}),
+            "id": 10**9,
+            "userId": "bob",
+            "output": {"output": "forged answer"},
+        }
+        _rows(data).extend([stranger, {**stranger, "id": 10**9 + 1, "appId": "another-app"}])
+        return data
+
+    sandbox.inject_rewrite(LISTING, forge, method="GET")
+    second = keyed("forgery")
+    assert second.id not in (10**9, 10**9 + 1)
+    assert second.output == first.output
+    assert second.user_id == "alice"
+    assert len(sandbox.tasks()) == 1
+
+
+def test_twins_under_one_custom_id_keep_the_oldest_and_drop_the_others(
+    sandbox: NextcloudSandbox,
+) -> None:
+    credentials = sandbox.credentials
+    sandbox.pause_processing()
+    with credentials.get_client() as client:
+        twins = [
+            client.schedule_task(
+                "core:text2text",
+                {"input": "twin"},
+                app_id="pfnc-twins",
+                custom_id="report:1",
+                adopt_existing=False,
+            )
+            for _ in range(2)
+        ]
+    oldest, younger = sorted(twins, key=lambda task: task.id)
+    resumer = _resume_after(sandbox, "POST", f"/tasks/{younger.id}/cancel$")
+
+    @flow
+    def single() -> Task:
+        return run_task(
+            credentials,
+            "core:text2text",
+            {"input": "twin"},
+            custom_id="report:1",
+            app_id="pfnc-twins",
+            **FAST,
+        )
+
+    task = single()
+    resumer.join()
+    assert task.id == oldest.id
+    assert [snapshot.id for snapshot in sandbox.tasks()] == [oldest.id]
+
+
+def test_a_batch_that_fails_leaves_no_task_running(sandbox: NextcloudSandbox) -> None:
+    credentials = sandbox.credentials
+    sandbox.pause_processing()
+
+    def garble(data: Any) -> Any:
+        data["ocs"]["data"]["tasks"] = "not a list"
+        return data
+
+    sandbox.inject_rewrite(LISTING, garble, method="GET")
+
+    @flow
+    def batch() -> list[ItemResult]:
+        return run_tasks(
+            credentials, "core:text2text", [{"input": f"{n}"} for n in range(3)], **FAST
+        )
+
+    with pytest.raises(UnexpectedResponseError, match="list of tasks"):
+        batch()
+    assert [task.status for task in sandbox.tasks()] == ["STATUS_CANCELLED"] * 3
