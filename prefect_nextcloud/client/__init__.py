@@ -38,8 +38,10 @@ from prefect_nextcloud.client.models import (
     ShapeType,
     Task,
     TaskFile,
+    TaskListing,
     TaskStatus,
     TaskType,
+    UnreadableTask,
 )
 from prefect_nextcloud.client.nextcloud_client import (
     DEFAULT_APP_ID,
@@ -94,6 +96,7 @@ __all__ = [
     "TaskFile",
     "TaskFileNotFoundError",
     "TaskInputError",
+    "TaskListing",
     "TaskNotFoundError",
     "TaskStatus",
     "TaskTimeoutError",
@@ -101,6 +104,7 @@ __all__ = [
     "TaskTypeUnavailableError",
     "UnexpectedResponseError",
     "UnknownTaskStatusError",
+    "UnreadableTask",
     "astage_files",
     "is_transient",
     "parse_file_reference",
