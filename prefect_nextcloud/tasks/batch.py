@@ -796,12 +796,16 @@ def _attempt(
     coordinate = batch.shared and any(
         not item.settled and item.task is None for item in batch.items
     )
-    with schedule_lock(batch.app_id) if coordinate else nullcontext():
+    with schedule_lock(batch.app_id) if coordinate else nullcontext(True) as locked:
         if coordinate or _must_look(batch):
             _reconcile(client, batch, options, now)
             batch.may_have_unseen = False
         _end_overdue(client, batch, options, now)
         slot_wait = _schedule(client, credentials, batch, options, now)
+    if not locked:
+        # Scheduled without the lock: look again at once, so that twins another run may have
+        # scheduled meanwhile are cancelled before a provider picks them up.
+        _reconcile(client, batch, options, time.monotonic())
     summary = batch.progress.update(batch.items)
     emit_task_events(credentials, batch.items)
     if any(not item.settled for item in batch.items):

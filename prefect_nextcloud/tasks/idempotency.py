@@ -46,6 +46,7 @@ __all__ = [
     "current_scope",
     "derive_custom_id",
     "has_idempotency_key",
+    "key_scope",
     "remember_scheduled",
     "scheduled_before",
 ]
@@ -91,8 +92,13 @@ def _scopes(flow_run: FlowRun | Any, parameters: Mapping[str, Any]) -> list[str]
     scopes = [f"{PREFIX}:{flow_run.id}:"]
     key = parameters.get(IDEMPOTENCY_KEY_PARAMETER)
     if isinstance(key, str) and key:
-        scopes.insert(0, f"{PREFIX}:key-{hashlib.sha256(key.encode()).hexdigest()[:24]}:")
+        scopes.insert(0, key_scope(key))
     return scopes
+
+
+def key_scope(key: str) -> str:
+    """The custom-id scope of every run with the idempotency key ``key``."""
+    return f"{PREFIX}:key-{hashlib.sha256(key.encode()).hexdigest()[:24]}:"
 
 
 def app_id_for(scope: str) -> str:

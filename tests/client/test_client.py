@@ -58,6 +58,9 @@ def test_every_endpoint(sandbox: NextcloudSandbox, call: BothFaces) -> None:
     assert call("list_tasks", task_type="core:text2text:summary") == []
     assert [t.id for t in call("list_tasks_by_app", "prefect-nextcloud")] == [task.id]
     assert call("list_tasks_by_app", "another-app") == []
+    listing = call("task_listing", "prefect-nextcloud", custom_id="job-1")
+    assert [t.id for t in listing.tasks] == [task.id]
+    assert listing.unreadable == []
     assert call("cancel_task", task.id).status is TaskStatus.CANCELLED
     assert call("delete_task", task.id) is None
     with pytest.raises(TaskNotFoundError):
@@ -263,3 +266,25 @@ def test_schedule_arguments_are_checked(sandbox: NextcloudSandbox, call: BothFac
             webhook_method="POST",
         )
     assert sandbox.requests == []
+
+
+def test_a_listing_keeps_rows_that_are_not_tasks_apart(
+    sandbox: NextcloudSandbox, call: BothFaces, caplog: pytest.LogCaptureFixture
+) -> None:
+    task = call("schedule_task", "core:text2text", {"input": "Hi"}, custom_id="good")
+
+    def spoil(data: Any) -> Any:
+        rows = data["ocs"]["data"]["tasks"]
+        rows.append({**rows[0], "id": 99, "customId": "bad", "input": 42})
+        rows.append("not even a map")
+        return data
+
+    sandbox.inject_rewrite("/tasks/app/", spoil, method="GET", times=2)
+    listing = call("task_listing", "prefect-nextcloud")
+    assert [t.id for t in listing.tasks] == [task.id]
+    bad, garbage = listing.unreadable
+    assert (bad.id, bad.custom_id, bad.user_id, bad.app_id) == (99, "bad", "alice", task.app_id)
+    assert bad.problem.startswith("input:")
+    assert (garbage.id, garbage.custom_id) == (None, None)
+    assert [t.id for t in call("list_tasks_by_app", "prefect-nextcloud")] == [task.id]
+    assert "2 row(s) that are not valid tasks" in caplog.text

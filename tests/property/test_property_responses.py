@@ -29,13 +29,13 @@ from property_strategies import (
 from prefect_nextcloud.client import endpoints, textprocessing, webdav
 from prefect_nextcloud.client.calls import Api, Call
 from prefect_nextcloud.client.errors import NextcloudError
-from prefect_nextcloud.client.models import Task, TaskFile, TaskType
+from prefect_nextcloud.client.models import Task, TaskFile, TaskListing, TaskType
 from prefect_nextcloud.client.streams import MemorySink
 from prefect_nextcloud.client.versions import ServerVersion, parse_status
 
 
-def _is_task_list(value: object) -> bool:
-    return isinstance(value, list) and all(isinstance(item, Task) for item in value)
+def _is_task_listing(value: object) -> bool:
+    return isinstance(value, TaskListing) and all(isinstance(item, Task) for item in value.tasks)
 
 
 def _is_type_map(value: object) -> bool:
@@ -62,8 +62,8 @@ OCS_CALLS: dict[str, tuple[Call[Any], Callable[[object], bool]]] = {
     "get_task": (endpoints.get_task(7), _is_task),
     "delete_task": (endpoints.delete_task(7), _is_none),
     "cancel_task": (endpoints.cancel_task(7), _is_task),
-    "list_tasks": (endpoints.list_tasks(task_type="core:text2text"), _is_task_list),
-    "list_tasks_by_app": (endpoints.list_tasks_by_app("prefect"), _is_task_list),
+    "list_tasks": (endpoints.list_tasks(task_type="core:text2text"), _is_task_listing),
+    "list_tasks_by_app": (endpoints.list_tasks_by_app("prefect"), _is_task_listing),
     "get_task_file": (endpoints.get_task_file(7, 9), lambda value: isinstance(value, TaskFile)),
     "legacy_get_task_types": (textprocessing.get_task_types(), _is_type_map),
     "legacy_schedule_task": (
@@ -72,7 +72,7 @@ OCS_CALLS: dict[str, tuple[Call[Any], Callable[[object], bool]]] = {
     ),
     "legacy_get_task": (textprocessing.get_task(7), _is_task),
     "legacy_delete_task": (textprocessing.delete_task(7), _is_none),
-    "legacy_list_tasks_by_app": (textprocessing.list_tasks_by_app("prefect"), _is_task_list),
+    "legacy_list_tasks_by_app": (textprocessing.list_tasks_by_app("prefect"), _is_task_listing),
 }
 
 DAV_CALLS: dict[str, tuple[Call[Any], Callable[[object], bool]]] = {

@@ -7,11 +7,15 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
+from prefect.client.orchestration import get_client
+from prefect.client.schemas.actions import GlobalConcurrencyLimitCreate
 from prefect.settings import PREFECT_API_URL, temporary_settings
 
 from prefect_nextcloud.sandbox import NextcloudSandbox
+from prefect_nextcloud.tasks.idempotency import app_id_for, key_scope
 from prefect_nextcloud.tasks.schedule_lock import lock_name, schedule_lock
 
 pytestmark = pytest.mark.usefixtures("prefect_server")
@@ -37,14 +41,9 @@ def _start(key: str, size: int, home: Path) -> subprocess.Popen[str]:
     )
 
 
-def test_two_processes_with_one_key_schedule_each_task_once(
-    sandbox: NextcloudSandbox, tmp_path: Path
-) -> None:
-    sandbox.credentials.save(BLOCK, overwrite=True)
-    # Slow schedule answers widen the window in which two unsynchronised runs would both
-    # find nothing and both schedule.
-    sandbox.set_chaos(latency_seconds=0.4, path_regex="/schedule$", methods=["POST"])
-    processes = [_start("nightly-2026-12-06", 10, tmp_path / name) for name in ("a", "b")]
+def _run_together(key: str, size: int, tmp_path: Path) -> list[list[list[Any]]]:
+    """Start two runs with one key in two processes at the same moment; their answers."""
+    processes = [_start(key, size, tmp_path / name) for name in ("a", "b")]
     for process in processes:
         assert process.stdout is not None
         assert process.stdout.readline().strip() == "ready"
@@ -57,7 +56,17 @@ def test_two_processes_with_one_key_schedule_each_task_once(
         out, err = process.communicate(timeout=240)
         assert process.returncode == 0, err[-3000:]
         outputs.append(json.loads(out.strip().splitlines()[-1]))
-    first, second = outputs
+    return outputs
+
+
+def test_two_processes_with_one_key_schedule_each_task_once(
+    sandbox: NextcloudSandbox, tmp_path: Path
+) -> None:
+    sandbox.credentials.save(BLOCK, overwrite=True)
+    # Slow schedule answers widen the window in which two unsynchronised runs would both
+    # find nothing and both schedule.
+    sandbox.set_chaos(latency_seconds=0.4, path_regex="/schedule$", methods=["POST"])
+    first, second = _run_together("nightly-2026-12-06", 10, tmp_path)
     created = [r for r in sandbox.requests_to("POST", "/schedule$") if r.status == 200]
     assert len(created) == 10
     assert len(sandbox.tasks()) == 10
@@ -66,6 +75,30 @@ def test_two_processes_with_one_key_schedule_each_task_once(
         sandbox.task(task_id).output["output"] for task_id, _ in first
     ]
     assert sorted(task_id for task_id, _ in first) == sorted(t.id for t in sandbox.tasks())
+
+
+def test_without_the_lock_twins_are_cancelled_and_both_runs_agree(
+    sandbox: NextcloudSandbox, tmp_path: Path
+) -> None:
+    sandbox.credentials.save(BLOCK, overwrite=True)
+    sandbox.set_chaos(latency_seconds=0.4, path_regex="/schedule$", methods=["POST"])
+    key = "no-lock-2026-12-06"
+    app_id = app_id_for(key_scope(key))
+    # An inactive limit under the lock's name cannot be taken: the runs cannot coordinate.
+    with get_client(sync_client=True) as client:
+        client.create_global_concurrency_limit(
+            GlobalConcurrencyLimitCreate(name=lock_name(app_id), limit=1, active=False)
+        )
+        try:
+            first, second = _run_together(key, 10, tmp_path)
+        finally:
+            client.delete_global_concurrency_limit_by_name(lock_name(app_id))
+    assert first == second
+    kept = sorted(task_id for task_id, _ in first)
+    assert sorted(task.id for task in sandbox.tasks()) == kept
+    created = [r for r in sandbox.requests_to("POST", "/schedule$") if r.status == 200]
+    deleted = sandbox.requests_to("DELETE", "/taskprocessing/task/")
+    assert len(created) - len(deleted) == 10
 
 
 def test_keys_share_a_fixed_set_of_locks() -> None:
