@@ -36,6 +36,7 @@ from prefect_nextcloud.client.errors import (
     TaskNotFoundError,
     is_transient,
 )
+from prefect_nextcloud.client.localfiles import save_in_allowed_folder
 from prefect_nextcloud.client.models import Task, TaskFile, TaskStatus, TaskType
 from prefect_nextcloud.client.nextcloud_client import DEFAULT_APP_ID, NextcloudClient
 from prefect_nextcloud.client.paths import NextcloudPath
@@ -325,8 +326,7 @@ def _save(client: NextcloudClient, finished: Task, destination: str) -> None:
                 client.upload_file(folder / name, output.content)
             else:
                 assert isinstance(folder, Path)
-                folder.mkdir(parents=True, exist_ok=True)
-                (folder / name).write_bytes(output.content)
+                save_in_allowed_folder(folder, name, output.content)
 
 
 def _settle_finished(
