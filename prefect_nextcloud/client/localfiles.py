@@ -42,7 +42,7 @@ _NONBLOCK = getattr(os, "O_NONBLOCK", 0)
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 _DIRECTORY = getattr(os, "O_DIRECTORY", 0)
 _FOLDER_FLAGS = os.O_RDONLY | _DIRECTORY | _NOFOLLOW
-_NEEDS_DIR_FD = (os.open, os.stat, os.mkdir, os.rename, os.unlink)
+_NEEDS_DIR_FD = (os.open, os.stat, os.mkdir, os.rename, os.unlink)  # os.replace: as os.rename
 _FILE_KINDS = (
     (stat.S_ISDIR, "a directory, not a file; upload its files"),
     (stat.S_ISFIFO, "a named pipe (FIFO), not a regular file"),
@@ -148,7 +148,9 @@ def _folder_error(folder: int, name: str, where: Path, shown: str, error: OSErro
         return _link_refused(shown, where)
     if error.errno == errno.ENOTDIR:
         return ValueError(f"{shown!r} cannot be used: {where} is a file, not a folder.")
-    return ValueError(f"{shown!r} cannot be used: {where}: {error.strerror}.")
+    return ValueError(
+        f"{shown!r} cannot be used: {where}: {error.strerror}. Check the folder's permissions."
+    )
 
 
 def _open_folder_in(folder: int, name: str, where: Path, shown: str, *, create: bool) -> int:

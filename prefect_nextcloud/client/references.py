@@ -15,7 +15,8 @@ Text is what run parameters and the Prefect UI carry, so anyone who may start a 
 otherwise make the worker upload any file it can read to a server of their choosing. A ``file:``
 reference given as text is therefore only accepted inside the folders that the worker's
 ``NEXTCLOUD_LOCAL_FILE_ROOTS`` variable allows; a :class:`pathlib.Path` passed by code is not
-limited.
+limited. Such a reference is resolved here and later opened without following any symbolic
+link (see :mod:`prefect_nextcloud.client.localfiles`).
 """
 
 from __future__ import annotations
