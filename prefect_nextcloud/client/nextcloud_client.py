@@ -693,7 +693,8 @@ class NextcloudClient(_ClientBase):
 
         Args:
             path: The file's path below the user's home folder.
-            local_path: Where to write it; its folder must exist. An existing file is replaced.
+            local_path: Where to write it; its folder must exist. An existing file there is
+                replaced, and so is a symbolic link: it is never written through.
             max_bytes: A size limit; none by default.
 
         Returns:
@@ -703,6 +704,7 @@ class NextcloudClient(_ClientBase):
             ValueError: A path is invalid; nothing was sent.
             NextcloudFileNotFoundError: No file at that path.
             DownloadTooLargeError: The file is larger than ``max_bytes``.
+            OSError: The local file cannot be written.
         """
         target = webdav.file_target(path)
         destination = local_download_target(local_path)

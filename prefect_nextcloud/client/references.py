@@ -15,7 +15,8 @@ Text is what run parameters and the Prefect UI carry, so anyone who may start a 
 otherwise make the worker upload any file it can read to a server of their choosing. A ``file:``
 reference given as text is therefore only accepted inside the folders that the worker's
 ``NEXTCLOUD_LOCAL_FILE_ROOTS`` variable allows; a :class:`pathlib.Path` passed by code is not
-limited.
+limited. Such a reference is resolved here and later opened without following any symbolic
+link (see :mod:`prefect_nextcloud.client.localfiles`).
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ __all__ = [
     "LocalFile",
     "LocalFileNotAllowedError",
     "as_reference_list",
+    "check_inside_roots",
     "local_file_roots",
     "parse_file_reference",
 ]
@@ -243,16 +245,30 @@ def _resolved(path: Path, what: str) -> Path:
 def _allowed(text: str, path: Path) -> Path:
     """``path`` resolved, if it lies in a folder that ``NEXTCLOUD_LOCAL_FILE_ROOTS`` allows."""
     resolved = _resolved(path, repr(text))
+    check_inside_roots(resolved, repr(text))
+    return resolved
+
+
+def check_inside_roots(path: Path, shown: str) -> None:
+    """Refuse a resolved path outside the folders that ``NEXTCLOUD_LOCAL_FILE_ROOTS`` allows.
+
+    Args:
+        path: An absolute path, symlinks and ``..`` resolved.
+        shown: How to name it in the error, e.g. the ``file:`` text it came from.
+
+    Raises:
+        LocalFileNotAllowedError: It lies in none of the folders.
+    """
     roots = local_file_roots()
-    if any(resolved.is_relative_to(root) for root in roots):
-        return resolved
+    if any(path.is_relative_to(root) for root in roots):
+        return
     allowed = (
         f"which allows only {', '.join(str(root) for root in roots)}"
         if roots
         else "which is not set on this machine"
     )
     raise LocalFileNotAllowedError(
-        f"{text!r} (resolved: {resolved}) is refused: file: references given as text, as run "
+        f"{shown} (resolved: {path}) is refused: file: references given as text, as run "
         f"parameters and the Prefect UI give them, may only name files inside the folders "
         f"listed in {LOCAL_FILE_ROOTS_VARIABLE}, {allowed}. To allow it, set "
         f"{LOCAL_FILE_ROOTS_VARIABLE} in the worker's environment to the absolute folder(s) "

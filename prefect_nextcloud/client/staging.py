@@ -71,7 +71,7 @@ def _manifest(
         try:
             reference = parse_file_reference(value)
             if isinstance(reference, Path):
-                source, name = UploadSource.of(reference), reference.name
+                source, name = _local_source(value, reference), reference.name
             elif isinstance(reference, LocalFile):
                 source, name = UploadSource(data=reference.data), reference.name
             else:
@@ -88,6 +88,13 @@ def _manifest(
         manifest.references.append(reference)
         manifest.uploads[index] = (target, source)
     return manifest
+
+
+def _local_source(value: object, path: Path) -> UploadSource:
+    """A local file to upload; one named by ``file:`` text is read only where text may point."""
+    if isinstance(value, str):
+        return UploadSource.allowed_file(path)
+    return UploadSource.of(path)
 
 
 def check_references(references: Sequence[FileReferenceLike]) -> None:

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import io
 import os
-import stat
-import tempfile
 import zlib
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
@@ -23,6 +21,11 @@ import httpx
 
 from prefect_nextcloud.client.endpoints import check_unicode
 from prefect_nextcloud.client.errors import DownloadTooLargeError, UnexpectedResponseError
+from prefect_nextcloud.client.localfiles import (
+    open_allowed_file,
+    open_regular_file,
+    write_replacing,
+)
 
 __all__ = [
     "ACCEPTED_ENCODINGS",
@@ -36,7 +39,6 @@ __all__ = [
     "UploadData",
     "UploadSource",
     "local_download_target",
-    "write_atomically",
 ]
 
 UPLOAD_CHUNK_BYTES = 1024 * 1024
@@ -65,70 +67,6 @@ def _position_and_remaining(stream: BinaryIO) -> tuple[int, int] | None:
     except (OSError, AttributeError, ValueError):
         return None
     return position, max(end - position, 0)
-
-
-# Opening a FIFO blocks until a writer comes, unless opened non-blocking (not on Windows).
-_NONBLOCK = getattr(os, "O_NONBLOCK", 0)
-_FILE_KINDS = (
-    (stat.S_ISDIR, "a directory, not a file; upload its files"),
-    (stat.S_ISFIFO, "a named pipe (FIFO), not a regular file"),
-    (stat.S_ISCHR, "a character device, not a regular file"),
-    (stat.S_ISBLK, "a block device, not a regular file"),
-    (stat.S_ISSOCK, "a socket, not a regular file"),
-)
-
-
-def _check_kind(shown: str, mode: int) -> None:
-    for is_kind, what in _FILE_KINDS:
-        if is_kind(mode):
-            raise ValueError(f"{shown!r} is {what}.")
-    if not stat.S_ISREG(mode):
-        raise ValueError(f"{shown!r} is not a regular file.")
-
-
-def _check_opened(shown: str, handle: BinaryIO) -> None:
-    """Check the open file itself, which cannot be swapped any more; leave it at its start."""
-    descriptor = handle.fileno()
-    _check_kind(shown, os.fstat(descriptor).st_mode)
-    if _NONBLOCK:
-        os.set_blocking(descriptor, True)
-    if os.fstat(descriptor).st_size == 0 and handle.read(1):
-        raise ValueError(
-            f"{shown!r} reports a size of 0 bytes but has content: it is a special file (like "
-            "those in /proc) whose size is unknown until read. Copy it to a regular file "
-            "first, or pass its content as bytes."
-        )
-    handle.seek(0)
-
-
-def _open_regular_file(path: Path) -> BinaryIO:
-    """Open a local file for reading, refusing anything but a regular file of honest size.
-
-    The file is opened without blocking (a FIFO would otherwise wait for a writer) and checked
-    again once open, so it cannot be swapped for something else after the check.
-
-    Raises:
-        ValueError: No such file, not readable, not a regular file, or a file whose size the
-            system does not report (such as those in ``/proc``).
-    """
-    shown = str(path)
-    try:
-        _check_kind(shown, os.stat(path).st_mode)
-        descriptor = os.open(path, os.O_RDONLY | _NONBLOCK)
-    except FileNotFoundError:
-        raise ValueError(
-            f"The local file {shown!r} does not exist. (To upload text, use write_text; to "
-            "upload content, pass bytes.)"
-        ) from None
-    except OSError as error:
-        raise ValueError(f"The local file {shown!r} cannot be read: {error.strerror}.") from None
-    handle = os.fdopen(descriptor, "rb")
-    try:
-        _check_opened(shown, handle)
-    except BaseException:
-        handle.close()
-        raise
-    return handle
 
 
 def _chunk(data: object) -> bytes:
@@ -228,12 +166,16 @@ class UploadSource:
     Attributes:
         data: Content in memory.
         local_path: A local file to read.
+        allowed_only: ``local_path`` came as ``file:`` text: it is read only inside
+            ``NEXTCLOUD_LOCAL_FILE_ROOTS`` and through no symbolic link (see
+            :meth:`allowed_file`).
         stream: A binary file object to read from its current position (not closed).
         content_type: The MIME type to declare.
     """
 
     data: bytes | None = None
     local_path: Path | None = None
+    allowed_only: bool = False
     stream: BinaryIO | None = None
     content_type: str = "application/octet-stream"
 
@@ -257,7 +199,7 @@ class UploadSource:
             return cls(data=bytes(data))
         if isinstance(data, str | os.PathLike):
             path = Path(data).expanduser().absolute()
-            _open_regular_file(path).close()
+            open_regular_file(path).close()
             return cls(local_path=path)
         if isinstance(data, io.TextIOBase):
             raise ValueError("The file object is in text mode; open the file with 'rb'.")
@@ -267,6 +209,24 @@ class UploadSource:
             f"Cannot upload a {type(data).__name__}; pass bytes, a local file path or a binary "
             "file object."
         )
+
+    @classmethod
+    def allowed_file(cls, path: Path) -> UploadSource:
+        """Check a ``file:`` reference given as text, as run parameters give it.
+
+        It is opened now and again when sent, each time one folder at a time from ``/``
+        without following any symbolic link, and only inside ``NEXTCLOUD_LOCAL_FILE_ROOTS``:
+        a link swapped in between the check and the upload is refused, not followed.
+
+        Args:
+            path: The resolved path, as ``parse_file_reference`` returns it.
+
+        Raises:
+            LocalFileNotAllowedError: Outside the allowed folders, or a link on the way.
+            ValueError: Not an existing, readable regular file.
+        """
+        open_allowed_file(path).close()
+        return cls(local_path=path, allowed_only=True)
 
     @classmethod
     def text(cls, text: str) -> UploadSource:
@@ -280,7 +240,8 @@ class UploadSource:
     def open(self) -> Iterator[OpenUpload]:
         """Open the content for sending; a local file is closed again afterwards."""
         if self.local_path is not None:
-            with _open_regular_file(self.local_path) as handle:
+            opener = open_allowed_file if self.allowed_only else open_regular_file
+            with opener(self.local_path) as handle:
                 yield OpenUpload(size=os.fstat(handle.fileno()).st_size, stream=handle, start=0)
         elif self.stream is not None:
             seekable = _position_and_remaining(self.stream)
@@ -412,7 +373,7 @@ class FileSink:
     @contextmanager
     def open(self) -> Iterator[FileSink]:
         """Write to a temporary file beside the destination, moved there if the block succeeds."""
-        with write_atomically(self.destination) as handle:
+        with write_replacing(self.destination) as handle:
             self._handle = handle
             try:
                 yield self
@@ -522,18 +483,3 @@ def local_download_target(local_path: str | os.PathLike[str]) -> Path:
     if not path.parent.is_dir():
         raise ValueError(f"The folder {str(path.parent)!r} does not exist; create it first.")
     return path
-
-
-@contextmanager
-def write_atomically(path: Path) -> Iterator[IO[bytes]]:
-    """Write to a temporary file next to ``path``, moved into place only on success."""
-    handle = tempfile.NamedTemporaryFile(  # noqa: SIM115 - closed below, renamed on success
-        dir=path.parent, prefix=f".{path.name}.", suffix=".part", delete=False
-    )
-    try:
-        with handle:
-            yield handle
-        os.replace(handle.name, path)
-    except BaseException:
-        Path(handle.name).unlink(missing_ok=True)
-        raise

@@ -40,6 +40,7 @@ from prefect_nextcloud.client.errors import (
     UnexpectedResponseError,
     is_transient,
 )
+from prefect_nextcloud.client.localfiles import save_in_allowed_folder
 from prefect_nextcloud.client.models import Task, TaskFile, TaskStatus, TaskType, UnreadableTask
 from prefect_nextcloud.client.nextcloud_client import DEFAULT_APP_ID, NextcloudClient
 from prefect_nextcloud.client.paths import NextcloudPath
@@ -341,8 +342,7 @@ def _save(client: NextcloudClient, finished: Task, destination: str) -> None:
                 client.upload_file(folder / name, output.content)
             else:
                 assert isinstance(folder, Path)
-                folder.mkdir(parents=True, exist_ok=True)
-                (folder / name).write_bytes(output.content)
+                save_in_allowed_folder(folder, name, output.content)
 
 
 def _settle_finished(
@@ -362,6 +362,15 @@ def _settle_finished(
             _save(client, finished, options.save_outputs_to)
     except NextcloudError as failure:
         item.settle(task, failure)
+        return
+    except (OSError, ValueError) as failure:  # a local folder that refuses the files
+        item.settle(
+            task,
+            ValueError(
+                f"The output files of Nextcloud task {task.id} could not be saved to "
+                f"{options.save_outputs_to}: {failure}"
+            ),
+        )
         return
     item.settle(finished, None)
 
