@@ -20,6 +20,9 @@ class FaultAction(Enum):
     """Close the connection without processing the request or answering."""
     LOSE_RESPONSE = "lose_response"
     """Process the request normally, then close the connection without answering."""
+    ECHO_CREDENTIALS = "echo_credentials"
+    """Answer with an error that quotes the request's credentials, as a misconfigured server
+    or proxy does (see :mod:`.echo`)."""
 
 
 @dataclass(frozen=True)
@@ -28,7 +31,8 @@ class FaultEffect:
 
     Attributes:
         action: What happens.
-        status: The HTTP status of a :attr:`FaultAction.RESPOND` response.
+        status: The HTTP status of a :attr:`FaultAction.RESPOND` or
+            :attr:`FaultAction.ECHO_CREDENTIALS` response.
         body: Its body.
         headers: Its headers.
     """
