@@ -2,7 +2,9 @@
 
 Every error carries the HTTP status (when there was a response), the endpoint
 (``METHOD /path``) and the server's own message. None of them carries the app
-password, the ``Authorization`` header or the underlying ``httpx`` request.
+password, the ``Authorization`` header or the underlying ``httpx`` request: the client
+redacts every error it raises (:mod:`~prefect_nextcloud.client.redaction`), so a server
+that quotes the credentials back is not repeated.
 """
 
 from __future__ import annotations

@@ -41,6 +41,7 @@ from prefect_nextcloud.client.pacing import (
     SchedulePacer,
 )
 from prefect_nextcloud.client.plans import Plan, Planner, ServerMemory, run_async, run_sync
+from prefect_nextcloud.client.redaction import Redactor
 from prefect_nextcloud.client.retrying import RetryPolicy
 from prefect_nextcloud.client.streams import (
     ACCEPTED_ENCODINGS,
@@ -108,6 +109,7 @@ class _ClientBase:
             raise ValueError(f"max_download_bytes must be positive, got {max_download_bytes!r}.")
         self.user_id = user_id
         self.timeout_seconds = timeout_seconds
+        self._redactor = Redactor(user_id, app_password)
         self.max_download_bytes = max_download_bytes
         self._planner = Planner(
             user_id,
@@ -372,11 +374,20 @@ class NextcloudClient(_ClientBase):
     def _exchange(self, call: Call[T]) -> T:
         """Send one call once and read its answer; the body of a success may go to its sink.
 
-        Only :meth:`run` sends calls, so that every request is retried the same way.
+        Only :meth:`run` sends calls, so that every request is retried the same way. What the
+        server said reaches the caller, and the retry logs, only through the client's redaction:
+        every error raised here, and every task returned, is redacted first.
 
         Raises:
             NextcloudError: The subclass that matches what went wrong.
         """
+        try:
+            return self._redactor.result(self._send(call))
+        except NextcloudError as error:
+            failure = self._redactor.error(error)
+        raise failure  # outside the except block, see _send
+
+    def _send(self, call: Call[T]) -> T:
         deadline = self._request_deadline(call)
         failure = None
         try:
@@ -416,7 +427,13 @@ class NextcloudClient(_ClientBase):
         Raises:
             NextcloudError: The subclass that matches what went wrong.
         """
-        return run_sync(self._exchange, plan, lambda seconds: time.sleep(self._retry_wait(seconds)))
+        try:
+            return run_sync(
+                self._exchange, plan, lambda seconds: time.sleep(self._retry_wait(seconds))
+            )
+        except NextcloudError as error:
+            failure = self._redactor.error(error)  # a plan's own messages quote answers too
+        raise failure
 
     def server_version(self) -> ServerVersion:
         """The server's Nextcloud version, learned once from ``/status.php`` and remembered."""
@@ -786,6 +803,13 @@ class AsyncNextcloudClient(_ClientBase):
 
     async def _exchange(self, call: Call[T]) -> T:
         """See :meth:`NextcloudClient._exchange`; disk writes of a sink run in a worker thread."""
+        try:
+            return self._redactor.result(await self._send(call))
+        except NextcloudError as error:
+            failure = self._redactor.error(error)
+        raise failure
+
+    async def _send(self, call: Call[T]) -> T:
         deadline = self._request_deadline(call)
         failure = None
         try:
@@ -812,14 +836,18 @@ class AsyncNextcloudClient(_ClientBase):
         except httpx.TransportError as error:
             failure = self._connection_error(call, error, deadline)
         if failure is not None:
-            raise failure  # outside the except block, see NextcloudClient._exchange
+            raise failure  # outside the except block, see NextcloudClient._send
         return call.parse(_buffered(streamed, content))
 
     async def run(self, plan: Plan[T]) -> T:
         """See :meth:`NextcloudClient.run`."""
-        return await run_async(
-            self._exchange, plan, lambda seconds: anyio.sleep(self._retry_wait(seconds))
-        )
+        try:
+            return await run_async(
+                self._exchange, plan, lambda seconds: anyio.sleep(self._retry_wait(seconds))
+            )
+        except NextcloudError as error:
+            failure = self._redactor.error(error)
+        raise failure
 
     async def server_version(self) -> ServerVersion:
         """See :meth:`NextcloudClient.server_version`."""

@@ -634,6 +634,25 @@ class NextcloudSandbox:
         effect = FaultEffect(FaultAction.RESPOND, status, body, dict(headers or {}))
         self._control.add_fault(path_regex, effect, times=times, method=method)
 
+    def inject_credentials_echo(
+        self, path_regex: str, status: int = 500, *, times: int = 1, method: str | None = None
+    ) -> None:
+        """Answer the next matching requests with an error that quotes their credentials.
+
+        As a misconfigured server or proxy does: the message repeats the ``Authorization``
+        header, its base64 token, the password, and a URL with ``user:password@`` (URL-encoded),
+        in Sabre's XML error on WebDAV paths and the OCS envelope elsewhere
+        (see :mod:`prefect_nextcloud.sandbox.faults.echo`).
+
+        Args:
+            path_regex: Searched in the URL path (``re.search``).
+            status: HTTP status to return; a 3xx also sends the URL as ``Location``.
+            times: How many requests to affect.
+            method: Only requests with this HTTP method; any by default.
+        """
+        effect = FaultEffect(FaultAction.ECHO_CREDENTIALS, status)
+        self._control.add_fault(path_regex, effect, times=times, method=method)
+
     def inject_maintenance(
         self, path_regex: str = "", *, times: int = 1, method: str | None = None
     ) -> None:

@@ -23,6 +23,9 @@ class FaultAction(Enum):
     """Process the request normally, then close the connection without answering."""
     REWRITE = "rewrite"
     """Process the request normally, then answer with its JSON body changed."""
+    ECHO_CREDENTIALS = "echo_credentials"
+    """Answer with an error that quotes the request's credentials, as a misconfigured server
+    or proxy does (see :mod:`.echo`)."""
 
 
 @dataclass(frozen=True)
@@ -31,7 +34,8 @@ class FaultEffect:
 
     Attributes:
         action: What happens.
-        status: The HTTP status of a :attr:`FaultAction.RESPOND` response.
+        status: The HTTP status of a :attr:`FaultAction.RESPOND` or
+            :attr:`FaultAction.ECHO_CREDENTIALS` response.
         body: Its body.
         headers: Its headers.
         rewrite: For :attr:`FaultAction.REWRITE`, what turns the decoded JSON answer into

@@ -16,6 +16,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from prefect_nextcloud.sandbox.faults.control import HttpControl, RecordedRequest
+from prefect_nextcloud.sandbox.faults.echo import credentials_echo
 from prefect_nextcloud.sandbox.faults.effects import FaultAction, FaultEffect
 from prefect_nextcloud.sandbox.ocs.envelope import legacy_response
 from prefect_nextcloud.sandbox.webdav.sabre_xml import sabre_error
@@ -49,9 +50,12 @@ class ControlMiddleware:
         body = b"" if streamed else await _read_body(receive)
         query_string = bytes(scope.get("query_string", b"")).decode("latin-1")
         headers: dict[str, str] = {}
+        authorization = ""
         for raw_name, raw_value in scope["headers"]:
             name = raw_name.decode("latin-1").lower()
-            value = _REDACTED if name == "authorization" else raw_value.decode("latin-1")
+            value = raw_value.decode("latin-1")
+            if name == "authorization":
+                authorization, value = value, _REDACTED
             headers[name] = f"{headers[name]}, {value}" if name in headers else value
 
         effect, chaos = self._control.decide(method, path)
@@ -78,18 +82,9 @@ class ControlMiddleware:
             await _drop_connection(receive)
             return
         if action is FaultAction.LOSE_RESPONSE:
-            status: int | None = None
-
-            async def swallow(message: Message) -> None:
-                nonlocal status
-                if message["type"] == "http.response.start":
-                    status = message["status"]
-
-            await self._app(scope, app_receive, swallow)
-            record(status)
+            await _lost(self._app, scope, app_receive, record)
             await _drop_connection(receive)
             return
-
         if action is FaultAction.REWRITE:
             assert effect is not None
             assert effect.rewrite is not None
@@ -103,9 +98,25 @@ class ControlMiddleware:
             await send(message)
 
         if effect is not None:
-            await _fault_response(effect, path, query_string)(scope, receive, send_recorded)
+            response = _fault_response(effect, path, query_string, authorization)
+            await response(scope, receive, send_recorded)
             return
         await self._app(scope, app_receive, send_recorded)
+
+
+async def _lost(
+    app: ASGIApp, scope: Scope, receive: Receive, record: Callable[[int | None], None]
+) -> None:
+    """Run the request and record the status of the answer the client will never get."""
+    status: int | None = None
+
+    async def swallow(message: Message) -> None:
+        nonlocal status
+        if message["type"] == "http.response.start":
+            status = message["status"]
+
+    await app(scope, receive, swallow)
+    record(status)
 
 
 async def _rewritten(
@@ -151,9 +162,13 @@ async def _read_body(receive: Receive) -> bytes:
     return b"".join(chunks)
 
 
-def _fault_response(effect: FaultEffect, path: str, query_string: str) -> Response:
+def _fault_response(
+    effect: FaultEffect, path: str, query_string: str, authorization: str
+) -> Response:
     if effect.action is FaultAction.RESPOND:
         return Response(effect.body, status_code=effect.status, headers=dict(effect.headers))
+    if effect.action is FaultAction.ECHO_CREDENTIALS:
+        return credentials_echo(effect.status, path, query_string, authorization)
     maintenance = {"X-Nextcloud-Maintenance-Mode": "1"}
     if path.startswith("/remote.php/"):
         response = sabre_error(503, "ServiceUnavailable", "System is in maintenance mode.")
