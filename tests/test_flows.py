@@ -15,6 +15,7 @@ from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
 from prefect.flows import load_flow_from_entrypoint
 
+from prefect_nextcloud import NextcloudCredentials
 from prefect_nextcloud.flows import analyze_image, image_report, process_new_files
 from prefect_nextcloud.sandbox import NextcloudSandbox, sample_image_bytes
 
@@ -126,16 +127,27 @@ def test_an_empty_optional_text_means_its_default() -> None:
     assert properties["model"]["default"] == properties["idempotency_key"]["default"] == ""
 
 
-def test_the_credentials_field_offers_saved_blocks() -> None:
-    schema = analyze_image.parameters.model_dump()
+@pytest.mark.parametrize("flow_object", [analyze_image, image_report, process_new_files])
+def test_the_credentials_field_offers_saved_blocks_and_no_fields(
+    flow_object: Flow[..., Any],
+) -> None:
+    schema = flow_object.parameters.model_dump()
     choices = schema["properties"]["credentials"]["anyOf"]
     assert [choice.get("$ref") for choice in choices] == [
         "#/definitions/NextcloudCredentials",
         None,
     ]
     assert [choice["title"] for choice in choices] == ["Saved block", "Block name"]
+    # The forms show a picker of saved blocks for the block type, titled by the block.
     block = schema["definitions"]["NextcloudCredentials"]
     assert block["block_type_slug"] == "nextcloud-credentials"
+    assert block["title"] == "NextcloudCredentials"
+    # A reference holds "$ref" alone; the block's fields are not a choice.
+    assert choices[0]["properties"] == {"$ref": {}}
+    assert choices[0]["additionalProperties"] is False
+    assert "properties" not in block
+    # The block's own schema, which its creation form shows, keeps every field.
+    assert "app_password" in NextcloudCredentials.model_json_schema()["properties"]
 
 
 def deployments() -> list[dict[str, object]]:

@@ -21,7 +21,7 @@ from prefect_nextcloud.client.pacing import (
 )
 from prefect_nextcloud.client.retrying import RetryPolicy
 
-__all__ = ["NextcloudCredentials", "resolve_credentials"]
+__all__ = ["NextcloudCredentials", "ensure_block_or_name", "resolve_credentials"]
 
 # Settings and block fields by the environment variable they come from.
 _ENV_NAMES = {
@@ -270,6 +270,34 @@ class NextcloudCredentials(CredentialsBlock):
         return AsyncNextcloudClient(**self._client_arguments())
 
 
+def ensure_block_or_name(credentials: object) -> NextcloudCredentials | str | None:
+    """Check that credentials are given as a block, a saved block's name or ``None``.
+
+    A flow run's parameters are stored in Prefect, readable by anyone who can read the run, so
+    the block's fields written out (a ``dict`` holding the app password) are refused.
+
+    Args:
+        credentials: What a flow or a task was given as its credentials.
+
+    Returns:
+        The credentials, unchanged.
+
+    Raises:
+        TypeError: They are anything else. The message names only their type, never their
+            content.
+    """
+    if credentials is None or isinstance(credentials, NextcloudCredentials | str):
+        return credentials
+    raise TypeError(
+        "credentials must be a Nextcloud Credentials block or the name of a saved one, not a "
+        f"value of type {type(credentials).__name__}: a flow run's parameters are stored in "
+        "Prefect, readable by anyone who can read the run, and must not hold the app password. "
+        "Save the credentials once, with NextcloudCredentials(base_url=..., user_id=..., "
+        'app_password=...).save("nextcloud") or `prefect block create nextcloud-credentials`, '
+        'then pass the block or its name ("nextcloud").'
+    )
+
+
 def resolve_credentials(credentials: NextcloudCredentials | str | None) -> NextcloudCredentials:
     """Turn a flow's ``credentials`` parameter into credentials.
 
@@ -279,7 +307,12 @@ def resolve_credentials(credentials: NextcloudCredentials | str | None) -> Nextc
 
     Returns:
         The credentials.
+
+    Raises:
+        TypeError: ``credentials`` is none of these, e.g. the block's fields as a ``dict``
+            (see :func:`ensure_block_or_name`).
     """
+    credentials = ensure_block_or_name(credentials)
     if isinstance(credentials, NextcloudCredentials):
         return credentials
     if isinstance(credentials, str):

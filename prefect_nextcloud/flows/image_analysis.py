@@ -64,8 +64,10 @@ def analyze_image(
         timeout_seconds: How long the analysis may take, counted from when it was scheduled;
             the Nextcloud task is cancelled after that.
         poll_interval_seconds: Seconds between two checks of the task's status.
-        credentials: A Nextcloud Credentials block, or the name of a saved one; when empty,
-            the NEXTCLOUD_URL, NEXTCLOUD_USER and NEXTCLOUD_APP_PASSWORD variables are used.
+        credentials: A saved Nextcloud Credentials block or its name (from Python, any block
+            object); when empty, the NEXTCLOUD_URL, NEXTCLOUD_USER and NEXTCLOUD_APP_PASSWORD
+            variables are used. Never the block's fields written out: the run's parameters
+            would keep the app password.
         idempotency_key: Runs with the same key share their Nextcloud task: a re-run adopts
             the task an earlier run scheduled (still running or done) instead of paying for a
             new one. Leave empty to scope this to the flow run (its retries).

@@ -107,8 +107,10 @@ def image_report(
         timeout_seconds: How long each Nextcloud task may take, counted from when it was
             scheduled; the task is cancelled after that.
         poll_interval_seconds: Seconds between two checks of a task's status.
-        credentials: A Nextcloud Credentials block, or the name of a saved one; when empty,
-            the NEXTCLOUD_URL, NEXTCLOUD_USER and NEXTCLOUD_APP_PASSWORD variables are used.
+        credentials: A saved Nextcloud Credentials block or its name (from Python, any block
+            object); when empty, the NEXTCLOUD_URL, NEXTCLOUD_USER and NEXTCLOUD_APP_PASSWORD
+            variables are used. Never the block's fields written out: the run's parameters
+            would keep the app password.
         idempotency_key: Runs with the same key share their Nextcloud tasks: a re-run adopts
             the tasks an earlier run scheduled instead of paying for new ones. Leave empty to
             scope this to the flow run (its retries).

@@ -292,8 +292,10 @@ def process_new_files(
         timeout_seconds: How long each Nextcloud task may take, counted from when it was
             scheduled; the task is cancelled after that.
         poll_interval_seconds: The longest wait between two checks of the tasks' status.
-        credentials: A Nextcloud Credentials block, or the name of a saved one; when empty,
-            the NEXTCLOUD_URL, NEXTCLOUD_USER and NEXTCLOUD_APP_PASSWORD variables are used.
+        credentials: A saved Nextcloud Credentials block or its name (from Python, any block
+            object); when empty, the NEXTCLOUD_URL, NEXTCLOUD_USER and NEXTCLOUD_APP_PASSWORD
+            variables are used. Never the block's fields written out: the run's parameters
+            would keep the app password.
 
     Returns:
         The outcome of each file processed, and how many were unchanged or left for later.

@@ -4,7 +4,9 @@ Prefect titles every form field with the parameter's name and renders a union as
 JSON types. These annotations give each field a human title, type file references as plain text
 (a list of strings, never JSON with quotes), show an optional text as a text box whose empty
 value means "not set", and keep numeric bounds in the schema, while Python callers keep the
-wider types (a file id as an ``int``, credentials as a block object).
+wider types (a file id as an ``int``, credentials as a block object). Credentials are taken only
+as a saved block, never as the block's fields written out, which would store the app password
+with the run's parameters.
 """
 
 from typing import Annotated, Any
@@ -14,7 +16,7 @@ from pydantic.fields import FieldInfo
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema
 
-from prefect_nextcloud.blocks.credentials import NextcloudCredentials
+from prefect_nextcloud.blocks.credentials import NextcloudCredentials, ensure_block_or_name
 
 __all__ = [
     "ClearableText",
@@ -70,8 +72,43 @@ class _ChoiceTitles:
         return schema
 
 
+class _SavedBlockOnly:
+    """Narrow the block's choice to a reference to a saved block, refusing the block's fields.
+
+    For a block parameter of a deployment run, Prefect accepts a ``{"$ref": ...}`` reference or
+    the block's fields written out, app password included, and stores them with the run. Here
+    the choice is an object holding ``$ref`` alone: the fields are refused before the run is
+    stored, by an error that names them but not their values. The definition keeps what the
+    forms need to offer the saved blocks (title, block type) and its required fields, which a
+    reference lacks, so that a reference matches only Prefect's reference form; it drops the
+    field types, so that an object matching neither form is reported as missing ``$ref``
+    instead of by jsonschema's catch-all message, which repeats the whole object.
+    """
+
+    def __get_pydantic_json_schema__(
+        self, core_schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        schema = handler(core_schema)
+        for choice in schema.get("anyOf", []):
+            if "$ref" in choice:
+                definition = handler.resolve_ref_schema(choice)
+                for key in ("type", "properties", "additionalProperties"):
+                    definition.pop(key, None)
+                choice.update(
+                    {"type": "object", "properties": {"$ref": {}}, "additionalProperties": False}
+                )
+        return schema
+
+
 def _empty_is_none(value: Any) -> Any:
     return None if isinstance(value, str) and not value.strip() else value
+
+
+def _block_or_name(value: Any) -> Any:
+    # ensure_block_or_name raises a TypeError, which pydantic passes on as it is: a ValueError
+    # would become a ValidationError repeating the input, and Prefect logs all the parameters
+    # of a run whose validation fails that way.
+    return ensure_block_or_name(_empty_is_none(value))
 
 
 def _one_or_many(value: Any) -> Any:
@@ -106,12 +143,15 @@ PollIntervalSeconds = Annotated[float, Field(gt=0, le=3600), titled("Poll interv
 
 CredentialsParameter = Annotated[
     NextcloudCredentials | str | None,
-    BeforeValidator(_empty_is_none),
+    BeforeValidator(_block_or_name),
     _WithoutNull(),
+    _SavedBlockOnly(),
     _ChoiceTitles("Saved block", "Block name"),
     titled("Nextcloud credentials"),
 ]
-"""A saved credentials block (picked in the form), or the name of one; empty: the environment."""
+"""A saved credentials block (picked in the form), or the name of one; empty: the environment.
+Python callers may pass a block object, saved or not (Prefect stores it with the app password
+masked), but never a ``dict`` of its fields."""
 
 IdempotencyKey = Annotated[OptionalText, titled("Idempotency key")]
 """Runs with the same key share their Nextcloud tasks."""

@@ -1,9 +1,11 @@
-"""Helpers of the security tests: a secret scanner and a tiny recording HTTP(S) server."""
+"""Helpers of the security tests: a secret scanner, a log capture and a tiny recording HTTP(S)
+server."""
 
 from __future__ import annotations
 
 import base64
 import http.server
+import logging
 import pickle
 import socket
 import ssl
@@ -50,6 +52,20 @@ class SecretScanner:
 
     def assert_clean(self) -> None:
         assert self.hits == [], "The app password leaked:\n" + "\n".join(sorted(set(self.hits)))
+
+
+class LogCapture(logging.Handler):
+    """Keeps every record it is given, once even when it passes several of its handlers."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.NOTSET)
+        self.records: list[logging.LogRecord] = []
+        self._ids: set[int] = set()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if id(record) not in self._ids:
+            self._ids.add(id(record))
+            self.records.append(record)
 
 
 def closed_port() -> int:

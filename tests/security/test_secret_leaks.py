@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -26,6 +25,7 @@ from prefect.client.schemas.filters import (
 from prefect.logging.handlers import APILogWorker
 from prefect.states import State
 from security_helpers import (
+    LogCapture,
     SecretScanner,
     basic_forms,
     closed_port,
@@ -84,42 +84,6 @@ def transcribe_flow(credentials: NextcloudCredentials, audio: str) -> Any:
 
 
 # -- capture ------------------------------------------------------------------------------------
-
-
-class _Capture(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__(logging.NOTSET)
-        self.records: list[logging.LogRecord] = []
-        self._ids: set[int] = set()
-
-    def emit(self, record: logging.LogRecord) -> None:
-        if id(record) not in self._ids:  # a record may pass several of our handlers
-            self._ids.add(id(record))
-            self.records.append(record)
-
-
-@pytest.fixture
-def captured_logs() -> Iterator[_Capture]:
-    """Every log record at any level: root, httpx, httpcore, prefect and non-propagating ones."""
-    capture = _Capture()
-    verbose = ["", "httpx", "httpcore", "prefect", "prefect.extra", "prefect._internal"]
-    loggers = {logging.getLogger(name) for name in verbose}
-    loggers |= {
-        logger
-        for logger in logging.root.manager.loggerDict.values()
-        if isinstance(logger, logging.Logger) and not logger.propagate
-    }
-    levels = {logger: logger.level for logger in loggers}
-    for logger in loggers:
-        logger.addHandler(capture)
-    for name in verbose:
-        logging.getLogger(name).setLevel(logging.DEBUG)
-    try:
-        yield capture
-    finally:
-        for logger, level in levels.items():
-            logger.removeHandler(capture)
-            logger.setLevel(level)
 
 
 class _Runs:
@@ -289,7 +253,7 @@ def _scan_records(scanner: SecretScanner, records: list[logging.LogRecord]) -> N
 def test_the_app_password_leaks_nowhere(
     prefect_server: None,
     sandbox: NextcloudSandbox,
-    captured_logs: _Capture,
+    captured_logs: LogCapture,
     capfd: pytest.CaptureFixture[str],
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
