@@ -28,6 +28,16 @@ def _rows(data: Any) -> list[dict[str, Any]]:
     return rows
 
 
+def _answered_as_the_server_did(sandbox: NextcloudSandbox, results: list[ItemResult]) -> bool:
+    """Whether each successful result's text is its task's answer on the server."""
+    return all(
+        result.task is not None
+        and result.text == (sandbox.task(result.task.id).output or {}).get("output")
+        for result in results
+        if result.ok
+    )
+
+
 def _resume_after(sandbox: NextcloudSandbox, method: str, path_regex: str) -> threading.Thread:
     """Resume processing once a request has reached the sandbox (in a thread)."""
 
@@ -84,6 +94,7 @@ def test_a_task_missing_from_one_listing_is_asked_for_not_given_up(
 
     results = batch()
     assert [result.ok for result in results] == [True, True, True]
+    assert _answered_as_the_server_did(sandbox, results)
     assert len(sandbox.tasks()) == 3
     assert sandbox.requests_to("GET", f"/taskprocessing/task/{left_out[0]}$")
 
@@ -110,6 +121,7 @@ def test_a_task_deleted_from_the_server_ends_as_gone(sandbox: NextcloudSandbox) 
     assert gone.error is not None
     assert "gone from the server" in gone.error
     assert kept.ok
+    assert _answered_as_the_server_did(sandbox, [kept])
     assert len(sandbox.tasks()) == 1
 
 
@@ -137,6 +149,7 @@ def test_one_unreadable_row_fails_only_its_own_item(sandbox: NextcloudSandbox) -
     results = batch()
     resumer.join()
     assert [result.ok for result in results] == [True, True, False, True, True]
+    assert _answered_as_the_server_did(sandbox, results)
     error = results[2].error
     assert error is not None
     assert "cannot read" in error
