@@ -55,7 +55,7 @@ from prefect_nextcloud.client.streams import (
     local_download_target,
 )
 from prefect_nextcloud.client.versions import ServerVersion
-from prefect_nextcloud.client.webdav import FileInfo
+from prefect_nextcloud.client.webdav import FileComment, FileInfo, FolderListing
 
 __all__ = ["DEFAULT_APP_ID", "AsyncNextcloudClient", "NextcloudClient"]
 
@@ -615,6 +615,50 @@ class NextcloudClient(_ClientBase):
         """
         return self.run(self._planner.send(webdav.list_folder(self.user_id, path)))
 
+    def read_folder(self, path: str) -> FolderListing:
+        """Like :meth:`list_folder`, but entries whose names cannot be paths are set apart.
+
+        An entry whose name holds, e.g., a control character cannot be a
+        :class:`~prefect_nextcloud.client.paths.NextcloudPath`: :meth:`list_folder` raises
+        for it, this lists it in ``unreadable`` with what is wrong, beside the other entries.
+
+        Raises:
+            ValueError: The path is invalid (nothing was sent) or is a file.
+            NextcloudFileNotFoundError: Nothing is at that path.
+        """
+        return self.run(self._planner.send(webdav.read_folder(self.user_id, path)))
+
+    def list_comments(
+        self, file_id: int, *, limit: int = webdav.MAX_COMMENTS_LISTED, offset: int = 0
+    ) -> list[FileComment]:
+        """Read a file's comments, newest first (WebDAV ``REPORT`` on ``comments/files``).
+
+        Args:
+            file_id: The file whose comments to read.
+            limit: At most this many, 1 to 100.
+            offset: How many of the newest to skip.
+
+        Raises:
+            ValueError: An argument is invalid; nothing was sent.
+            NextcloudFileNotFoundError: No such file, or the user cannot see it.
+        """
+        call = webdav.list_comments(file_id, limit=limit, offset=offset)
+        return self.run(self._planner.send(call))
+
+    def move_file(self, source: str, destination: str) -> None:
+        """Rename or move a file or folder (WebDAV ``MOVE``); an existing target is kept.
+
+        Sent once, without retries: after a lost answer a repeat would find the source gone.
+
+        Raises:
+            ValueError: A path is invalid or the home folder; nothing was sent.
+            NextcloudFileNotFoundError: Nothing is at ``source``.
+            FileConflictError: The folder of ``destination`` does not exist.
+            NextcloudHTTPError: Something is at ``destination`` already (412).
+        """
+        call = webdav.move(self.user_id, source, destination, base_url=self.base_url)
+        self.run(self._planner.send(call))
+
     def get_file_id(self, path: str) -> int:
         """Return the file id of a file or folder, as Task Processing inputs take it.
 
@@ -937,6 +981,22 @@ class AsyncNextcloudClient(_ClientBase):
     async def list_folder(self, path: str) -> list[FileInfo]:
         """See :meth:`NextcloudClient.list_folder`."""
         return await self.run(self._planner.send(webdav.list_folder(self.user_id, path)))
+
+    async def read_folder(self, path: str) -> FolderListing:
+        """See :meth:`NextcloudClient.read_folder`."""
+        return await self.run(self._planner.send(webdav.read_folder(self.user_id, path)))
+
+    async def list_comments(
+        self, file_id: int, *, limit: int = webdav.MAX_COMMENTS_LISTED, offset: int = 0
+    ) -> list[FileComment]:
+        """See :meth:`NextcloudClient.list_comments`."""
+        call = webdav.list_comments(file_id, limit=limit, offset=offset)
+        return await self.run(self._planner.send(call))
+
+    async def move_file(self, source: str, destination: str) -> None:
+        """See :meth:`NextcloudClient.move_file`."""
+        call = webdav.move(self.user_id, source, destination, base_url=self.base_url)
+        await self.run(self._planner.send(call))
 
     async def get_file_id(self, path: str) -> int:
         """See :meth:`NextcloudClient.get_file_id`."""

@@ -31,7 +31,10 @@ from prefect_nextcloud.client.ocs import raise_http_error
 from prefect_nextcloud.client.paths import NextcloudPath, dav_path
 
 __all__ = [
+    "FileComment",
     "FileInfo",
+    "FolderListing",
+    "UnreadableEntry",
     "dav_error_reader",
     "delete",
     "file_target",
@@ -39,10 +42,13 @@ __all__ = [
     "folders_to_create",
     "get_file",
     "get_file_info",
+    "list_comments",
     "list_folder",
     "make_folder",
+    "move",
     "post_comment",
     "put_file",
+    "read_folder",
 ]
 
 T = TypeVar("T")
@@ -59,8 +65,13 @@ _PROPFIND = (
 MAX_COMMENT_LENGTH = 1000
 """The longest comment Nextcloud accepts (``IComment::MAX_MESSAGE_LENGTH``)."""
 
+MAX_COMMENTS_LISTED = 100
+"""The most comments :func:`list_comments` asks for in one request."""
+
 # OC-FileId is the zero-padded id followed by the instance id, which always starts with "oc".
 _OC_FILE_ID = re.compile(r"(\d+)oc[0-9a-z]*", re.IGNORECASE)
+# What a path cannot hold, shown as \xNN in UnreadableEntry.shown_path.
+_UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f]")
 
 
 class FileInfo(BaseModel):
@@ -83,6 +94,73 @@ class FileInfo(BaseModel):
     size: int | None = None
     content_type: str | None = None
     etag: str | None = None
+
+
+class UnreadableEntry(BaseModel):
+    """An entry of a folder whose name cannot be a :class:`NextcloudPath`.
+
+    Nextcloud can hold such names (a control character, from an external storage or an old
+    sync client); :func:`read_folder` reports them one by one instead of failing the listing.
+
+    Attributes:
+        folder: The folder that holds it.
+        name: Its name as the server sent it.
+        problem: What is wrong with the name, and what to do.
+        file_id: Its file id.
+        is_folder: Whether it is a folder.
+        size: Size in bytes, when the server said.
+        content_type: The MIME type of a file, when the server said.
+        etag: The entity tag, without quotes, when the server said.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    folder: NextcloudPath
+    name: str
+    problem: str
+    file_id: int
+    is_folder: bool
+    size: int | None = None
+    content_type: str | None = None
+    etag: str | None = None
+
+    @property
+    def shown_path(self) -> NextcloudPath:
+        r"""Its path for people to read, each character a path cannot hold shown as ``\xNN``."""
+        shown = _UNPRINTABLE.sub(lambda match: f"\\x{ord(match[0]):02x}", self.name)
+        if shown in (".", ".."):
+            shown = shown.replace(".", "\\x2e")
+        return self.folder / shown
+
+
+class FolderListing(BaseModel):
+    """What a folder holds (see :func:`read_folder`).
+
+    Attributes:
+        entries: Its files and folders, sorted by path.
+        unreadable: The entries whose names cannot be paths, in the server's order.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    entries: list[FileInfo]
+    unreadable: list[UnreadableEntry]
+
+
+class FileComment(BaseModel):
+    """A comment on a file, as the Comments tab of the Files sidebar shows it.
+
+    Attributes:
+        comment_id: The comment's id.
+        message: Its text.
+        actor_id: Who wrote it (a user id), when the server said.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    comment_id: int
+    message: str
+    actor_id: str | None = None
 
 
 def _sabre_message(response: httpx.Response) -> str | None:
@@ -182,8 +260,10 @@ def _int_or_none(text: str | None) -> int | None:
     return int(text) if text.isascii() and text.isdigit() and len(text) < _MAX_ID_DIGITS else None
 
 
-def _responses(response: httpx.Response, endpoint: str) -> list[ElementTree.Element]:
-    """The ``<d:response>`` elements of a 207 Multi-Status answer (at least one)."""
+def _responses(
+    response: httpx.Response, endpoint: str, *, allow_empty: bool = False
+) -> list[ElementTree.Element]:
+    """The ``<d:response>`` elements of a 207 Multi-Status answer (at least one, unless allowed)."""
     if response.status_code != 207:
         raise _unexpected(response, endpoint, "expected 207 Multi-Status")
     try:
@@ -191,35 +271,47 @@ def _responses(response: httpx.Response, endpoint: str) -> list[ElementTree.Elem
     except (ElementTree.ParseError, LookupError):  # LookupError: an unknown XML encoding
         raise _unexpected(response, endpoint, "the body is not XML") from None
     found = root.findall(f"{_DAV}response")
-    if not found:
+    if not found and not allow_empty:
         raise _unexpected(response, endpoint, "no <d:response> in the multistatus")
     return found
 
 
-def _file_info(
-    found: ElementTree.Element, path: NextcloudPath, response: httpx.Response, endpoint: str
-) -> FileInfo:
-    """Read one ``<d:response>`` of a multistatus as what it says about ``path``."""
+def _properties(found: ElementTree.Element) -> dict[str, ElementTree.Element]:
+    """The properties one ``<d:response>`` found (status 200), by tag."""
     props: dict[str, ElementTree.Element] = {}
     for propstat in found.findall(f"{_DAV}propstat"):
         status = (propstat.findtext(f"{_DAV}status") or "").split()
         prop = propstat.find(f"{_DAV}prop")
         if len(status) > 1 and status[1] == "200" and prop is not None:
             props.update((element.tag, element) for element in prop)
+    return props
+
+
+def _facts(
+    found: ElementTree.Element, label: str, response: httpx.Response, endpoint: str
+) -> dict[str, Any]:
+    """Read one ``<d:response>`` of a multistatus: id, kind, size, type and etag of ``label``."""
+    props = _properties(found)
     file_id = _int_or_none(_text(props.get(f"{_OC}fileid")))
     if file_id is None:
-        raise _unexpected(response, endpoint, f"no oc:fileid for {path}")
+        raise _unexpected(response, endpoint, f"no oc:fileid for {label}")
     resourcetype = props.get(f"{_DAV}resourcetype")
-    is_folder = resourcetype is not None and resourcetype.find(f"{_DAV}collection") is not None
     size = props.get(f"{_DAV}getcontentlength", props.get(f"{_OC}size"))
-    return FileInfo(
-        file_id=file_id,
-        path=path,
-        is_folder=is_folder,
-        size=_int_or_none(_text(size)),
-        content_type=_text(props.get(f"{_DAV}getcontenttype")),
-        etag=(_text(props.get(f"{_DAV}getetag")) or "").strip('"') or None,
-    )
+    return {
+        "file_id": file_id,
+        "is_folder": resourcetype is not None
+        and resourcetype.find(f"{_DAV}collection") is not None,
+        "size": _int_or_none(_text(size)),
+        "content_type": _text(props.get(f"{_DAV}getcontenttype")),
+        "etag": (_text(props.get(f"{_DAV}getetag")) or "").strip('"') or None,
+    }
+
+
+def _file_info(
+    found: ElementTree.Element, path: NextcloudPath, response: httpx.Response, endpoint: str
+) -> FileInfo:
+    """Read one ``<d:response>`` of a multistatus as what it says about ``path``."""
+    return FileInfo(path=path, **_facts(found, path, response, endpoint))
 
 
 def _read_multistatus(path: NextcloudPath) -> Callable[[httpx.Response, str], FileInfo]:
@@ -268,20 +360,16 @@ def find_file_info(user_id: str, path: str) -> Call[FileInfo | None]:
     return _propfind(user_id, target, read, accept={404})
 
 
-def list_folder(user_id: str, path: str) -> Call[list[FileInfo]]:
-    """``PROPFIND`` (depth 1): the files and folders directly in a folder, sorted by path.
-
-    The folder itself is left out. A missing path raises
-    :class:`~prefect_nextcloud.client.errors.NextcloudFileNotFoundError`; a file raises
-    :class:`ValueError`.
-    """
-    folder = NextcloudPath(path)
+def _listing_reader(
+    user_id: str, folder: NextcloudPath
+) -> Callable[[httpx.Response, str], FolderListing]:
     # Sabre names each entry by its URL path (with any prefix of a Nextcloud installed in a
     # subfolder, and a trailing slash on folders); the folder's own ends with its DAV path.
     own_href = unquote(dav_path(user_id, folder))
 
-    def read(response: httpx.Response, endpoint: str) -> list[FileInfo]:
+    def read(response: httpx.Response, endpoint: str) -> FolderListing:
         entries: list[FileInfo] = []
+        unreadable: list[UnreadableEntry] = []
         for found in _responses(response, endpoint):
             href = unquote(urlsplit(found.findtext(f"{_DAV}href") or "").path).rstrip("/")
             if href.endswith(own_href):
@@ -293,8 +381,51 @@ def list_folder(user_id: str, path: str) -> Call[list[FileInfo]]:
             name = href.rpartition("/")[2]
             if not name:
                 raise _unexpected(response, endpoint, f"an entry without a name in {folder}")
-            entries.append(_file_info(found, folder / name, response, endpoint))
-        return sorted(entries, key=lambda entry: entry.path)
+            facts = _facts(found, f"{name!r} in {folder}", response, endpoint)
+            try:
+                path = folder / name
+            except ValueError as error:
+                problem = (
+                    f"{folder} holds an entry named {name!r} (file id {facts['file_id']}) that "
+                    f"cannot be used: {error} Rename it in Nextcloud (e.g. in the Files app)."
+                )
+                unreadable.append(
+                    UnreadableEntry(folder=folder, name=name, problem=problem, **facts)
+                )
+                continue
+            entries.append(FileInfo(path=path, **facts))
+        entries.sort(key=lambda entry: entry.path)
+        return FolderListing(entries=entries, unreadable=unreadable)
+
+    return read
+
+
+def read_folder(user_id: str, path: str) -> Call[FolderListing]:
+    """``PROPFIND`` (depth 1): what a folder holds, entries with unusable names apart.
+
+    Like :func:`list_folder`, but an entry whose name cannot be a :class:`NextcloudPath`
+    (e.g. it holds a control character) is reported in :attr:`FolderListing.unreadable`
+    instead of failing the whole listing.
+    """
+    folder = NextcloudPath(path)
+    return _propfind(user_id, folder, _listing_reader(user_id, folder), depth="1")
+
+
+def list_folder(user_id: str, path: str) -> Call[list[FileInfo]]:
+    """``PROPFIND`` (depth 1): the files and folders directly in a folder, sorted by path.
+
+    The folder itself is left out. A missing path raises
+    :class:`~prefect_nextcloud.client.errors.NextcloudFileNotFoundError`; a file, or an entry
+    whose name cannot be a path, raises :class:`ValueError` (see :func:`read_folder`).
+    """
+    folder = NextcloudPath(path)
+    read_listing = _listing_reader(user_id, folder)
+
+    def read(response: httpx.Response, endpoint: str) -> list[FileInfo]:
+        listing = read_listing(response, endpoint)
+        if listing.unreadable:
+            raise ValueError(listing.unreadable[0].problem)
+        return listing.entries
 
     return _propfind(user_id, folder, read, depth="1")
 
@@ -446,28 +577,39 @@ def delete(user_id: str, path: str, *, missing_ok: bool) -> Call[None]:
     )
 
 
-def post_comment(file_id: int, message: str) -> Call[int | None]:
-    """``POST`` to ``comments/files/{fileId}``: a comment on a file, shown in the Files sidebar.
+def move(user_id: str, source: str, destination: str, *, base_url: str) -> Call[None]:
+    """``MOVE``: rename or move a file or folder; an existing target is never replaced.
 
-    Reads the new comment's id from ``Content-Location`` when sent. Not idempotent: a repeat
-    posts the comment twice.
+    Sent once: a repeat after a lost answer would find the source gone.
 
     Args:
-        file_id: The file to comment on.
-        message: The comment, 1 to :data:`MAX_COMMENT_LENGTH` characters after trimming.
-
-    Raises:
-        ValueError: The file id or message is invalid; nothing is sent.
+        user_id: The owner.
+        source: What to move; not the home folder.
+        destination: Its new path; the folder it goes to must exist.
+        base_url: The server root, for the ``Destination`` header (a full URL).
     """
+    origin = file_target(source)
+    target = file_target(destination)
+    return Call(
+        "MOVE",
+        dav_path(user_id, origin),
+        Api.WEBDAV,
+        _read_nothing,
+        dav_error_reader("MOVE", origin),
+        headers={"Destination": base_url + dav_path(user_id, target), "Overwrite": "F"},
+        idempotent=False,
+    )
+
+
+def _check_file_id(file_id: int) -> None:
     if isinstance(file_id, bool) or not isinstance(file_id, int) or file_id <= 0:
         raise ValueError(f"file_id must be a positive file id, got {file_id!r}.")
-    if not isinstance(message, str) or not message.strip():
-        raise ValueError("A comment needs a non-empty message.")
-    if len(message.strip()) > MAX_COMMENT_LENGTH:
-        raise ValueError(
-            f"A comment may have at most {MAX_COMMENT_LENGTH} characters, this one has "
-            f"{len(message.strip())}; shorten it."
-        )
+
+
+def _comments_error_reader(
+    method: str, file_id: int, doing: str
+) -> Callable[[httpx.Response, str], None]:
+    """The error reader of a call on a file's comments; ``doing`` is e.g. "comment on"."""
     path = f"/remote.php/dav/comments/files/{file_id}"
 
     def raise_error(response: httpx.Response, endpoint: str) -> None:
@@ -483,17 +625,42 @@ def post_comment(file_id: int, message: str) -> Call[int | None]:
         }
         if status == 403:
             raise FilePermissionError(
-                f"Permission denied ({status} on POST {path}): the user may not comment on "
+                f"Permission denied ({status} on {method} {path}): the user may not {doing} "
                 f"file {file_id}.{said} It may be a share without comment rights.",
                 **kwargs,
             )
         if status == 404:
             raise NextcloudFileNotFoundError(
-                f"File {file_id} not found for comments ({status} on POST {path}).{said} It "
+                f"File {file_id} not found for comments ({status} on {method} {path}).{said} It "
                 "was deleted, or the user cannot see it.",
                 **kwargs,
             )
-        raise_http_error(response, endpoint, answer, label=f"POST {path}")
+        raise_http_error(response, endpoint, answer, label=f"{method} {path}")
+
+    return raise_error
+
+
+def post_comment(file_id: int, message: str) -> Call[int | None]:
+    """``POST`` to ``comments/files/{fileId}``: a comment on a file, shown in the Files sidebar.
+
+    Reads the new comment's id from ``Content-Location`` when sent. Not idempotent: a repeat
+    posts the comment twice.
+
+    Args:
+        file_id: The file to comment on.
+        message: The comment, 1 to :data:`MAX_COMMENT_LENGTH` characters after trimming.
+
+    Raises:
+        ValueError: The file id or message is invalid; nothing is sent.
+    """
+    _check_file_id(file_id)
+    if not isinstance(message, str) or not message.strip():
+        raise ValueError("A comment needs a non-empty message.")
+    if len(message.strip()) > MAX_COMMENT_LENGTH:
+        raise ValueError(
+            f"A comment may have at most {MAX_COMMENT_LENGTH} characters, this one has "
+            f"{len(message.strip())}; shorten it."
+        )
 
     def read(response: httpx.Response, endpoint: str) -> int | None:
         location = response.headers.get("content-location", "").rstrip("/")
@@ -501,13 +668,71 @@ def post_comment(file_id: int, message: str) -> Call[int | None]:
 
     return Call(
         "POST",
-        path,
+        f"/remote.php/dav/comments/files/{file_id}",
         Api.WEBDAV,
         read,
-        raise_error,
+        _comments_error_reader("POST", file_id, "comment on"),
         headers={"Content-Type": "application/json"},
         content=json.dumps(
             {"actorType": "users", "verb": "comment", "message": message.strip()}
         ).encode(),
         idempotent=False,
+    )
+
+
+def _read_comments(response: httpx.Response, endpoint: str) -> list[FileComment]:
+    comments = []
+    for found in _responses(response, endpoint, allow_empty=True):
+        props = _properties(found)
+        comment_id = _int_or_none(_text(props.get(f"{_OC}id")))
+        if comment_id is None:
+            raise _unexpected(response, endpoint, "a comment without oc:id")
+        message = props.get(f"{_OC}message")
+        comments.append(
+            FileComment(
+                comment_id=comment_id,
+                message=(message.text or "") if message is not None else "",
+                actor_id=_text(props.get(f"{_OC}actorId")),
+            )
+        )
+    return comments
+
+
+def list_comments(
+    file_id: int, *, limit: int = MAX_COMMENTS_LISTED, offset: int = 0
+) -> Call[list[FileComment]]:
+    """``REPORT`` ``oc:filter-comments`` on ``comments/files/{fileId}``: comments, newest first.
+
+    Args:
+        file_id: The file whose comments to read.
+        limit: At most this many, 1 to :data:`MAX_COMMENTS_LISTED`.
+        offset: How many of the newest to skip.
+
+    Raises:
+        ValueError: An argument is invalid; nothing is sent.
+    """
+    _check_file_id(file_id)
+    if (
+        isinstance(limit, bool)
+        or not isinstance(limit, int)
+        or not 1 <= limit <= MAX_COMMENTS_LISTED
+    ):
+        raise ValueError(
+            f"limit must be an integer from 1 to {MAX_COMMENTS_LISTED}, got {limit!r}."
+        )
+    if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0:
+        raise ValueError(f"offset must be a non-negative integer, got {offset!r}.")
+    body = (
+        '<?xml version="1.0" encoding="utf-8"?>'
+        '<oc:filter-comments xmlns:oc="http://owncloud.org/ns">'
+        f"<oc:limit>{limit}</oc:limit><oc:offset>{offset}</oc:offset></oc:filter-comments>"
+    )
+    return Call(
+        "REPORT",
+        f"/remote.php/dav/comments/files/{file_id}",
+        Api.WEBDAV,
+        _read_comments,
+        _comments_error_reader("REPORT", file_id, "read the comments of"),
+        headers={"Content-Type": "application/xml; charset=utf-8"},
+        content=body.encode(),
     )

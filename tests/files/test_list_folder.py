@@ -48,6 +48,23 @@ def test_a_file_is_not_a_folder(sandbox: NextcloudSandbox, call: Any) -> None:
         call("list_folder", "/Photos/a.png")
 
 
+def test_an_entry_whose_name_cannot_be_a_path_is_set_apart(
+    sandbox: NextcloudSandbox, call: Any
+) -> None:
+    good = sandbox.upload("Photos/a.png", b"\x89PNG")
+    odd = sandbox.upload("Photos/b\nc.png", b"\x89PNG")
+    listing = call("read_folder", "/Photos")
+    assert [entry.file_id for entry in listing.entries] == [good]
+    [entry] = listing.unreadable
+    assert (entry.file_id, entry.name, entry.is_folder) == (odd, "b\nc.png", False)
+    assert entry.shown_path == "/Photos/b\\x0ac.png"
+    assert "/Photos holds an entry named 'b\\nc.png'" in entry.problem
+    assert "control character" in entry.problem
+    assert "Rename it in Nextcloud" in entry.problem
+    with pytest.raises(ValueError, match=r"entry named 'b\\nc\.png' \(file id"):
+        call("list_folder", "/Photos")
+
+
 @flow
 def listing(credentials: NextcloudCredentials, path: str) -> list[FileInfo]:
     return list_folder(credentials, path)
