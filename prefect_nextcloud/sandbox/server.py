@@ -620,6 +620,7 @@ class NextcloudSandbox:
         headers: Mapping[str, str] | None = None,
         times: int = 1,
         method: str | None = None,
+        after: int = 0,
     ) -> None:
         """Answer the next ``times`` matching requests with a fixed response, e.g. a proxy's 502.
 
@@ -630,9 +631,11 @@ class NextcloudSandbox:
             headers: Response headers.
             times: How many requests to affect.
             method: Only requests with this HTTP method; any by default.
+            after: Let this many matching requests through first, e.g. to fail only the
+                second write of a file.
         """
         effect = FaultEffect(FaultAction.RESPOND, status, body, dict(headers or {}))
-        self._control.add_fault(path_regex, effect, times=times, method=method)
+        self._control.add_fault(path_regex, effect, times=times, method=method, after=after)
 
     def inject_credentials_echo(
         self, path_regex: str, status: int = 500, *, times: int = 1, method: str | None = None

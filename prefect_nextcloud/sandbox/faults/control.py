@@ -76,6 +76,7 @@ class _QueuedFault:
     method: str | None
     remaining: int
     effect: FaultEffect
+    passes: int = 0  # matching requests still let through before the failure starts
 
     def matches(self, method: str, path: str) -> bool:
         return (self.method is None or self.method == method) and bool(self.pattern.search(path))
@@ -92,13 +93,24 @@ class HttpControl:
         self._clears = 0  # how often the log was emptied, so waiters can start over
 
     def add_fault(
-        self, path_regex: str, effect: FaultEffect, *, times: int, method: str | None
+        self,
+        path_regex: str,
+        effect: FaultEffect,
+        *,
+        times: int,
+        method: str | None,
+        after: int = 0,
     ) -> None:
-        """Queue a failure for the next ``times`` requests whose path matches (``re.search``)."""
+        """Queue a failure for ``times`` requests whose path matches (``re.search``).
+
+        The first ``after`` matching requests pass untouched; the failure hits the next ones.
+        """
         if times < 1:
             raise ValueError("times must be at least 1")
+        if after < 0:
+            raise ValueError("after must not be negative")
         pattern = re.compile(path_regex)
-        fault = _QueuedFault(pattern, method.upper() if method else None, times, effect)
+        fault = _QueuedFault(pattern, method.upper() if method else None, times, effect, after)
         with self._lock:
             self._faults.append(fault)
 
@@ -131,11 +143,15 @@ class HttpControl:
         """
         with self._lock:
             for fault in self._faults:
-                if fault.matches(method, path):
-                    fault.remaining -= 1
-                    if fault.remaining == 0:
-                        self._faults.remove(fault)
-                    return fault.effect, None
+                if not fault.matches(method, path):
+                    continue
+                if fault.passes:  # counted per fault: it lets its own first requests through
+                    fault.passes -= 1
+                    continue
+                fault.remaining -= 1
+                if fault.remaining == 0:
+                    self._faults.remove(fault)
+                return fault.effect, None
             chaos = self._chaos
         if chaos is None or not chaos.matches(method, path):
             return None, None
