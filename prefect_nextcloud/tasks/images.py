@@ -141,6 +141,8 @@ def analyze_image_batch(
     timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS,
     poll_interval_seconds: float = DEFAULT_POLL_INTERVAL_SECONDS,
     task_type: str = ANALYZE_IMAGES,
+    custom_ids: Sequence[str | None] | None = None,
+    app_id: str | None = None,
     artifact_key: str | None = "image-analyses",
 ) -> list[ItemResult]:
     """Ask the same question about each image separately: one Nextcloud task per image.
@@ -155,6 +157,9 @@ def analyze_image_batch(
             files.
         model: The provider's model to use; the provider's default when omitted.
         task_type: The task type to schedule.
+        custom_ids: One custom id per image (at most 255 characters each): a later call with
+            the same ids and ``app_id`` adopts the tasks already scheduled under them instead
+            of scheduling new ones. Derived from the flow run and the inputs when omitted.
         artifact_key: Key of the progress and result-table artifacts; ``None`` for none.
 
     Returns:

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from prefect_nextcloud.blocks.credentials import NextcloudCredentials
@@ -134,6 +135,8 @@ def ocr_batch(
     files: list[FileReferenceLike],
     timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS,
     poll_interval_seconds: float = DEFAULT_POLL_INTERVAL_SECONDS,
+    custom_ids: Sequence[str | None] | None = None,
+    app_id: str | None = None,
     artifact_key: str | None = "ocr",
 ) -> list[ItemResult]:
     """Recognise the text of each file separately: one ``core:image2text:ocr`` task per file.
@@ -144,6 +147,9 @@ def ocr_batch(
     Args:
         credentials: Where and as whom to connect.
         files: The files: file ids, Nextcloud paths or local files.
+        custom_ids: One custom id per file (at most 255 characters each): a later call with
+            the same ids and ``app_id`` adopts the tasks already scheduled under them instead
+            of scheduling new ones. Derived from the flow run and the inputs when omitted.
         artifact_key: Key of the progress and result-table artifacts; ``None`` for none.
 
     Returns:

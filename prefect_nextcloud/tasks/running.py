@@ -95,7 +95,7 @@ def run_batch(
         task_type: The task type id of every task.
         inputs: One input per task.
         call: The helper's arguments by name (its ``locals()``): the common run options it
-            takes and its ``artifact_key`` are read from here.
+            takes, ``app_id``, ``custom_ids`` and its ``artifact_key`` are read from here.
 
     Returns:
         One result per input, in input order.
@@ -109,6 +109,8 @@ def run_batch(
         task_type,
         inputs,
         RunOptions.of_call(call),
+        custom_ids=call.get("custom_ids"),
+        app_id=call.get("app_id"),
         artifact_key=call.get("artifact_key"),
     )
     return [item.result() for item in items]
@@ -166,6 +168,8 @@ def run_tasks(
     keep_staged_files: bool = False,
     save_outputs_to: str | None = None,
     raise_on_failure: bool = False,
+    custom_ids: Sequence[str | None] | None = None,
+    app_id: str | None = None,
     artifact_key: str | None = DEFAULT_BATCH_ARTIFACT_KEY,
 ) -> list[ItemResult]:
     """Run one Nextcloud task per input, all in one Prefect task, and return every result.
@@ -190,6 +194,9 @@ def run_tasks(
         inputs: One input per task, each as ``run_task`` takes it (file references included).
         raise_on_failure: Raise :class:`BatchFailedError` when any item did not succeed, after
             every item has settled; otherwise failed items are results with ``ok=False``.
+        custom_ids: One custom id per input (at most 255 characters each): a later call with
+            the same ids and ``app_id`` adopts the tasks already scheduled under them instead
+            of scheduling new ones. Derived from the flow run and the inputs when omitted.
         artifact_key: Show a progress artifact while the batch runs and a table of every item
             at the end under this key (lowercase letters, digits, dashes); ``None`` for none.
 
