@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
-import json
-import xml.etree.ElementTree as ET
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import httpx
 import pytest
+from new_files_support import (
+    FAST,
+    PROMPT,
+    STATE,
+    comments,
+    past_due,
+    read_state,
+    run,
+    schedules,
+)
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
 
@@ -16,48 +24,16 @@ from prefect_nextcloud.client.errors import (
     NextcloudConnectionError,
     NextcloudFileNotFoundError,
 )
-from prefect_nextcloud.flows import NewFilesRun, process_new_files
+from prefect_nextcloud.flows import process_new_files
 from prefect_nextcloud.flows.new_files import STATE_VERSION, default_state_file
+from prefect_nextcloud.flows.new_files_state import batch_app_id, file_custom_id
 from prefect_nextcloud.sandbox import NextcloudSandbox, sample_image_bytes
 
 pytestmark = pytest.mark.usefixtures("prefect_server")
 
-FAST: dict[str, Any] = {"timeout_seconds": 30.0, "poll_interval_seconds": 0.05}
-STATE = "/Prefect/process-new-files/Photos--image-analysis.json"
-OC = "{http://owncloud.org/ns}"
-
-
-def run(sandbox: NextcloudSandbox, **parameters: Any) -> NewFilesRun:
-    result: NewFilesRun = process_new_files(credentials=sandbox.credentials, **FAST, **parameters)
-    return result
-
-
-def schedules(sandbox: NextcloudSandbox) -> int:
-    return len(sandbox.requests_to("POST", "/taskprocessing/schedule$"))
-
 
 def analyzed_ids(sandbox: NextcloudSandbox) -> list[int]:
     return sorted(task.input["images"][0] for task in sandbox.tasks())
-
-
-def comments(sandbox: NextcloudSandbox, file_id: int) -> list[str]:
-    with httpx.Client(base_url=sandbox.base_url, auth=("alice", sandbox.app_password)) as dav:
-        answer = dav.request(
-            "REPORT",
-            f"/remote.php/dav/comments/files/{file_id}",
-            content=(
-                '<?xml version="1.0"?><oc:filter-comments xmlns:oc="http://owncloud.org/ns">'
-                "<oc:limit>50</oc:limit><oc:offset>0</oc:offset></oc:filter-comments>"
-            ),
-        )
-    assert answer.status_code == 207
-    return [element.text or "" for element in ET.fromstring(answer.content).iter(f"{OC}message")]
-
-
-def read_state(sandbox: NextcloudSandbox, path: str = STATE) -> dict[str, Any]:
-    with sandbox.credentials.get_client() as client:
-        data: dict[str, Any] = json.loads(client.download_file(path))
-    return data
 
 
 def test_each_file_is_processed_once_and_again_only_when_new_or_changed(
@@ -72,6 +48,15 @@ def test_each_file_is_processed_once_and_again_only_when_new_or_changed(
     state = read_state(sandbox)
     assert state["version"] == STATE_VERSION
     assert set(state["files"]) == {str(file_id) for file_id in first}
+    assert {entry["status"] for entry in state["files"].values()} == {"done"}
+    # Under custom ids every run derives the same way, in one app id for the folder.
+    assert {task.app_id for task in sandbox.tasks()} == {batch_app_id(STATE)}
+    assert {task.custom_id for task in sandbox.tasks()} == {
+        file_custom_id(
+            STATE, file_id, state["files"][str(file_id)]["etag"], "image-analysis", PROMPT
+        )
+        for file_id in first
+    }
 
     # Unchanged: nothing scheduled, and only the listing and the state file are read.
     sandbox.clear_requests()
@@ -114,7 +99,9 @@ def test_answers_go_to_comments_report_and_artifact(sandbox: NextcloudSandbox) -
     for file_id, outcome in zip(ids, result.outcomes, strict=True):
         assert outcome.text
         assert outcome.text in report
-        assert comments(sandbox, file_id) == [f"Image analysis (Prefect):\n{outcome.text}"]
+        assert comments(sandbox, file_id) == [
+            f"Image analysis (Prefect, Nextcloud task {outcome.task_id}):\n{outcome.text}"
+        ]
     with get_client(sync_client=True) as client:
         artifacts = client.read_artifacts(
             artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=["process-new-files"]))
@@ -144,16 +131,29 @@ def test_ocr_in_subfolders_with_its_own_record(sandbox: NextcloudSandbox) -> Non
     }
 
 
-def test_a_failed_file_is_not_recorded_and_is_retried_next_run(sandbox: NextcloudSandbox) -> None:
+def test_a_failed_file_waits_an_hour_then_is_tried_again(sandbox: NextcloudSandbox) -> None:
     file_id = sandbox.upload("Photos/a.png", sample_image_bytes())
     sandbox.set_failing("core:analyze-images")
     failed = run(sandbox, report_path=None, comment_on_files=False)
     assert [outcome.ok for outcome in failed.outcomes] == [False]
     assert failed.failed_count == 1
+    [outcome] = failed.outcomes
+    entry = read_state(sandbox)["files"][str(file_id)]
+    assert (entry["status"], entry["attempts"]) == ("failed", 1)
+    assert outcome.next_try is not None
+    assert outcome.next_try - datetime.now(UTC) > timedelta(minutes=59)
+    assert datetime.fromisoformat(entry["next_try"]) == outcome.next_try
+
     sandbox.set_failing("core:analyze-images", False)
+    waiting = run(sandbox, report_path=None, comment_on_files=False)
+    assert (waiting.outcomes, waiting.waiting_count) == ([], 1)
+    assert len(sandbox.tasks()) == 1
+
+    past_due(sandbox, file_id)
     retried = run(sandbox, report_path=None, comment_on_files=False)
     assert [(outcome.file_id, outcome.ok) for outcome in retried.outcomes] == [(file_id, True)]
     assert len(sandbox.tasks()) == 2
+    assert read_state(sandbox)["files"][str(file_id)]["status"] == "done"
 
 
 def test_a_comment_refused_fails_only_that_file(sandbox: NextcloudSandbox) -> None:
@@ -168,7 +168,9 @@ def test_a_comment_refused_fails_only_that_file(sandbox: NextcloudSandbox) -> No
     assert "Permission denied" in (by_id[refused].error or "")
     assert len(comments(sandbox, fine)) == 1
     assert comments(sandbox, refused) == []
-    assert set(read_state(sandbox)["files"]) == {str(fine)}
+    files = read_state(sandbox)["files"]
+    assert (files[str(fine)]["status"], files[str(refused)]["status"]) == ("done", "failed")
+    assert "could not be posted as a comment" in files[str(refused)]["error"]
 
 
 def test_a_missing_folder_is_a_clear_error_and_nothing_is_recorded(
@@ -179,35 +181,6 @@ def test_a_missing_folder_is_a_clear_error_and_nothing_is_recorded(
     assert sandbox.tasks() == []
     with sandbox.credentials.get_client() as client, pytest.raises(NextcloudFileNotFoundError):
         client.get_file_info(default_state_file("/Nowhere", "image-analysis"))
-
-
-@pytest.mark.parametrize(
-    "record",
-    [
-        b"{not json",
-        json.dumps({"version": 0, "processed": [1, 2]}).encode(),
-        json.dumps(
-            {
-                "version": STATE_VERSION,
-                "folder": "/Photos",
-                "task": "image-analysis",
-                "files": {"abc": 7},
-            }
-        ).encode(),
-    ],
-    ids=["corrupt", "older-version", "wrong-shape"],
-)
-def test_an_unusable_record_is_rebuilt(sandbox: NextcloudSandbox, record: bytes) -> None:
-    file_id = sandbox.upload("Photos/a.png", sample_image_bytes())
-    sandbox.upload(STATE.lstrip("/"), record)
-    result = run(sandbox, report_path=None, comment_on_files=False)
-    assert [outcome.file_id for outcome in result.outcomes] == [file_id]
-    assert read_state(sandbox)["files"] == {str(file_id): sandbox_etag(sandbox, "/Photos/a.png")}
-
-
-def sandbox_etag(sandbox: NextcloudSandbox, path: str) -> str:
-    with sandbox.credentials.get_client() as client:
-        return client.get_file_info(path).etag or ""
 
 
 def test_post_comment_on_both_faces(sandbox: NextcloudSandbox, call: Any) -> None:

@@ -1,25 +1,57 @@
 """The process-new-files flow: run one AI task on each file of a folder that is new or changed.
 
-What was processed is kept in a JSON state file in the user's Nextcloud (file id → etag), so
-it survives worker restarts, is visible to the user, and grows with the folder (a Prefect
-Variable holds at most 5000 characters, about a hundred files). A file is processed again
-when its etag changes; a failed file is not recorded, so the next run tries it again.
+What became of each file is kept in a JSON state file in the user's Nextcloud (see
+:mod:`~prefect_nextcloud.flows.new_files_state`), so it survives worker restarts, is visible
+to the user, and grows with the folder (a Prefect Variable holds at most 5000 characters,
+about a hundred files). A file is processed again when its etag changes.
+
+A run lists the folder, reads the record, finishes the comments an earlier run left
+"posting", and takes at most ``max_files`` files: those never tried first, then failed ones
+whose next try is due (the wait doubles from one hour up to a week). Their tasks carry custom
+ids that are the same in every run, under one app id per state file, so a run adopts what an
+earlier or a concurrent run already scheduled instead of paying again. The answers are
+recorded as "posting" before the first comment is posted; when that write fails, nothing is
+posted and the run fails. So whichever step fails, no file gets a second paid task or a
+second comment. A file whose name cannot be a path fails alone; a record that cannot be read
+is moved aside and rebuilt.
 """
 
-import json
 import mimetypes
-import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import Enum
 from typing import Annotated, Literal
 
 from prefect import flow, task
 from prefect.artifacts import create_markdown_artifact
+from prefect.cache_policies import NO_CACHE
 from prefect.logging import get_run_logger
 from pydantic import BaseModel, ConfigDict, Field
 
 from prefect_nextcloud.blocks.credentials import NextcloudCredentials, resolve_credentials
 from prefect_nextcloud.client.errors import NextcloudError, NextcloudFileNotFoundError
+from prefect_nextcloud.client.nextcloud_client import NextcloudClient
 from prefect_nextcloud.client.paths import NextcloudPath
-from prefect_nextcloud.client.webdav import MAX_COMMENT_LENGTH, FileInfo
+from prefect_nextcloud.client.webdav import (
+    MAX_COMMENT_LENGTH,
+    FileInfo,
+    FolderListing,
+    UnreadableEntry,
+)
+from prefect_nextcloud.flows.new_files_state import (
+    STATE_VERSION,
+    FileRecord,
+    LoadedState,
+    Records,
+    StateFileError,
+    batch_app_id,
+    default_state_file,
+    failed_record,
+    file_custom_id,
+    legacy_state_file,
+    load_state,
+    save_state,
+)
 from prefect_nextcloud.flows.parameters import (
     ClearableText,
     CredentialsParameter,
@@ -36,11 +68,21 @@ from prefect_nextcloud.tasks.waiting import DEFAULT_POLL_INTERVAL_SECONDS, DEFAU
 
 __all__ = ["STATE_VERSION", "FileOutcome", "NewFilesRun", "default_state_file", "process_new_files"]
 
-STATE_VERSION = 1
-"""The state file's format; a file of another version is rebuilt from scratch."""
-
 TaskChoice = Literal["image-analysis", "ocr"]
 _LABELS = {"image-analysis": "Image analysis", "ocr": "Text recognition (OCR)"}
+
+_CLAIM_FAILED = (
+    "No comment was posted, so that none is posted twice. The answers stay with their "
+    "Nextcloud tasks, which the next run adopts instead of paying for new ones: fix what is "
+    "named above (free space, or give write permission on the state file's folder) and the "
+    "next run delivers them."
+)
+_RECORD_FAILED = (
+    "What this run did is not recorded, but nothing is lost or done twice: the next run adopts "
+    "the Nextcloud tasks of these answers instead of paying again, and for the files whose "
+    "comment this run posted it looks at their comments first and posts none twice. Fix what "
+    "is named above (free space, or give write permission on the state file's folder)."
+)
 
 
 class FileOutcome(BaseModel):
@@ -48,12 +90,17 @@ class FileOutcome(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    path: NextcloudPath = Field(description="The file's path in Nextcloud.")
+    path: NextcloudPath = Field(
+        description="The file's path in Nextcloud (characters a path cannot hold as \\xNN)."
+    )
     file_id: int = Field(description="The file's Nextcloud file id.")
     ok: bool = Field(description="Whether its answer was produced and delivered.")
     text: str | None = Field(description="The answer, when there is one.")
     error: str | None = Field(description="What went wrong, or None.")
     task_id: int | None = Field(description="The Nextcloud task that processed it, if any.")
+    next_try: datetime | None = Field(
+        default=None, description="When a failed file is tried again (UTC), if it is."
+    )
 
 
 class NewFilesRun(BaseModel):
@@ -65,7 +112,10 @@ class NewFilesRun(BaseModel):
     state_file: NextcloudPath = Field(description="Where the processed files are recorded.")
     unchanged_count: int = Field(description="Files already processed, left alone.")
     outcomes: list[FileOutcome] = Field(description="One outcome per file processed now.")
-    left_out_count: int = Field(description="New files left for the next run (max_files).")
+    left_out_count: int = Field(description="Files due, left for the next run (max_files).")
+    waiting_count: int = Field(
+        default=0, description="Failed files waiting for their next try, left alone."
+    )
     report_path: NextcloudPath | None = Field(description="The report written, if any.")
 
     @property
@@ -74,39 +124,58 @@ class NewFilesRun(BaseModel):
         return sum(not outcome.ok for outcome in self.outcomes)
 
 
-def default_state_file(folder: str, task_choice: str) -> str:
-    """The state file of a folder and task: ``/Prefect/process-new-files/<folder>--<task>.json``.
-
-    The folder's path becomes the file name (``/Photos/2024`` → ``Photos-2024``; ``/`` →
-    ``home``), so each folder and task keeps its own record.
-    """
-    name = re.sub(r"[^A-Za-z0-9._-]+", "-", str(NextcloudPath(folder)).strip("/")) or "home"
-    return f"/Prefect/process-new-files/{name}--{task_choice}.json"
+class _Delivery(Enum):
+    POSTED = "posted"
+    REFUSED = "refused"  # the server said no: nothing was posted
+    UNKNOWN = "unknown"  # no clear answer: the comment may have been posted
 
 
-def _wanted(entry: FileInfo, task_choice: str) -> bool:
-    content_type = entry.content_type or mimetypes.guess_type(entry.path.name)[0] or ""
-    if content_type.startswith("image/"):
+@dataclass(frozen=True)
+class _Comment:
+    """An answer to post as a comment, with how that went once tried."""
+
+    file_id: int
+    message: str
+    delivery: _Delivery | None = None
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class _Plan:
+    due: list[FileInfo]  # processed now, at most max_files
+    unreadable: list[UnreadableEntry]  # reported as failed now
+    left_out: int
+    waiting: int
+    unchanged: int
+
+
+def _wanted(content_type: str | None, name: str, task_choice: str) -> bool:
+    kind = content_type or mimetypes.guess_type(name)[0] or ""
+    if kind.startswith("image/"):
         return True
-    return task_choice == "ocr" and content_type == "application/pdf"
+    return task_choice == "ocr" and kind == "application/pdf"
 
 
-@task
+@task(cache_policy=NO_CACHE)
 def list_candidates(
     credentials: NextcloudCredentials, folder: str, recursive: bool, task_choice: str
-) -> list[FileInfo]:
+) -> FolderListing:
     """The files in a folder (and its subfolders, when recursive) that the task can process.
+
+    Files whose names cannot be paths are listed apart, in ``unreadable``; a subfolder with
+    such a name is skipped with a warning.
 
     Raises:
         ValueError: The folder does not exist, or is a file.
     """
     found: list[FileInfo] = []
+    unreadable: list[UnreadableEntry] = []
     pending = [NextcloudPath(folder)]
     with credentials.get_client() as client:
         while pending:
             current = pending.pop(0)
             try:
-                entries = client.list_folder(current)
+                listing = client.read_folder(current)
             except NextcloudFileNotFoundError:
                 if current != NextcloudPath(folder):
                     continue  # a subfolder removed while we walked: nothing to process there
@@ -115,143 +184,451 @@ def list_candidates(
                     f"{credentials.user_id} at {credentials.base_url}. Create it or give an "
                     "existing folder; nothing was processed or recorded."
                 ) from None
-            for entry in entries:
+            for entry in listing.entries:
                 if entry.is_folder:
                     if recursive:
                         pending.append(entry.path)
-                elif _wanted(entry, task_choice):
+                elif _wanted(entry.content_type, entry.path.name, task_choice):
                     found.append(entry)
-    return sorted(found, key=lambda entry: entry.path)
+            for odd in listing.unreadable:
+                if odd.is_folder and recursive:
+                    get_run_logger().warning("The subfolder is skipped: %s", odd.problem)
+                elif not odd.is_folder and _wanted(odd.content_type, odd.name, task_choice):
+                    unreadable.append(odd)
+    return FolderListing(entries=sorted(found, key=lambda entry: entry.path), unreadable=unreadable)
 
 
-def _parse_state(raw: bytes, folder: str, task_choice: str) -> dict[str, str] | None:
-    """The recorded file ids and etags, or ``None`` when the record is unusable."""
-    try:
-        data = json.loads(raw)
-    except ValueError:
-        return None
-    if not isinstance(data, dict) or data.get("version") != STATE_VERSION:
-        return None
-    if data.get("folder") != folder or data.get("task") != task_choice:
-        return None
-    files = data.get("files")
-    if not isinstance(files, dict) or not all(
-        isinstance(key, str) and key.isdigit() and isinstance(value, str)
-        for key, value in files.items()
-    ):
-        return None
-    return dict(files)
-
-
-@task
+@task(cache_policy=NO_CACHE)
 def read_state(
-    credentials: NextcloudCredentials, state_file: str, folder: str, task_choice: str
-) -> dict[str, str]:
-    """The files recorded as processed (file id → etag); empty when there is no usable record.
+    credentials: NextcloudCredentials,
+    state_file: str,
+    folder: str,
+    task_choice: str,
+    legacy: str | None = None,
+) -> LoadedState:
+    """What the state file records; an unreadable record is moved aside and rebuilt.
 
-    A record that is corrupt, of another version or of another folder or task is rebuilt:
-    every file counts as new again, and a warning says so.
+    Args:
+        credentials: Where and as whom to connect.
+        state_file: The record's path.
+        folder: The folder it must describe.
+        task_choice: The task it must describe.
+        legacy: Where earlier releases kept the record, read when there is none yet.
+
+    Raises:
+        ValueError: The record describes another folder or task.
     """
     with credentials.get_client() as client:
-        try:
-            raw = client.download_file(state_file)
-        except NextcloudFileNotFoundError:
-            return {}
-    recorded = _parse_state(raw, folder, task_choice)
-    if recorded is None:
-        get_run_logger().warning(
-            "The state file %s is not a version-%s record of %s (%s); it is rebuilt, so every "
-            "file in the folder is processed again.",
-            state_file,
-            STATE_VERSION,
-            folder,
+        return load_state(
+            client,
+            NextcloudPath(state_file),
+            NextcloudPath(folder),
             task_choice,
+            None if legacy is None else NextcloudPath(legacy),
+            get_run_logger(),
         )
-        return {}
-    return recorded
 
 
-@task
+@task(cache_policy=NO_CACHE)
 def write_state(
     credentials: NextcloudCredentials,
     state_file: str,
     folder: str,
     task_choice: str,
-    files: dict[str, str],
+    records: Records,
+    if_it_fails: str,
 ) -> None:
-    """Record the processed files (file id → etag) in the state file."""
-    record = {"version": STATE_VERSION, "folder": folder, "task": task_choice, "files": files}
-    with credentials.get_client() as client:
-        client.write_text(state_file, json.dumps(record, indent=1, sort_keys=True))
+    """Write the record of what became of each file.
+
+    Raises:
+        StateFileError: It could not be written; the message ends with ``if_it_fails``.
+    """
+    try:
+        with credentials.get_client() as client:
+            save_state(
+                client, NextcloudPath(state_file), NextcloudPath(folder), task_choice, records
+            )
+    except NextcloudError as error:
+        raise StateFileError(
+            f"The state file {state_file} could not be written: {error} {if_it_fails}",
+            endpoint=error.endpoint,
+            status_code=error.status_code,
+            server_message=error.server_message,
+        ) from error
 
 
-def _comment_text(label: str, text: str) -> str:
-    message = f"{label} (Prefect):\n{text.strip()}"
+def _comment_text(label: str, task_id: int | None, text: str) -> str:
+    """The comment: a first line naming the task, which later runs look for, then the answer."""
+    message = f"{label} (Prefect, Nextcloud task {task_id}):\n{text.strip()}"
     if len(message) > MAX_COMMENT_LENGTH:
         message = message[: MAX_COMMENT_LENGTH - 1] + "…"
     return message
 
 
-@task
-def post_answers_as_comments(
-    credentials: NextcloudCredentials, label: str, outcomes: list[FileOutcome]
-) -> list[FileOutcome]:
-    """Post each successful answer as a comment on its file; a refused comment fails that file.
+def _already_posted(comments: list[str], message: str) -> bool:
+    first_line = message.partition("\n")[0]
+    return any(comment.partition("\n")[0] == first_line for comment in comments)
+
+
+def _post(client: NextcloudClient, comment: _Comment) -> _Comment:
+    """Post one comment; a failure without a clear refusal may have posted it."""
+    try:
+        client.post_comment(comment.file_id, comment.message)
+    except ValueError as error:
+        return _settled(comment, _Delivery.REFUSED, f"The answer cannot be a comment: {error}")
+    except NextcloudError as error:
+        if error.status_code is None or error.status_code >= 500:
+            failure = (
+                f"The answer may have been posted as a comment, or not: {error} The next run "
+                "looks at the file's comments and posts it only if it is missing."
+            )
+            return _settled(comment, _Delivery.UNKNOWN, failure)
+        failure = f"The answer could not be posted as a comment: {error}"
+        return _settled(comment, _Delivery.REFUSED, failure)
+    return _settled(comment, _Delivery.POSTED, None)
+
+
+def _look_then_post(client: NextcloudClient, comment: _Comment) -> _Comment:
+    """Post one comment unless the file's newest comments hold it already."""
+    try:
+        seen = [found.message for found in client.list_comments(comment.file_id)]
+    except NextcloudError as error:
+        failure = (
+            "The file's comments could not be read to see whether its answer was posted: "
+            f"{error} They are looked at again next run."
+        )
+        return _settled(comment, _Delivery.UNKNOWN, failure)
+    if _already_posted(seen, comment.message):
+        return _settled(comment, _Delivery.POSTED, None)
+    return _post(client, comment)
+
+
+def _settled(comment: _Comment, delivery: _Delivery, error: str | None) -> _Comment:
+    return _Comment(comment.file_id, comment.message, delivery, error)
+
+
+@task(cache_policy=NO_CACHE)
+def post_comments(
+    credentials: NextcloudCredentials, comments: list[_Comment], look_first: bool
+) -> list[_Comment]:
+    """Post each answer as a comment on its file, shown in the Files sidebar.
+
+    Args:
+        credentials: Where and as whom to connect.
+        comments: The comments to post.
+        look_first: First look among each file's newest 100 comments for one with the same
+            first line (which names the task); post only when there is none.
 
     Returns:
-        The outcomes, with those whose comment could not be written marked as failed.
+        The comments, each with how its delivery went and, unless posted, what went wrong.
     """
-    updated = []
     with credentials.get_client() as client:
-        for outcome in outcomes:
-            if not outcome.ok:
-                updated.append(outcome)
-                continue
-            try:
-                client.post_comment(outcome.file_id, _comment_text(label, outcome.text or ""))
-            except (NextcloudError, ValueError) as error:
-                failure = f"The answer could not be posted as a comment: {error}"
-                updated.append(outcome.model_copy(update={"ok": False, "error": failure}))
-            else:
-                updated.append(outcome)
-    return updated
+        if look_first:
+            return [_look_then_post(client, comment) for comment in comments]
+        return [_post(client, comment) for comment in comments]
+
+
+_Standing = Literal["new", "unchanged", "due", "waiting"]
+
+
+def _standing(record: FileRecord | None, etag: str | None, now: datetime) -> _Standing:
+    """Where a file stands: "new", "unchanged", "due" (for a retry) or "waiting"."""
+    if record is None or record.etag != (etag or ""):
+        return "new"
+    if record.status != "failed":
+        return "unchanged"
+    return "due" if record.next_try is None or record.next_try <= now else "waiting"
+
+
+def _plan(
+    candidates: FolderListing, records: Records, now: datetime, max_files: int, skip: set[int]
+) -> _Plan:
+    """Choose the files of this run: never-tried files first, then failed ones now due."""
+    files = [entry for entry in candidates.entries if entry.file_id not in skip]
+    odd = [entry for entry in candidates.unreadable if entry.file_id not in skip]
+    stands = [_standing(records.get(str(e.file_id)), e.etag, now) for e in files]
+    odd_stands = [_standing(records.get(str(e.file_id)), e.etag, now) for e in odd]
+    due = [entry for entry, stand in zip(files, stands, strict=True) if stand == "new"]
+    due += [entry for entry, stand in zip(files, stands, strict=True) if stand == "due"]
+    return _Plan(
+        due=due[:max_files],
+        unreadable=[
+            entry for entry, stand in zip(odd, odd_stands, strict=True) if stand in ("new", "due")
+        ],
+        left_out=max(len(due) - max_files, 0),
+        waiting=(stands + odd_stands).count("waiting"),
+        unchanged=(stands + odd_stands).count("unchanged"),
+    )
+
+
+def _run_batch(
+    credentials: NextcloudCredentials,
+    task_choice: str,
+    prompt: str,
+    files: list[FileInfo],
+    state_file: NextcloudPath,
+    timeout_seconds: float,
+    poll_interval_seconds: float,
+) -> list[ItemResult]:
+    """One task per file, under custom ids that any later run derives the same way."""
+    if not files:
+        return []
+    asked = prompt if task_choice == "image-analysis" else None
+    ids: list[str | None] = [
+        file_custom_id(state_file, entry.file_id, entry.etag or "", task_choice, asked)
+        for entry in files
+    ]
+    file_ids = [entry.file_id for entry in files]
+    results: list[ItemResult]
+    if task_choice == "image-analysis":
+        results = analyze_image_batch(
+            credentials,
+            prompt,
+            file_ids,
+            timeout_seconds=timeout_seconds,
+            poll_interval_seconds=poll_interval_seconds,
+            custom_ids=ids,
+            app_id=batch_app_id(state_file),
+            artifact_key="process-new-files-tasks",
+        )
+    else:
+        results = ocr_batch(
+            credentials,
+            file_ids,
+            timeout_seconds=timeout_seconds,
+            poll_interval_seconds=poll_interval_seconds,
+            custom_ids=ids,
+            app_id=batch_app_id(state_file),
+            artifact_key="process-new-files-tasks",
+        )
+    return results
 
 
 def _markdown(
-    folder: NextcloudPath, label: str, prompt: str | None, run: list[FileOutcome], unchanged: int
+    folder: NextcloudPath,
+    label: str,
+    prompt: str | None,
+    run: list[FileOutcome],
+    unchanged: int,
+    waiting: int,
 ) -> str:
     lines = [f"# {label}: new files in {folder}", ""]
     if prompt is not None:
         lines += [f"**Prompt:** {prompt}", ""]
     failed = sum(not outcome.ok for outcome in run)
-    lines += [
+    summary = (
         f"{len(run)} file(s) processed ({len(run) - failed} succeeded, {failed} failed), "
-        f"{unchanged} unchanged file(s) left alone.",
-        "",
-    ]
+        f"{unchanged} unchanged file(s) left alone"
+    )
+    if waiting:
+        summary += f", {waiting} failed file(s) waiting for their next try"
+    lines += [summary + ".", ""]
     for outcome in run:
         task_id = f"Nextcloud task {outcome.task_id}" if outcome.task_id else "not scheduled"
         lines += [f"## {outcome.path.name}", "", f"`{outcome.path}` ({task_id})", ""]
         if outcome.ok:
             lines += [f"> {line}" for line in (outcome.text or "").splitlines() or [""]]
+        elif outcome.next_try is not None:
+            when = outcome.next_try.strftime("%Y-%m-%d %H:%M UTC")
+            lines.append(f"**Failed, tried again from {when}:** {outcome.error}")
         else:
-            lines.append(f"**Failed, retried on the next run:** {outcome.error}")
+            lines.append(f"**Failed, looked at again next run:** {outcome.error}")
         lines.append("")
     return "\n".join(lines)
 
 
-def _outcomes(files: list[FileInfo], results: list[ItemResult]) -> list[FileOutcome]:
-    return [
-        FileOutcome(
-            path=entry.path,
-            file_id=entry.file_id,
-            ok=result.ok,
-            text=result.text,
-            error=result.error,
-            task_id=result.task.id if result.task is not None else None,
+def _now() -> datetime:
+    return datetime.now(UTC).replace(microsecond=0)
+
+
+def _delivered(comments: list[_Comment], posting: Records, now: datetime) -> Records:
+    """The entries of files whose comments were tried: done, failed, or still posting."""
+    changes: Records = {}
+    for comment in comments:
+        key = str(comment.file_id)
+        record = posting[key]
+        if comment.delivery is _Delivery.POSTED:
+            changes[key] = FileRecord(etag=record.etag, status="done", task_id=record.task_id)
+        elif comment.delivery is _Delivery.REFUSED:
+            changes[key] = failed_record(record, record.etag, comment.error or "", now)
+        else:
+            changes[key] = record  # may be posted: the next run looks before posting
+    return changes
+
+
+def _with_delivery(outcome: FileOutcome, comment: _Comment, record: FileRecord) -> FileOutcome:
+    if comment.delivery is _Delivery.POSTED:
+        return outcome
+    return outcome.model_copy(
+        update={"ok": False, "error": comment.error, "next_try": record.next_try}
+    )
+
+
+def _recover(
+    credentials: NextcloudCredentials,
+    records: Records,
+    paths: dict[int, NextcloudPath],
+    now: datetime,
+) -> tuple[Records, list[FileOutcome]]:
+    """Finish the comments an earlier run recorded as being posted, posting none twice."""
+    posting = {key: record for key, record in records.items() if record.status == "posting"}
+    if not posting:
+        return {}, []
+    comments = [_Comment(int(key), record.comment or "") for key, record in posting.items()]
+    delivered = post_comments(credentials, comments, look_first=True)
+    changes = _delivered(delivered, posting, now)
+    outcomes = [
+        _with_delivery(
+            FileOutcome(
+                path=paths[comment.file_id],
+                file_id=comment.file_id,
+                ok=True,
+                text=comment.message.partition("\n")[2],
+                error=None,
+                task_id=posting[str(comment.file_id)].task_id,
+            ),
+            comment,
+            changes[str(comment.file_id)],
         )
-        for entry, result in zip(files, results, strict=True)
+        for comment in delivered
     ]
+    return changes, outcomes
+
+
+def _settle(
+    files: list[FileInfo],
+    results: list[ItemResult],
+    label: str,
+    comment_on_files: bool,
+    records: Records,
+    now: datetime,
+) -> tuple[Records, list[FileOutcome]]:
+    """The entries and outcomes of the files processed now; answers to post are "posting"."""
+    changes: Records = {}
+    outcomes = []
+    for entry, result in zip(files, results, strict=True):
+        key, etag = str(entry.file_id), entry.etag or ""
+        task_id = result.task.id if result.task is not None else None
+        if not result.ok:
+            changes[key] = failed_record(records.get(key), etag, result.error or "", now)
+        elif comment_on_files:
+            comment = _comment_text(label, task_id, result.text or "")
+            changes[key] = FileRecord(etag=etag, status="posting", task_id=task_id, comment=comment)
+        else:
+            changes[key] = FileRecord(etag=etag, status="done", task_id=task_id)
+        outcomes.append(
+            FileOutcome(
+                path=entry.path,
+                file_id=entry.file_id,
+                ok=result.ok,
+                text=result.text,
+                error=result.error,
+                task_id=task_id,
+                next_try=changes[key].next_try,
+            )
+        )
+    return changes, outcomes
+
+
+def _report_unreadable(
+    entries: list[UnreadableEntry], records: Records, now: datetime
+) -> tuple[Records, list[FileOutcome]]:
+    """Fail each file whose name cannot be a path, by itself, to be looked at again later."""
+    changes: Records = {}
+    outcomes = []
+    for entry in entries:
+        key = str(entry.file_id)
+        changes[key] = failed_record(records.get(key), entry.etag or "", entry.problem, now)
+        outcomes.append(
+            FileOutcome(
+                path=entry.shown_path,
+                file_id=entry.file_id,
+                ok=False,
+                text=None,
+                error=entry.problem,
+                task_id=None,
+                next_try=changes[key].next_try,
+            )
+        )
+    return changes, outcomes
+
+
+def _taken(found: FileRecord | None, mine: FileRecord) -> bool:
+    """Whether another run already recorded this version of the file as delivered or posting."""
+    return found is not None and found.etag == mine.etag and found.status in ("done", "posting")
+
+
+@dataclass(frozen=True)
+class _StateFile:
+    """Where a run keeps its record, and what the record describes."""
+
+    credentials: NextcloudCredentials
+    path: NextcloudPath
+    folder: NextcloudPath
+    task_choice: str
+
+    def read(self, legacy: str | None = None) -> LoadedState:
+        return read_state(self.credentials, self.path, self.folder, self.task_choice, legacy)
+
+    def write(self, records: Records, if_it_fails: str) -> None:
+        write_state(
+            self.credentials, self.path, self.folder, self.task_choice, records, if_it_fails
+        )
+
+
+def _claim(
+    state: _StateFile, records: Records, changes: Records, answers: Records, present: set[int]
+) -> tuple[Records, Records]:
+    """Record the answers as "posting" before any is posted; skip those another run has.
+
+    The record is read again first, so that a run at the same time which recorded the same
+    answers meanwhile keeps them to itself.
+
+    Args:
+        state: The state file.
+        records: The record as this run read it.
+        changes: The other entries this run changed.
+        answers: The answers to post, as "posting" entries.
+        present: The ids of the files in the folder now.
+
+    Returns:
+        The record written, and the answers this run is to post.
+
+    Raises:
+        StateFileError: The record could not be written; nothing may be posted.
+    """
+    fresh = state.read()
+    current = {**records, **{k: v for k, v in fresh.records.items() if int(k) in present}}
+    claimed = {key: mine for key, mine in answers.items() if not _taken(current.get(key), mine)}
+    written = {**current, **changes, **claimed}
+    state.write(written, _CLAIM_FAILED)
+    return written, claimed
+
+
+def _deliver(
+    state: _StateFile,
+    records: Records,
+    changes: Records,
+    answers: Records,
+    present: set[int],
+    outcomes: list[FileOutcome],
+    now: datetime,
+) -> tuple[Records, list[FileOutcome]]:
+    """Claim, then post the answers of this run; the record to write, and the outcomes."""
+    written, claimed = _claim(state, records, changes, answers, present)
+    comments = [_Comment(int(key), record.comment or "") for key, record in claimed.items()]
+    delivered = {
+        comment.file_id: comment
+        for comment in post_comments(state.credentials, comments, look_first=False)
+    }
+    updates = _delivered(list(delivered.values()), claimed, now)
+    settled = [
+        _with_delivery(outcome, delivered[outcome.file_id], updates[str(outcome.file_id)])
+        if outcome.file_id in delivered
+        else outcome
+        for outcome in outcomes
+    ]
+    return {**written, **updates}, settled
 
 
 @flow(
@@ -283,11 +660,12 @@ def process_new_files(
         report_path: Where to write a markdown report of the files processed in this run
             (replaced each run that processes files); empty for no report.
         comment_on_files: Post each answer as a comment on its file, shown in the Files
-            sidebar of Nextcloud.
-        max_files: At most this many new files per run, the first by path; the rest wait for
-            the next run.
-        state_file: The Nextcloud file recording what was processed (file id and etag); by
-            default /Prefect/process-new-files/<folder>--<task>.json. Delete it to process
+            sidebar of Nextcloud. Its first line names the Nextcloud task that answered.
+        max_files: At most this many files per run: those never tried first (by path), then
+            failed ones due for another try; the rest wait for the next run.
+        state_file: The Nextcloud file recording what became of each file (its etag, and
+            when a failed one is tried again); by default
+            /Prefect/process-new-files/<folder>-<hash>--<task>.json. Delete it to process
             everything again.
         timeout_seconds: How long each Nextcloud task may take, counted from when it was
             scheduled; the task is cancelled after that.
@@ -298,71 +676,84 @@ def process_new_files(
             would keep the app password.
 
     Returns:
-        The outcome of each file processed, and how many were unchanged or left for later.
+        The outcome of each file processed, and how many were unchanged, waiting for a retry,
+        or left for later.
+
+    Raises:
+        StateFileError: The state file could not be written; the message says what became of
+            the answers (none is lost, paid for or posted twice).
     """
     logger = get_run_logger()
     resolved = resolve_credentials(credentials)
     source = NextcloudPath(folder)
-    state_path = NextcloudPath(state_file or default_state_file(source, task))
+    state = _StateFile(
+        resolved, NextcloudPath(state_file or default_state_file(source, task)), source, task
+    )
     label = _LABELS[task]
-    files = list_candidates(resolved, source, recursive, task)
-    recorded = read_state(resolved, state_path, source, task)
-    new = [entry for entry in files if recorded.get(str(entry.file_id)) != (entry.etag or "")]
-    left_out = max(len(new) - max_files, 0)
-    if left_out:
-        logger.info(
-            "Processing %s of %s new files now (max_files); the rest next run.", max_files, len(new)
-        )
-    new = new[:max_files]
-    unchanged = len(files) - len(new) - left_out
-    results: list[ItemResult] = []
-    if new and task == "image-analysis":
-        results = analyze_image_batch(
-            resolved,
-            prompt,
-            [entry.file_id for entry in new],
-            timeout_seconds=timeout_seconds,
-            poll_interval_seconds=poll_interval_seconds,
-            artifact_key="process-new-files-tasks",
-        )
-    elif new:
-        results = ocr_batch(
-            resolved,
-            [entry.file_id for entry in new],
-            timeout_seconds=timeout_seconds,
-            poll_interval_seconds=poll_interval_seconds,
-            artifact_key="process-new-files-tasks",
-        )
-    outcomes = _outcomes(new, results)
-    if comment_on_files and outcomes:
-        outcomes = post_answers_as_comments(resolved, label, outcomes)
+    candidates = list_candidates(resolved, source, recursive, task)
+    legacy = None if state_file else legacy_state_file(source, task)
+    loaded = state.read(legacy)
+    now = _now()
+    paths = {entry.file_id: entry.path for entry in candidates.entries}
+    paths.update((entry.file_id, entry.shown_path) for entry in candidates.unreadable)
+    # Only files still in the folder are kept, so the record does not grow with deleted files.
+    records = {key: record for key, record in loaded.records.items() if int(key) in paths}
+    changes, outcomes = _recover(resolved, records, paths, now)
+    plan = _plan(candidates, {**records, **changes}, now, max_files, {o.file_id for o in outcomes})
+    if plan.left_out:
+        logger.info("%s due file(s) are left for the next run (max_files).", plan.left_out)
+    results = _run_batch(
+        resolved, task, prompt, plan.due, state.path, timeout_seconds, poll_interval_seconds
+    )
+    settled, now_outcomes = _settle(plan.due, results, label, comment_on_files, records, now)
+    odd_changes, odd_outcomes = _report_unreadable(plan.unreadable, records, now)
+    outcomes += now_outcomes + odd_outcomes
+    answers = {key: record for key, record in settled.items() if record.status == "posting"}
+    changes.update({key: record for key, record in settled.items() if key not in answers})
+    changes.update(odd_changes)
+    final = {**records, **changes}
+    if answers:
+        present = set(paths)
+        final, outcomes = _deliver(state, records, changes, answers, present, outcomes, now)
+    if final != loaded.records or loaded.legacy is not None:
+        state.write(final, _RECORD_FAILED)
+        _remove_legacy(resolved, loaded.legacy)
     shown_prompt = prompt if task == "image-analysis" else None
-    report = _markdown(source, label, shown_prompt, outcomes, unchanged)
+    report = _markdown(source, label, shown_prompt, outcomes, plan.unchanged, plan.waiting)
+    create_markdown_artifact(
+        report, key="process-new-files", description=f"{label} of new files in {source}"
+    )
     written: NextcloudPath | None = None
     if report_path and outcomes:
         written = NextcloudPath(report_path)
         with resolved.get_client() as client:
             client.write_text(written, report)
-    # Only files still in the folder are kept, so the record does not grow with deleted files.
-    present = {str(entry.file_id) for entry in files}
-    updated = {key: etag for key, etag in recorded.items() if key in present}
-    etags = {entry.file_id: entry.etag or "" for entry in new}
-    updated.update({str(o.file_id): etags[o.file_id] for o in outcomes if o.ok})
-    if updated != recorded:
-        write_state(resolved, state_path, source, task, updated)
-    create_markdown_artifact(
-        report, key="process-new-files", description=f"{label} of new files in {source}"
-    )
     failed = sum(not outcome.ok for outcome in outcomes)
     if failed:
         logger.warning(
-            "%s of %s file(s) failed; they are tried again next run.", failed, len(outcomes)
+            "%s of %s file(s) failed; each is tried again later (see the report).",
+            failed,
+            len(outcomes),
         )
     return NewFilesRun(
         folder=source,
-        state_file=state_path,
-        unchanged_count=unchanged,
+        state_file=state.path,
+        unchanged_count=plan.unchanged,
         outcomes=outcomes,
-        left_out_count=left_out,
+        left_out_count=plan.left_out,
+        waiting_count=plan.waiting,
         report_path=written,
     )
+
+
+def _remove_legacy(credentials: NextcloudCredentials, legacy: NextcloudPath | None) -> None:
+    """Remove the record at the name of earlier releases, now written under its own name."""
+    if legacy is None:
+        return
+    try:
+        with credentials.get_client() as client:
+            client.delete_file(legacy)
+    except NextcloudError as error:
+        get_run_logger().warning(
+            "The old state file %s could not be removed (%s); delete it by hand.", legacy, error
+        )
