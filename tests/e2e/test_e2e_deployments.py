@@ -14,6 +14,7 @@ import pytest
 from e2e_stack import ROOT, Stack, artifact_of, prefect_api, wait_for_end
 
 from prefect_nextcloud.blocks import NextcloudCredentials
+from prefect_nextcloud.flows.new_files import default_state_file
 
 FAST = {"timeout_seconds": 120, "poll_interval_seconds": 1}
 PHOTOS = ["sample.png", "dawn.png", "meadow.png", "harbour.png"]
@@ -133,11 +134,11 @@ def test_process_new_files_comments_on_each_file(stack: Stack, flow_runs: dict[s
     credentials = sandbox(stack)
     with credentials.get_client() as client:
         report = client.download_file("/Reports/e2e-new-files.md").decode()
-        state = client.download_file("/Prefect/process-new-files/Photos--image-analysis.json")
+        state = client.download_file(default_state_file("/Photos", "image-analysis"))
         file_ids = {name: client.get_file_id(f"/Photos/{name}") for name in PHOTOS}
     for name, file_id in file_ids.items():
         [comment] = comments(credentials, file_id)
-        assert comment.startswith("Image analysis (Prefect):"), comment
+        assert comment.startswith("Image analysis (Prefect, Nextcloud task "), comment
         assert name in report, report
         assert str(file_id) in state.decode(), state
     artifact = artifact_of(stack, flow_run, "process-new-files")
