@@ -257,9 +257,7 @@ def test_injected_error_only_for_its_method(sb: NextcloudSandbox, alice: httpx.C
     assert alice.delete(f"{TP}/task/424242").status_code == 200
 
 
-def test_injected_error_after_some_requests_pass(
-    sb: NextcloudSandbox, alice: httpx.Client
-) -> None:
+def test_injected_error_after_some_requests_pass(sb: NextcloudSandbox, alice: httpx.Client) -> None:
     sb.inject_error(r"/tasktypes$", 507, method="GET", after=2)
     assert [alice.get(f"{TP}/tasktypes").status_code for _ in range(4)] == [200, 200, 507, 200]
 
