@@ -59,8 +59,14 @@ def test_folders_differing_only_in_non_ascii_letters_keep_their_own_records(
     assert len(sandbox.tasks()) == 2
     assert [len(comments(sandbox, file_id)) for file_id in ids.values()] == [1, 1]
     names = {default_state_file(folder, "image-analysis") for folder in folders}
-    assert len(names) == 2
     assert {f"/Prefect/process-new-files/{name}" for name in state_folder(sandbox)} == names
+    assert {name.split("-")[0] for name in state_folder(sandbox)} == {"Ürlaub", "Örlaub"}
+
+
+def test_folders_with_the_same_slug_have_their_own_state_files() -> None:
+    names = {default_state_file(folder, "ocr") for folder in ("/Photos/2024", "/Photos-2024")}
+    assert len(names) == 2
+    assert all(name.startswith("/Prefect/process-new-files/Photos-2024-") for name in names)
 
 
 def test_a_record_at_the_old_default_name_is_taken_over_once(sandbox: NextcloudSandbox) -> None:

@@ -118,25 +118,26 @@ class _Record:
     dropped: int  # entries that could not be read
 
 
-def _slug(folder: NextcloudPath) -> str:
-    return re.sub(r"[^A-Za-z0-9._-]+", "-", str(folder).strip("/")) or "home"
-
-
 def default_state_file(folder: str, task_choice: str) -> str:
     """The state file of a folder and task: ``/Prefect/process-new-files/<name>--<task>.json``.
 
-    The name is a readable slug of the folder's path and a hash of the whole path, so no two
-    folders share a record, even when their names differ only in letters the slug leaves out
-    (``/Ürlaub`` and ``/Örlaub``): ``/Photos/2024`` → ``Photos-2024-3f0c1a9e2b``.
+    The name is a readable slug of the folder's path (letters and digits of any script kept)
+    and a hash of the whole path, so no two folders share a record, even when their slugs are
+    the same (``/Photos/2024`` and ``/Photos-2024``): ``Photos-2024-dbb7297563--ocr.json``.
     """
-    path = NextcloudPath(unicodedata.normalize("NFC", str(NextcloudPath(folder))))
-    digest = hashlib.sha256(str(path).encode()).hexdigest()[:10]
-    return str(STATE_FOLDER / f"{_slug(path)[:_SLUG_LENGTH]}-{digest}--{task_choice}.json")
+    path = str(NextcloudPath(unicodedata.normalize("NFC", str(NextcloudPath(folder)))))
+    slug = re.sub(r"[^\w.-]+", "-", path.strip("/"))[:_SLUG_LENGTH] or "home"
+    digest = hashlib.sha256(path.encode()).hexdigest()[:10]
+    return str(STATE_FOLDER / f"{slug}-{digest}--{task_choice}.json")
 
 
 def legacy_state_file(folder: str, task_choice: str) -> str:
-    """The state file earlier releases used by default (``<slug>--<task>.json``), read once."""
-    return str(STATE_FOLDER / f"{_slug(NextcloudPath(folder))}--{task_choice}.json")
+    """The state file earlier releases used by default (``<slug>--<task>.json``), read once.
+
+    Its ASCII slug made folders whose names differ only in other letters share one.
+    """
+    slug = re.sub(r"[^A-Za-z0-9._-]+", "-", str(NextcloudPath(folder)).strip("/")) or "home"
+    return str(STATE_FOLDER / f"{slug}--{task_choice}.json")
 
 
 def batch_app_id(state_file: str) -> str:
