@@ -113,9 +113,7 @@ class NewFilesRun(BaseModel):
     unchanged_count: int = Field(description="Files already processed, left alone.")
     outcomes: list[FileOutcome] = Field(description="One outcome per file processed now.")
     left_out_count: int = Field(description="Files due, left for the next run (max_files).")
-    waiting_count: int = Field(
-        default=0, description="Failed files waiting for their next try, left alone."
-    )
+    waiting_count: int = Field(description="Failed files waiting for their next try, left alone.")
     report_path: NextcloudPath | None = Field(description="The report written, if any.")
 
     @property
