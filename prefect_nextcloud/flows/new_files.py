@@ -64,6 +64,7 @@ from prefect_nextcloud.tasks.batch import ItemResult
 from prefect_nextcloud.tasks.idempotency import cancel_outstanding_tasks
 from prefect_nextcloud.tasks.images import analyze_image_batch
 from prefect_nextcloud.tasks.media import ocr_batch
+from prefect_nextcloud.tasks.run_lock import run_lock
 from prefect_nextcloud.tasks.waiting import DEFAULT_POLL_INTERVAL_SECONDS, DEFAULT_TIMEOUT_SECONDS
 
 __all__ = ["STATE_VERSION", "FileOutcome", "NewFilesRun", "default_state_file", "process_new_files"]
@@ -579,8 +580,9 @@ def _claim(
 ) -> tuple[Records, Records]:
     """Record the answers as "posting" before any is posted; skip those another run has.
 
-    The record is read again first, so that a run at the same time which recorded the same
-    answers meanwhile keeps them to itself.
+    The record is read again first, under the folder's lock (see
+    :mod:`~prefect_nextcloud.tasks.run_lock`), so that a run at the same time which recorded
+    the same answers keeps them to itself.
 
     Args:
         state: The state file.
@@ -595,11 +597,12 @@ def _claim(
     Raises:
         StateFileError: The record could not be written; nothing may be posted.
     """
-    fresh = state.read()
-    current = {**records, **{k: v for k, v in fresh.records.items() if int(k) in present}}
-    claimed = {key: mine for key, mine in answers.items() if not _taken(current.get(key), mine)}
-    written = {**current, **changes, **claimed}
-    state.write(written, _CLAIM_FAILED)
+    with run_lock(batch_app_id(state.path)):  # runs over one folder claim one at a time
+        fresh = state.read()
+        current = {**records, **{k: v for k, v in fresh.records.items() if int(k) in present}}
+        claimed = {key: mine for key, mine in answers.items() if not _taken(current.get(key), mine)}
+        written = {**current, **changes, **claimed}
+        state.write(written, _CLAIM_FAILED)
     return written, claimed
 
 

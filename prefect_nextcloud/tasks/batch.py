@@ -64,7 +64,7 @@ from prefect_nextcloud.tasks.idempotency import (
 from prefect_nextcloud.tasks.options import RunOptions
 from prefect_nextcloud.tasks.polling import TaskStillRunning
 from prefect_nextcloud.tasks.progress import BatchProgress, run_logger
-from prefect_nextcloud.tasks.schedule_lock import schedule_lock
+from prefect_nextcloud.tasks.run_lock import run_lock
 from prefect_nextcloud.tasks.waiting import (
     DEADLINE_GRACE_SECONDS,
     end_overdue,
@@ -805,7 +805,7 @@ def _attempt(
     coordinate = batch.shared and any(
         not item.settled and item.task is None for item in batch.items
     )
-    with schedule_lock(batch.app_id) if coordinate else nullcontext(True) as locked:
+    with run_lock(batch.app_id) if coordinate else nullcontext(True) as locked:
         if coordinate or _must_look(batch):
             _reconcile(client, batch, options, now)
             batch.may_have_unseen = False

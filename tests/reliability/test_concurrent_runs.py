@@ -10,28 +10,29 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from new_files_support import comments
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.actions import GlobalConcurrencyLimitCreate
 from prefect.settings import PREFECT_API_URL, temporary_settings
 
-from prefect_nextcloud.sandbox import NextcloudSandbox
+from prefect_nextcloud.sandbox import NextcloudSandbox, sample_image_bytes
 from prefect_nextcloud.tasks.idempotency import app_id_for, key_scope
-from prefect_nextcloud.tasks.schedule_lock import lock_name, schedule_lock
+from prefect_nextcloud.tasks.run_lock import lock_name, run_lock
 
 pytestmark = pytest.mark.usefixtures("prefect_server")
 
-RUN = Path(__file__).with_name("shared_key_run.py")
+RUN = Path(__file__).with_name("concurrent_run.py")
 BLOCK = "concurrent-runs-test"
 
 
-def _start(key: str, size: int, home: Path) -> subprocess.Popen[str]:
+def _start(arguments: list[str], home: Path) -> subprocess.Popen[str]:
     environment = {
         **os.environ,
         "PREFECT_API_URL": str(PREFECT_API_URL.value()),
         "PREFECT_HOME": str(home),
     }
     return subprocess.Popen(
-        [sys.executable, str(RUN), BLOCK, key, str(size)],
+        [sys.executable, str(RUN), *arguments],
         cwd=RUN.parent,
         env=environment,
         stdin=subprocess.PIPE,
@@ -41,9 +42,9 @@ def _start(key: str, size: int, home: Path) -> subprocess.Popen[str]:
     )
 
 
-def _run_together(key: str, size: int, tmp_path: Path) -> list[list[list[Any]]]:
-    """Start two runs with one key in two processes at the same moment; their answers."""
-    processes = [_start(key, size, tmp_path / name) for name in ("a", "b")]
+def _run_together(arguments: list[str], tmp_path: Path) -> list[list[list[Any]]]:
+    """Start two runs in two processes at the same moment; what each returned."""
+    processes = [_start(arguments, tmp_path / name) for name in ("a", "b")]
     for process in processes:
         assert process.stdout is not None
         assert process.stdout.readline().strip() == "ready"
@@ -66,7 +67,7 @@ def test_two_processes_with_one_key_schedule_each_task_once(
     # Slow schedule answers widen the window in which two unsynchronised runs would both
     # find nothing and both schedule.
     sandbox.set_chaos(latency_seconds=0.4, path_regex="/schedule$", methods=["POST"])
-    first, second = _run_together("nightly-2026-12-06", 10, tmp_path)
+    first, second = _run_together(["batch", BLOCK, "nightly-2026-12-06", "10"], tmp_path)
     created = [r for r in sandbox.requests_to("POST", "/schedule$") if r.status == 200]
     assert len(created) == 10
     assert len(sandbox.tasks()) == 10
@@ -75,6 +76,28 @@ def test_two_processes_with_one_key_schedule_each_task_once(
         sandbox.task(task_id).output["output"] for task_id, _ in first
     ]
     assert sorted(task_id for task_id, _ in first) == sorted(t.id for t in sandbox.tasks())
+
+
+def test_two_runs_over_one_folder_process_and_comment_each_file_once(
+    sandbox: NextcloudSandbox, tmp_path: Path
+) -> None:
+    sandbox.credentials.save(BLOCK, overwrite=True)
+    files = [sandbox.upload(f"Photos/{name}.png", sample_image_bytes()) for name in "abcd"]
+    # Slow schedules and slow state writes widen the windows in which unsynchronised runs
+    # would both schedule, or both claim the answers to post.
+    sandbox.set_chaos(
+        latency_seconds=0.6,
+        path_regex="(/schedule|/process-new-files/.*[.]json)$",
+        methods=["POST", "PUT"],
+    )
+    first, second = _run_together(["folder", BLOCK, "/Photos"], tmp_path)
+    created = [r for r in sandbox.requests_to("POST", "/schedule$") if r.status == 200]
+    assert len(created) == 4
+    assert [len(comments(sandbox, file_id)) for file_id in files] == [1, 1, 1, 1]
+    answers = {file_id: text for file_id, ok, text in first + second if ok}
+    assert sorted(answers) == sorted(files)
+    for file_id in files:
+        assert answers[file_id] in comments(sandbox, file_id)[0]
 
 
 def test_without_the_lock_twins_are_cancelled_and_both_runs_agree(
@@ -90,7 +113,7 @@ def test_without_the_lock_twins_are_cancelled_and_both_runs_agree(
             GlobalConcurrencyLimitCreate(name=lock_name(app_id), limit=1, active=False)
         )
         try:
-            first, second = _run_together(key, 10, tmp_path)
+            first, second = _run_together(["batch", BLOCK, key, "10"], tmp_path)
         finally:
             client.delete_global_concurrency_limit_by_name(lock_name(app_id))
     assert first == second
@@ -113,7 +136,7 @@ def test_without_the_prefect_api_scheduling_goes_on_unlocked(
 ) -> None:
     with (
         temporary_settings({PREFECT_API_URL: "http://127.0.0.1:9/api"}),
-        schedule_lock("k") as held,
+        run_lock("k") as held,
     ):
         assert held is False
-    assert "Scheduling without it" in caplog.text
+    assert "Going on without it" in caplog.text

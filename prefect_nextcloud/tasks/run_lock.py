@@ -1,12 +1,13 @@
-"""One scheduler at a time for work that runs share, coordinated by the Prefect server.
+"""One run at a time for work that runs share, coordinated by the Prefect server.
 
 Runs that share an idempotency key (a scheduled run that outlasts its interval, a retried
-deployment run, two workers) schedule the same Nextcloud tasks. Before a shared batch lists
-and schedules, it takes a lock: a slot of a Prefect global concurrency limit of 1 slot, held
-under a lease that Prefect renews while the holder lives and that expires when the holder
-dies. The run that waited then lists, finds the other's tasks and adopts them.
+deployment run, two workers) schedule the same Nextcloud tasks, and runs over one folder
+deliver the same answers. Before a shared batch lists and schedules (or a folder's run claims
+answers to post), it takes a lock: a slot of a Prefect global concurrency limit of 1 slot,
+held under a lease that Prefect renews while the holder lives and that expires when the holder
+dies. The run that waited then looks again and finds what the other did.
 
-Keys are spread over :data:`LOCK_COUNT` limits named ``nextcloud-schedule-lock-0`` … ``-f``,
+Keys are spread over :data:`LOCK_COUNT` limits named ``nextcloud-lock-0`` … ``-f``,
 created on first use: a fixed set, so neither the Prefect server nor this process keeps
 anything per key. Two unrelated keys that share a limit only take turns at scheduling.
 
@@ -27,20 +28,20 @@ from prefect.concurrency.sync import concurrency
 from prefect.exceptions import ObjectAlreadyExists
 from prefect.logging import get_logger
 
-__all__ = ["LOCK_COUNT", "LOCK_PREFIX", "lock_name", "schedule_lock"]
+__all__ = ["LOCK_COUNT", "LOCK_PREFIX", "lock_name", "run_lock"]
 
-LOCK_PREFIX = "nextcloud-schedule-lock-"
+LOCK_PREFIX = "nextcloud-lock-"
 LOCK_COUNT = 16
 LEASE_SECONDS = 60.0
 """The lease of a held lock: renewed by Prefect while the holder lives (60 s is its minimum)."""
 WAIT_SECONDS = 120.0
-"""How long a run waits for another to finish scheduling before going on without the lock."""
+"""How long a run waits for another to finish before going on without the lock."""
 
 _logger = get_logger("prefect_nextcloud")
 
 
 def lock_name(key: str) -> str:
-    """The name of the Prefect limit that serialises scheduling under ``key``."""
+    """The name of the Prefect limit that serialises the work under ``key``."""
     bucket = int(hashlib.sha256(key.encode()).hexdigest(), 16) % LOCK_COUNT
     return f"{LOCK_PREFIX}{bucket:x}"
 
@@ -65,8 +66,8 @@ def _acquire(stack: ExitStack, name: str) -> None:
 
 
 @contextmanager
-def schedule_lock(key: str) -> Iterator[bool]:
-    """Hold the scheduling lock of ``key`` for the duration of the block.
+def run_lock(key: str) -> Iterator[bool]:
+    """Hold the lock of ``key`` for the duration of the block.
 
     Args:
         key: What the runs share, e.g. the batch's app id.
@@ -89,9 +90,10 @@ def schedule_lock(key: str) -> Iterator[bool]:
                 failure = error
         if failure is not None:
             _logger.warning(
-                "Could not take the Prefect concurrency limit %r that keeps runs sharing an "
-                "idempotency key from scheduling the same Nextcloud task twice (%s: %s). "
-                "Scheduling without it; duplicates that result are cancelled at the next look.",
+                "Could not take the Prefect concurrency limit %r that keeps runs sharing work "
+                "from doing it twice (%s: %s). Going on without it: a run at the same moment "
+                "may do the same work (a duplicate Nextcloud task is cancelled at the next "
+                "look).",
                 name,
                 type(failure).__name__,
                 failure,
