@@ -24,6 +24,36 @@ from prefect_nextcloud.tasks.global_limit import forget_schedule_limit
 USERS = {"alice": "Xq7Lm-P2vRt-9KcWd-Hn4Zs-Bf8Jy", "bob": "Tg5Nw-Y3pKe-7RmVa-Qc2Ls-Dh6Ux"}
 
 
+MAX_LINE = 1000
+MAX_REPORT_LINES = 400
+
+
+def _bounded(text: str) -> str:
+    """A failure report cut to lines of at most MAX_LINE characters, MAX_REPORT_LINES lines."""
+    lines = [
+        line if len(line) <= MAX_LINE else f"{line[:MAX_LINE]}… ({len(line):,} characters)"
+        for line in text.splitlines()
+    ]
+    if len(lines) > MAX_REPORT_LINES:
+        cut = len(lines) - MAX_REPORT_LINES
+        lines = [
+            *lines[: MAX_REPORT_LINES // 2],
+            f"… ({cut} lines cut)",
+            *lines[-MAX_REPORT_LINES // 2 :],
+        ]
+    return "\n".join(lines)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    """Keep failure output readable: a failing example of megabytes prints as a few lines."""
+    outcome = yield
+    report: pytest.TestReport = outcome.get_result()  # type: ignore[attr-defined]
+    if report.failed and report.longrepr is not None:
+        report.longrepr = _bounded(str(report.longrepr))
+        report.sections = [(title, _bounded(content)) for title, content in report.sections]
+
+
 @pytest.fixture(scope="session")
 def prefect_server() -> Iterator[None]:
     """A temporary Prefect API server (about 10 s to start), shared by the whole session."""
