@@ -20,7 +20,7 @@ from starlette.responses import Response
 
 from prefect_nextcloud.sandbox.http.phpcompat import to_int
 from prefect_nextcloud.sandbox.storage.store import Store
-from prefect_nextcloud.sandbox.webdav.files import not_implemented
+from prefect_nextcloud.sandbox.webdav.request import DavRequest
 from prefect_nextcloud.sandbox.webdav.sabre_xml import (
     DAV_ROOT,
     OWNCLOUD,
@@ -28,6 +28,7 @@ from prefect_nextcloud.sandbox.webdav.sabre_xml import (
     PropStat,
     http_date,
     multistatus,
+    not_implemented,
     parse_xml,
     requested_properties,
     select,
@@ -149,20 +150,14 @@ class Comments:
             self._comments.pop(file_id, None)
         return self._comments.get(file_id, [])
 
-    def handle(
-        self,
-        method: str,
-        request_url: str,
-        user: str,
-        segments: list[str],
-        headers: Mapping[str, str],
-        body: bytes,
-    ) -> Response:
+    def handle(self, request: DavRequest) -> Response:
         """Handle one request for ``comments/…`` (``segments`` after ``comments``).
 
         Raises:
             DavError: Any Sabre error.
         """
+        method, user, segments = request.method, request.user, request.segments
+        headers, body = request.headers, request.body
         if not segments:
             raise not_implemented(method)
         if segments[0] != "files":
@@ -175,7 +170,7 @@ class Comments:
             file_id = self._visible_file(segments[1], user)
             if len(segments) == 2:
                 if method == "POST":
-                    return self._create(request_url, file_id, user, headers, body)
+                    return self._create(request.url_path, file_id, user, headers, body)
                 if method == "REPORT":
                     return self._report(file_id, body)
                 if method == "PROPFIND":

@@ -17,7 +17,8 @@ from starlette.responses import Response
 from prefect_nextcloud.sandbox.http.auth import authenticate
 from prefect_nextcloud.sandbox.storage.store import Store
 from prefect_nextcloud.sandbox.webdav.comments import Comments
-from prefect_nextcloud.sandbox.webdav.files import INSTANCE_ID, FilesTree, not_implemented
+from prefect_nextcloud.sandbox.webdav.files import INSTANCE_ID, FilesTree
+from prefect_nextcloud.sandbox.webdav.request import DavRequest
 from prefect_nextcloud.sandbox.webdav.sabre_xml import (
     DAV,
     DAV_ROOT,
@@ -25,6 +26,7 @@ from prefect_nextcloud.sandbox.webdav.sabre_xml import (
     PropStat,
     calculate_uri,
     multistatus,
+    not_implemented,
 )
 from prefect_nextcloud.sandbox.webdav.search import search
 from prefect_nextcloud.sandbox.webdav.uploads import Uploads
@@ -74,17 +76,16 @@ class WebDav:
             return error.response()
 
     def _route(self, request: Request, user: str, segments: list[str], body: bytes) -> Response:
-        method, headers = request.method, request.headers
+        dav = DavRequest(request.method, user, segments, request.headers, body, request.url.path)
         if not segments:
-            return self._root(method, user, headers.get("content-type", ""), body)
-        root, rest = segments[0], segments[1:]
+            return self._root(dav.method, user, dav.headers.get("content-type", ""), body)
+        root = segments[0]
         if root == "files":
-            return self._files.handle(method, user, rest, headers, body)
+            return self._files.handle(dav.below())
         if root == "uploads":
-            return self._uploads.handle(method, user, rest, headers, body)
+            return self._uploads.handle(dav.below())
         if root == "comments":
-            url = request.url.path
-            return self.comments.handle(method, url, user, rest, headers, body)
+            return self.comments.handle(dav.below())
         raise DavError(404, "NotFound", f"File not found: {root} in 'root'")
 
     def _root(self, method: str, user: str, content_type: str, body: bytes) -> Response:

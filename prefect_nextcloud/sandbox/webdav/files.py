@@ -18,6 +18,7 @@ from starlette.responses import Response
 from prefect_nextcloud.sandbox.storage.filetypes import mime_type_for_name
 from prefect_nextcloud.sandbox.storage.records import Node
 from prefect_nextcloud.sandbox.storage.store import Store
+from prefect_nextcloud.sandbox.webdav.request import DavRequest, home_owner
 from prefect_nextcloud.sandbox.webdav.sabre_xml import (
     DAV,
     DAV_ROOT,
@@ -28,6 +29,7 @@ from prefect_nextcloud.sandbox.webdav.sabre_xml import (
     calculate_uri,
     http_date,
     multistatus,
+    not_implemented,
     requested_properties,
     select,
 )
@@ -51,7 +53,6 @@ _FOLDER_ALLPROP = (
     (DAV, "quota-available-bytes"),
     (DAV, "getetag"),
 )
-_NOT_IMPLEMENTED = "There was no plugin in the system that was willing to handle this {} method."
 
 
 def file_id_header(node: Node) -> dict[str, str]:
@@ -63,11 +64,6 @@ def file_href(node: Node) -> str:
     """The percent-encoded href of a user's file; folders end with ``/``."""
     suffix = f"{node.path}/" if node.is_dir and node.path else node.path
     return quote(f"{DAV_ROOT}/files/{node.owner}/{suffix}", safe="/:@()~")
-
-
-def not_implemented(method: str) -> DavError:
-    """Sabre's 501 for a method no plugin handles."""
-    return DavError(501, "NotImplemented", _NOT_IMPLEMENTED.format(method))
 
 
 def _dot_name() -> DavError:
@@ -142,25 +138,16 @@ class FilesTree:
 
     # -- requests --------------------------------------------------------------------------
 
-    def handle(
-        self,
-        method: str,
-        user: str,
-        segments: list[str],
-        headers: Mapping[str, str],
-        body: bytes,
-    ) -> Response:
+    def handle(self, request: DavRequest) -> Response:
         """Handle one request for ``files/<owner>/<path>`` (``segments`` after ``files``).
 
         Raises:
             DavError: Any Sabre error.
         """
-        if not segments:
-            raise not_implemented(method)
-        owner, path = segments[0], "/".join(segments[1:])
-        if owner not in self._store.user_ids:
-            raise DavError(404, "NotFound", f"Principal with name {owner} not found")
-        if owner != user:
+        owner = home_owner(request, self._store)
+        method, headers, body = request.method, request.headers, request.body
+        path = "/".join(request.segments[1:])
+        if owner != request.user:
             return self._foreign_home(method, owner, path)
         handlers: dict[str, Callable[[], Response]] = {
             "GET": lambda: self._get(owner, path),
@@ -193,7 +180,7 @@ class FilesTree:
             raise DavError(
                 501,
                 "NotImplemented",
-                f"{_NOT_IMPLEMENTED.format('GET')} Enable the Browser plugin to get a better "
+                f"{not_implemented('GET').message} Enable the Browser plugin to get a better "
                 "result here.",
             )
         return Response(

@@ -21,6 +21,7 @@ __all__ = [
     "calculate_uri",
     "http_date",
     "multistatus",
+    "not_implemented",
     "parse_xml",
     "sabre_error",
 ]
@@ -225,3 +226,12 @@ def calculate_uri(uri: str) -> str:
     if f"{normal}/" == base:
         return ""
     raise DavError(403, "Forbidden", f"Requested uri ({normal}) is out of base uri ({base})")
+
+
+def not_implemented(method: str) -> DavError:
+    """Sabre's 501 for a method no plugin handles."""
+    return DavError(
+        501,
+        "NotImplemented",
+        f"There was no plugin in the system that was willing to handle this {method} method.",
+    )

@@ -21,8 +21,9 @@ from dataclasses import dataclass, field
 from starlette.responses import Response
 
 from prefect_nextcloud.sandbox.storage.store import Store
-from prefect_nextcloud.sandbox.webdav.files import FilesTree, file_id_header, not_implemented
-from prefect_nextcloud.sandbox.webdav.sabre_xml import DavError
+from prefect_nextcloud.sandbox.webdav.files import FilesTree, file_id_header
+from prefect_nextcloud.sandbox.webdav.request import DavRequest, home_owner
+from prefect_nextcloud.sandbox.webdav.sabre_xml import DavError, not_implemented
 
 __all__ = ["Uploads"]
 
@@ -47,26 +48,16 @@ class Uploads:
         self._files = files
         self._uploads: dict[tuple[str, str], _Upload] = {}
 
-    def handle(
-        self,
-        method: str,
-        user: str,
-        segments: list[str],
-        headers: Mapping[str, str],
-        body: bytes,
-    ) -> Response:
+    def handle(self, request: DavRequest) -> Response:
         """Handle one request for ``uploads/<owner>/…`` (``segments`` after ``uploads``).
 
         Raises:
             DavError: Any Sabre error.
         """
-        if not segments:
-            raise not_implemented(method)
-        owner = segments[0]
-        if owner not in self._store.user_ids:
-            raise DavError(404, "NotFound", f"Principal with name {owner} not found")
-        if owner != user:
+        owner = home_owner(request, self._store)
+        if owner != request.user:
             raise DavError(403, "Forbidden", "Permission denied")
+        method, segments = request.method, request.segments
         with self._store.condition:
             if len(segments) == 1:
                 if method == "MKCOL":
@@ -78,7 +69,7 @@ class Uploads:
             if len(segments) == 2:
                 return self._folder(method, key)
             if len(segments) == 3:
-                return self._chunk(method, key, segments[2], headers, body)
+                return self._chunk(method, key, segments[2], request.headers, request.body)
             raise DavError(404, "NotFound", f"File with name /{'/'.join(segments[1:])} not found")
 
     def _missing(self, upload_id: str) -> DavError:
