@@ -21,6 +21,7 @@ from prefect_nextcloud.client import (
 from prefect_nextcloud.sandbox import NextcloudSandbox, sample_image_bytes
 from prefect_nextcloud.tasks import (
     ImageAnalysis,
+    RunOptions,
     analyze_images,
     cancel_task,
     delete_task,
@@ -31,7 +32,6 @@ from prefect_nextcloud.tasks import (
     wait_for_task,
 )
 from prefect_nextcloud.tasks.images import image_analysis_input
-from prefect_nextcloud.tasks import RunOptions
 
 pytestmark = pytest.mark.usefixtures("prefect_server")
 
@@ -91,7 +91,9 @@ def test_analyze_images_sends_the_model_when_given(
     sandbox: NextcloudSandbox, credentials: NextcloudCredentials
 ) -> None:
     file_id = sandbox.upload("sample.png", sample_image_bytes())
-    analyze_in_sync_flow(credentials, prompt="Hi", image_file_ids=[file_id], model="m1", options=OPTIONS)
+    analyze_in_sync_flow(
+        credentials, prompt="Hi", image_file_ids=[file_id], model="m1", options=OPTIONS
+    )
     [task] = sandbox.tasks()
     assert task.input["model"] == "m1"
 
@@ -124,7 +126,7 @@ def test_image_analysis_input_refuses_bad_arguments(prompt: str, ids: Any, messa
 def test_bad_input_is_refused_before_anything_is_sent(
     sandbox: NextcloudSandbox, credentials: NextcloudCredentials, bad: dict[str, Any]
 ) -> None:
-    with pytest.raises(ValueError, match="must be a non-empty|must name at least one"):
+    with pytest.raises(ValueError, match=r"must be a non-empty|must name at least one"):
         analyze_in_sync_flow(credentials, **bad)
     assert sandbox.requests == []
 
@@ -191,7 +193,9 @@ def test_timeout_can_leave_the_task_running(
         wait_for_task(
             credentials,
             scheduled.id,
-            options=RunOptions(timeout_seconds=1.0, poll_interval_seconds=0.2, cancel_on_timeout=False),
+            options=RunOptions(
+                timeout_seconds=1.0, poll_interval_seconds=0.2, cancel_on_timeout=False
+            ),
         )
 
     with pytest.raises(TaskTimeoutError, match="left on the server") as info:
@@ -326,7 +330,10 @@ def test_run_task_can_delete_the_task_afterwards(
 ) -> None:
     def run() -> Any:
         return run_task(
-            credentials, "core:text2text:summary", {"input": "Hi"}, options=RunOptions(timeout_seconds=30.0, poll_interval_seconds=0.05, delete_after=True)
+            credentials,
+            "core:text2text:summary",
+            {"input": "Hi"},
+            options=RunOptions(timeout_seconds=30.0, poll_interval_seconds=0.05, delete_after=True),
         )
 
     task = in_flow(face, run)
