@@ -15,9 +15,8 @@ sent.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from pathlib import Path
-
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from prefect_nextcloud.client.paths import NextcloudPath
 from prefect_nextcloud.client.references import parse_file_reference
@@ -52,63 +51,63 @@ def check_seconds(name: str, value: object) -> float:
     return float(value)
 
 
-class WaitOptions(BaseModel):
+@dataclass(frozen=True, kw_only=True)
+class WaitOptions:
     """How long to wait for a Nextcloud task, how often to look, and what to do at the end.
 
     Checked when built: a bad value raises ``ValueError`` naming the option.
+
+    Attributes:
+        timeout_seconds: How long each Nextcloud task may take, counted from when this run
+            scheduled it or first saw it; a positive, finite number of seconds.
+        poll_interval_seconds: How long to wait between two looks at a running task: sooner
+            when the server expects it to end sooner, less often while it waits in the queue;
+            a positive, finite number of seconds.
+        cancel_on_timeout: Cancel a task on the server when its time is up.
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS
+    poll_interval_seconds: float = DEFAULT_POLL_INTERVAL_SECONDS
+    cancel_on_timeout: bool = True
 
-    timeout_seconds: float = Field(
-        default=DEFAULT_TIMEOUT_SECONDS,
-        description="How long each Nextcloud task may take, counted from when this run "
-        "scheduled it or first saw it; a positive, finite number of seconds.",
-    )
-    poll_interval_seconds: float = Field(
-        default=DEFAULT_POLL_INTERVAL_SECONDS,
-        description="How long to wait between two looks at a running task: sooner when the "
-        "server expects it to end sooner, less often while it waits in the queue; a positive, "
-        "finite number of seconds.",
-    )
-    cancel_on_timeout: bool = Field(
-        default=True, description="Cancel a task on the server when its time is up."
-    )
-
-    @field_validator("timeout_seconds", "poll_interval_seconds", mode="before")
-    @classmethod
-    def _positive_seconds(cls, value: object, info: ValidationInfo) -> float:
-        return check_seconds(info.field_name or "seconds", value)
+    def __post_init__(self) -> None:
+        check_seconds("timeout_seconds", self.timeout_seconds)
+        check_seconds("poll_interval_seconds", self.poll_interval_seconds)
 
 
+@dataclass(frozen=True, kw_only=True)
 class RunOptions(WaitOptions):
     """How the tasks of a run are waited for and tidied up, and where files go.
 
     Checked when built: a bad value raises ``ValueError`` naming the option.
+
+    Attributes:
+        timeout_seconds: How long each Nextcloud task may take, counted from when this run
+            scheduled it or first saw it; a positive, finite number of seconds.
+        poll_interval_seconds: How long to wait between two looks at a running task: sooner
+            when the server expects it to end sooner, less often while it waits in the queue;
+            a positive, finite number of seconds.
+        cancel_on_timeout: Cancel a task on the server when its time is up.
+        delete_after: Delete each task on the server once its result and output files have
+            been read.
+        staging_folder: The Nextcloud folder local files are uploaded to.
+        keep_staged_files: Keep the uploaded local files instead of removing them.
+        save_outputs_to: Also save output files to ``"nc:/Folder"`` or
+            ``"file:/local/folder"``.
     """
 
-    delete_after: bool = Field(
-        default=False,
-        description="Delete each task on the server once its result and output files have "
-        "been read.",
-    )
-    staging_folder: str = Field(
-        default=DEFAULT_STAGING_FOLDER,
-        description="The Nextcloud folder local files are uploaded to.",
-    )
-    keep_staged_files: bool = Field(
-        default=False, description="Keep the uploaded local files instead of removing them."
-    )
-    save_outputs_to: str | None = Field(
-        default=None,
-        description='Also save output files to "nc:/Folder" or "file:/local/folder".',
-    )
+    delete_after: bool = False
+    staging_folder: str = DEFAULT_STAGING_FOLDER
+    keep_staged_files: bool = False
+    save_outputs_to: str | None = None
 
-    @field_validator("save_outputs_to")
-    @classmethod
-    def _a_folder_reference(cls, value: str | None) -> str | None:
-        if value is not None and not isinstance(parse_file_reference(value), NextcloudPath | Path):
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        destination = self.save_outputs_to
+        if destination is not None and not isinstance(
+            parse_file_reference(destination), NextcloudPath | Path
+        ):
             raise ValueError(
-                f"save_outputs_to must be 'nc:/Folder' or 'file:/local/folder', got {value!r}."
+                "save_outputs_to must be 'nc:/Folder' or 'file:/local/folder', got "
+                f"{destination!r}."
             )
-        return value
