@@ -47,6 +47,7 @@ class Records(logging.Handler):
 
 @pytest.fixture
 def retry_records() -> Iterator[Records]:
+    """Every record of Prefect's task-run logger, at DEBUG and up, for the test."""
     logger = logging.getLogger(PREFECT_TASK_RUN_LOGGER)
     handler, level = Records(), logger.level
     logger.addHandler(handler)
@@ -120,7 +121,9 @@ def test_prefect_logs_a_retry_at_info_with_the_exception_as_its_second_argument(
     assert line.args[1] is raised[0]
 
 
-def test_quiet_retries_turn_only_their_exceptions_retry_line_into_debug() -> None:
+def test_quiet_retries_turn_only_their_exceptions_retry_line_into_debug(
+    retry_records: Records,
+) -> None:
     def record(error: BaseException) -> logging.LogRecord:
         return logging.LogRecord(
             PREFECT_TASK_RUN_LOGGER,
@@ -138,3 +141,5 @@ def test_quiet_retries_turn_only_their_exceptions_retry_line_into_debug() -> Non
     assert (mine.levelno, mine.getMessage()) == (logging.DEBUG, "Polling again: again in 0.1 s")
     assert quiet.filter(other)
     assert other.levelno == logging.INFO
+    logging.getLogger(PREFECT_TASK_RUN_LOGGER).setLevel(logging.INFO)
+    assert not quiet.filter(record(Again(0.1)))  # no DEBUG: the line is dropped
