@@ -32,6 +32,7 @@ from typing import Any
 import httpx
 
 from prefect_nextcloud.sandbox import NextcloudSandbox, sample_image_bytes
+from prefect_nextcloud.tasks import RunOptions
 
 POLL_INTERVAL_SECONDS = 5.0
 TASK_TYPE = "core:text2text"
@@ -135,7 +136,7 @@ def _project(workload: Workload, base_url: str, user: str, password: str) -> dic
             credentials,
             TASK_TYPE,
             [{"input": f"Text {n}"} for n in range(workload.tasks)],
-            poll_interval_seconds=POLL_INTERVAL_SECONDS,
+            options=RunOptions(poll_interval_seconds=POLL_INTERVAL_SECONDS),
         )
         return sum(result.ok for result in results)
 

@@ -7,7 +7,7 @@ result with a small function that flows call; the Prefect task run is ``run_task
 """
 
 from prefect_nextcloud.blocks.credentials import NextcloudCredentials
-from prefect_nextcloud.tasks import run_task
+from prefect_nextcloud.tasks import RunOptions, run_task
 
 __all__ = ["improve_text"]
 
@@ -27,6 +27,6 @@ def improve_text(credentials: NextcloudCredentials, text: str, instructions: str
         credentials,
         "core:text2text:improve",
         {"input": text, "instructions": instructions},
-        timeout_seconds=900,
+        options=RunOptions(timeout_seconds=900),
     )
     return str((finished.output or {}).get("output", ""))

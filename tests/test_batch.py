@@ -23,6 +23,7 @@ from prefect_nextcloud.sandbox import NextcloudSandbox, sample_image_bytes
 from prefect_nextcloud.tasks import (
     BatchFailedError,
     ItemResult,
+    RunOptions,
     analyze_image_batch,
     run_tasks,
     summarize,
@@ -30,7 +31,7 @@ from prefect_nextcloud.tasks import (
 
 pytestmark = pytest.mark.usefixtures("prefect_server")
 
-FAST = {"timeout_seconds": 30.0, "poll_interval_seconds": 0.05}
+OPTIONS = RunOptions(timeout_seconds=30.0, poll_interval_seconds=0.05)
 
 
 def schedules(sandbox: NextcloudSandbox) -> list[int | None]:
@@ -47,7 +48,7 @@ def test_results_come_in_input_order_with_failures_kept_apart(sandbox: Nextcloud
 
     @flow
     def batch() -> list[ItemResult]:
-        return run_tasks(credentials, "core:text2image", inputs, **FAST)
+        return run_tasks(credentials, "core:text2image", inputs, options=OPTIONS)
 
     first, failed, third = batch()
     assert [first.index, failed.index, third.index] == [0, 1, 2]
@@ -71,7 +72,9 @@ def test_raise_on_failure_raises_only_after_every_item_settled(sandbox: Nextclou
 
     @flow
     def batch() -> list[ItemResult]:
-        return run_tasks(credentials, "core:text2image", inputs, raise_on_failure=True, **FAST)
+        return run_tasks(
+            credentials, "core:text2image", inputs, raise_on_failure=True, options=OPTIONS
+        )
 
     with pytest.raises(BatchFailedError, match="1 of 4 core:text2image tasks") as info:
         batch()
@@ -89,8 +92,7 @@ def test_a_batch_costs_about_one_request_per_task(sandbox: NextcloudSandbox) -> 
             credentials,
             "core:text2text:summary",
             [{"input": text} for text in texts],
-            timeout_seconds=30.0,
-            poll_interval_seconds=0.2,
+            options=RunOptions(timeout_seconds=30.0, poll_interval_seconds=0.2),
         )
 
     results = batch()
@@ -134,7 +136,7 @@ def test_a_bad_item_is_refused_by_index_before_anything_is_sent(
 
     @flow
     def batch() -> list[ItemResult]:
-        return run_tasks(credentials, "core:text2text", inputs, **FAST)
+        return run_tasks(credentials, "core:text2text", inputs, options=OPTIONS)
 
     with pytest.raises(ValueError, match=message):
         batch()
@@ -150,7 +152,7 @@ def test_a_missing_local_file_in_one_item_uploads_and_schedules_nothing(
 
     @flow
     def batch() -> list[ItemResult]:
-        return analyze_image_batch(credentials, "What?", images, **FAST)
+        return analyze_image_batch(credentials, "What?", images, options=OPTIONS)
 
     with pytest.raises(ValueError, match="Item 1 of inputs"):
         batch()
@@ -171,7 +173,7 @@ def test_local_files_are_staged_once_and_removed_and_a_missing_path_fails_its_it
 
     @flow
     def batch() -> list[ItemResult]:
-        return analyze_image_batch(credentials, "What is it?", images, **FAST)
+        return analyze_image_batch(credentials, "What is it?", images, options=OPTIONS)
 
     in_nextcloud, local, gone = batch()
     assert in_nextcloud.ok
@@ -191,7 +193,7 @@ def test_a_lost_schedule_answer_is_adopted_not_repeated(sandbox: NextcloudSandbo
     @flow
     def batch() -> list[ItemResult]:
         return run_tasks(
-            credentials, "core:text2text", [{"input": f"{n}"} for n in range(5)], **FAST
+            credentials, "core:text2text", [{"input": f"{n}"} for n in range(5)], options=OPTIONS
         )
 
     results = batch()
@@ -218,9 +220,11 @@ def test_a_retried_flow_adopts_the_tasks_its_first_attempt_scheduled(
             credentials,
             "core:text2text",
             [{"input": f"{n}"} for n in range(4)],
-            timeout_seconds=0.5 if first else 30.0,
-            poll_interval_seconds=0.05,
-            cancel_on_timeout=False,
+            options=RunOptions(
+                timeout_seconds=0.5 if first else 30.0,
+                poll_interval_seconds=0.05,
+                cancel_on_timeout=False,
+            ),
             raise_on_failure=True,
         )
 
@@ -238,7 +242,10 @@ def test_schedules_keep_within_the_servers_window() -> None:
         @flow
         def batch() -> list[ItemResult]:
             return run_tasks(
-                credentials, "core:text2text", [{"input": f"{n}"} for n in range(12)], **FAST
+                credentials,
+                "core:text2text",
+                [{"input": f"{n}"} for n in range(12)],
+                options=OPTIONS,
             )
 
         results = batch()
@@ -254,9 +261,14 @@ def test_single_helpers_and_batches_share_one_window() -> None:
         @flow
         def mixed() -> list[str]:
             batch = run_tasks.submit(
-                credentials, "core:text2text", [{"input": f"{n}"} for n in range(4)], **FAST
+                credentials,
+                "core:text2text",
+                [{"input": f"{n}"} for n in range(4)],
+                options=OPTIONS,
             )
-            singles = summarize.map(unmapped(credentials), [f"text {n}" for n in range(4)], **FAST)
+            singles = summarize.map(
+                unmapped(credentials), [f"text {n}" for n in range(4)], options=OPTIONS
+            )
             return [r.text or "" for r in batch.result()] + [s.text for s in singles.result()]
 
         assert len(mixed()) == 8
@@ -271,7 +283,7 @@ def test_a_successful_wait_reads_as_a_wait(sandbox: NextcloudSandbox) -> None:
     @flow
     def summarize_later() -> str:
         flow_run_ids.append(get_run_context().flow_run.id)  # type: ignore[union-attr]
-        future = summarize.submit(credentials, "Long text.", **FAST)
+        future = summarize.submit(credentials, "Long text.", options=OPTIONS)
         sandbox.wait_for_requests("GET", "/tasks/app/", count=4, timeout=30)
         sandbox.resume_processing()
         return future.result().text
@@ -310,7 +322,7 @@ def test_a_batch_works_on_the_older_textprocessing_api() -> None:
                 credentials,
                 "core:text2text:summary",
                 [{"input": f"Paragraph {n}."} for n in range(3)],
-                **FAST,
+                options=OPTIONS,
             )
 
         results = batch()
@@ -336,7 +348,10 @@ def test_a_batch_takes_slots_of_the_global_rate_limit(sandbox: NextcloudSandbox)
             @flow
             def batch() -> list[ItemResult]:
                 return run_tasks(
-                    credentials, "core:text2text", [{"input": f"{n}"} for n in range(7)], **FAST
+                    credentials,
+                    "core:text2text",
+                    [{"input": f"{n}"} for n in range(7)],
+                    options=OPTIONS,
                 )
 
             results = batch()

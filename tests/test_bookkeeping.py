@@ -122,4 +122,4 @@ def _unreachable(self: Any) -> Any:
 
 def test_run_options_refuse_infinite_waits() -> None:
     with pytest.raises(ValueError, match="finite"):
-        RunOptions(timeout_seconds=float("inf")).check()
+        RunOptions(timeout_seconds=float("inf"))

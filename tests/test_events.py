@@ -26,13 +26,13 @@ from prefect.events.worker import EventsWorker
 from prefect_nextcloud.client.errors import TaskFailedError
 from prefect_nextcloud.client.models import Task, TaskStatus
 from prefect_nextcloud.sandbox import NextcloudSandbox
-from prefect_nextcloud.tasks import ItemResult, run_tasks
+from prefect_nextcloud.tasks import ItemResult, RunOptions, run_tasks
 from prefect_nextcloud.tasks.batch import BatchItem
 from prefect_nextcloud.tasks.events import event_status, task_resource_id
 
 pytestmark = pytest.mark.usefixtures("prefect_server")
 
-FAST = {"timeout_seconds": 30.0, "poll_interval_seconds": 0.05}
+OPTIONS = RunOptions(timeout_seconds=30.0, poll_interval_seconds=0.05)
 # The server stores events in batches (every 5 s by default): wait for them, within a bound.
 STORED_WITHIN_SECONDS = 60.0
 
@@ -63,7 +63,7 @@ def test_each_status_change_is_one_event_with_labels_and_runs(sandbox: Nextcloud
 
     @flow
     def batch() -> list[ItemResult]:
-        return run_tasks(credentials, "core:text2image", inputs, **FAST)
+        return run_tasks(credentials, "core:text2image", inputs, options=OPTIONS)
 
     state = batch(return_state=True)
     results = state.result()
@@ -112,7 +112,7 @@ def test_an_event_that_cannot_be_emitted_never_fails_the_flow(
 
     @flow
     def batch() -> list[ItemResult]:
-        return run_tasks(credentials, "core:text2text", [{"input": "hello"}], **FAST)
+        return run_tasks(credentials, "core:text2text", [{"input": "hello"}], options=OPTIONS)
 
     [result] = batch()
     assert result.ok

@@ -54,7 +54,7 @@ LAYERS = {
     "client": {"client", "_version"},
     "sandbox": {"sandbox", "_version"},
     "blocks": {"blocks", "client"},
-    "tasks": {"tasks", "blocks", "client"},
+    "tasks": {"tasks", "blocks", "client", "_compat"},
     "flows": {"flows", "tasks", "blocks", "client"},
 }
 

@@ -1,8 +1,10 @@
-"""Every public task describes every parameter; the common run options are the same everywhere."""
+"""Every public task documents every parameter in its own docstring; run options are one value."""
 
 from __future__ import annotations
 
 import inspect
+import re
+from dataclasses import FrozenInstanceError
 from typing import Any
 
 import pytest
@@ -10,18 +12,32 @@ from prefect import Task
 from prefect.utilities.callables import parameter_schema
 
 import prefect_nextcloud.tasks as tasks
-from prefect_nextcloud.tasks.options import RUN_OPTIONS, RunOptions, run_options_task
-from prefect_nextcloud.tasks.polling import PollingTask
+from prefect_nextcloud.tasks import RunOptions, WaitOptions
 
 PUBLIC_TASKS = {
     name: getattr(tasks, name) for name in tasks.__all__ if isinstance(getattr(tasks, name), Task)
 }
-# The tasks that run Nextcloud tasks to the end: every one takes its run options from RUN_OPTIONS.
-RUNNING_TASKS = {name: task for name, task in PUBLIC_TASKS.items() if isinstance(task, PollingTask)}
+# The tasks that run Nextcloud tasks to the end: each takes its options as one value.
+RUNNING_TASKS = {
+    name: task
+    for name, task in PUBLIC_TASKS.items()
+    if "options" in inspect.signature(task.fn).parameters
+}
 
 
-def _words(text: str) -> str:
-    return " ".join(text.split())
+def _documented(doc: str) -> list[str]:
+    """The parameter names in the ``Args`` section of a Google-style docstring, in order."""
+    lines = inspect.cleandoc(doc).splitlines()
+    if "Args:" not in lines:
+        return []
+    names = []
+    for line in lines[lines.index("Args:") + 1 :]:
+        if not line.strip():
+            break
+        entry = re.match(r"^    (\w+): \S", line)
+        if entry:
+            names.append(entry.group(1))
+    return names
 
 
 def test_the_helpers_are_all_there() -> None:
@@ -29,6 +45,12 @@ def test_the_helpers_are_all_there() -> None:
     assert {"run_task", "run_tasks", "wait_for_task", "summarize", "ocr_batch"} <= set(
         RUNNING_TASKS
     )
+
+
+@pytest.mark.parametrize("name", sorted(PUBLIC_TASKS))
+def test_every_helper_documents_every_parameter_it_takes_in_order(name: str) -> None:
+    fn = PUBLIC_TASKS[name].fn
+    assert _documented(fn.__doc__ or "") == list(inspect.signature(fn).parameters)
 
 
 @pytest.mark.parametrize("name", sorted(PUBLIC_TASKS))
@@ -42,87 +64,38 @@ def test_the_prefect_ui_shows_every_parameter_with_its_description(name: str) ->
 
 
 @pytest.mark.parametrize("name", sorted(RUNNING_TASKS))
-def test_common_options_have_one_description_and_default_everywhere(name: str) -> None:
-    fn = RUNNING_TASKS[name].fn
-    properties = parameter_schema(fn).properties
-    parameters = inspect.signature(fn).parameters
-    common = [parameter for parameter in parameters if parameter in RUN_OPTIONS]
-    assert {"timeout_seconds", "poll_interval_seconds"} <= set(common)
-    for parameter in common:
-        option = RUN_OPTIONS[parameter]
-        assert parameters[parameter].default == option.default
-        assert properties[parameter].get("default") == option.default
-        assert _words(properties[parameter]["description"]) == _words(option.description)
+def test_options_default_to_the_defaults(name: str) -> None:
+    option = inspect.signature(RUNNING_TASKS[name].fn).parameters["options"]
+    expected = WaitOptions if name == "wait_for_task" else RunOptions
+    assert option.annotation in (expected.__name__, expected)
+    assert option.default == expected()
 
 
-def test_run_options_defaults_are_the_common_defaults() -> None:
-    for name, value in vars(RunOptions()).items():
-        assert value == RUN_OPTIONS[name].default
+def test_a_run_options_value_is_also_wait_options() -> None:
+    options = RunOptions(timeout_seconds=30.0, delete_after=True)
+    assert isinstance(options, WaitOptions)
+    assert options.poll_interval_seconds == WaitOptions().poll_interval_seconds
 
 
-def test_run_options_of_a_call_take_its_options_and_default_the_rest() -> None:
-    call = {"text": "Hi", "custom_id": "mine", "timeout_seconds": 30.0, "delete_after": True}
-    assert RunOptions.of_call(call) == RunOptions(timeout_seconds=30.0, delete_after=True)
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"timeout_seconds": 0}, "timeout_seconds must be a positive number of seconds"),
+        ({"poll_interval_seconds": -1}, "poll_interval_seconds must be a positive number"),
+        ({"poll_interval_seconds": True}, "poll_interval_seconds must be a positive number"),
+        ({"timeout_seconds": float("inf")}, "timeout_seconds must be finite"),
+        ({"save_outputs_to": "Photos"}, "ambiguous"),
+        ({"save_outputs_to": "1234"}, "save_outputs_to must be 'nc:/Folder'"),
+    ],
+)
+def test_options_refuse_bad_values_when_built(options: dict[str, Any], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        RunOptions(**options)
 
 
-def _helper(timeout_seconds: float = 1.0) -> None:
-    """A helper.
-
-    Args:
-        timeout_seconds: Described here.
-    """
-
-
-def test_a_helper_cannot_change_a_common_default() -> None:
-    with pytest.raises(TypeError, match=r"timeout_seconds defaults to 1\.0"):
-        run_options_task(name="helper")(_helper)
-
-
-def test_a_helper_cannot_describe_a_common_option_itself() -> None:
-    def helper(timeout_seconds: float = RUN_OPTIONS["timeout_seconds"].default) -> None:
-        """A helper.
-
-        Args:
-            timeout_seconds: Described here.
-        """
-
-    with pytest.raises(TypeError, match="timeout_seconds is described in RUN_OPTIONS"):
-        run_options_task(name="helper")(helper)
-
-
-def test_a_helper_must_describe_its_own_parameters() -> None:
-    def helper(text: str, custom_id: str | None = None) -> Any:
-        """A helper.
-
-        Returns:
-            Nothing.
-        """
-
-    with pytest.raises(TypeError, match="do not describe text"):
-        run_options_task(name="helper")(helper)
-
-
-def test_the_options_are_described_in_signature_order() -> None:
-    def helper(
-        text: str,
-        timeout_seconds: float = RUN_OPTIONS["timeout_seconds"].default,
-        extra: int = 0,
-        delete_after: bool = False,
-    ) -> None:
-        """A helper.
-
-        Args:
-            text: The text, described over
-                two lines.
-            extra: Another one.
-
-        Returns:
-            Nothing.
-        """
-
-    task = run_options_task(name="helper")(helper)
-    doc = inspect.getdoc(task.fn) or ""
-    order = [doc.index(f"    {name}: ") for name in inspect.signature(helper).parameters]
-    assert order == sorted(order)
-    assert "        two lines." in doc
-    assert doc.endswith("Returns:\n    Nothing.")
+def test_options_are_a_fixed_value() -> None:
+    options = RunOptions()
+    with pytest.raises(FrozenInstanceError):
+        options.timeout_seconds = 1.0  # type: ignore[misc]
+    with pytest.raises(TypeError, match="timeout"):
+        RunOptions(timeout=5)  # type: ignore[call-arg]

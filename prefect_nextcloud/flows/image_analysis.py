@@ -21,7 +21,11 @@ from prefect_nextcloud.flows.parameters import (
 )
 from prefect_nextcloud.tasks.idempotency import cancel_outstanding_tasks
 from prefect_nextcloud.tasks.images import ImageAnalysis, analyze_images
-from prefect_nextcloud.tasks.waiting import DEFAULT_POLL_INTERVAL_SECONDS, DEFAULT_TIMEOUT_SECONDS
+from prefect_nextcloud.tasks.options import (
+    DEFAULT_POLL_INTERVAL_SECONDS,
+    DEFAULT_TIMEOUT_SECONDS,
+    RunOptions,
+)
 
 __all__ = ["analyze_image"]
 
@@ -80,8 +84,9 @@ def analyze_image(
         prompt,
         image_file_ids,
         model=model,
-        timeout_seconds=timeout_seconds,
-        poll_interval_seconds=poll_interval_seconds,
+        options=RunOptions(
+            timeout_seconds=timeout_seconds, poll_interval_seconds=poll_interval_seconds
+        ),
     )
     create_markdown_artifact(
         _report(prompt, analysis),

@@ -25,8 +25,12 @@ from prefect_nextcloud.tasks.batch import ItemResult
 from prefect_nextcloud.tasks.files import list_folder, write_text_file
 from prefect_nextcloud.tasks.idempotency import cancel_outstanding_tasks
 from prefect_nextcloud.tasks.images import analyze_image_batch
+from prefect_nextcloud.tasks.options import (
+    DEFAULT_POLL_INTERVAL_SECONDS,
+    DEFAULT_TIMEOUT_SECONDS,
+    RunOptions,
+)
 from prefect_nextcloud.tasks.text import summarize
-from prefect_nextcloud.tasks.waiting import DEFAULT_POLL_INTERVAL_SECONDS, DEFAULT_TIMEOUT_SECONDS
 
 __all__ = ["ImageReport", "image_report"]
 
@@ -125,14 +129,16 @@ def image_report(
     if left_out:
         get_run_logger().warning("Analyzing %s of %s images (max_images).", max_images, len(images))
     images = images[:max_images]
+    options = RunOptions(
+        timeout_seconds=timeout_seconds, poll_interval_seconds=poll_interval_seconds
+    )
     # The listing already carries each file's id: no lookup per image.
     results = analyze_image_batch(
         resolved,
         prompt,
         [entry.file_id for entry in images],
-        timeout_seconds=timeout_seconds,
-        poll_interval_seconds=poll_interval_seconds,
         artifact_key="image-report-analyses",
+        options=options,
     )
     answers = [(entry.path, result) for entry, result in zip(images, results, strict=True)]
     summary: str | None = None
@@ -141,8 +147,7 @@ def image_report(
         summary = summarize(
             resolved,
             "\n\n".join(f"{path.name}: {text}" for path, text in succeeded),
-            timeout_seconds=timeout_seconds,
-            poll_interval_seconds=poll_interval_seconds,
+            options=options,
         ).text
     report = _markdown(source, prompt, answers, summary, left_out)
     target = NextcloudPath(report_path)

@@ -64,8 +64,12 @@ from prefect_nextcloud.tasks.batch import ItemResult
 from prefect_nextcloud.tasks.idempotency import cancel_outstanding_tasks
 from prefect_nextcloud.tasks.images import analyze_image_batch
 from prefect_nextcloud.tasks.media import ocr_batch
+from prefect_nextcloud.tasks.options import (
+    DEFAULT_POLL_INTERVAL_SECONDS,
+    DEFAULT_TIMEOUT_SECONDS,
+    RunOptions,
+)
 from prefect_nextcloud.tasks.run_lock import run_lock
-from prefect_nextcloud.tasks.waiting import DEFAULT_POLL_INTERVAL_SECONDS, DEFAULT_TIMEOUT_SECONDS
 
 __all__ = ["STATE_VERSION", "FileOutcome", "NewFilesRun", "default_state_file", "process_new_files"]
 
@@ -366,8 +370,7 @@ def _run_batch(
     prompt: str,
     files: list[FileInfo],
     state_file: NextcloudPath,
-    timeout_seconds: float,
-    poll_interval_seconds: float,
+    options: RunOptions,
 ) -> list[ItemResult]:
     """One task per file, under custom ids that any later run derives the same way."""
     if not files:
@@ -384,21 +387,19 @@ def _run_batch(
             credentials,
             prompt,
             file_ids,
-            timeout_seconds=timeout_seconds,
-            poll_interval_seconds=poll_interval_seconds,
             custom_ids=ids,
             app_id=batch_app_id(state_file),
             artifact_key="process-new-files-tasks",
+            options=options,
         )
     else:
         results = ocr_batch(
             credentials,
             file_ids,
-            timeout_seconds=timeout_seconds,
-            poll_interval_seconds=poll_interval_seconds,
             custom_ids=ids,
             app_id=batch_app_id(state_file),
             artifact_key="process-new-files-tasks",
+            options=options,
         )
     return results
 
@@ -703,9 +704,10 @@ def process_new_files(
     plan = _plan(candidates, {**records, **changes}, now, max_files, {o.file_id for o in outcomes})
     if plan.left_out:
         logger.info("%s due file(s) are left for the next run (max_files).", plan.left_out)
-    results = _run_batch(
-        resolved, task, prompt, plan.due, state.path, timeout_seconds, poll_interval_seconds
+    options = RunOptions(
+        timeout_seconds=timeout_seconds, poll_interval_seconds=poll_interval_seconds
     )
+    results = _run_batch(resolved, task, prompt, plan.due, state.path, options)
     settled, now_outcomes = _settle(plan.due, results, label, comment_on_files, records, now)
     odd_changes, odd_outcomes = _report_unreadable(plan.unreadable, records, now)
     outcomes += now_outcomes + odd_outcomes

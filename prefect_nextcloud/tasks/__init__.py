@@ -3,9 +3,10 @@
 Generic: ``run_task`` (any task type), ``run_tasks`` (many tasks in one Prefect task),
 ``schedule_task``, ``wait_for_task``, ``cancel_task``,
 ``delete_task``, ``download_task_file``, ``list_task_types``. Typed helpers for the core task
-types are built on ``run_task``; the run options they share (``timeout_seconds``,
-``poll_interval_seconds``, ``custom_id``, ...) are defined once, in ``options.py``. Files:
-``get_file_id``, ``upload_file``, ``download_file``, ``write_text_file``.
+types are built on ``run_task``; each takes ``options: RunOptions`` (timeout, poll interval,
+tidying up), a value built once and passed to every call (``wait_for_task`` takes
+``WaitOptions``). Files: ``get_file_id``, ``upload_file``, ``download_file``,
+``write_text_file``.
 """
 
 from prefect_nextcloud.tasks.batch import ItemResult
@@ -32,6 +33,7 @@ from prefect_nextcloud.tasks.operations import (
     list_task_types,
     schedule_task,
 )
+from prefect_nextcloud.tasks.options import RunOptions, WaitOptions
 from prefect_nextcloud.tasks.polling import TaskStillRunning
 from prefect_nextcloud.tasks.results import ChatMessage, FilesResult, TextResult, TextsResult
 from prefect_nextcloud.tasks.running import BatchFailedError, run_task, run_tasks
@@ -58,9 +60,11 @@ __all__ = [
     "FilesResult",
     "ImageAnalysis",
     "ItemResult",
+    "RunOptions",
     "TaskStillRunning",
     "TextResult",
     "TextsResult",
+    "WaitOptions",
     "analyze_image_batch",
     "analyze_images",
     "cancel_outstanding_tasks",

@@ -689,7 +689,6 @@ def reconcile_batch(
             polling task's retry rule).
     """
     items = _check_inputs(inputs)
-    options.check()
     if not items:
         return []
     context = TaskRunContext.get()

@@ -1,8 +1,5 @@
 """Image analysis: ask a question about one or more images stored in Nextcloud."""
 
-# The Args of the common run options are written by run_options_task, from RUN_OPTIONS.
-# ruff: noqa: D417
-
 from __future__ import annotations
 
 import json
@@ -19,11 +16,8 @@ from prefect_nextcloud.client.references import (
     parse_file_reference,
 )
 from prefect_nextcloud.tasks.batch import ItemResult
-from prefect_nextcloud.tasks.options import (
-    DEFAULT_POLL_INTERVAL_SECONDS,
-    DEFAULT_TIMEOUT_SECONDS,
-    run_options_task,
-)
+from prefect_nextcloud.tasks.options import RunOptions
+from prefect_nextcloud.tasks.polling import polling_task
 from prefect_nextcloud.tasks.running import run_batch, run_one
 
 __all__ = [
@@ -93,17 +87,16 @@ def analysis_text(output: dict[str, Any] | None) -> str:
     return json.dumps(output, ensure_ascii=False)
 
 
-@run_options_task(name="analyze_images")
+@polling_task(name="analyze_images")
 def analyze_images(
     credentials: NextcloudCredentials,
     prompt: str,
     image_file_ids: FileIds,
     model: str | None = None,
-    timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS,
-    poll_interval_seconds: float = DEFAULT_POLL_INTERVAL_SECONDS,
     task_type: str = ANALYZE_IMAGES,
     custom_id: str | None = None,
     app_id: str | None = None,
+    options: RunOptions = RunOptions(),
 ) -> ImageAnalysis:
     """Ask a question about images in Nextcloud and return the answer.
 
@@ -117,6 +110,10 @@ def analyze_images(
             paths (``"nc:/Photos/a.jpg"``) or local files (``"file:/data/a.jpg"``).
         model: The provider's model to use; the provider's default when omitted.
         task_type: The task type to schedule.
+        custom_id: Your own identifier for the task (at most 255 characters); derived from the
+            flow run and the input when omitted, so that a retry adopts the same task.
+        app_id: The app id the task is filed under; by default one unique to the flow run.
+        options: How long to wait, how often to look, and how to tidy up (``RunOptions``).
 
     Returns:
         The answer and the id of the task that gave it.
@@ -126,24 +123,25 @@ def analyze_images(
         NextcloudError: The server refused the task, or it failed, was cancelled or timed out.
     """
     task_input = image_analysis_input(prompt, image_file_ids, model)
-    finished = run_one(credentials, task_type, task_input, locals())
+    finished = run_one(
+        credentials, task_type, task_input, options, custom_id=custom_id, app_id=app_id
+    )
     return ImageAnalysis(
         analysis_text=analysis_text(finished.output), task_id=finished.id, task=finished
     )
 
 
-@run_options_task(name="analyze_image_batch")
+@polling_task(name="analyze_image_batch")
 def analyze_image_batch(
     credentials: NextcloudCredentials,
     prompt: str,
     images: Sequence[FileReferenceLike],
     model: str | None = None,
-    timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS,
-    poll_interval_seconds: float = DEFAULT_POLL_INTERVAL_SECONDS,
     task_type: str = ANALYZE_IMAGES,
     custom_ids: Sequence[str | None] | None = None,
     app_id: str | None = None,
     artifact_key: str | None = "image-analyses",
+    options: RunOptions = RunOptions(),
 ) -> list[ItemResult]:
     """Ask the same question about each image separately: one Nextcloud task per image.
 
@@ -160,7 +158,9 @@ def analyze_image_batch(
         custom_ids: One custom id per image (at most 255 characters each): a later call with
             the same ids and ``app_id`` adopts the tasks already scheduled under them instead
             of scheduling new ones. Derived from the flow run and the inputs when omitted.
+        app_id: The app id the tasks are filed under; by default one unique to the flow run.
         artifact_key: Key of the progress and result-table artifacts; ``None`` for none.
+        options: How long to wait, how often to look, and how to tidy up (``RunOptions``).
 
     Returns:
         One result per image, in order; ``text`` is the answer of each successful one.
@@ -172,4 +172,12 @@ def analyze_image_batch(
     if isinstance(images, str | bytes) or not isinstance(images, Sequence):
         raise ValueError(f"images must be a list of images, got {type(images).__name__}.")
     inputs = [image_analysis_input(prompt, [image], model) for image in images]
-    return run_batch(credentials, task_type, inputs, locals())
+    return run_batch(
+        credentials,
+        task_type,
+        inputs,
+        options,
+        custom_ids=custom_ids,
+        app_id=app_id,
+        artifact_key=artifact_key,
+    )

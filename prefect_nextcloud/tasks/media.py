@@ -1,8 +1,5 @@
 """Typed tasks for audio, image generation and text recognition, all through :func:`run_task`."""
 
-# The Args of the common run options are written by run_options_task, from RUN_OPTIONS.
-# ruff: noqa: D417
-
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -11,11 +8,8 @@ from typing import Any
 from prefect_nextcloud.blocks.credentials import NextcloudCredentials
 from prefect_nextcloud.client.references import FileReferenceLike, as_reference_list
 from prefect_nextcloud.tasks.batch import ItemResult
-from prefect_nextcloud.tasks.options import (
-    DEFAULT_POLL_INTERVAL_SECONDS,
-    DEFAULT_TIMEOUT_SECONDS,
-    run_options_task,
-)
+from prefect_nextcloud.tasks.options import RunOptions
+from prefect_nextcloud.tasks.polling import polling_task
 from prefect_nextcloud.tasks.results import FilesResult, TextResult, TextsResult
 from prefect_nextcloud.tasks.running import run_batch, run_one
 from prefect_nextcloud.tasks.text import output_text
@@ -25,14 +19,12 @@ __all__ = ["generate_images", "ocr", "ocr_batch", "text_to_speech", "transcribe_
 MAX_IMAGES = 12
 
 
-@run_options_task(name="transcribe_audio")
+@polling_task(name="transcribe_audio")
 def transcribe_audio(
     credentials: NextcloudCredentials,
     audio: FileReferenceLike,
-    timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS,
-    poll_interval_seconds: float = DEFAULT_POLL_INTERVAL_SECONDS,
     custom_id: str | None = None,
-    delete_after: bool = False,
+    options: RunOptions = RunOptions(),
 ) -> TextResult:
     """Transcribe speech in an audio file (``core:audio2text``).
 
@@ -40,48 +32,52 @@ def transcribe_audio(
         credentials: Where and as whom to connect.
         audio: The audio file: a file id, a Nextcloud path (``"nc:/Recordings/a.mp3"``) or a
             local file (``"file:/data/a.mp3"``, ``pathlib.Path``, ``LocalFile``).
+        custom_id: Your own identifier for the task (at most 255 characters); derived from the
+            flow run and the input when omitted, so that a retry adopts the same task.
+        options: How long to wait, how often to look, and how to tidy up (``RunOptions``).
 
     Returns:
         The transcript and the task.
     """
-    finished = run_one(credentials, "core:audio2text", {"input": audio}, locals())
+    finished = run_one(
+        credentials, "core:audio2text", {"input": audio}, options, custom_id=custom_id
+    )
     return TextResult(text=output_text(finished), task=finished)
 
 
-@run_options_task(name="text_to_speech")
+@polling_task(name="text_to_speech")
 def text_to_speech(
     credentials: NextcloudCredentials,
     text: str,
-    timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS,
-    poll_interval_seconds: float = DEFAULT_POLL_INTERVAL_SECONDS,
     custom_id: str | None = None,
-    delete_after: bool = False,
-    save_outputs_to: str | None = None,
+    options: RunOptions = RunOptions(),
 ) -> FilesResult:
     """Turn a text into speech (``core:text2speech``, Nextcloud 32+).
 
     Args:
         credentials: Where and as whom to connect.
         text: What to say.
+        custom_id: Your own identifier for the task (at most 255 characters); derived from the
+            flow run and the input when omitted, so that a retry adopts the same task.
+        options: How long to wait, how often to look, and how to tidy up (``RunOptions``).
 
     Returns:
         The audio file (bytes, file name, content type) and the task.
     """
-    finished = run_one(credentials, "core:text2speech", {"input": text}, locals())
+    finished = run_one(
+        credentials, "core:text2speech", {"input": text}, options, custom_id=custom_id
+    )
     return FilesResult(files=finished.output_files.get("speech", []), task=finished)
 
 
-@run_options_task(name="generate_images")
+@polling_task(name="generate_images")
 def generate_images(
     credentials: NextcloudCredentials,
     prompt: str,
     number_of_images: int = 1,
     size: str | None = None,
-    timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS,
-    poll_interval_seconds: float = DEFAULT_POLL_INTERVAL_SECONDS,
     custom_id: str | None = None,
-    delete_after: bool = False,
-    save_outputs_to: str | None = None,
+    options: RunOptions = RunOptions(),
 ) -> FilesResult:
     """Generate images from a text prompt (``core:text2image``).
 
@@ -90,6 +86,9 @@ def generate_images(
         prompt: What the images should show.
         number_of_images: How many images, 1 to 12.
         size: The size as the provider takes it, e.g. ``"512x512"``, when it offers the setting.
+        custom_id: Your own identifier for the task (at most 255 characters); derived from the
+            flow run and the input when omitted, so that a retry adopts the same task.
+        options: How long to wait, how often to look, and how to tidy up (``RunOptions``).
 
     Returns:
         The images (bytes, file names, content types) and the task.
@@ -99,24 +98,25 @@ def generate_images(
     task_input: dict[str, Any] = {"input": prompt, "numberOfImages": number_of_images}
     if size is not None:
         task_input["size"] = size
-    finished = run_one(credentials, "core:text2image", task_input, locals())
+    finished = run_one(credentials, "core:text2image", task_input, options, custom_id=custom_id)
     return FilesResult(files=finished.output_files.get("images", []), task=finished)
 
 
-@run_options_task(name="ocr")
+@polling_task(name="ocr")
 def ocr(
     credentials: NextcloudCredentials,
     files: FileReferenceLike | list[FileReferenceLike],
-    timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS,
-    poll_interval_seconds: float = DEFAULT_POLL_INTERVAL_SECONDS,
     custom_id: str | None = None,
-    delete_after: bool = False,
+    options: RunOptions = RunOptions(),
 ) -> TextsResult:
     """Recognise the text in images or documents (``core:image2text:ocr``, Nextcloud 33+).
 
     Args:
         credentials: Where and as whom to connect.
         files: One file or a list: file ids, Nextcloud paths or local files.
+        custom_id: Your own identifier for the task (at most 255 characters); derived from the
+            flow run and the input when omitted, so that a retry adopts the same task.
+        options: How long to wait, how often to look, and how to tidy up (``RunOptions``).
 
     Returns:
         One text per file, in order, and the task.
@@ -124,20 +124,21 @@ def ocr(
     references = as_reference_list(files)
     if not references:
         raise ValueError("files must name at least one file.")
-    finished = run_one(credentials, "core:image2text:ocr", {"input": references}, locals())
+    finished = run_one(
+        credentials, "core:image2text:ocr", {"input": references}, options, custom_id=custom_id
+    )
     texts = (finished.output or {}).get("output") or []
     return TextsResult(texts=[str(text) for text in texts], task=finished)
 
 
-@run_options_task(name="ocr_batch")
+@polling_task(name="ocr_batch")
 def ocr_batch(
     credentials: NextcloudCredentials,
-    files: list[FileReferenceLike],
-    timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS,
-    poll_interval_seconds: float = DEFAULT_POLL_INTERVAL_SECONDS,
+    files: Sequence[FileReferenceLike],
     custom_ids: Sequence[str | None] | None = None,
     app_id: str | None = None,
     artifact_key: str | None = "ocr",
+    options: RunOptions = RunOptions(),
 ) -> list[ItemResult]:
     """Recognise the text of each file separately: one ``core:image2text:ocr`` task per file.
 
@@ -150,7 +151,9 @@ def ocr_batch(
         custom_ids: One custom id per file (at most 255 characters each): a later call with
             the same ids and ``app_id`` adopts the tasks already scheduled under them instead
             of scheduling new ones. Derived from the flow run and the inputs when omitted.
+        app_id: The app id the tasks are filed under; by default one unique to the flow run.
         artifact_key: Key of the progress and result-table artifacts; ``None`` for none.
+        options: How long to wait, how often to look, and how to tidy up (``RunOptions``).
 
     Returns:
         One result per file, in order; ``text`` is the recognised text of each successful one.
@@ -160,4 +163,12 @@ def ocr_batch(
             sent.
     """
     inputs = [{"input": [reference]} for reference in as_reference_list(files)]
-    return run_batch(credentials, "core:image2text:ocr", inputs, locals())
+    return run_batch(
+        credentials,
+        "core:image2text:ocr",
+        inputs,
+        options,
+        custom_ids=custom_ids,
+        app_id=app_id,
+        artifact_key=artifact_key,
+    )

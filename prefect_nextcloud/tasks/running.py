@@ -3,13 +3,9 @@
 Both go through :func:`~prefect_nextcloud.tasks.batch.reconcile_batch`, the one path every
 typed helper takes too: check the input, stage files, schedule within the user's schedule
 window, wait with Prefect retries as the polling loop, fetch output files, tidy up.
-:func:`run_one` and :func:`run_batch` are the bodies of those helpers: they take the helper's
-arguments and read the common run options from them (see
-:mod:`~prefect_nextcloud.tasks.options`).
+:func:`run_one` and :func:`run_batch` are the bodies of those helpers: each helper hands them
+its input, its :class:`~prefect_nextcloud.tasks.options.RunOptions` and its ids.
 """
-
-# The Args of the common run options are written by run_options_task, from RUN_OPTIONS.
-# ruff: noqa: D417
 
 from __future__ import annotations
 
@@ -19,14 +15,9 @@ from typing import Any
 from prefect_nextcloud.blocks.credentials import NextcloudCredentials
 from prefect_nextcloud.client.errors import NextcloudError
 from prefect_nextcloud.client.models import Task
-from prefect_nextcloud.client.staging import DEFAULT_STAGING_FOLDER
 from prefect_nextcloud.tasks.batch import ItemResult, reconcile_batch
-from prefect_nextcloud.tasks.options import (
-    DEFAULT_POLL_INTERVAL_SECONDS,
-    DEFAULT_TIMEOUT_SECONDS,
-    RunOptions,
-    run_options_task,
-)
+from prefect_nextcloud.tasks.options import RunOptions
+from prefect_nextcloud.tasks.polling import polling_task
 
 __all__ = ["BatchFailedError", "run_batch", "run_one", "run_task", "run_tasks"]
 
@@ -49,7 +40,10 @@ def run_one(
     credentials: NextcloudCredentials,
     task_type: str,
     task_input: Mapping[str, Any],
-    call: Mapping[str, Any],
+    options: RunOptions,
+    *,
+    custom_id: str | None = None,
+    app_id: str | None = None,
 ) -> Task:
     """One attempt at one task: the body of ``run_task`` and of every typed helper.
 
@@ -57,8 +51,9 @@ def run_one(
         credentials: Where and as whom to connect.
         task_type: The task type id.
         task_input: The task's input.
-        call: The helper's arguments by name (its ``locals()``): the common run options it
-            takes, ``custom_id`` and ``app_id`` among them, are read from here.
+        options: How to wait and tidy up.
+        custom_id: The task's custom id; derived from the run and the input when omitted.
+        app_id: The app id the task is filed under; unique to the run when omitted.
 
     Returns:
         The successful task, with its output files.
@@ -67,14 +62,13 @@ def run_one(
         TaskStillRunning: Not finished yet; the polling task looks again.
         NextcloudError: The server refused the task, or it failed, was cancelled or timed out.
     """
-    custom_id = call.get("custom_id")
     [item] = reconcile_batch(
         credentials,
         task_type,
         [task_input],
-        RunOptions.of_call(call),
+        options,
         custom_ids=None if custom_id is None else [custom_id],
-        app_id=call.get("app_id"),
+        app_id=app_id,
     )
     if item.error is not None:
         raise item.error
@@ -86,7 +80,11 @@ def run_batch(
     credentials: NextcloudCredentials,
     task_type: str,
     inputs: Sequence[Mapping[str, Any]],
-    call: Mapping[str, Any],
+    options: RunOptions,
+    *,
+    custom_ids: Sequence[str | None] | None = None,
+    app_id: str | None = None,
+    artifact_key: str | None = None,
 ) -> list[ItemResult]:
     """One attempt at a batch: the body of ``run_tasks`` and of every batch helper.
 
@@ -94,8 +92,10 @@ def run_batch(
         credentials: Where and as whom to connect.
         task_type: The task type id of every task.
         inputs: One input per task.
-        call: The helper's arguments by name (its ``locals()``): the common run options it
-            takes, ``app_id``, ``custom_ids`` and its ``artifact_key`` are read from here.
+        options: How to wait and tidy up.
+        custom_ids: One custom id per input; derived from the run and the inputs when omitted.
+        app_id: The app id of the batch's tasks; unique to the run when omitted.
+        artifact_key: Keep a progress artifact and a result table under this key.
 
     Returns:
         One result per input, in input order.
@@ -108,42 +108,41 @@ def run_batch(
         credentials,
         task_type,
         inputs,
-        RunOptions.of_call(call),
-        custom_ids=call.get("custom_ids"),
-        app_id=call.get("app_id"),
-        artifact_key=call.get("artifact_key"),
+        options,
+        custom_ids=custom_ids,
+        app_id=app_id,
+        artifact_key=artifact_key,
     )
     return [item.result() for item in items]
 
 
-@run_options_task(name="run_task")
+@polling_task(name="run_task")
 def run_task(
     credentials: NextcloudCredentials,
     task_type: str,
     input: Mapping[str, Any],
     custom_id: str | None = None,
     app_id: str | None = None,
-    timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS,
-    poll_interval_seconds: float = DEFAULT_POLL_INTERVAL_SECONDS,
-    cancel_on_timeout: bool = True,
-    delete_after: bool = False,
-    staging_folder: str = DEFAULT_STAGING_FOLDER,
-    keep_staged_files: bool = False,
-    save_outputs_to: str | None = None,
+    options: RunOptions = RunOptions(),
 ) -> Task:
     """Run a Nextcloud task of any type and return it finished, with its output files.
 
     The input is checked against the task type the server declares before anything is sent.
     File slots take a file id, a Nextcloud path (``NextcloudPath("/a.jpg")`` or ``"nc:/a.jpg"``),
     a local file (``pathlib.Path`` or ``"file:/abs/a.jpg"``) or ``LocalFile``/``(name, bytes)``;
-    local data is uploaded to ``staging_folder`` and removed once the task has ended. Files of
-    file-typed output slots are downloaded right after success into ``Task.output_files``.
-    One Prefect task run covers it all: its retries are the polls.
+    local data is uploaded to ``options.staging_folder`` and removed once the task has ended.
+    Files of file-typed output slots are downloaded right after success into
+    ``Task.output_files``. One Prefect task run covers it all: its retries are the polls.
 
     Args:
         credentials: Where and as whom to connect.
         task_type: The task type id, e.g. ``core:text2text:summary``.
         input: Slot name to value, as the task type's input shape asks.
+        custom_id: Your own identifier for the task (at most 255 characters); derived from the
+            flow run and the input when omitted, so that a retried task or flow adopts the
+            task already scheduled instead of creating a second one.
+        app_id: The app id the task is filed under; by default one unique to the flow run.
+        options: How long to wait, how often to look, and how to tidy up (``RunOptions``).
 
     Returns:
         The successful task, with its output and downloaded output files.
@@ -152,25 +151,19 @@ def run_task(
         ValueError: An argument or the input is invalid; nothing was sent or uploaded.
         NextcloudError: The server refused the task, or it failed, was cancelled or timed out.
     """
-    return run_one(credentials, task_type, input, locals())
+    return run_one(credentials, task_type, input, options, custom_id=custom_id, app_id=app_id)
 
 
-@run_options_task(name="run_tasks")
+@polling_task(name="run_tasks")
 def run_tasks(
     credentials: NextcloudCredentials,
     task_type: str,
     inputs: Sequence[Mapping[str, Any]],
-    timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS,
-    poll_interval_seconds: float = DEFAULT_POLL_INTERVAL_SECONDS,
-    cancel_on_timeout: bool = True,
-    delete_after: bool = False,
-    staging_folder: str = DEFAULT_STAGING_FOLDER,
-    keep_staged_files: bool = False,
-    save_outputs_to: str | None = None,
     raise_on_failure: bool = False,
     custom_ids: Sequence[str | None] | None = None,
     app_id: str | None = None,
     artifact_key: str | None = DEFAULT_BATCH_ARTIFACT_KEY,
+    options: RunOptions = RunOptions(),
 ) -> list[ItemResult]:
     """Run one Nextcloud task per input, all in one Prefect task, and return every result.
 
@@ -197,8 +190,10 @@ def run_tasks(
         custom_ids: One custom id per input (at most 255 characters each): a later call with
             the same ids and ``app_id`` adopts the tasks already scheduled under them instead
             of scheduling new ones. Derived from the flow run and the inputs when omitted.
+        app_id: The app id the tasks are filed under; by default one unique to the flow run.
         artifact_key: Show a progress artifact while the batch runs and a table of every item
             at the end under this key (lowercase letters, digits, dashes); ``None`` for none.
+        options: How long to wait, how often to look, and how to tidy up (``RunOptions``).
 
     Returns:
         One result per input, in input order: ``ok``, the finished ``task`` (with output
@@ -208,7 +203,15 @@ def run_tasks(
         ValueError: An argument or an item is invalid; nothing was sent or uploaded.
         BatchFailedError: With ``raise_on_failure``, some items did not succeed.
     """
-    results = run_batch(credentials, task_type, inputs, locals())
+    results = run_batch(
+        credentials,
+        task_type,
+        inputs,
+        options,
+        custom_ids=custom_ids,
+        app_id=app_id,
+        artifact_key=artifact_key,
+    )
     failed = [result for result in results if not result.ok]
     if raise_on_failure and failed:
         details = "; ".join(f"item {result.index}: {result.error}" for result in failed[:5])

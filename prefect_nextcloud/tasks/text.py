@@ -1,8 +1,5 @@
 """Typed tasks for the text task types, all running through :func:`run_task`."""
 
-# The Args of the common run options are written by run_options_task, from RUN_OPTIONS.
-# ruff: noqa: D417
-
 from __future__ import annotations
 
 import json
@@ -11,12 +8,8 @@ from typing import Any
 
 from prefect_nextcloud.blocks.credentials import NextcloudCredentials
 from prefect_nextcloud.client.models import Task
-from prefect_nextcloud.tasks.options import (
-    DEFAULT_POLL_INTERVAL_SECONDS,
-    DEFAULT_TIMEOUT_SECONDS,
-    run_options_task,
-)
-from prefect_nextcloud.tasks.polling import PollingTask
+from prefect_nextcloud.tasks.options import RunOptions
+from prefect_nextcloud.tasks.polling import polling_task
 from prefect_nextcloud.tasks.results import ChatMessage, TextResult, TextsResult
 from prefect_nextcloud.tasks.running import run_one
 
@@ -43,91 +36,215 @@ def output_text(finished: Task) -> str:
     return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
 
 
-def _text_task(
-    name: str, task_type: str, summary: str, input_name: str
-) -> PollingTask[..., TextResult]:
-    """Build the task for a type that turns one text into another."""
-
-    def run_text_task(
-        credentials: NextcloudCredentials,
-        text: str,
-        timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS,
-        poll_interval_seconds: float = DEFAULT_POLL_INTERVAL_SECONDS,
-        custom_id: str | None = None,
-        delete_after: bool = False,
-    ) -> TextResult:
-        finished = run_one(credentials, task_type, {"input": text}, locals())
-        return TextResult(text=output_text(finished), task=finished)
-
-    run_text_task.__name__ = run_text_task.__qualname__ = name
-    run_text_task.__doc__ = f"""{summary} (``{task_type}``).
+@polling_task(name="summarize")
+def summarize(
+    credentials: NextcloudCredentials,
+    text: str,
+    custom_id: str | None = None,
+    options: RunOptions = RunOptions(),
+) -> TextResult:
+    """Summarize a text (``core:text2text:summary``).
 
     Args:
         credentials: Where and as whom to connect.
-        text: {input_name}.
+        text: The text to summarize.
+        custom_id: Your own identifier for the task (at most 255 characters); derived from the
+            flow run and the input when omitted, so that a retry adopts the same task.
+        options: How long to wait, how often to look, and how to tidy up (``RunOptions``).
 
     Returns:
         The generated text and the task.
     """
-    return run_options_task(name=name)(run_text_task)
+    finished = run_one(
+        credentials, "core:text2text:summary", {"input": text}, options, custom_id=custom_id
+    )
+    return TextResult(text=output_text(finished), task=finished)
 
 
-summarize = _text_task(
-    "summarize", "core:text2text:summary", "Summarize a text", "The text to summarize"
-)
-generate_headline = _text_task(
-    "generate_headline", "core:text2text:headline", "Write a headline for a text", "The text"
-)
-reformulate = _text_task(
-    "reformulate", "core:text2text:reformulation", "Rephrase a text", "The text to rephrase"
-)
-simplify = _text_task(
-    "simplify", "core:text2text:simplification", "Make a text easier to read", "The text"
-)
-formalize = _text_task(
-    "formalize", "core:text2text:formalization", "Make a text more formal", "The text"
-)
-proofread = _text_task(
-    "proofread", "core:text2text:proofread", "Proofread a text and list corrections", "The text"
-)
-generate_emoji = _text_task(
-    "generate_emoji", "core:generateemoji", "Find an emoji for a text", "The text"
-)
+@polling_task(name="generate_headline")
+def generate_headline(
+    credentials: NextcloudCredentials,
+    text: str,
+    custom_id: str | None = None,
+    options: RunOptions = RunOptions(),
+) -> TextResult:
+    """Write a headline for a text (``core:text2text:headline``).
+
+    Args:
+        credentials: Where and as whom to connect.
+        text: The text.
+        custom_id: Your own identifier for the task (at most 255 characters); derived from the
+            flow run and the input when omitted, so that a retry adopts the same task.
+        options: How long to wait, how often to look, and how to tidy up (``RunOptions``).
+
+    Returns:
+        The generated text and the task.
+    """
+    finished = run_one(
+        credentials, "core:text2text:headline", {"input": text}, options, custom_id=custom_id
+    )
+    return TextResult(text=output_text(finished), task=finished)
 
 
-@run_options_task(name="extract_topics")
+@polling_task(name="reformulate")
+def reformulate(
+    credentials: NextcloudCredentials,
+    text: str,
+    custom_id: str | None = None,
+    options: RunOptions = RunOptions(),
+) -> TextResult:
+    """Rephrase a text (``core:text2text:reformulation``).
+
+    Args:
+        credentials: Where and as whom to connect.
+        text: The text to rephrase.
+        custom_id: Your own identifier for the task (at most 255 characters); derived from the
+            flow run and the input when omitted, so that a retry adopts the same task.
+        options: How long to wait, how often to look, and how to tidy up (``RunOptions``).
+
+    Returns:
+        The generated text and the task.
+    """
+    finished = run_one(
+        credentials, "core:text2text:reformulation", {"input": text}, options, custom_id=custom_id
+    )
+    return TextResult(text=output_text(finished), task=finished)
+
+
+@polling_task(name="simplify")
+def simplify(
+    credentials: NextcloudCredentials,
+    text: str,
+    custom_id: str | None = None,
+    options: RunOptions = RunOptions(),
+) -> TextResult:
+    """Make a text easier to read (``core:text2text:simplification``).
+
+    Args:
+        credentials: Where and as whom to connect.
+        text: The text.
+        custom_id: Your own identifier for the task (at most 255 characters); derived from the
+            flow run and the input when omitted, so that a retry adopts the same task.
+        options: How long to wait, how often to look, and how to tidy up (``RunOptions``).
+
+    Returns:
+        The generated text and the task.
+    """
+    finished = run_one(
+        credentials, "core:text2text:simplification", {"input": text}, options, custom_id=custom_id
+    )
+    return TextResult(text=output_text(finished), task=finished)
+
+
+@polling_task(name="formalize")
+def formalize(
+    credentials: NextcloudCredentials,
+    text: str,
+    custom_id: str | None = None,
+    options: RunOptions = RunOptions(),
+) -> TextResult:
+    """Make a text more formal (``core:text2text:formalization``).
+
+    Args:
+        credentials: Where and as whom to connect.
+        text: The text.
+        custom_id: Your own identifier for the task (at most 255 characters); derived from the
+            flow run and the input when omitted, so that a retry adopts the same task.
+        options: How long to wait, how often to look, and how to tidy up (``RunOptions``).
+
+    Returns:
+        The generated text and the task.
+    """
+    finished = run_one(
+        credentials, "core:text2text:formalization", {"input": text}, options, custom_id=custom_id
+    )
+    return TextResult(text=output_text(finished), task=finished)
+
+
+@polling_task(name="proofread")
+def proofread(
+    credentials: NextcloudCredentials,
+    text: str,
+    custom_id: str | None = None,
+    options: RunOptions = RunOptions(),
+) -> TextResult:
+    """Proofread a text and list corrections (``core:text2text:proofread``).
+
+    Args:
+        credentials: Where and as whom to connect.
+        text: The text.
+        custom_id: Your own identifier for the task (at most 255 characters); derived from the
+            flow run and the input when omitted, so that a retry adopts the same task.
+        options: How long to wait, how often to look, and how to tidy up (``RunOptions``).
+
+    Returns:
+        The generated text and the task.
+    """
+    finished = run_one(
+        credentials, "core:text2text:proofread", {"input": text}, options, custom_id=custom_id
+    )
+    return TextResult(text=output_text(finished), task=finished)
+
+
+@polling_task(name="generate_emoji")
+def generate_emoji(
+    credentials: NextcloudCredentials,
+    text: str,
+    custom_id: str | None = None,
+    options: RunOptions = RunOptions(),
+) -> TextResult:
+    """Find an emoji for a text (``core:generateemoji``).
+
+    Args:
+        credentials: Where and as whom to connect.
+        text: The text.
+        custom_id: Your own identifier for the task (at most 255 characters); derived from the
+            flow run and the input when omitted, so that a retry adopts the same task.
+        options: How long to wait, how often to look, and how to tidy up (``RunOptions``).
+
+    Returns:
+        The generated text and the task.
+    """
+    finished = run_one(
+        credentials, "core:generateemoji", {"input": text}, options, custom_id=custom_id
+    )
+    return TextResult(text=output_text(finished), task=finished)
+
+
+@polling_task(name="extract_topics")
 def extract_topics(
     credentials: NextcloudCredentials,
     text: str,
-    timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS,
-    poll_interval_seconds: float = DEFAULT_POLL_INTERVAL_SECONDS,
     custom_id: str | None = None,
-    delete_after: bool = False,
+    options: RunOptions = RunOptions(),
 ) -> TextsResult:
     """Extract the topics of a text (``core:text2text:topics``).
 
     Args:
         credentials: Where and as whom to connect.
         text: The text.
+        custom_id: Your own identifier for the task (at most 255 characters); derived from the
+            flow run and the input when omitted, so that a retry adopts the same task.
+        options: How long to wait, how often to look, and how to tidy up (``RunOptions``).
 
     Returns:
         The topics (the server's comma-separated answer, split) and the task.
     """
-    finished = run_one(credentials, "core:text2text:topics", {"input": text}, locals())
+    finished = run_one(
+        credentials, "core:text2text:topics", {"input": text}, options, custom_id=custom_id
+    )
     topics = [topic.strip() for topic in output_text(finished).split(",") if topic.strip()]
     return TextsResult(texts=topics, task=finished)
 
 
-@run_options_task(name="generate_text")
+@polling_task(name="generate_text")
 def generate_text(
     credentials: NextcloudCredentials,
     prompt: str,
     model: str | None = None,
     max_tokens: int | None = None,
-    timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS,
-    poll_interval_seconds: float = DEFAULT_POLL_INTERVAL_SECONDS,
     custom_id: str | None = None,
-    delete_after: bool = False,
+    options: RunOptions = RunOptions(),
 ) -> TextResult:
     """Run a free prompt through the server's language model (``core:text2text``).
 
@@ -136,6 +253,9 @@ def generate_text(
         prompt: What to ask or what to do.
         model: A model the provider offers; its default when omitted.
         max_tokens: The most words/tokens to generate, when the provider offers the setting.
+        custom_id: Your own identifier for the task (at most 255 characters); derived from the
+            flow run and the input when omitted, so that a retry adopts the same task.
+        options: How long to wait, how often to look, and how to tidy up (``RunOptions``).
 
     Returns:
         The reply and the task.
@@ -145,20 +265,18 @@ def generate_text(
         task_input["model"] = model
     if max_tokens is not None:
         task_input["max_tokens"] = max_tokens
-    finished = run_one(credentials, "core:text2text", task_input, locals())
+    finished = run_one(credentials, "core:text2text", task_input, options, custom_id=custom_id)
     return TextResult(text=output_text(finished), task=finished)
 
 
-@run_options_task(name="translate")
+@polling_task(name="translate")
 def translate(
     credentials: NextcloudCredentials,
     text: str,
     target_language: str,
     origin_language: str | None = None,
-    timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS,
-    poll_interval_seconds: float = DEFAULT_POLL_INTERVAL_SECONDS,
     custom_id: str | None = None,
-    delete_after: bool = False,
+    options: RunOptions = RunOptions(),
 ) -> TextResult:
     """Translate a text (``core:text2text:translate``).
 
@@ -171,6 +289,9 @@ def translate(
         target_language: The language to translate into.
         origin_language: The text's language; the provider's default (usually
             ``"detect_language"``) when omitted.
+        custom_id: Your own identifier for the task (at most 255 characters); derived from the
+            flow run and the input when omitted, so that a retry adopts the same task.
+        options: How long to wait, how often to look, and how to tidy up (``RunOptions``).
 
     Returns:
         The translation and the task.
@@ -178,19 +299,19 @@ def translate(
     task_input: dict[str, Any] = {"input": text, "target_language": target_language}
     if origin_language is not None:
         task_input["origin_language"] = origin_language
-    finished = run_one(credentials, "core:text2text:translate", task_input, locals())
+    finished = run_one(
+        credentials, "core:text2text:translate", task_input, options, custom_id=custom_id
+    )
     return TextResult(text=output_text(finished), task=finished)
 
 
-@run_options_task(name="change_tone")
+@polling_task(name="change_tone")
 def change_tone(
     credentials: NextcloudCredentials,
     text: str,
     tone: str,
-    timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS,
-    poll_interval_seconds: float = DEFAULT_POLL_INTERVAL_SECONDS,
     custom_id: str | None = None,
-    delete_after: bool = False,
+    options: RunOptions = RunOptions(),
 ) -> TextResult:
     """Rewrite a text in another tone (``core:text2text:changetone``, Nextcloud 31+).
 
@@ -198,25 +319,28 @@ def change_tone(
         credentials: Where and as whom to connect.
         text: The text.
         tone: One of the tones the provider offers (refused with the list otherwise).
+        custom_id: Your own identifier for the task (at most 255 characters); derived from the
+            flow run and the input when omitted, so that a retry adopts the same task.
+        options: How long to wait, how often to look, and how to tidy up (``RunOptions``).
 
     Returns:
         The rewritten text and the task.
     """
     task_input = {"input": text, "tone": tone}
-    finished = run_one(credentials, "core:text2text:changetone", task_input, locals())
+    finished = run_one(
+        credentials, "core:text2text:changetone", task_input, options, custom_id=custom_id
+    )
     return TextResult(text=output_text(finished), task=finished)
 
 
-@run_options_task(name="chat")
+@polling_task(name="chat")
 def chat(
     credentials: NextcloudCredentials,
     message: str,
     system_prompt: str = "",
     history: Sequence[ChatMessage | str] = (),
-    timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS,
-    poll_interval_seconds: float = DEFAULT_POLL_INTERVAL_SECONDS,
     custom_id: str | None = None,
-    delete_after: bool = False,
+    options: RunOptions = RunOptions(),
 ) -> TextResult:
     """Send a chat message, with a system prompt and earlier messages (``core:text2text:chat``).
 
@@ -226,6 +350,9 @@ def chat(
         system_prompt: Instructions for the assistant.
         history: Earlier messages, oldest first: :class:`ChatMessage` objects, or strings already
             in the provider's format (JSON ``{"role": …, "content": …}``).
+        custom_id: Your own identifier for the task (at most 255 characters); derived from the
+            flow run and the input when omitted, so that a retry adopts the same task.
+        options: How long to wait, how often to look, and how to tidy up (``RunOptions``).
 
     Returns:
         The assistant's reply and the task.
@@ -235,19 +362,17 @@ def chat(
         for item in history
     ]
     task_input = {"system_prompt": system_prompt, "input": message, "history": encoded}
-    finished = run_one(credentials, "core:text2text:chat", task_input, locals())
+    finished = run_one(credentials, "core:text2text:chat", task_input, options, custom_id=custom_id)
     return TextResult(text=output_text(finished), task=finished)
 
 
-@run_options_task(name="context_write")
+@polling_task(name="context_write")
 def context_write(
     credentials: NextcloudCredentials,
     style_input: str,
     source_input: str,
-    timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS,
-    poll_interval_seconds: float = DEFAULT_POLL_INTERVAL_SECONDS,
     custom_id: str | None = None,
-    delete_after: bool = False,
+    options: RunOptions = RunOptions(),
 ) -> TextResult:
     """Write a text about ``source_input`` in the style of ``style_input`` (``core:contextwrite``).
 
@@ -255,10 +380,13 @@ def context_write(
         credentials: Where and as whom to connect.
         style_input: A sample of the writing style to imitate.
         source_input: What to write about.
+        custom_id: Your own identifier for the task (at most 255 characters); derived from the
+            flow run and the input when omitted, so that a retry adopts the same task.
+        options: How long to wait, how often to look, and how to tidy up (``RunOptions``).
 
     Returns:
         The text and the task.
     """
     task_input = {"style_input": style_input, "source_input": source_input}
-    finished = run_one(credentials, "core:contextwrite", task_input, locals())
+    finished = run_one(credentials, "core:contextwrite", task_input, options, custom_id=custom_id)
     return TextResult(text=output_text(finished), task=finished)

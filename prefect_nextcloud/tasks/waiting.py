@@ -1,5 +1,3 @@
-# The Args of the common run options are written by run_options_task, from RUN_OPTIONS.
-# ruff: noqa: D417
 """Waiting for one Nextcloud task by its id, with Prefect task retries as the polling loop.
 
 Each attempt of :data:`wait_for_task` makes one ``GET /task/{id}``. While the task is
@@ -35,19 +33,12 @@ from prefect_nextcloud.client.errors import (
 from prefect_nextcloud.client.models import Task as NextcloudTask
 from prefect_nextcloud.client.models import TaskStatus
 from prefect_nextcloud.client.nextcloud_client import NextcloudClient
-from prefect_nextcloud.tasks.options import (
-    DEFAULT_POLL_INTERVAL_SECONDS,
-    DEFAULT_TIMEOUT_SECONDS,
-    check_wait_arguments,
-    run_options_task,
-)
-from prefect_nextcloud.tasks.polling import TaskStillRunning
+from prefect_nextcloud.tasks.options import WaitOptions
+from prefect_nextcloud.tasks.polling import TaskStillRunning, polling_task
 from prefect_nextcloud.tasks.progress import run_logger
 
 __all__ = [
     "DEADLINE_GRACE_SECONDS",
-    "DEFAULT_POLL_INTERVAL_SECONDS",
-    "DEFAULT_TIMEOUT_SECONDS",
     "end_overdue",
     "look_again_after_failure",
     "next_look",
@@ -268,24 +259,24 @@ def _done(run_id: UUID | None) -> None:
             _watches.pop(run_id, None)
 
 
-@run_options_task(name="wait_for_task")
+@polling_task(name="wait_for_task")
 def wait_for_task(
     credentials: NextcloudCredentials,
     task_id: int,
-    timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS,
-    poll_interval_seconds: float = DEFAULT_POLL_INTERVAL_SECONDS,
-    cancel_on_timeout: bool = True,
+    options: WaitOptions = WaitOptions(),
 ) -> NextcloudTask:
     """Wait until a Nextcloud task has finished, and return it.
 
     Each attempt fetches the task once; Prefect's retries repeat the attempt while the task is
-    scheduled or running, at most every ``poll_interval_seconds`` (sooner when the server
-    expects the task to end sooner; less often while it waits in the queue). A failure of a
-    single poll that may pass (connection reset, 502, 503, 504) is one more retry.
+    scheduled or running, at most every ``options.poll_interval_seconds`` (sooner when the
+    server expects the task to end sooner; less often while it waits in the queue). A failure
+    of a single poll that may pass (connection reset, 502, 503, 504) is one more retry.
 
     Args:
         credentials: Where and as whom to connect.
         task_id: The Nextcloud task id.
+        options: How long to wait, how often to look, and whether to cancel the task when its
+            time is up (``WaitOptions``; a ``RunOptions`` is one too).
 
     Returns:
         The successful task, with its output.
@@ -298,7 +289,8 @@ def wait_for_task(
         TaskNotFoundError: The task does not exist, or was deleted or cleaned up.
         AuthenticationError: The credentials were refused.
     """
-    check_wait_arguments(timeout_seconds, poll_interval_seconds)
+    timeout_seconds = options.timeout_seconds
+    poll_interval_seconds = options.poll_interval_seconds
     context = TaskRunContext.get()
     run_id = context.task_run.id if context else None
     watch = _watch(run_id)
@@ -330,7 +322,7 @@ def wait_for_task(
                     task,
                     waited_seconds=waited,
                     timeout_seconds=timeout_seconds,
-                    cancel=cancel_on_timeout,
+                    cancel=options.cancel_on_timeout,
                 )
     except NextcloudError as raised:
         failure = raised

@@ -20,6 +20,7 @@ from prefect_nextcloud.client.references import LocalFile
 from prefect_nextcloud.sandbox import NextcloudSandbox, sample_image_bytes
 from prefect_nextcloud.tasks import (
     ChatMessage,
+    RunOptions,
     analyze_images,
     change_tone,
     chat,
@@ -44,7 +45,7 @@ from prefect_nextcloud.tasks import (
 pytestmark = pytest.mark.usefixtures("prefect_server")
 
 T = TypeVar("T")
-FAST = {"timeout_seconds": 30.0, "poll_interval_seconds": 0.05}
+OPTIONS = RunOptions(timeout_seconds=30.0, poll_interval_seconds=0.05)
 
 
 def in_flow(body: Callable[[], T]) -> T:
@@ -127,7 +128,7 @@ def test_text_helpers(
     expected: str,
 ) -> None:
     credentials = shared_sandbox.credentials
-    result = in_flow(lambda: helper(credentials, **arguments, **FAST))
+    result = in_flow(lambda: helper(credentials, **arguments, options=OPTIONS))
     assert expected in result.text
     assert result.task.type == task_type
     assert result.task.status == "STATUS_SUCCESSFUL"
@@ -139,7 +140,7 @@ def test_chat_history_is_sent_as_json_messages(shared_sandbox: NextcloudSandbox)
         ChatMessage(role="human", content="Hi"),
         ChatMessage(role="assistant", content="Hey"),
     ]
-    result = in_flow(lambda: chat(credentials, "Go on", history=history, **FAST))
+    result = in_flow(lambda: chat(credentials, "Go on", history=history, options=OPTIONS))
     sent = shared_sandbox.task(result.task_id).input["history"]
     assert [json.loads(item) for item in sent] == [
         {"role": "human", "content": "Hi"},
@@ -149,13 +150,13 @@ def test_chat_history_is_sent_as_json_messages(shared_sandbox: NextcloudSandbox)
 
 def test_extract_topics_splits_the_answer(shared_sandbox: NextcloudSandbox) -> None:
     credentials = shared_sandbox.credentials
-    result = in_flow(lambda: extract_topics(credentials, "Cats and dogs", **FAST))
+    result = in_flow(lambda: extract_topics(credentials, "Cats and dogs", options=OPTIONS))
     assert result.texts == ["fake topic", "another fake topic", "Cats and dogs"]
 
 
 def test_generate_emoji(shared_sandbox: NextcloudSandbox) -> None:
     credentials = shared_sandbox.credentials
-    result = in_flow(lambda: generate_emoji(credentials, "launch day", **FAST))
+    result = in_flow(lambda: generate_emoji(credentials, "launch day", options=OPTIONS))
     assert result.text
     assert not result.text.isascii()
 
@@ -163,7 +164,7 @@ def test_generate_emoji(shared_sandbox: NextcloudSandbox) -> None:
 def test_translate_refuses_a_language_the_server_does_not_offer(sandbox: NextcloudSandbox) -> None:
     credentials = sandbox.credentials
     with pytest.raises(TaskInputError, match="'xx' is not offered; allowed: 'en'") as info:
-        in_flow(lambda: translate(credentials, "Hallo", target_language="xx", **FAST))
+        in_flow(lambda: translate(credentials, "Hallo", target_language="xx", options=OPTIONS))
     assert info.value.slot == "target_language"
     assert sandbox.requests_to("POST", "/schedule$") == []
 
@@ -171,7 +172,7 @@ def test_translate_refuses_a_language_the_server_does_not_offer(sandbox: Nextclo
 def test_change_tone_refuses_an_unknown_tone(sandbox: NextcloudSandbox) -> None:
     credentials = sandbox.credentials
     with pytest.raises(TaskInputError, match="'angry' is not offered; allowed: 'friendly'"):
-        in_flow(lambda: change_tone(credentials, "Do it", tone="angry", **FAST))
+        in_flow(lambda: change_tone(credentials, "Do it", tone="angry", options=OPTIONS))
 
 
 def test_run_task_refuses_a_slot_the_provider_lacks(sandbox: NextcloudSandbox) -> None:
@@ -179,7 +180,10 @@ def test_run_task_refuses_a_slot_the_provider_lacks(sandbox: NextcloudSandbox) -
     with pytest.raises(TaskInputError, match="has no input slot 'max_tokens'"):
         in_flow(
             lambda: run_task(
-                credentials, "core:text2text:headline", {"input": "x", "max_tokens": 3}, **FAST
+                credentials,
+                "core:text2text:headline",
+                {"input": "x", "max_tokens": 3},
+                options=OPTIONS,
             )
         )
     assert sandbox.requests_to("POST", "/schedule$") == []
@@ -192,7 +196,12 @@ def test_generated_images_are_downloaded(
     credentials = shared_sandbox.credentials
     result = in_flow(
         lambda: generate_images(
-            credentials, "a fox", number_of_images=2, save_outputs_to=f"file:{tmp_path}", **FAST
+            credentials,
+            "a fox",
+            number_of_images=2,
+            options=RunOptions(
+                timeout_seconds=30.0, poll_interval_seconds=0.05, save_outputs_to=f"file:{tmp_path}"
+            ),
         )
     )
     assert len(result.files) == 2
@@ -212,7 +221,13 @@ def test_generated_images_are_downloaded(
 def test_generated_images_can_be_saved_to_nextcloud(shared_sandbox: NextcloudSandbox) -> None:
     credentials = shared_sandbox.credentials
     result = in_flow(
-        lambda: generate_images(credentials, "a fox", save_outputs_to="nc:/Generated", **FAST)
+        lambda: generate_images(
+            credentials,
+            "a fox",
+            options=RunOptions(
+                timeout_seconds=30.0, poll_interval_seconds=0.05, save_outputs_to="nc:/Generated"
+            ),
+        )
     )
     with credentials.get_client() as client:
         saved = client.download_file(f"/Generated/task-{result.task_id}-images-1.png")
@@ -222,13 +237,13 @@ def test_generated_images_can_be_saved_to_nextcloud(shared_sandbox: NextcloudSan
 def test_generate_images_refuses_a_bad_count(sandbox: NextcloudSandbox) -> None:
     credentials = sandbox.credentials
     with pytest.raises(ValueError, match="number_of_images must be 1 to 12"):
-        in_flow(lambda: generate_images(credentials, "x", number_of_images=13, **FAST))
+        in_flow(lambda: generate_images(credentials, "x", number_of_images=13, options=OPTIONS))
     assert sandbox.requests == []
 
 
 def test_text_to_speech_returns_audio(shared_sandbox: NextcloudSandbox) -> None:
     credentials = shared_sandbox.credentials
-    result = in_flow(lambda: text_to_speech(credentials, "Hello there", **FAST))
+    result = in_flow(lambda: text_to_speech(credentials, "Hello there", options=OPTIONS))
     [audio] = result.files
     assert audio.content.startswith(b"RIFF")
     assert "wav" in str(audio.content_type)
@@ -241,7 +256,7 @@ def test_transcribe_audio_from_a_local_file(
     credentials = shared_sandbox.credentials
     recording = tmp_path / "memo.wav"
     recording.write_bytes(b"RIFF0000WAVEfmt ")
-    result = in_flow(lambda: transcribe_audio(credentials, f"file:{recording}", **FAST))
+    result = in_flow(lambda: transcribe_audio(credentials, f"file:{recording}", options=OPTIONS))
     assert result.text.startswith("Sandbox transcript of file ")
     assert result.text.endswith("-memo.wav, 16 bytes): the sandbox recognises no speech.")
     assert isinstance(shared_sandbox.task(result.task_id).input["input"], int)
@@ -261,7 +276,7 @@ def test_ocr_one_text_per_file(shared_sandbox: NextcloudSandbox) -> None:
         lambda: ocr(
             credentials,
             [first, "nc:/Scans/scan2.png", LocalFile(name="scan3.png", data=sample_image_bytes())],
-            **FAST,
+            options=OPTIONS,
         )
     )
     assert len(result.texts) == 3
@@ -280,7 +295,7 @@ def test_analyze_images_by_path_and_local_bytes(shared_sandbox: NextcloudSandbox
             credentials,
             "What?",
             [NextcloudPath("/Photos/cat.png"), ("dog.png", sample_image_bytes())],
-            **FAST,
+            options=OPTIONS,
         )
     )
     assert "Image 1" in result.analysis_text
@@ -290,7 +305,9 @@ def test_analyze_images_by_path_and_local_bytes(shared_sandbox: NextcloudSandbox
 def test_a_missing_path_fails_before_scheduling(sandbox: NextcloudSandbox) -> None:
     credentials = sandbox.credentials
     with pytest.raises(NextcloudFileNotFoundError, match=r"Not found: /Photos/missing\.png"):
-        in_flow(lambda: analyze_images(credentials, "What?", "nc:/Photos/missing.png", **FAST))
+        in_flow(
+            lambda: analyze_images(credentials, "What?", "nc:/Photos/missing.png", options=OPTIONS)
+        )
     assert sandbox.requests_to("POST", "/schedule$") == []
     assert sandbox.requests_to("PUT", "") == []
 
@@ -299,13 +316,13 @@ def test_a_folder_is_not_a_file(sandbox: NextcloudSandbox) -> None:
     credentials = sandbox.credentials
     sandbox.upload("Photos/cat.png", sample_image_bytes())
     with pytest.raises(ValueError, match="is a folder, not a file"):
-        in_flow(lambda: analyze_images(credentials, "What?", "nc:/Photos", **FAST))
+        in_flow(lambda: analyze_images(credentials, "What?", "nc:/Photos", options=OPTIONS))
 
 
 def test_a_missing_local_file_uploads_nothing(sandbox: NextcloudSandbox, tmp_path: Path) -> None:
     credentials = sandbox.credentials
     with pytest.raises(ValueError, match="does not exist"):
-        in_flow(lambda: transcribe_audio(credentials, tmp_path / "nope.wav", **FAST))
+        in_flow(lambda: transcribe_audio(credentials, tmp_path / "nope.wav", options=OPTIONS))
     assert sandbox.requests_to("PUT", "") == []
 
 
@@ -315,7 +332,7 @@ def test_a_file_of_another_user_is_no_access(sandbox: NextcloudSandbox) -> None:
     from prefect_nextcloud.client import FileAccessDeniedError
 
     with pytest.raises(FileAccessDeniedError, match="No access to a file"):
-        in_flow(lambda: analyze_images(credentials, "What?", bobs, **FAST))
+        in_flow(lambda: analyze_images(credentials, "What?", bobs, options=OPTIONS))
 
 
 def test_output_no_longer_on_the_server(sandbox: NextcloudSandbox) -> None:
@@ -349,7 +366,7 @@ def test_a_type_the_server_version_lacks(
     with NextcloudSandbox(server_version=version) as sandbox:
         credentials = sandbox.credentials
         with pytest.raises(TaskTypeUnavailableError, match=f"needs Nextcloud {since}\\+"):
-            in_flow(lambda: helper(credentials, **arguments, **FAST))
+            in_flow(lambda: helper(credentials, **arguments, options=OPTIONS))
         assert sandbox.requests_to("POST", "/schedule$") == []
 
 
@@ -369,7 +386,7 @@ def test_text_helpers_on_nextcloud_28(
 ) -> None:
     with NextcloudSandbox(server_version=28, legacy_run_inline=inline) as sandbox:
         credentials = sandbox.credentials
-        result = in_flow(lambda: helper(credentials, **arguments, **FAST))
+        result = in_flow(lambda: helper(credentials, **arguments, options=OPTIONS))
         assert check(result)
         assert sandbox.requests_to("POST", "/textprocessing/schedule$")
         assert sandbox.requests_to(None, "/taskprocessing/") == []

@@ -17,7 +17,7 @@ from prefect import flow
 
 from prefect_nextcloud.blocks.credentials import resolve_credentials
 from prefect_nextcloud.flows import process_new_files
-from prefect_nextcloud.tasks import ItemResult, run_tasks
+from prefect_nextcloud.tasks import ItemResult, RunOptions, run_tasks
 
 
 @flow(name="shared-key-batch")
@@ -26,8 +26,7 @@ def shared_key_batch(credentials: str, idempotency_key: str, size: int) -> list[
         resolve_credentials(credentials),
         "core:text2text",
         [{"input": f"item {n}"} for n in range(size)],
-        timeout_seconds=120.0,
-        poll_interval_seconds=0.2,
+        options=RunOptions(timeout_seconds=120.0, poll_interval_seconds=0.2),
     )
 
 

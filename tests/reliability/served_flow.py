@@ -5,7 +5,7 @@ from __future__ import annotations
 from prefect import flow, serve
 
 from prefect_nextcloud.blocks.credentials import resolve_credentials
-from prefect_nextcloud.tasks import cancel_outstanding_tasks, run_task, run_tasks
+from prefect_nextcloud.tasks import RunOptions, cancel_outstanding_tasks, run_task, run_tasks
 
 
 @flow(on_cancellation=[cancel_outstanding_tasks], on_crashed=[cancel_outstanding_tasks])
@@ -14,8 +14,7 @@ def wait_for_a_long_task(credentials: str) -> None:
         resolve_credentials(credentials),
         "core:text2text",
         {"input": "Take your time"},
-        timeout_seconds=600.0,
-        poll_interval_seconds=0.2,
+        options=RunOptions(timeout_seconds=600.0, poll_interval_seconds=0.2),
     )
 
 
@@ -25,8 +24,7 @@ def wait_for_a_batch(credentials: str, size: int) -> None:
         resolve_credentials(credentials),
         "core:text2text",
         [{"input": f"Take your time, {n}"} for n in range(size)],
-        timeout_seconds=600.0,
-        poll_interval_seconds=0.2,
+        options=RunOptions(timeout_seconds=600.0, poll_interval_seconds=0.2),
     )
 
 

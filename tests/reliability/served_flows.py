@@ -12,15 +12,15 @@ from prefect.runner import Runner
 
 from prefect_nextcloud import NextcloudCredentials, NextcloudPath
 from prefect_nextcloud.flows import analyze_image, image_report
-from prefect_nextcloud.tasks import analyze_images, summarize
+from prefect_nextcloud.tasks import RunOptions, analyze_images, summarize
 
-FAST = {"timeout_seconds": 60.0, "poll_interval_seconds": 0.2}
+OPTIONS = RunOptions(timeout_seconds=60.0, poll_interval_seconds=0.2)
 
 
 @flow
 def describe_and_summarize(credentials: NextcloudCredentials, photo: NextcloudPath) -> str:
-    analysis = analyze_images(credentials, "Describe this photo.", photo, **FAST)
-    return summarize(credentials, analysis.analysis_text, **FAST).text
+    analysis = analyze_images(credentials, "Describe this photo.", photo, options=OPTIONS)
+    return summarize(credentials, analysis.analysis_text, options=OPTIONS).text
 
 
 if __name__ == "__main__":

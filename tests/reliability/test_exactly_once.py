@@ -15,11 +15,11 @@ from prefect import flow
 from prefect_nextcloud.client.errors import UnexpectedResponseError
 from prefect_nextcloud.client.models import Task
 from prefect_nextcloud.sandbox import NextcloudSandbox
-from prefect_nextcloud.tasks import ItemResult, run_task, run_tasks
+from prefect_nextcloud.tasks import ItemResult, RunOptions, run_task, run_tasks
 
 pytestmark = pytest.mark.usefixtures("prefect_server")
 
-FAST = {"timeout_seconds": 30.0, "poll_interval_seconds": 0.05}
+OPTIONS = RunOptions(timeout_seconds=30.0, poll_interval_seconds=0.05)
 LISTING = "/taskprocessing/tasks/app/"
 
 
@@ -61,7 +61,7 @@ def test_a_lost_answer_then_a_failed_listing_never_schedules_twice(
 
     @flow(retries=1, retry_delay_seconds=0)
     def batch() -> list[ItemResult]:
-        return run_tasks(credentials, "core:text2text", [{"input": "once"}], **FAST)
+        return run_tasks(credentials, "core:text2text", [{"input": "once"}], options=OPTIONS)
 
     [result] = batch()
     assert result.ok
@@ -89,7 +89,7 @@ def test_a_task_missing_from_one_listing_is_asked_for_not_given_up(
     @flow
     def batch() -> list[ItemResult]:
         return run_tasks(
-            credentials, "core:text2text", [{"input": f"{n}"} for n in range(3)], **FAST
+            credentials, "core:text2text", [{"input": f"{n}"} for n in range(3)], options=OPTIONS
         )
 
     results = batch()
@@ -113,7 +113,7 @@ def test_a_task_deleted_from_the_server_ends_as_gone(sandbox: NextcloudSandbox) 
     @flow
     def batch() -> list[ItemResult]:
         return run_tasks(
-            credentials, "core:text2text", [{"input": f"{n}"} for n in range(2)], **FAST
+            credentials, "core:text2text", [{"input": f"{n}"} for n in range(2)], options=OPTIONS
         )
 
     gone, kept = batch()
@@ -143,7 +143,7 @@ def test_one_unreadable_row_fails_only_its_own_item(sandbox: NextcloudSandbox) -
     @flow
     def batch() -> list[ItemResult]:
         return run_tasks(
-            credentials, "core:text2text", [{"input": f"{n}"} for n in range(5)], **FAST
+            credentials, "core:text2text", [{"input": f"{n}"} for n in range(5)], options=OPTIONS
         )
 
     results = batch()
@@ -164,7 +164,7 @@ def test_rows_of_another_user_or_app_are_never_adopted(sandbox: NextcloudSandbox
 
     @flow
     def keyed(idempotency_key: str) -> Task:
-        return run_task(credentials, "core:text2text", {"input": "mine"}, **FAST)
+        return run_task(credentials, "core:text2text", {"input": "mine"}, options=OPTIONS)
 
     # A first run with the key shows its app id and custom id; its task is then removed.
     first = keyed("forgery")
@@ -217,7 +217,7 @@ def test_twins_under_one_custom_id_keep_the_oldest_and_drop_the_others(
             {"input": "twin"},
             custom_id="report:1",
             app_id="pfnc-twins",
-            **FAST,
+            options=OPTIONS,
         )
 
     task = single()
@@ -239,7 +239,7 @@ def test_a_batch_that_fails_leaves_no_task_running(sandbox: NextcloudSandbox) ->
     @flow
     def batch() -> list[ItemResult]:
         return run_tasks(
-            credentials, "core:text2text", [{"input": f"{n}"} for n in range(3)], **FAST
+            credentials, "core:text2text", [{"input": f"{n}"} for n in range(3)], options=OPTIONS
         )
 
     with pytest.raises(UnexpectedResponseError, match="list of tasks"):

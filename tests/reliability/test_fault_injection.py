@@ -10,7 +10,7 @@ from prefect.task_runners import ThreadPoolTaskRunner
 
 from prefect_nextcloud.client import TaskTimeoutError
 from prefect_nextcloud.sandbox import NextcloudSandbox
-from prefect_nextcloud.tasks import run_task
+from prefect_nextcloud.tasks import RunOptions, run_task
 
 pytestmark = pytest.mark.usefixtures("prefect_server")
 
@@ -35,8 +35,7 @@ def test_a_batch_survives_a_flaky_network() -> None:
                 unmapped(credentials),
                 "core:text2text",
                 [{"input": prompt} for prompt in prompts],
-                timeout_seconds=120.0,
-                poll_interval_seconds=0.05,
+                options=RunOptions(timeout_seconds=120.0, poll_interval_seconds=0.05),
             )
             return [future.result() for future in futures]
 
@@ -65,8 +64,7 @@ def test_timed_out_tasks_are_not_left_running() -> None:
                 unmapped(credentials),
                 "core:text2text",
                 [{"input": f"Prompt {n}"} for n in range(5)],
-                timeout_seconds=1.0,
-                poll_interval_seconds=0.2,
+                options=RunOptions(timeout_seconds=1.0, poll_interval_seconds=0.2),
             )
             errors = []
             for future in futures:

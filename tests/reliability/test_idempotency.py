@@ -9,11 +9,12 @@ from prefect import flow
 
 from prefect_nextcloud.flows import analyze_image
 from prefect_nextcloud.sandbox import NextcloudSandbox, sample_image_bytes
-from prefect_nextcloud.tasks import run_task, schedule_task, wait_for_task
+from prefect_nextcloud.tasks import RunOptions, run_task, schedule_task, wait_for_task
 
 pytestmark = pytest.mark.usefixtures("prefect_server")
 
 FAST = {"timeout_seconds": 30.0, "poll_interval_seconds": 0.05}
+OPTIONS = RunOptions(timeout_seconds=30.0, poll_interval_seconds=0.05)
 
 
 def test_a_lost_schedule_response_adopts_the_created_task(sandbox: NextcloudSandbox) -> None:
@@ -22,7 +23,7 @@ def test_a_lost_schedule_response_adopts_the_created_task(sandbox: NextcloudSand
 
     @flow
     def run() -> Any:
-        return run_task(credentials, "core:text2text", {"input": "Hi"}, **FAST)
+        return run_task(credentials, "core:text2text", {"input": "Hi"}, options=OPTIONS)
 
     finished = run()
     [task] = sandbox.tasks()
@@ -43,7 +44,7 @@ def test_a_retried_flow_resumes_waiting_on_its_task(sandbox: NextcloudSandbox) -
         if len(attempts) == 1:
             raise RuntimeError("the worker died right after scheduling")
         sandbox.resume_processing()
-        return wait_for_task(credentials, scheduled.id, **FAST)
+        return wait_for_task(credentials, scheduled.id, options=OPTIONS)
 
     finished = crash_after_scheduling()
     [task] = sandbox.tasks()

@@ -11,7 +11,7 @@ from prefect import flow
 
 from prefect_nextcloud.client.errors import TaskTimeoutError
 from prefect_nextcloud.sandbox import NextcloudSandbox
-from prefect_nextcloud.tasks import run_task, summarize
+from prefect_nextcloud.tasks import RunOptions, run_task, summarize
 
 pytestmark = pytest.mark.usefixtures("prefect_server")
 
@@ -27,7 +27,9 @@ def test_a_healthy_task_is_not_timed_out_when_the_servers_clock_is_off(
         @flow
         def short() -> str:
             return summarize(
-                credentials, "A short text.", timeout_seconds=5, poll_interval_seconds=0.1
+                credentials,
+                "A short text.",
+                options=RunOptions(timeout_seconds=5, poll_interval_seconds=0.1),
             ).text
 
         assert short()
@@ -47,8 +49,7 @@ def test_a_timeout_message_never_shows_a_negative_duration() -> None:
                 credentials,
                 "core:text2text",
                 {"input": "Hi"},
-                timeout_seconds=0.5,
-                poll_interval_seconds=0.05,
+                options=RunOptions(timeout_seconds=0.5, poll_interval_seconds=0.05),
             )
 
         started = time.monotonic()

@@ -10,7 +10,7 @@ from prefect import flow
 
 from prefect_nextcloud.client.errors import TaskTimeoutError
 from prefect_nextcloud.sandbox import NextcloudSandbox
-from prefect_nextcloud.tasks import ItemResult, run_task, run_tasks, wait_for_task
+from prefect_nextcloud.tasks import ItemResult, RunOptions, run_task, run_tasks, wait_for_task
 
 pytestmark = pytest.mark.usefixtures("prefect_server")
 
@@ -30,8 +30,7 @@ def test_a_wait_through_an_outage_ends_near_its_timeout(sandbox: NextcloudSandbo
             credentials,
             "core:text2text",
             {"input": "Hi"},
-            timeout_seconds=TIMEOUT,
-            poll_interval_seconds=0.2,
+            options=RunOptions(timeout_seconds=TIMEOUT, poll_interval_seconds=0.2),
         )
 
     started = time.monotonic()
@@ -57,8 +56,7 @@ def test_a_batch_through_an_outage_settles_every_item_near_its_timeout(
             credentials,
             "core:text2text",
             [{"input": f"{n}"} for n in range(3)],
-            timeout_seconds=TIMEOUT,
-            poll_interval_seconds=0.2,
+            options=RunOptions(timeout_seconds=TIMEOUT, poll_interval_seconds=0.2),
         )
 
     started = time.monotonic()
@@ -77,7 +75,9 @@ def test_wait_for_task_through_an_outage_ends_near_its_timeout(sandbox: Nextclou
     @flow
     def wait() -> Any:
         return wait_for_task(
-            credentials, task.id, timeout_seconds=TIMEOUT, poll_interval_seconds=0.2
+            credentials,
+            task.id,
+            options=RunOptions(timeout_seconds=TIMEOUT, poll_interval_seconds=0.2),
         )
 
     sandbox.wait_for_status(task.id, "STATUS_RUNNING")

@@ -23,11 +23,11 @@ from prefect_nextcloud.client import LocalFileNotAllowedError, NextcloudClient, 
 from prefect_nextcloud.client.localfiles import open_allowed_file, save_in_allowed_folder
 from prefect_nextcloud.client.references import parse_file_reference
 from prefect_nextcloud.sandbox import NextcloudSandbox
-from prefect_nextcloud.tasks import generate_images
+from prefect_nextcloud.tasks import RunOptions, generate_images
 
 ROOTS = "NEXTCLOUD_LOCAL_FILE_ROOTS"
 DAV = "/remote.php/dav/files/alice"
-FAST = {"timeout_seconds": 30.0, "poll_interval_seconds": 0.05}
+OPTIONS = RunOptions(timeout_seconds=30.0, poll_interval_seconds=0.05)
 SECRET = b"not for the server"
 
 
@@ -244,7 +244,13 @@ def test_save_outputs_to_replaces_a_link_planted_in_the_output_folder(
     # A fresh sandbox numbers its tasks from 1, so the output's name is known in advance.
     planted = folder / "task-1-images-1.png"
     planted.symlink_to(place.private / "outside.txt")
-    result = generate_images(sandbox.credentials, "a fox", save_outputs_to=f"file:{folder}", **FAST)
+    result = generate_images(
+        sandbox.credentials,
+        "a fox",
+        options=RunOptions(
+            timeout_seconds=30.0, poll_interval_seconds=0.05, save_outputs_to=f"file:{folder}"
+        ),
+    )
     assert result.task_id == 1
     assert (place.private / "outside.txt").read_bytes() == SECRET
     assert not planted.is_symlink()

@@ -24,11 +24,12 @@ from prefect_nextcloud.client import (
 from prefect_nextcloud.client.references import parse_file_reference
 from prefect_nextcloud.flows import analyze_image
 from prefect_nextcloud.sandbox import NextcloudSandbox
-from prefect_nextcloud.tasks import generate_images
+from prefect_nextcloud.tasks import RunOptions, generate_images
 
 ROOTS = "NEXTCLOUD_LOCAL_FILE_ROOTS"
 DAV = "/remote.php/dav/files/alice"
 FAST = {"timeout_seconds": 30.0, "poll_interval_seconds": 0.05}
+OPTIONS = RunOptions(timeout_seconds=30.0, poll_interval_seconds=0.05)
 
 
 @pytest.fixture
@@ -71,7 +72,13 @@ def test_saving_outputs_to_a_local_folder_given_as_text_is_refused(
     sandbox: NextcloudSandbox, tmp_path: Path
 ) -> None:
     with pytest.raises(LocalFileNotAllowedError, match=ROOTS):
-        generate_images(sandbox.credentials, "a fox", save_outputs_to=f"file:{tmp_path}", **FAST)
+        generate_images(
+            sandbox.credentials,
+            "a fox",
+            options=RunOptions(
+                timeout_seconds=30.0, poll_interval_seconds=0.05, save_outputs_to=f"file:{tmp_path}"
+            ),
+        )
     assert sandbox.requests_to("POST", "/schedule$") == []
     assert list(tmp_path.iterdir()) == []
 

@@ -46,7 +46,7 @@ from prefect_nextcloud.client.redaction import REDACTED, Redactor, redact, secre
 from prefect_nextcloud.client.retrying import RetryPolicy
 from prefect_nextcloud.sandbox import NextcloudSandbox
 from prefect_nextcloud.sandbox.faults.effects import FaultAction
-from prefect_nextcloud.tasks import run_task
+from prefect_nextcloud.tasks import RunOptions, run_task
 from prefect_nextcloud.tasks.waiting import unsuccessful_error
 
 USER = "dana"
@@ -291,9 +291,9 @@ def image_flow(credentials: NextcloudCredentials, save_outputs_to: str | None = 
         credentials,
         "core:text2image",
         IMAGE,
-        timeout_seconds=30.0,
-        poll_interval_seconds=0.05,
-        save_outputs_to=save_outputs_to,
+        options=RunOptions(
+            timeout_seconds=30.0, poll_interval_seconds=0.05, save_outputs_to=save_outputs_to
+        ),
     )
 
 

@@ -48,10 +48,11 @@ from prefect_nextcloud.client import (
 from prefect_nextcloud.client.retrying import RetryPolicy
 from prefect_nextcloud.flows import analyze_image
 from prefect_nextcloud.sandbox import NextcloudSandbox, sample_image_bytes
-from prefect_nextcloud.tasks import run_task, transcribe_audio
+from prefect_nextcloud.tasks import RunOptions, run_task, transcribe_audio
 
 WRONG_PASSWORD = "Zz9Wr-0ngP-4ssW-0rdX-Yy7Q"
 FAST = {"timeout_seconds": 30.0, "poll_interval_seconds": 0.05}
+OPTIONS = RunOptions(timeout_seconds=30.0, poll_interval_seconds=0.05)
 POLL_PATH = r"/taskprocessing/task/\d+$"
 LIST_PATH = r"/taskprocessing/tasks/app/"
 NO_RETRY = RetryPolicy(max_elapsed_seconds=0)
@@ -73,14 +74,15 @@ def run_task_flow(
         credentials,
         task_type,
         task_input,
-        timeout_seconds=timeout_seconds,
-        poll_interval_seconds=poll_interval_seconds,
+        options=RunOptions(
+            timeout_seconds=timeout_seconds, poll_interval_seconds=poll_interval_seconds
+        ),
     )
 
 
 @flow(name="security-transcribe")
 def transcribe_flow(credentials: NextcloudCredentials, audio: str) -> Any:
-    return transcribe_audio(credentials, audio, **FAST)
+    return transcribe_audio(credentials, audio, options=OPTIONS)
 
 
 # -- capture ------------------------------------------------------------------------------------

@@ -1,0 +1,145 @@
+"""The Prefect behaviour the workarounds in ``prefect_nextcloud._compat`` rely on.
+
+Each test fails when Prefect changes it: then the workaround needs another way.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from prefect import Task, flow, get_client
+from prefect.client.schemas.objects import State, TaskRun
+
+from prefect_nextcloud._compat import PREFECT_TASK_RUN_LOGGER, AttemptRetryDelays, QuietRetries
+
+pytestmark = pytest.mark.usefixtures("prefect_server")
+
+
+class Again(Exception):
+    """An attempt's "try again later", asking for its own delay."""
+
+    def __init__(self, delay: float) -> None:
+        super().__init__(f"again in {delay} s")
+        self.delay = delay
+
+
+def _retry_on_again(task: Task[..., Any], task_run: TaskRun, state: State[Any]) -> bool:
+    try:
+        state.result()
+    except Again:
+        return True
+    except BaseException:
+        return False
+    return False
+
+
+class Records(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+@pytest.fixture
+def retry_records() -> Iterator[Records]:
+    """Every record of Prefect's task-run logger, at DEBUG and up, for the test."""
+    logger = logging.getLogger(PREFECT_TASK_RUN_LOGGER)
+    handler, level = Records(), logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG)
+    try:
+        yield handler
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+
+
+def _twice(raised: list[Again], asked: list[BaseException]) -> Task[[], str]:
+    """A task whose first attempt raises ``Again(0.1)``; the delay list records what it saw."""
+
+    def attempt() -> str:
+        if not raised:
+            raised.append(Again(0.1))
+            raise raised[0]
+        return "done"
+
+    def delay_of(error: BaseException) -> float | None:
+        asked.append(error)
+        return error.delay if isinstance(error, Again) else None
+
+    return Task(
+        attempt,
+        name="twice",
+        retries=1,
+        retry_delay_seconds=AttemptRetryDelays(delay_of, fallback=30.0),
+        retry_condition_fn=_retry_on_again,
+        persist_result=False,
+    )
+
+
+def test_prefect_takes_the_retry_delay_while_handling_the_attempts_exception() -> None:
+    raised: list[Again] = []
+    asked: list[BaseException] = []
+    task = _twice(raised, asked)
+    run_ids: list[Any] = []
+
+    @flow
+    def run() -> str:
+        future = task.submit()
+        run_ids.append(future.task_run_id)
+        return future.result()
+
+    assert run() == "done"
+    assert asked == raised  # the very exception of the failed attempt, once
+    with get_client(sync_client=True) as client:
+        states = client.read_task_run_states(run_ids[0])
+    [waiting] = [state for state in states if state.name == "AwaitingRetry"]
+    assert waiting.state_details.scheduled_time is not None
+    delay = (waiting.state_details.scheduled_time - waiting.timestamp).total_seconds()
+    assert 0 < delay < 5  # the attempt's 0.1 s, not the fallback's 30 s
+
+
+def test_prefect_logs_a_retry_at_info_with_the_exception_as_its_second_argument(
+    retry_records: Records,
+) -> None:
+    raised: list[Again] = []
+    task = _twice(raised, [])
+
+    @flow
+    def run() -> str:
+        return task()
+
+    assert run() == "done"
+    [line] = [r for r in retry_records.records if "Retry" in r.getMessage()]
+    assert line.levelno == logging.INFO
+    assert isinstance(line.args, tuple)
+    assert line.args[1] is raised[0]
+
+
+def test_quiet_retries_turn_only_their_exceptions_retry_line_into_debug(
+    retry_records: Records,
+) -> None:
+    def record(error: BaseException) -> logging.LogRecord:
+        return logging.LogRecord(
+            PREFECT_TASK_RUN_LOGGER,
+            logging.INFO,
+            __file__,
+            1,
+            "Task run failed with %s: %r - Retry %s/%s will start %s",
+            ("exception", error, 1, 5, "0.1 second(s) from now"),
+            None,
+        )
+
+    quiet = QuietRetries(Again)
+    mine, other = record(Again(0.1)), record(ValueError("bad"))
+    assert quiet.filter(mine)
+    assert (mine.levelno, mine.getMessage()) == (logging.DEBUG, "Polling again: again in 0.1 s")
+    assert quiet.filter(other)
+    assert other.levelno == logging.INFO
+    logging.getLogger(PREFECT_TASK_RUN_LOGGER).setLevel(logging.INFO)
+    assert not quiet.filter(record(Again(0.1)))  # no DEBUG: the line is dropped
