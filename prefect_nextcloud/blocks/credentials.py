@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any, cast
 
 from prefect.blocks.abstract import CredentialsBlock
+from prefect.utilities.asyncutils import run_coro_as_sync
 from pydantic import Field, HttpUrl, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -316,9 +317,6 @@ def resolve_credentials(credentials: NextcloudCredentials | str | None) -> Nextc
     if isinstance(credentials, NextcloudCredentials):
         return credentials
     if isinstance(credentials, str):
-        # Block.load dispatches on sync/async context; _sync=True asks for the blocking form.
-        return cast(
-            NextcloudCredentials,
-            NextcloudCredentials.load(credentials, _sync=True),  # type: ignore[call-arg]
-        )
+        # Block.load returns a coroutine in async contexts; aload, run to its end, works in any.
+        return cast(NextcloudCredentials, run_coro_as_sync(NextcloudCredentials.aload(credentials)))
     return NextcloudCredentials.from_env()

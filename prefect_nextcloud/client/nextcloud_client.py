@@ -22,17 +22,12 @@ from typing import Any, Self, TypeVar
 import anyio.to_thread
 import httpx
 
+from prefect_nextcloud._compat import install_deadline_backends
 from prefect_nextcloud._version import __version__
 from prefect_nextcloud.client import endpoints, webdav
 from prefect_nextcloud.client.calls import Api, Call
 from prefect_nextcloud.client.config import is_loopback, normalize_base_url, tls_verification
-from prefect_nextcloud.client.deadlines import (
-    RequestDeadline,
-    check_seconds,
-    clipped_sleep,
-    install_deadline_backends,
-    region,
-)
+from prefect_nextcloud.client.deadlines import Regions, RequestDeadline, check_seconds
 from prefect_nextcloud.client.errors import NextcloudConnectionError, NextcloudError
 from prefect_nextcloud.client.models import Task, TaskFile, TaskListing, TaskType
 from prefect_nextcloud.client.pacing import (
@@ -110,6 +105,7 @@ class _ClientBase:
         self.user_id = user_id
         self.timeout_seconds = timeout_seconds
         self._redactor = Redactor(user_id, app_password)
+        self._regions = Regions()
         self.max_download_bytes = max_download_bytes
         self._planner = Planner(
             user_id,
@@ -161,7 +157,7 @@ class _ClientBase:
         """Bound everything this client does inside a ``with`` block by ``seconds`` from now.
 
         Every request, retry and retry wait of this client in the block (in this thread or
-        asyncio task, and tasks started in it) must end by then: waits are cut to the time
+        asyncio task) must end by then: waits are cut to the time
         left, and a call that cannot finish in time raises :class:`DeadlineExceededError`
         naming the endpoint; it is not retried. Blocks nest, and the earliest deadline
         applies. It is a plain ``with`` block on both faces.
@@ -178,14 +174,16 @@ class _ClientBase:
         Raises:
             ValueError: ``seconds`` is not a finite number.
         """
-        return region(self, seconds)
+        return self._regions.region(seconds)
 
     def _request_deadline(self, call: Call[Any]) -> RequestDeadline:
         """The deadline of a request starting now: ``timeout_seconds``, or a region's end."""
-        return RequestDeadline.start(self, self.timeout_seconds, call.endpoint, self.base_url)
+        return RequestDeadline.start(
+            self._regions, self.timeout_seconds, call.endpoint, self.base_url
+        )
 
     def _retry_wait(self, seconds: float) -> float:
-        return clipped_sleep(self, seconds)
+        return self._regions.clipped_sleep(seconds)
 
     def _body_limit(self, call: Call[Any]) -> DownloadLimit:
         # Every answer is read with the download cap, so no server can flood memory.
