@@ -1,27 +1,52 @@
-"""Workarounds for what Prefect has no public API for, each tied to the behaviour it relies on.
+"""Workarounds for what our dependencies do not offer publicly, each in this one module.
 
-Both serve polling tasks (see :mod:`prefect_nextcloud.tasks.polling`), whose retries are
-their polls, and both are checked by ``tests/test_compat.py``, which fails when Prefect
-changes the behaviour they rely on.
+Each has a test that fails when the dependency changes (``tests/test_compat_prefect.py``,
+``tests/test_compat_httpx.py``).
 
-* :class:`AttemptRetryDelays`: Prefect 3.9 takes a retry's delay from the task's
+**Prefect** (3.9), for polling tasks (see :mod:`prefect_nextcloud.tasks.polling`), whose
+retries are their polls:
+
+* :class:`AttemptRetryDelays`: Prefect takes a retry's delay from the task's
   ``retry_delay_seconds`` only (a number, a list, or a function of the number of retries),
   never from the failed attempt. The delay list reads it from the exception the attempt
   raised, which Prefect's task engine is handling when it indexes the list (3.9.1,
   ``SyncTaskRunEngine.handle_retry`` called from ``handle_exception``).
-* :class:`QuietRetries`: Prefect 3.9 logs every retry at INFO ("Task run failed with
+* :class:`QuietRetries`: Prefect logs every retry at INFO ("Task run failed with
   exception: … - Retry n/N will start …") and offers no per-task switch; the filter turns the
   line into DEBUG for the exceptions that mean "look again later", not a failure.
+
+**httpx** (0.28) gives no public way to choose the network backend of its default transports:
+``httpx.HTTPTransport`` builds its ``httpcore.ConnectionPool`` itself and takes no
+``network_backend`` (upstream: encode/httpx discussion #3180, pull request #3749). The
+backends themselves are public httpcore API (httpcore 1.0, "Network backends"), so the pool's
+backend is wrapped here (:func:`install_deadline_backends`), in the one place that reads the
+private ``_transport``, ``_mounts``, ``_pool`` and ``_network_backend`` attributes. httpcore
+hands a backend no request, only per-operation timeouts; the expiry of the request in flight
+reaches the backend through a context variable set around the request (:func:`request_expiry`).
 """
 
 from __future__ import annotations
 
 import logging
+import ssl
 import sys
-from collections.abc import Callable
-from typing import SupportsIndex, overload
+import time
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Any, SupportsIndex, overload
 
-__all__ = ["PREFECT_TASK_RUN_LOGGER", "AttemptRetryDelays", "QuietRetries", "quiet_retries"]
+import httpcore
+import httpx
+
+__all__ = [
+    "PREFECT_TASK_RUN_LOGGER",
+    "AttemptRetryDelays",
+    "QuietRetries",
+    "install_deadline_backends",
+    "quiet_retries",
+    "request_expiry",
+]
 
 PREFECT_TASK_RUN_LOGGER = "prefect.task_runs"
 """The logger Prefect's task engine writes its retry lines to."""
@@ -94,3 +119,167 @@ def quiet_retries(quiet: type[BaseException]) -> None:
         for existing in logger.filters
     ):
         logger.addFilter(QuietRetries(quiet))
+
+
+# httpx: request deadlines enforced in the network backend.
+_REQUEST_EXPIRES: ContextVar[float | None] = ContextVar(
+    "prefect_nextcloud_request_expires", default=None
+)
+
+
+@contextmanager
+def request_expiry(expires: float) -> Iterator[None]:
+    """Make the wrapped network backends end every socket operation by ``expires``.
+
+    Args:
+        expires: A ``time.monotonic()`` value.
+    """
+    token = _REQUEST_EXPIRES.set(expires)
+    try:
+        yield
+    finally:
+        _REQUEST_EXPIRES.reset(token)
+
+
+def _clip(timeout: float | None, expired: type[Exception]) -> float | None:
+    """``timeout`` cut to the time the current request has left; raise once none is left."""
+    expires = _REQUEST_EXPIRES.get()
+    if expires is None:
+        return timeout
+    remaining = expires - time.monotonic()
+    if remaining <= 0:
+        raise expired("The request's deadline has passed.")
+    return remaining if timeout is None else min(timeout, remaining)
+
+
+class _Stream(httpcore.NetworkStream):
+    def __init__(self, inner: httpcore.NetworkStream) -> None:
+        self._inner = inner
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return self._inner.read(max_bytes, _clip(timeout, httpcore.ReadTimeout))
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        self._inner.write(buffer, _clip(timeout, httpcore.WriteTimeout))
+
+    def close(self) -> None:
+        self._inner.close()
+
+    def start_tls(
+        self,
+        ssl_context: ssl.SSLContext,
+        server_hostname: str | None = None,
+        timeout: float | None = None,
+    ) -> httpcore.NetworkStream:
+        clipped = _clip(timeout, httpcore.ConnectTimeout)
+        return _Stream(self._inner.start_tls(ssl_context, server_hostname, clipped))
+
+    def get_extra_info(self, info: str) -> Any:
+        return self._inner.get_extra_info(info)
+
+
+class _Backend(httpcore.NetworkBackend):
+    """Wraps httpx's own network backend; every socket operation respects the deadline."""
+
+    def __init__(self, inner: httpcore.NetworkBackend) -> None:
+        self._inner = inner
+
+    def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[Any] | None = None,
+    ) -> httpcore.NetworkStream:
+        clipped = _clip(timeout, httpcore.ConnectTimeout)
+        return _Stream(self._inner.connect_tcp(host, port, clipped, local_address, socket_options))
+
+    def connect_unix_socket(
+        self, path: str, timeout: float | None = None, socket_options: Iterable[Any] | None = None
+    ) -> httpcore.NetworkStream:
+        clipped = _clip(timeout, httpcore.ConnectTimeout)
+        return _Stream(self._inner.connect_unix_socket(path, clipped, socket_options))
+
+    def sleep(self, seconds: float) -> None:
+        self._inner.sleep(seconds)
+
+
+class _AsyncStream(httpcore.AsyncNetworkStream):
+    def __init__(self, inner: httpcore.AsyncNetworkStream) -> None:
+        self._inner = inner
+
+    async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return await self._inner.read(max_bytes, _clip(timeout, httpcore.ReadTimeout))
+
+    async def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        await self._inner.write(buffer, _clip(timeout, httpcore.WriteTimeout))
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
+
+    async def start_tls(
+        self,
+        ssl_context: ssl.SSLContext,
+        server_hostname: str | None = None,
+        timeout: float | None = None,
+    ) -> httpcore.AsyncNetworkStream:
+        clipped = _clip(timeout, httpcore.ConnectTimeout)
+        return _AsyncStream(await self._inner.start_tls(ssl_context, server_hostname, clipped))
+
+    def get_extra_info(self, info: str) -> Any:
+        return self._inner.get_extra_info(info)
+
+
+class _AsyncBackend(httpcore.AsyncNetworkBackend):
+    """The async twin of :class:`_Backend`."""
+
+    def __init__(self, inner: httpcore.AsyncNetworkBackend) -> None:
+        self._inner = inner
+
+    async def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[Any] | None = None,
+    ) -> httpcore.AsyncNetworkStream:
+        clipped = _clip(timeout, httpcore.ConnectTimeout)
+        return _AsyncStream(
+            await self._inner.connect_tcp(host, port, clipped, local_address, socket_options)
+        )
+
+    async def connect_unix_socket(
+        self, path: str, timeout: float | None = None, socket_options: Iterable[Any] | None = None
+    ) -> httpcore.AsyncNetworkStream:
+        clipped = _clip(timeout, httpcore.ConnectTimeout)
+        return _AsyncStream(await self._inner.connect_unix_socket(path, clipped, socket_options))
+
+    async def sleep(self, seconds: float) -> None:
+        await self._inner.sleep(seconds)
+
+
+def install_deadline_backends(http: httpx.Client | httpx.AsyncClient) -> int:
+    """Wrap the network backend of each of the client's connection pools (proxies included).
+
+    A transport without a pool (a test's ``MockTransport``) is left as it is; its answers are
+    still checked between chunks.
+
+    Returns:
+        How many pools now enforce :func:`request_expiry`.
+    """
+    transports = [http._transport, *http._mounts.values()]
+    installed = 0
+    for transport in transports:
+        pool = getattr(transport, "_pool", None)
+        backend = getattr(pool, "_network_backend", None)
+        if isinstance(backend, _Backend | _AsyncBackend):
+            installed += 1
+        elif isinstance(backend, httpcore.NetworkBackend):
+            pool._network_backend = _Backend(backend)  # type: ignore[union-attr]
+            installed += 1
+        elif isinstance(backend, httpcore.AsyncNetworkBackend):
+            pool._network_backend = _AsyncBackend(backend)  # type: ignore[union-attr]
+            installed += 1
+    return installed

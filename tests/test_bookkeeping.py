@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from types import SimpleNamespace
 from typing import Any
 from uuid import uuid4
@@ -104,7 +105,7 @@ def test_a_polled_batch_or_wait_outlives_those_that_stopped_polling() -> None:
 def test_schedule_limit_lookups_expire_and_stay_few(monkeypatch: pytest.MonkeyPatch) -> None:
     global_limit.forget_schedule_limit()
     clock = [1000.0]
-    monkeypatch.setattr(global_limit.time, "monotonic", lambda: clock[0])
+    monkeypatch.setattr(time, "monotonic", lambda: clock[0])
     for index in range(100):
         global_limit._store(f"http://prefect-{index}/api", None)
     assert len(global_limit._configured) <= 16

@@ -50,12 +50,14 @@ def test_unknown_root_attributes_are_an_attribute_error() -> None:
 PACKAGE = Path(__file__).resolve().parents[1] / "prefect_nextcloud"
 # Each layer may import itself and the layers listed (at module level; lazy imports inside
 # functions and TYPE_CHECKING imports are for convenience and typing only).
+# The base modules at the package root import nothing of the package; every layer may use them.
+BASE = {"_version", "_compat", "_cache"}
 LAYERS = {
-    "client": {"client", "_version"},
-    "sandbox": {"sandbox", "_version"},
-    "blocks": {"blocks", "client"},
-    "tasks": {"tasks", "blocks", "client", "_compat"},
-    "flows": {"flows", "tasks", "blocks", "client"},
+    "client": {"client", *BASE},
+    "sandbox": {"sandbox", *BASE},
+    "blocks": {"blocks", "client", *BASE},
+    "tasks": {"tasks", "blocks", "client", *BASE},
+    "flows": {"flows", "tasks", "blocks", "client", *BASE},
 }
 
 

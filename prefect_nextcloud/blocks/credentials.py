@@ -6,7 +6,16 @@ from collections.abc import Mapping
 from typing import Any, cast
 
 from prefect.blocks.abstract import CredentialsBlock
-from pydantic import Field, HttpUrl, SecretStr, ValidationError, field_validator, model_validator
+from prefect.utilities.asyncutils import run_coro_as_sync
+from pydantic import (
+    BaseModel,
+    Field,
+    HttpUrl,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from prefect_nextcloud.client.config import (
@@ -15,32 +24,18 @@ from prefect_nextcloud.client.config import (
     normalize_base_url,
 )
 from prefect_nextcloud.client.nextcloud_client import AsyncNextcloudClient, NextcloudClient
-from prefect_nextcloud.client.pacing import (
-    DEFAULT_SCHEDULE_LIMIT,
-    DEFAULT_SCHEDULE_WINDOW_SECONDS,
-)
-from prefect_nextcloud.client.retrying import RetryPolicy
+from prefect_nextcloud.client.settings import ClientSettings
 
 __all__ = ["NextcloudCredentials", "ensure_block_or_name", "resolve_credentials"]
 
-# Settings and block fields by the environment variable they come from.
-_ENV_NAMES = {
-    "url": "NEXTCLOUD_URL",
-    "base_url": "NEXTCLOUD_URL",
-    "user": "NEXTCLOUD_USER",
-    "user_id": "NEXTCLOUD_USER",
-    "app_password": "NEXTCLOUD_APP_PASSWORD",
-    "verify_tls": "NEXTCLOUD_VERIFY_TLS",
-    "ca_bundle": "NEXTCLOUD_CA_BUNDLE",
-    "timeout_seconds": "NEXTCLOUD_TIMEOUT_SECONDS",
-    "allow_insecure_http": "NEXTCLOUD_ALLOW_INSECURE_HTTP",
-}
+# The block fields whose environment variable is not NEXTCLOUD_ and their name in capitals.
+_ENV_NAMES = {"base_url": "NEXTCLOUD_URL", "user_id": "NEXTCLOUD_USER"}
 
 
 _NOT_SHOWN = "<not shown>"
 
 
-class _EnvironmentSettings(BaseSettings):
+class _EnvironmentSettings(BaseSettings, ClientSettings):
     """The ``NEXTCLOUD_*`` environment variables (and a ``.env`` file, if present)."""
 
     model_config = SettingsConfigDict(env_prefix="NEXTCLOUD_", env_file=".env", extra="ignore")
@@ -48,13 +43,26 @@ class _EnvironmentSettings(BaseSettings):
     url: str
     user: str
     app_password: SecretStr
-    verify_tls: bool = True
-    ca_bundle: str | None = None
-    timeout_seconds: float = 30.0
-    allow_insecure_http: bool = False
 
 
-class NextcloudCredentials(CredentialsBlock):
+class _Account(BaseModel):
+    """The server and the login: the first fields of the block's form."""
+
+    base_url: str = Field(
+        title="Server URL",
+        description=(
+            "The address of the Nextcloud server, e.g. https://cloud.example.com or "
+            "https://example.com/nextcloud; a trailing /index.php is removed."
+        ),
+    )
+    user_id: str = Field(title="User", description="The Nextcloud login name of the user.")
+    app_password: SecretStr = Field(
+        title="App password",
+        description="An app password of that user (Personal settings > Security).",
+    )
+
+
+class NextcloudCredentials(CredentialsBlock, ClientSettings, _Account):
     """How to reach a Nextcloud server: its address, a user and an app password.
 
     Create the app password in Nextcloud under Personal settings > Security > Devices &
@@ -76,98 +84,6 @@ class NextcloudCredentials(CredentialsBlock):
     _documentation_url = HttpUrl(
         "https://docs.nextcloud.com/server/latest/developer_manual/client_apis/OCS/"
         "ocs-taskprocessing-api.html"
-    )
-
-    base_url: str = Field(
-        title="Server URL",
-        description=(
-            "The address of the Nextcloud server, e.g. https://cloud.example.com or "
-            "https://example.com/nextcloud; a trailing /index.php is removed."
-        ),
-    )
-    user_id: str = Field(title="User", description="The Nextcloud login name of the user.")
-    app_password: SecretStr = Field(
-        title="App password",
-        description="An app password of that user (Personal settings > Security).",
-    )
-    verify_tls: bool = Field(
-        default=True,
-        title="Verify TLS",
-        description="Whether to check the server's TLS certificate; turn off only for tests.",
-    )
-    ca_bundle: str | None = Field(
-        default=None,
-        title="CA bundle",
-        description="Path to a PEM file of trusted certificate authorities, for private CAs.",
-    )
-    timeout_seconds: float = Field(
-        default=30.0,
-        gt=0,
-        allow_inf_nan=False,
-        title="HTTP timeout (seconds)",
-        description=(
-            "How long a single HTTP request may take in all: connecting, sending and the whole "
-            "answer (raise it for large files)."
-        ),
-    )
-    allow_insecure_http: bool = Field(
-        default=False,
-        title="Allow plain HTTP",
-        description=(
-            "Allow http:// to hosts other than this machine; the password then travels in "
-            "clear text."
-        ),
-    )
-
-    max_download_bytes: int = Field(
-        default=100 * 1024 * 1024,
-        gt=0,
-        title="Download limit (bytes)",
-        description="The largest answer or file a download may bring; larger ones are cut off.",
-    )
-    retry_seconds: float = Field(
-        default=120.0,
-        ge=0,
-        allow_inf_nan=False,
-        title="Retry for (seconds)",
-        description=(
-            "How long a call that fails for a passing reason (network, 502, 503, 504) is retried, "
-            "with growing waits."
-        ),
-    )
-    retry_initial_delay_seconds: float = Field(
-        default=1.0,
-        gt=0,
-        allow_inf_nan=False,
-        title="First retry after (seconds)",
-        description="The first wait before a retry; each further wait doubles, up to 30 s.",
-    )
-    rate_limit_wait_seconds: float = Field(
-        default=360.0,
-        ge=0,
-        allow_inf_nan=False,
-        title="Wait out rate limits for (seconds)",
-        description=(
-            "How long to keep waiting out Nextcloud's schedule rate limit (20 per user in 120 s) "
-            "before failing."
-        ),
-    )
-
-    schedule_limit: int = Field(
-        default=DEFAULT_SCHEDULE_LIMIT,
-        ge=1,
-        title="Schedule limit",
-        description=(
-            "How many tasks this user may schedule per window: the server's rate limit "
-            "(Nextcloud: 20). Every flow in a process keeps within it together."
-        ),
-    )
-    schedule_window_seconds: float = Field(
-        default=DEFAULT_SCHEDULE_WINDOW_SECONDS,
-        gt=0,
-        allow_inf_nan=False,
-        title="Schedule window (seconds)",
-        description="The sliding window of the schedule limit (Nextcloud: 120 s).",
     )
 
     @model_validator(mode="before")
@@ -197,8 +113,9 @@ class NextcloudCredentials(CredentialsBlock):
         """Build credentials from ``NEXTCLOUD_*`` environment variables.
 
         Reads ``NEXTCLOUD_URL``, ``NEXTCLOUD_USER`` and ``NEXTCLOUD_APP_PASSWORD``, and
-        optionally ``NEXTCLOUD_VERIFY_TLS``, ``NEXTCLOUD_CA_BUNDLE``,
-        ``NEXTCLOUD_TIMEOUT_SECONDS`` and ``NEXTCLOUD_ALLOW_INSECURE_HTTP``.
+        optionally any setting in capitals, e.g. ``NEXTCLOUD_VERIFY_TLS``,
+        ``NEXTCLOUD_CA_BUNDLE``, ``NEXTCLOUD_TIMEOUT_SECONDS`` or
+        ``NEXTCLOUD_ALLOW_INSECURE_HTTP``.
 
         Returns:
             The credentials.
@@ -212,10 +129,7 @@ class NextcloudCredentials(CredentialsBlock):
                 base_url=settings.url,
                 user_id=settings.user,
                 app_password=settings.app_password,
-                verify_tls=settings.verify_tls,
-                ca_bundle=settings.ca_bundle,
-                timeout_seconds=settings.timeout_seconds,
-                allow_insecure_http=settings.allow_insecure_http,
+                **settings.client_options(),
             )
         except ValidationError as error:
             # Only the messages: the inputs may hold the password (see above).
@@ -239,18 +153,7 @@ class NextcloudCredentials(CredentialsBlock):
             "base_url": self.base_url,
             "user_id": self.user_id,
             "app_password": self.app_password.get_secret_value(),
-            "verify_tls": self.verify_tls,
-            "ca_bundle": self.ca_bundle,
-            "timeout_seconds": self.timeout_seconds,
-            "allow_insecure_http": self.allow_insecure_http,
-            "max_download_bytes": self.max_download_bytes,
-            "schedule_limit": self.schedule_limit,
-            "schedule_window_seconds": self.schedule_window_seconds,
-            "retry_policy": RetryPolicy(
-                max_elapsed_seconds=self.retry_seconds,
-                initial_delay_seconds=self.retry_initial_delay_seconds,
-                rate_limit_seconds=self.rate_limit_wait_seconds,
-            ),
+            **self.client_options(),
         }
 
     def get_client(self) -> NextcloudClient:
@@ -316,9 +219,6 @@ def resolve_credentials(credentials: NextcloudCredentials | str | None) -> Nextc
     if isinstance(credentials, NextcloudCredentials):
         return credentials
     if isinstance(credentials, str):
-        # Block.load dispatches on sync/async context; _sync=True asks for the blocking form.
-        return cast(
-            NextcloudCredentials,
-            NextcloudCredentials.load(credentials, _sync=True),  # type: ignore[call-arg]
-        )
+        # Block.load returns a coroutine in async contexts; aload, run to its end, works in any.
+        return cast(NextcloudCredentials, run_coro_as_sync(NextcloudCredentials.aload(credentials)))
     return NextcloudCredentials.from_env()

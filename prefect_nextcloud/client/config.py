@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import functools
 import ipaddress
 import os
 import ssl
-import threading
 import warnings
-from collections import OrderedDict
 from urllib.parse import urlsplit
 
 import httpx
+
+from prefect_nextcloud._cache import BoundedCache
 
 __all__ = [
     "URL_NOT_SHOWN",
@@ -101,20 +100,9 @@ def is_loopback(url: str) -> bool:
 
 MAX_WARNED_SERVERS = 64
 """The most servers whose unverified TLS was warned about that are remembered (LRU)."""
-_warned_insecure: OrderedDict[str, None] = OrderedDict()
-_warned_lock = threading.Lock()
-
-
-def _first_insecure_use(base_url: str) -> bool:
-    """Whether no client of ``base_url`` has gone without TLS verification lately."""
-    with _warned_lock:
-        if base_url in _warned_insecure:
-            _warned_insecure.move_to_end(base_url)
-            return False
-        _warned_insecure[base_url] = None
-        while len(_warned_insecure) > MAX_WARNED_SERVERS:
-            _warned_insecure.popitem(last=False)
-        return True
+_warned_insecure: BoundedCache[str, bool] = BoundedCache(MAX_WARNED_SERVERS)
+# Verifying SSL contexts by trust store (CA bundle path and modification time, or None).
+_ssl_contexts: BoundedCache[tuple[str | None, int | None], ssl.SSLContext] = BoundedCache(8)
 
 
 def tls_verification(
@@ -132,7 +120,7 @@ def tls_verification(
         the last :data:`MAX_WARNED_SERVERS`).
     """
     if not verify_tls:
-        if _first_insecure_use(base_url):
+        if _warned_insecure.add(base_url, True):
             warnings.warn(
                 f"TLS certificate verification is OFF for {base_url}: anyone on the network "
                 "path can read the app password. Prefer ca_bundle with your own CA.",
@@ -150,12 +138,13 @@ def tls_verification(
     return _ssl_context(None, None)
 
 
-@functools.lru_cache(maxsize=8)
 def _ssl_context(ca_bundle: str | None, modified_ns: int | None) -> ssl.SSLContext:
     """A verifying SSL context, built once per trust store: loading one costs ~30 ms of CPU.
 
     Clients share it (contexts are safe to share); a changed ``ca_bundle`` file is read anew.
     """
     if ca_bundle is None:
-        return httpx.create_ssl_context()
-    return ssl.create_default_context(cafile=ca_bundle)
+        return _ssl_contexts.get_or_put((None, None), httpx.create_ssl_context)
+    return _ssl_contexts.get_or_put(
+        (ca_bundle, modified_ns), lambda: ssl.create_default_context(cafile=ca_bundle)
+    )

@@ -2,57 +2,38 @@
 
 httpx's timeouts apply to each network operation, so a server that sends one byte per second
 never trips them. Here every request gets an overall deadline (connect, send and the whole
-answer), which the client's network backend enforces on every socket operation and the
-client checks between the chunks of an answer. ``client.deadline(seconds)`` opens a region
-that bounds every request, retry and retry wait of that client inside it.
+answer), which the client's network backend enforces on every socket operation (see
+:mod:`prefect_nextcloud._compat`) and the client checks between the chunks of an answer.
+``client.deadline(seconds)`` opens a region that bounds every request, retry and retry wait of
+that client inside it.
 
-Deadlines live in context variables, so a region covers the thread or asyncio task that
-opened it (and tasks started inside it), never other users of the same client.
+Each client keeps its open regions in a :class:`Regions`, by the thread or asyncio task that
+opened them: a region covers that thread or task alone, never other users of the same client.
 """
 
 from __future__ import annotations
 
+import asyncio
 import math
-import ssl
+import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
-from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import Any
 
-import httpcore
 import httpx
 
+from prefect_nextcloud._compat import request_expiry
 from prefect_nextcloud.client.errors import (
     DeadlineExceededError,
     NextcloudConnectionError,
     NextcloudError,
 )
 
-__all__ = [
-    "RequestDeadline",
-    "check_seconds",
-    "clipped_sleep",
-    "install_deadline_backends",
-    "region",
-]
+__all__ = ["Regions", "RequestDeadline", "check_seconds"]
 
 # Socket timeouts may fire a moment before the deadline they were computed from.
 _SLACK_SECONDS = 0.05
-
-
-@dataclass(frozen=True)
-class _Region:
-    owner: int
-    seconds: float
-    expires: float
-
-
-_REGIONS: ContextVar[tuple[_Region, ...]] = ContextVar("prefect_nextcloud_regions", default=())
-_REQUEST_EXPIRES: ContextVar[float | None] = ContextVar(
-    "prefect_nextcloud_request_expires", default=None
-)
 
 
 def check_seconds(name: str, value: object) -> float:
@@ -66,35 +47,65 @@ def check_seconds(name: str, value: object) -> float:
     return float(value)
 
 
-@contextmanager
-def region(owner: object, seconds: float) -> Iterator[None]:
-    """Bound everything ``owner`` (a client) does inside the block by ``seconds`` from now.
+@dataclass(frozen=True)
+class _Region:
+    seconds: float
+    expires: float
 
-    Regions nest; the one that ends first applies.
 
-    Raises:
-        ValueError: ``seconds`` is not a finite number.
-    """
-    seconds = check_seconds("seconds", seconds)
-    entry = _Region(id(owner), seconds, time.monotonic() + seconds)
-    token = _REGIONS.set((*_REGIONS.get(), entry))
+def _current_holder() -> object:
+    """The asyncio task running this code, else the thread."""
     try:
-        yield
-    finally:
-        _REGIONS.reset(token)
+        task = asyncio.current_task()
+    except RuntimeError:  # no event loop runs in this thread
+        task = None
+    return task if task is not None else threading.get_ident()
 
 
-def _binding_region(owner: object) -> _Region | None:
-    regions = [entry for entry in _REGIONS.get() if entry.owner == id(owner)]
-    return min(regions, key=lambda entry: entry.expires, default=None)
+class Regions:
+    """The ``client.deadline()`` regions open on one client, by thread or asyncio task.
 
+    A holder's entry goes when its last region ends, so nothing stays behind.
+    """
 
-def clipped_sleep(owner: object, seconds: float) -> float:
-    """How long a retry wait of ``owner`` may sleep: ``seconds``, or less in a region."""
-    entry = _binding_region(owner)
-    if entry is None:
-        return seconds
-    return max(0.0, min(seconds, entry.expires - time.monotonic()))
+    def __init__(self) -> None:
+        self._open: dict[object, list[_Region]] = {}
+        self._lock = threading.Lock()
+
+    @contextmanager
+    def region(self, seconds: float) -> Iterator[None]:
+        """Bound what the client does in the block, in this thread or task, by ``seconds``.
+
+        Regions nest; the one that ends first applies.
+
+        Raises:
+            ValueError: ``seconds`` is not a finite number.
+        """
+        seconds = check_seconds("seconds", seconds)
+        holder, entry = _current_holder(), _Region(seconds, time.monotonic() + seconds)
+        with self._lock:
+            self._open.setdefault(holder, []).append(entry)
+        try:
+            yield
+        finally:
+            with self._lock:
+                entries = self._open[holder]
+                entries.remove(entry)
+                if not entries:
+                    del self._open[holder]
+
+    def binding(self) -> _Region | None:
+        """The region of this thread or task that ends first, if any is open."""
+        with self._lock:
+            entries = list(self._open.get(_current_holder(), ()))
+        return min(entries, key=lambda entry: entry.expires, default=None)
+
+    def clipped_sleep(self, seconds: float) -> float:
+        """How long a retry wait may sleep: ``seconds``, or less in a region."""
+        entry = self.binding()
+        if entry is None:
+            return seconds
+        return max(0.0, min(seconds, entry.expires - time.monotonic()))
 
 
 @dataclass(frozen=True)
@@ -118,15 +129,15 @@ class RequestDeadline:
 
     @classmethod
     def start(
-        cls, owner: object, timeout_seconds: float, endpoint: str, base_url: str
+        cls, regions: Regions, timeout_seconds: float, endpoint: str, base_url: str
     ) -> RequestDeadline:
-        """The deadline of a request ``owner`` starts now.
+        """The deadline of a request that starts now, under the client's ``regions``.
 
         Raises:
-            DeadlineExceededError: A region of ``owner`` has already ended; nothing is sent.
+            DeadlineExceededError: A region has already ended; nothing is sent.
         """
         expires = time.monotonic() + timeout_seconds
-        entry = _binding_region(owner)
+        entry = regions.binding()
         region_seconds = None
         if entry is not None and entry.expires <= expires:
             expires, region_seconds = entry.expires, entry.seconds
@@ -150,11 +161,8 @@ class RequestDeadline:
     @contextmanager
     def active(self) -> Iterator[None]:
         """Make the network backend enforce this deadline on every socket operation."""
-        token = _REQUEST_EXPIRES.set(self.expires)
-        try:
+        with request_expiry(self.expires):
             yield
-        finally:
-            _REQUEST_EXPIRES.reset(token)
 
     def check(self) -> None:
         """Raise the deadline's error once it has passed."""
@@ -179,148 +187,3 @@ class RequestDeadline:
             "timeout_seconds for large files.",
             endpoint=self.endpoint,
         )
-
-
-def _clip(timeout: float | None, expired: type[Exception]) -> float | None:
-    """``timeout`` cut to the time the current request has left; raise once none is left."""
-    expires = _REQUEST_EXPIRES.get()
-    if expires is None:
-        return timeout
-    remaining = expires - time.monotonic()
-    if remaining <= 0:
-        raise expired("The request's deadline has passed.")
-    return remaining if timeout is None else min(timeout, remaining)
-
-
-class _Stream(httpcore.NetworkStream):
-    def __init__(self, inner: httpcore.NetworkStream) -> None:
-        self._inner = inner
-
-    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
-        return self._inner.read(max_bytes, _clip(timeout, httpcore.ReadTimeout))
-
-    def write(self, buffer: bytes, timeout: float | None = None) -> None:
-        self._inner.write(buffer, _clip(timeout, httpcore.WriteTimeout))
-
-    def close(self) -> None:
-        self._inner.close()
-
-    def start_tls(
-        self,
-        ssl_context: ssl.SSLContext,
-        server_hostname: str | None = None,
-        timeout: float | None = None,
-    ) -> httpcore.NetworkStream:
-        clipped = _clip(timeout, httpcore.ConnectTimeout)
-        return _Stream(self._inner.start_tls(ssl_context, server_hostname, clipped))
-
-    def get_extra_info(self, info: str) -> Any:
-        return self._inner.get_extra_info(info)
-
-
-class _Backend(httpcore.NetworkBackend):
-    """Wraps httpx's own network backend; every socket operation respects the deadline."""
-
-    def __init__(self, inner: httpcore.NetworkBackend) -> None:
-        self._inner = inner
-
-    def connect_tcp(
-        self,
-        host: str,
-        port: int,
-        timeout: float | None = None,
-        local_address: str | None = None,
-        socket_options: Iterable[Any] | None = None,
-    ) -> httpcore.NetworkStream:
-        clipped = _clip(timeout, httpcore.ConnectTimeout)
-        return _Stream(self._inner.connect_tcp(host, port, clipped, local_address, socket_options))
-
-    def connect_unix_socket(
-        self, path: str, timeout: float | None = None, socket_options: Iterable[Any] | None = None
-    ) -> httpcore.NetworkStream:
-        clipped = _clip(timeout, httpcore.ConnectTimeout)
-        return _Stream(self._inner.connect_unix_socket(path, clipped, socket_options))
-
-    def sleep(self, seconds: float) -> None:
-        self._inner.sleep(seconds)
-
-
-class _AsyncStream(httpcore.AsyncNetworkStream):
-    def __init__(self, inner: httpcore.AsyncNetworkStream) -> None:
-        self._inner = inner
-
-    async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
-        return await self._inner.read(max_bytes, _clip(timeout, httpcore.ReadTimeout))
-
-    async def write(self, buffer: bytes, timeout: float | None = None) -> None:
-        await self._inner.write(buffer, _clip(timeout, httpcore.WriteTimeout))
-
-    async def aclose(self) -> None:
-        await self._inner.aclose()
-
-    async def start_tls(
-        self,
-        ssl_context: ssl.SSLContext,
-        server_hostname: str | None = None,
-        timeout: float | None = None,
-    ) -> httpcore.AsyncNetworkStream:
-        clipped = _clip(timeout, httpcore.ConnectTimeout)
-        return _AsyncStream(await self._inner.start_tls(ssl_context, server_hostname, clipped))
-
-    def get_extra_info(self, info: str) -> Any:
-        return self._inner.get_extra_info(info)
-
-
-class _AsyncBackend(httpcore.AsyncNetworkBackend):
-    """The async twin of :class:`_Backend`."""
-
-    def __init__(self, inner: httpcore.AsyncNetworkBackend) -> None:
-        self._inner = inner
-
-    async def connect_tcp(
-        self,
-        host: str,
-        port: int,
-        timeout: float | None = None,
-        local_address: str | None = None,
-        socket_options: Iterable[Any] | None = None,
-    ) -> httpcore.AsyncNetworkStream:
-        clipped = _clip(timeout, httpcore.ConnectTimeout)
-        return _AsyncStream(
-            await self._inner.connect_tcp(host, port, clipped, local_address, socket_options)
-        )
-
-    async def connect_unix_socket(
-        self, path: str, timeout: float | None = None, socket_options: Iterable[Any] | None = None
-    ) -> httpcore.AsyncNetworkStream:
-        clipped = _clip(timeout, httpcore.ConnectTimeout)
-        return _AsyncStream(await self._inner.connect_unix_socket(path, clipped, socket_options))
-
-    async def sleep(self, seconds: float) -> None:
-        await self._inner.sleep(seconds)
-
-
-def install_deadline_backends(http: httpx.Client | httpx.AsyncClient) -> int:
-    """Wrap the network backend of each of the client's connection pools (proxies included).
-
-    httpx offers no public way to choose the network backend, so the pools' attribute is
-    replaced; a transport without one (a test's ``MockTransport``) is left as it is, and its
-    answers are still checked between chunks.
-
-    Returns:
-        How many pools now enforce request deadlines.
-    """
-    transports = [http._transport, *http._mounts.values()]
-    installed = 0
-    for transport in transports:
-        pool = getattr(transport, "_pool", None)
-        backend = getattr(pool, "_network_backend", None)
-        if isinstance(backend, _Backend | _AsyncBackend):
-            installed += 1
-        elif isinstance(backend, httpcore.NetworkBackend):
-            pool._network_backend = _Backend(backend)  # type: ignore[union-attr]
-            installed += 1
-        elif isinstance(backend, httpcore.AsyncNetworkBackend):
-            pool._network_backend = _AsyncBackend(backend)  # type: ignore[union-attr]
-            installed += 1
-    return installed

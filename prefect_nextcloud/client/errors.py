@@ -5,6 +5,38 @@ Every error carries the HTTP status (when there was a response), the endpoint
 password, the ``Authorization`` header or the underlying ``httpx`` request: the client
 redacts every error it raises (:mod:`~prefect_nextcloud.client.redaction`), so a server
 that quotes the credentials back is not repeated.
+
+The tree of every class here::
+
+    NextcloudError
+        NextcloudConnectionError        no answer: network, TLS, timeout_seconds
+        DeadlineExceededError           a client.deadline() region ended
+        NextcloudHTTPError              an answer that is an error
+            AuthenticationError             401
+            FileAccessDeniedError           401 on a schedule: an input file is unreadable
+            InvalidInputError               400 on a schedule
+            TaskTypeUnavailableError        the task type is not offered
+            CSRFCheckFailedError            412
+            TaskNotFoundError               404 on a task
+                TaskFileNotFoundError           404 on a task's file
+            EndpointNotFoundError           404 on an endpoint the server lacks
+            RateLimitedError                429
+                ScheduleDeferredError           the client held a schedule back
+            ServerError                     5xx
+                MaintenanceModeError            503 in maintenance mode
+            UnexpectedResponseError         an answer that cannot be read
+            NextcloudFileNotFoundError      404 on a file (WebDAV)
+            FilePermissionError             403 on a file (WebDAV)
+            FileConflictError               409
+            FileLockedError                 423
+            InsufficientStorageError        507
+        TaskInputError (also ValueError) an input refused before sending
+        TaskError                       a task that ended without its output
+            TaskFailedError
+            TaskCancelledError
+            UnknownTaskStatusError
+            TaskTimeoutError
+        DownloadTooLargeError           an answer or file over the size limit
 """
 
 from __future__ import annotations

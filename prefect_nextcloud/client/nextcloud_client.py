@@ -22,30 +22,23 @@ from typing import Any, Self, TypeVar
 import anyio.to_thread
 import httpx
 
+from prefect_nextcloud._compat import install_deadline_backends
 from prefect_nextcloud._version import __version__
 from prefect_nextcloud.client import endpoints, webdav
 from prefect_nextcloud.client.calls import Api, Call
 from prefect_nextcloud.client.config import is_loopback, normalize_base_url, tls_verification
-from prefect_nextcloud.client.deadlines import (
-    RequestDeadline,
-    check_seconds,
-    clipped_sleep,
-    install_deadline_backends,
-    region,
-)
+from prefect_nextcloud.client.deadlines import Regions, RequestDeadline
 from prefect_nextcloud.client.errors import NextcloudConnectionError, NextcloudError
 from prefect_nextcloud.client.models import Task, TaskFile, TaskListing, TaskType
 from prefect_nextcloud.client.pacing import (
-    DEFAULT_SCHEDULE_LIMIT,
-    DEFAULT_SCHEDULE_WINDOW_SECONDS,
     SchedulePacer,
 )
 from prefect_nextcloud.client.plans import Plan, Planner, ServerMemory, run_async, run_sync
 from prefect_nextcloud.client.redaction import Redactor
 from prefect_nextcloud.client.retrying import RetryPolicy
+from prefect_nextcloud.client.settings import ClientSettings
 from prefect_nextcloud.client.streams import (
     ACCEPTED_ENCODINGS,
-    DEFAULT_MAX_DOWNLOAD_BYTES,
     BodyDecoder,
     DownloadLimit,
     FileSink,
@@ -76,26 +69,19 @@ class _ClientBase:
         user_id: str,
         app_password: str,
         *,
-        verify_tls: bool = True,
-        ca_bundle: str | None = None,
-        timeout_seconds: float = 30.0,
-        allow_insecure_http: bool = False,
-        max_download_bytes: int = DEFAULT_MAX_DOWNLOAD_BYTES,
-        task_types_ttl_seconds: float = 30.0,
         retry_policy: RetryPolicy | None = None,
-        schedule_limit: int = DEFAULT_SCHEDULE_LIMIT,
-        schedule_window_seconds: float = DEFAULT_SCHEDULE_WINDOW_SECONDS,
+        task_types_ttl_seconds: float = 30.0,
+        **options: Any,
     ) -> None:
+        settings = ClientSettings.of(options)
         self.base_url = normalize_base_url(base_url)
         if not user_id or not isinstance(user_id, str):
             raise ValueError("user_id must be the Nextcloud login name, a non-empty string.")
         if not app_password or not isinstance(app_password, str):
             raise ValueError("app_password must be a non-empty string.")
-        if check_seconds("timeout_seconds", timeout_seconds) <= 0:
-            raise ValueError(f"timeout_seconds must be positive, got {timeout_seconds!r}.")
         if (
             self.base_url.startswith("http://")
-            and not allow_insecure_http
+            and not settings.allow_insecure_http
             and not is_loopback(self.base_url)
         ):
             raise ValueError(
@@ -103,21 +89,21 @@ class _ClientBase:
                 "clear text. Use https://, or set allow_insecure_http=True if the network path "
                 "is trusted."
             )
+        ca_bundle = settings.ca_bundle
         if ca_bundle is not None and not os.path.isfile(ca_bundle):
             raise ValueError(f"ca_bundle {ca_bundle!r} is not a file; give the path of a PEM file.")
-        if max_download_bytes <= 0:
-            raise ValueError(f"max_download_bytes must be positive, got {max_download_bytes!r}.")
         self.user_id = user_id
-        self.timeout_seconds = timeout_seconds
+        self.timeout_seconds = settings.timeout_seconds
         self._redactor = Redactor(user_id, app_password)
-        self.max_download_bytes = max_download_bytes
+        self._regions = Regions()
+        self.max_download_bytes = settings.max_download_bytes
         self._planner = Planner(
             user_id,
             ServerMemory((self.base_url, user_id)),
-            retry_policy or RetryPolicy(),
+            retry_policy or settings.retry_policy(),
             task_types_ttl_seconds=task_types_ttl_seconds,
             pacer=SchedulePacer.for_user(
-                self.base_url, user_id, schedule_limit, schedule_window_seconds
+                self.base_url, user_id, settings.schedule_limit, settings.schedule_window_seconds
             ),
         )
         self._settings: dict[str, Any] = {
@@ -125,8 +111,10 @@ class _ClientBase:
             "auth": httpx.BasicAuth(user_id, app_password),
             # Only encodings BodyDecoder reads in bounded pieces (not br or zstd).
             "headers": {"User-Agent": USER_AGENT, "Accept-Encoding": ACCEPTED_ENCODINGS},
-            "timeout": httpx.Timeout(timeout_seconds),
-            "verify": tls_verification(self.base_url, verify_tls=verify_tls, ca_bundle=ca_bundle),
+            "timeout": httpx.Timeout(settings.timeout_seconds),
+            "verify": tls_verification(
+                self.base_url, verify_tls=settings.verify_tls, ca_bundle=ca_bundle
+            ),
             "follow_redirects": False,
         }
 
@@ -161,7 +149,7 @@ class _ClientBase:
         """Bound everything this client does inside a ``with`` block by ``seconds`` from now.
 
         Every request, retry and retry wait of this client in the block (in this thread or
-        asyncio task, and tasks started in it) must end by then: waits are cut to the time
+        asyncio task) must end by then: waits are cut to the time
         left, and a call that cannot finish in time raises :class:`DeadlineExceededError`
         naming the endpoint; it is not retried. Blocks nest, and the earliest deadline
         applies. It is a plain ``with`` block on both faces.
@@ -178,14 +166,16 @@ class _ClientBase:
         Raises:
             ValueError: ``seconds`` is not a finite number.
         """
-        return region(self, seconds)
+        return self._regions.region(seconds)
 
     def _request_deadline(self, call: Call[Any]) -> RequestDeadline:
         """The deadline of a request starting now: ``timeout_seconds``, or a region's end."""
-        return RequestDeadline.start(self, self.timeout_seconds, call.endpoint, self.base_url)
+        return RequestDeadline.start(
+            self._regions, self.timeout_seconds, call.endpoint, self.base_url
+        )
 
     def _retry_wait(self, seconds: float) -> float:
-        return clipped_sleep(self, seconds)
+        return self._regions.clipped_sleep(seconds)
 
     def _body_limit(self, call: Call[Any]) -> DownloadLimit:
         # Every answer is read with the download cap, so no server can flood memory.
@@ -306,16 +296,10 @@ class NextcloudClient(_ClientBase):
         user_id: str,
         app_password: str,
         *,
-        verify_tls: bool = True,
-        ca_bundle: str | None = None,
-        timeout_seconds: float = 30.0,
-        allow_insecure_http: bool = False,
-        max_download_bytes: int = DEFAULT_MAX_DOWNLOAD_BYTES,
-        task_types_ttl_seconds: float = 30.0,
         retry_policy: RetryPolicy | None = None,
-        schedule_limit: int = DEFAULT_SCHEDULE_LIMIT,
-        schedule_window_seconds: float = DEFAULT_SCHEDULE_WINDOW_SECONDS,
+        task_types_ttl_seconds: float = 30.0,
         transport: httpx.BaseTransport | None = None,
+        **options: Any,
     ) -> None:
         """Create a client; no connection is made until the first call.
 
@@ -323,35 +307,27 @@ class NextcloudClient(_ClientBase):
             base_url: The server root, e.g. ``https://cloud.example.com``.
             user_id: The Nextcloud login name.
             app_password: An app password of that user.
-            verify_tls: Whether to check the server's TLS certificate.
-            ca_bundle: Path to a PEM file of trusted certificate authorities.
-            timeout_seconds: How long each HTTP request may take in all: connecting, sending
-                and the whole answer, however slowly the server sends it.
-            allow_insecure_http: Allow plain ``http://`` to a host other than this machine.
-            max_download_bytes: The default size limit of file downloads.
+            retry_policy: When to retry calls that failed for a passing reason; by default the
+                one the ``retry_*`` and ``rate_limit_wait_seconds`` settings describe.
             task_types_ttl_seconds: How long the list of offered task types is reused.
-            retry_policy: When to retry calls that failed for a passing reason.
-            schedule_limit: The server's limit of schedule calls per user in a window; every
-                client of this server and user in the process keeps within it together.
-            schedule_window_seconds: The length of that window.
             transport: An httpx transport to use instead of the network (for tests).
+            **options: Any field of :class:`~prefect_nextcloud.client.settings.ClientSettings`
+                (``verify_tls``, ``ca_bundle``, ``timeout_seconds``, ``allow_insecure_http``,
+                ``max_download_bytes``, ``schedule_limit``, ``schedule_window_seconds`` ...).
+                Every client of a server and user in the process keeps within the schedule
+                limit together.
 
         Raises:
+            TypeError: An option is not a setting.
             ValueError: A setting is invalid.
         """
         super().__init__(
             base_url,
             user_id,
             app_password,
-            verify_tls=verify_tls,
-            ca_bundle=ca_bundle,
-            timeout_seconds=timeout_seconds,
-            allow_insecure_http=allow_insecure_http,
-            max_download_bytes=max_download_bytes,
-            task_types_ttl_seconds=task_types_ttl_seconds,
             retry_policy=retry_policy,
-            schedule_limit=schedule_limit,
-            schedule_window_seconds=schedule_window_seconds,
+            task_types_ttl_seconds=task_types_ttl_seconds,
+            **options,
         )
         self._http = httpx.Client(**self._settings, transport=transport)
         install_deadline_backends(self._http)
@@ -801,31 +777,19 @@ class AsyncNextcloudClient(_ClientBase):
         user_id: str,
         app_password: str,
         *,
-        verify_tls: bool = True,
-        ca_bundle: str | None = None,
-        timeout_seconds: float = 30.0,
-        allow_insecure_http: bool = False,
-        max_download_bytes: int = DEFAULT_MAX_DOWNLOAD_BYTES,
-        task_types_ttl_seconds: float = 30.0,
         retry_policy: RetryPolicy | None = None,
-        schedule_limit: int = DEFAULT_SCHEDULE_LIMIT,
-        schedule_window_seconds: float = DEFAULT_SCHEDULE_WINDOW_SECONDS,
+        task_types_ttl_seconds: float = 30.0,
         transport: httpx.AsyncBaseTransport | None = None,
+        **options: Any,
     ) -> None:
         """Create a client; see :class:`NextcloudClient` for the arguments."""
         super().__init__(
             base_url,
             user_id,
             app_password,
-            verify_tls=verify_tls,
-            ca_bundle=ca_bundle,
-            timeout_seconds=timeout_seconds,
-            allow_insecure_http=allow_insecure_http,
-            max_download_bytes=max_download_bytes,
-            task_types_ttl_seconds=task_types_ttl_seconds,
             retry_policy=retry_policy,
-            schedule_limit=schedule_limit,
-            schedule_window_seconds=schedule_window_seconds,
+            task_types_ttl_seconds=task_types_ttl_seconds,
+            **options,
         )
         self._http = httpx.AsyncClient(**self._settings, transport=transport)
         install_deadline_backends(self._http)

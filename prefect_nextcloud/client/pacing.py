@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import threading
 import time
-from collections import OrderedDict, deque
+from collections import deque
 from collections.abc import Callable
 from typing import ClassVar
+
+from prefect_nextcloud._cache import BoundedCache
 
 __all__ = ["DEFAULT_SCHEDULE_LIMIT", "DEFAULT_SCHEDULE_WINDOW_SECONDS", "SchedulePacer"]
 
@@ -36,8 +38,7 @@ class SchedulePacer:
         clock: Monotonic seconds; injectable for tests.
     """
 
-    _shared: ClassVar[OrderedDict[tuple[str, str], SchedulePacer]] = OrderedDict()
-    _shared_lock: ClassVar[threading.Lock] = threading.Lock()
+    _shared: ClassVar[BoundedCache[tuple[str, str], SchedulePacer]] = BoundedCache(_MAX_PACERS)
 
     def __init__(
         self,
@@ -64,23 +65,14 @@ class SchedulePacer:
         The newest ``limit`` and ``window_seconds`` given for a user apply.
         """
         check_schedule_limit(limit, window_seconds)
-        key = (base_url, user_id)
-        with cls._shared_lock:
-            pacer = cls._shared.get(key)
-            if pacer is None:
-                pacer = cls._shared[key] = cls(limit, window_seconds)
-                while len(cls._shared) > _MAX_PACERS:
-                    cls._shared.popitem(last=False)
-            else:
-                cls._shared.move_to_end(key)
-                pacer.limit, pacer.window_seconds = limit, window_seconds
-            return pacer
+        pacer = cls._shared.get_or_put((base_url, user_id), lambda: cls(limit, window_seconds))
+        pacer.limit, pacer.window_seconds = limit, window_seconds
+        return pacer
 
     @classmethod
     def forget_all(cls) -> None:
         """Drop every shared pacer (e.g. between tests)."""
-        with cls._shared_lock:
-            cls._shared.clear()
+        cls._shared.clear()
 
     def _expire(self, now: float) -> None:
         horizon = self.window_seconds + _MARGIN_SECONDS

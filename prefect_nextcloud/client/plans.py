@@ -14,15 +14,13 @@ types (the server itself caches them for 60 s).
 from __future__ import annotations
 
 import logging
-import threading
 import time
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Generator, Mapping
-from dataclasses import dataclass
 from typing import Any, ClassVar, TypeVar
 
 import anyio
 
+from prefect_nextcloud._cache import BoundedCache
 from prefect_nextcloud.client import endpoints, textprocessing, webdav
 from prefect_nextcloud.client.adoption import is_ours, twins_of
 from prefect_nextcloud.client.calls import Call, UploadBody
@@ -57,12 +55,6 @@ _ASSUMED_VERSION = ServerVersion(30)
 logger = logging.getLogger("prefect_nextcloud")
 
 
-@dataclass
-class _Entry:
-    value: Any
-    expires: float
-
-
 class ServerMemory:
     """What clients learned about one server as one user, kept for a limited time.
 
@@ -73,46 +65,28 @@ class ServerMemory:
         key: Identifies the server and user, e.g. ``(base_url, user_id)``.
     """
 
-    _entries: ClassVar[OrderedDict[tuple[object, str], _Entry]] = OrderedDict()
-    _lock: ClassVar[threading.Lock] = threading.Lock()
+    _entries: ClassVar[BoundedCache[tuple[object, str], Any]] = BoundedCache(MAX_REMEMBERED)
 
     def __init__(self, key: object) -> None:
         self.key = key
 
     def get(self, name: str) -> Any:
         """The remembered value, or ``None`` when absent or expired."""
-        with self._lock:
-            entry = self._entries.get((self.key, name))
-            if entry is None:
-                return None
-            if entry.expires <= time.monotonic():
-                del self._entries[(self.key, name)]
-                return None
-            self._entries.move_to_end((self.key, name))
-            return entry.value
+        return self._entries.get((self.key, name))
 
     def put(self, name: str, value: Any, ttl_seconds: float) -> None:
         """Remember ``value`` for ``ttl_seconds``."""
-        now = time.monotonic()
-        with self._lock:
-            for key in [key for key, entry in self._entries.items() if entry.expires <= now]:
-                del self._entries[key]
-            self._entries[(self.key, name)] = _Entry(value, now + ttl_seconds)
-            self._entries.move_to_end((self.key, name))
-            while len(self._entries) > MAX_REMEMBERED:
-                self._entries.popitem(last=False)
+        self._entries.put((self.key, name), value, ttl_seconds=ttl_seconds)
 
     @classmethod
     def size(cls) -> int:
         """How many values are remembered now, over all servers and users."""
-        with cls._lock:
-            return len(cls._entries)
+        return len(cls._entries)
 
     @classmethod
     def forget_all(cls) -> None:
         """Drop everything remembered about every server (e.g. between tests)."""
-        with cls._lock:
-            cls._entries.clear()
+        cls._entries.clear()
 
 
 class Planner:

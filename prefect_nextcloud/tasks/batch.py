@@ -15,10 +15,8 @@ rebuilds it from the server: the custom ids and staged upload names are determin
 from __future__ import annotations
 
 import mimetypes
-import threading
 import time
 import uuid
-from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass, field
@@ -28,6 +26,7 @@ from typing import Any
 from prefect.context import TaskRunContext
 from pydantic import BaseModel, ConfigDict, Field
 
+from prefect_nextcloud._cache import BoundedCache
 from prefect_nextcloud.blocks.credentials import NextcloudCredentials
 from prefect_nextcloud.client.adoption import is_ours, twins_of
 from prefect_nextcloud.client.errors import (
@@ -168,33 +167,21 @@ class _Batch:
     shared: bool = False
 
 
-_batches: OrderedDict[uuid.UUID, _Batch] = OrderedDict()
-_batches_lock = threading.Lock()
+_batches: BoundedCache[uuid.UUID, _Batch] = BoundedCache(_MAX_BATCHES)
 
 
 def _recall(key: uuid.UUID | None) -> _Batch | None:
-    if key is None:
-        return None
-    with _batches_lock:
-        batch = _batches.get(key)
-        if batch is not None:  # the batch's run still polls: the last to be dropped
-            _batches.move_to_end(key)
-        return batch
+    return None if key is None else _batches.get(key)
 
 
 def _remember(key: uuid.UUID | None, batch: _Batch) -> None:
-    if key is None:
-        return
-    with _batches_lock:
-        _batches[key] = batch
-        while len(_batches) > _MAX_BATCHES:
-            _batches.popitem(last=False)
+    if key is not None:
+        _batches.put(key, batch)
 
 
 def _forget(key: uuid.UUID | None) -> None:
     if key is not None:
-        with _batches_lock:
-            _batches.pop(key, None)
+        _batches.pop(key)
 
 
 def _check_inputs(inputs: object) -> list[Mapping[str, Any]]:

@@ -10,14 +10,14 @@ and logs nothing.
 
 from __future__ import annotations
 
-import threading
-import time
-from collections import OrderedDict
+from dataclasses import dataclass
 
 import httpx
 from prefect.client.orchestration import SyncPrefectClient, get_client
 from prefect.logging import get_logger
 from prefect.settings import PREFECT_API_URL
+
+from prefect_nextcloud._cache import BoundedCache
 
 __all__ = [
     "SCHEDULE_RATE_LIMIT",
@@ -33,30 +33,31 @@ _LOOKUP_TTL_SECONDS = 60.0
 _HTTP_NOT_FOUND = 404
 _HTTP_LOCKED = 423
 
-_lock = threading.Lock()
-# API URL -> (the limit's slot decay per second, or None without the limit; when looked up).
-# An entry is used for _LOOKUP_TTL_SECONDS and dropped with the next lookup after that; at
-# most _MAX_APIS Prefect APIs are remembered at once.
+
+@dataclass(frozen=True)
+class _Lookup:
+    decay: float | None
+    """The limit's slot decay per second, or ``None`` without an active limit."""
+
+
+# Lookups by Prefect API URL, each used for _LOOKUP_TTL_SECONDS; a few APIs at most.
 _MAX_APIS = 16
-_configured: OrderedDict[str, tuple[float | None, float]] = OrderedDict()
+_configured: BoundedCache[str, _Lookup] = BoundedCache(_MAX_APIS)
 _logger = get_logger("prefect_nextcloud")
 
 
 def _known_absent() -> bool:
     """Whether the limit is known not to exist, from a recent lookup: then no client is built."""
     api_url = PREFECT_API_URL.value()
-    with _lock:
-        known = _configured.get(str(api_url)) if api_url else None
-    fresh = known is not None and time.monotonic() - known[1] < _LOOKUP_TTL_SECONDS
-    return fresh and known is not None and known[0] is None
+    known = _configured.get(str(api_url)) if api_url else None
+    return known is not None and known.decay is None
 
 
 def _decay(client: SyncPrefectClient, api_url: str) -> float | None:
     """The limit's slot decay per second, or ``None`` when there is no active limit."""
-    with _lock:
-        known = _configured.get(api_url)
-    if known is not None and time.monotonic() - known[1] < _LOOKUP_TTL_SECONDS:
-        return known[0]
+    known = _configured.get(api_url)
+    if known is not None:
+        return known.decay
     decay: float | None
     try:
         limit = client.read_global_concurrency_limit_by_name(SCHEDULE_RATE_LIMIT)
@@ -68,23 +69,13 @@ def _decay(client: SyncPrefectClient, api_url: str) -> float | None:
 
 
 def _store(api_url: str, decay: float | None) -> None:
-    """Remember a lookup, dropping the ones that are out of date or beyond the newest few."""
-    now = time.monotonic()
-    with _lock:
-        for stale in [
-            url for url, (_, seen) in _configured.items() if now - seen >= _LOOKUP_TTL_SECONDS
-        ]:
-            del _configured[stale]
-        _configured[api_url] = (decay, now)
-        _configured.move_to_end(api_url)
-        while len(_configured) > _MAX_APIS:
-            _configured.popitem(last=False)
+    """Remember a lookup for a while."""
+    _configured.put(api_url, _Lookup(decay), ttl_seconds=_LOOKUP_TTL_SECONDS)
 
 
 def forget_schedule_limit() -> None:
     """Look the limit up again on next use (after creating or deleting it in this process)."""
-    with _lock:
-        _configured.clear()
+    _configured.clear()
 
 
 def schedule_limit_exists() -> bool:
@@ -144,8 +135,7 @@ def take_schedule_slots(wanted: int) -> tuple[int, float]:
             return _increment(client, wanted, 1 / decay if decay > 0 else _LOOKUP_TTL_SECONDS)
     except httpx.HTTPStatusError as error:
         if error.response.status_code == _HTTP_NOT_FOUND:  # deleted since the lookup
-            with _lock:
-                _configured.pop(api_url, None)
+            _configured.pop(api_url)
             return wanted, 0.0
         _logger.warning("Could not take a %s slot: %s", SCHEDULE_RATE_LIMIT, error)
     except (httpx.HTTPError, RuntimeError) as error:

@@ -15,7 +15,6 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
-from collections import OrderedDict
 from collections.abc import Mapping
 from pathlib import PurePath
 from typing import Any
@@ -33,6 +32,7 @@ from prefect.client.schemas.objects import FlowRun, StateType
 from prefect.context import FlowRunContext, TaskRunContext
 from prefect.logging import get_logger
 
+from prefect_nextcloud._cache import BoundedCache
 from prefect_nextcloud.blocks.credentials import NextcloudCredentials, resolve_credentials
 from prefect_nextcloud.client.adoption import is_ours
 from prefect_nextcloud.client.errors import NextcloudError
@@ -61,16 +61,12 @@ PREFIX = "pfnc"
 # that would give its next identical call the id of an earlier one.
 _MAX_RUNS = 256
 # (run id, attempt) -> input digest -> how many identical calls that attempt has made
-_counts: OrderedDict[tuple[UUID, int], dict[str, int]] = OrderedDict()
-_used: OrderedDict[UUID, dict[tuple[str, str, str], tuple[NextcloudCredentials, str]]] = (
-    OrderedDict()
+_counts: BoundedCache[tuple[UUID, int], dict[str, int]] = BoundedCache(_MAX_RUNS)
+_used: BoundedCache[UUID, dict[tuple[str, str, str], tuple[NextcloudCredentials, str]]] = (
+    BoundedCache(_MAX_RUNS)
 )
+# Guards the dicts the caches hold.
 _lock = threading.Lock()
-
-
-def _bounded(entries: OrderedDict[Any, Any], limit: int) -> None:
-    while len(entries) > limit:
-        entries.popitem(last=False)
 
 
 def _canonical(value: Any) -> Any:
@@ -167,9 +163,7 @@ def derive_custom_id(task_type: str, task_input: Any) -> str | None:
         scope = f"{PREFIX}:task-{task_context.task_run.id}:"
         attempt = (task_context.task_run.id, 1)
     with _lock:
-        counts = _counts.setdefault(attempt, {})
-        _counts.move_to_end(attempt)
-        _bounded(_counts, _MAX_RUNS)
+        counts = _counts.get_or_put(attempt, dict)
         occurrence = counts.get(digest, 0)
         counts[digest] = occurrence + 1
     return f"{scope}{digest}:{occurrence}"
@@ -181,17 +175,15 @@ def remember_scheduled(credentials: NextcloudCredentials, app_id: str) -> None:
     if context is not None and context.flow_run is not None:
         with _lock:
             key = (credentials.base_url, credentials.user_id, app_id)
-            _used.setdefault(context.flow_run.id, {})[key] = (credentials, app_id)
-            _used.move_to_end(context.flow_run.id)
-            _bounded(_used, _MAX_RUNS)
+            _used.get_or_put(context.flow_run.id, dict)[key] = (credentials, app_id)
 
 
 def _release(flow_run: FlowRun) -> list[tuple[NextcloudCredentials, str]]:
     """Drop a flow run's bookkeeping; return the credentials and app ids it scheduled with."""
     with _lock:
         for attempt in [attempt for attempt in _counts if attempt[0] == flow_run.id]:
-            del _counts[attempt]
-        return list(_used.pop(flow_run.id, {}).values())
+            _counts.pop(attempt)
+        return list((_used.pop(flow_run.id) or {}).values())
 
 
 def _credentials_of(

@@ -11,14 +11,13 @@ pace between attempts can move it.
 from __future__ import annotations
 
 import logging
-import threading
 import time
-from collections import OrderedDict
 from typing import Protocol
 from uuid import UUID
 
 from prefect.context import TaskRunContext
 
+from prefect_nextcloud._cache import BoundedCache
 from prefect_nextcloud.blocks.credentials import NextcloudCredentials
 from prefect_nextcloud.client.errors import (
     DeadlineExceededError,
@@ -236,27 +235,16 @@ class _Watch:
         self.seen: NextcloudTask | None = None
 
 
-_watches: OrderedDict[UUID, _Watch] = OrderedDict()
-_watches_lock = threading.Lock()
+_watches: BoundedCache[UUID, _Watch] = BoundedCache(_MAX_WAITS)
 
 
 def _watch(run_id: UUID | None) -> _Watch:
-    if run_id is None:
-        return _Watch()
-    with _watches_lock:
-        watch = _watches.get(run_id)
-        if watch is None:
-            watch = _watches[run_id] = _Watch()
-        _watches.move_to_end(run_id)  # least recently polled first out
-        while len(_watches) > _MAX_WAITS:
-            _watches.popitem(last=False)
-        return watch
+    return _Watch() if run_id is None else _watches.get_or_put(run_id, _Watch)
 
 
 def _done(run_id: UUID | None) -> None:
     if run_id is not None:
-        with _watches_lock:
-            _watches.pop(run_id, None)
+        _watches.pop(run_id)
 
 
 @polling_task(name="wait_for_task")

@@ -1,0 +1,48 @@
+"""One settings model for the block, both clients and the environment."""
+
+from __future__ import annotations
+
+import pytest
+
+from prefect_nextcloud import NextcloudCredentials
+from prefect_nextcloud.client import AsyncNextcloudClient, NextcloudClient
+from prefect_nextcloud.client.settings import ClientSettings
+
+ACCOUNT = {"base_url": "https://cloud.example.invalid", "user_id": "u", "app_password": "p"}
+
+
+def test_the_block_form_is_the_account_then_every_setting() -> None:
+    assert list(NextcloudCredentials.model_fields) == [
+        "base_url",
+        "user_id",
+        "app_password",
+        *ClientSettings.model_fields,
+    ]
+
+
+@pytest.mark.parametrize("face", [NextcloudClient, AsyncNextcloudClient])
+def test_a_client_refuses_an_option_that_is_no_setting(face: type) -> None:
+    with pytest.raises(TypeError, match=r"Unknown client setting.*timout_seconds"):
+        face(*ACCOUNT.values(), timout_seconds=5)
+
+
+def test_the_block_hands_every_setting_to_its_client() -> None:
+    credentials = NextcloudCredentials(
+        **ACCOUNT, timeout_seconds=7, max_download_bytes=10, retry_seconds=3, schedule_limit=4
+    )
+    with credentials.get_client() as client:
+        assert (client.timeout_seconds, client.max_download_bytes) == (7, 10)
+        assert client.schedule_pacer.limit == 4
+
+
+def test_from_env_reads_any_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NEXTCLOUD_URL", ACCOUNT["base_url"])
+    monkeypatch.setenv("NEXTCLOUD_USER", "u")
+    monkeypatch.setenv("NEXTCLOUD_APP_PASSWORD", "p")
+    monkeypatch.setenv("NEXTCLOUD_RETRY_SECONDS", "9")
+    monkeypatch.setenv("NEXTCLOUD_SCHEDULE_LIMIT", "0")
+    with pytest.raises(ValueError, match="NEXTCLOUD_SCHEDULE_LIMIT is invalid"):
+        NextcloudCredentials.from_env()
+    monkeypatch.setenv("NEXTCLOUD_SCHEDULE_LIMIT", "5")
+    credentials = NextcloudCredentials.from_env()
+    assert (credentials.retry_seconds, credentials.schedule_limit) == (9, 5)
