@@ -1,10 +1,10 @@
 """Deployment entrypoint of the ``analyze-image`` flow, as named in deployment.yaml.
 
-The flow lives in :mod:`prefect_nextcloud.flows.image_analysis`. To serve it from this process
+The flow lives in :mod:`prefect_nextcloud.flows.analyze_image`. To serve it from this process
 instead of a work pool: ``python flows/analyze_image.py``.
 """
 
-from prefect_nextcloud.flows.image_analysis import analyze_image
+from prefect_nextcloud.flows.analyze_image import analyze_image
 
 __all__ = ["analyze_image"]
 

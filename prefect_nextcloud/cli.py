@@ -22,7 +22,7 @@ def _demo(prompt: str) -> int:
         temporary_settings,
     )
 
-    from prefect_nextcloud.flows.image_analysis import analyze_image  # noqa: PLC0415
+    from prefect_nextcloud.flows.analyze_image import analyze_image  # noqa: PLC0415
     from prefect_nextcloud.sandbox import NextcloudSandbox, sample_image_bytes  # noqa: PLC0415
 
     startup = max(

@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 
 from prefect_nextcloud.flows import NewFilesRun, process_new_files
-from prefect_nextcloud.flows.new_files import default_state_file
+from prefect_nextcloud.flows.process_new_files import default_state_file
 from prefect_nextcloud.sandbox import NextcloudSandbox
 
 FAST: dict[str, Any] = {"timeout_seconds": 30.0, "poll_interval_seconds": 0.05}

@@ -95,7 +95,7 @@ def test_the_demo_gives_prefects_temporary_server_time(
         return Analysis()
 
     # The flows package exports the flow under its module's name, so patch the module itself.
-    module = importlib.import_module("prefect_nextcloud.flows.image_analysis")
+    module = importlib.import_module("prefect_nextcloud.flows.analyze_image")
     monkeypatch.setattr(module, "analyze_image", fake_flow)
     with temporary_settings(restore_defaults={PREFECT_API_URL}):
         assert cli.main(["demo"]) == 0

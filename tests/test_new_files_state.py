@@ -22,8 +22,8 @@ from new_files_support import (
     write_state,
 )
 
-from prefect_nextcloud.flows.new_files import default_state_file
-from prefect_nextcloud.flows.new_files_state import (
+from prefect_nextcloud.flows.process_new_files import default_state_file
+from prefect_nextcloud.flows.process_new_files_state import (
     LAST_RETRY,
     StateFileError,
     legacy_state_file,

@@ -43,7 +43,7 @@ def test_the_wheel_holds_only_the_prefect_nextcloud_package(tmp_path: Path) -> N
     top_level = {name.split("/")[0] for name in names}
     assert {name for name in top_level if not name.endswith(".dist-info")} == {"prefect_nextcloud"}
     assert "prefect_nextcloud/py.typed" in names
-    assert "prefect_nextcloud/flows/image_analysis.py" in names
+    assert "prefect_nextcloud/flows/analyze_image.py" in names
 
 
 def test_the_package_is_imported_from_the_repository() -> None:

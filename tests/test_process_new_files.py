@@ -25,8 +25,8 @@ from prefect_nextcloud.client.errors import (
     NextcloudFileNotFoundError,
 )
 from prefect_nextcloud.flows import process_new_files
-from prefect_nextcloud.flows.new_files import STATE_VERSION, default_state_file
-from prefect_nextcloud.flows.new_files_state import batch_app_id, file_custom_id
+from prefect_nextcloud.flows.process_new_files import STATE_VERSION, default_state_file
+from prefect_nextcloud.flows.process_new_files_state import batch_app_id, file_custom_id
 from prefect_nextcloud.sandbox import NextcloudSandbox, sample_image_bytes
 
 pytestmark = pytest.mark.usefixtures("prefect_server")

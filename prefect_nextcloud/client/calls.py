@@ -1,6 +1,6 @@
 """What one request is, for every API the client speaks: a :class:`Call`, described without I/O.
 
-The OCS endpoints (:mod:`~prefect_nextcloud.client.endpoints`,
+The OCS endpoints (:mod:`~prefect_nextcloud.client.taskprocessing`,
 :mod:`~prefect_nextcloud.client.textprocessing`) and the WebDAV ones
 (:mod:`~prefect_nextcloud.client.webdav`) build calls; both client faces send them the same way.
 """

@@ -24,7 +24,7 @@ import httpx
 
 from prefect_nextcloud._compat import install_deadline_backends
 from prefect_nextcloud._version import __version__
-from prefect_nextcloud.client import endpoints, webdav
+from prefect_nextcloud.client import taskprocessing, webdav
 from prefect_nextcloud.client.calls import Api, Call
 from prefect_nextcloud.client.config import is_loopback, normalize_base_url, tls_verification
 from prefect_nextcloud.client.deadlines import Regions, RequestDeadline
@@ -501,7 +501,7 @@ class NextcloudClient(_ClientBase):
 
     def cancel_task(self, task_id: int) -> Task:
         """Cancel a scheduled or running task; a finished task is returned unchanged."""
-        return self.run(self._planner.task_processing_only(endpoints.cancel_task(task_id)))
+        return self.run(self._planner.task_processing_only(taskprocessing.cancel_task(task_id)))
 
     def delete_task(self, task_id: int) -> None:
         """Delete a task; deleting a task that does not exist is not an error."""
@@ -514,7 +514,7 @@ class NextcloudClient(_ClientBase):
 
         Rows that are not valid tasks are left out, with a warning.
         """
-        call = endpoints.list_tasks(task_type=task_type, custom_id=custom_id)
+        call = taskprocessing.list_tasks(task_type=task_type, custom_id=custom_id)
         return _readable(self.run(self._planner.task_processing_only(call)), call.endpoint)
 
     def list_tasks_by_app(self, app_id: str, *, custom_id: str | None = None) -> list[Task]:
@@ -536,7 +536,7 @@ class NextcloudClient(_ClientBase):
 
     def get_task_file(self, task_id: int, file_id: int) -> TaskFile:
         """Download a file of a task's input or output."""
-        call = endpoints.get_task_file(task_id, file_id)
+        call = taskprocessing.get_task_file(task_id, file_id)
         return self.run(self._planner.task_processing_only(call))
 
     # -- Files (WebDAV) ------------------------------------------------------------------------
@@ -905,7 +905,9 @@ class AsyncNextcloudClient(_ClientBase):
 
     async def cancel_task(self, task_id: int) -> Task:
         """See :meth:`NextcloudClient.cancel_task`."""
-        return await self.run(self._planner.task_processing_only(endpoints.cancel_task(task_id)))
+        return await self.run(
+            self._planner.task_processing_only(taskprocessing.cancel_task(task_id))
+        )
 
     async def delete_task(self, task_id: int) -> None:
         """See :meth:`NextcloudClient.delete_task`."""
@@ -915,7 +917,7 @@ class AsyncNextcloudClient(_ClientBase):
         self, *, task_type: str | None = None, custom_id: str | None = None
     ) -> list[Task]:
         """See :meth:`NextcloudClient.list_tasks`."""
-        call = endpoints.list_tasks(task_type=task_type, custom_id=custom_id)
+        call = taskprocessing.list_tasks(task_type=task_type, custom_id=custom_id)
         return _readable(await self.run(self._planner.task_processing_only(call)), call.endpoint)
 
     async def list_tasks_by_app(self, app_id: str, *, custom_id: str | None = None) -> list[Task]:
@@ -929,7 +931,7 @@ class AsyncNextcloudClient(_ClientBase):
 
     async def get_task_file(self, task_id: int, file_id: int) -> TaskFile:
         """See :meth:`NextcloudClient.get_task_file`."""
-        call = endpoints.get_task_file(task_id, file_id)
+        call = taskprocessing.get_task_file(task_id, file_id)
         return await self.run(self._planner.task_processing_only(call))
 
     # -- Files (WebDAV) ------------------------------------------------------------------------

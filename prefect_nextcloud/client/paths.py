@@ -10,7 +10,7 @@ from pydantic import GetCoreSchemaHandler, GetJsonSchemaHandler
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import core_schema
 
-from prefect_nextcloud.client.endpoints import check_unicode
+from prefect_nextcloud.client.checks import check_unicode
 
 __all__ = ["DAV_FILES", "NextcloudPath", "dav_path"]
 

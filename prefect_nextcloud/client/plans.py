@@ -21,7 +21,7 @@ from typing import Any, ClassVar, TypeVar
 import anyio
 
 from prefect_nextcloud._cache import BoundedCache
-from prefect_nextcloud.client import endpoints, textprocessing, webdav
+from prefect_nextcloud.client import taskprocessing, textprocessing, webdav
 from prefect_nextcloud.client.adoption import is_ours, twins_of
 from prefect_nextcloud.client.calls import Call, UploadBody
 from prefect_nextcloud.client.errors import (
@@ -170,7 +170,7 @@ class Planner:
         types = None if refresh else self.memory.get("task_types")
         if types is None:
             types = yield from self._routed(
-                endpoints.get_task_types(), textprocessing.get_task_types(), "get_task_types"
+                taskprocessing.get_task_types(), textprocessing.get_task_types(), "get_task_types"
             )
             self.memory.put("task_types", types, self.task_types_ttl_seconds)
         return types
@@ -286,7 +286,7 @@ class Planner:
         options: Mapping[str, Any],
     ) -> Plan[Call[Task]]:
         """Check the arguments and the input, then the schedule call for the server's API."""
-        call = endpoints.schedule_task(
+        call = taskprocessing.schedule_task(
             task_type, input, app_id=app_id, custom_id=custom_id, **options
         )
         if validate:
@@ -327,12 +327,12 @@ class Planner:
 
     def get_task(self, task_id: int) -> Plan[Task]:
         """One task, through the API the server has."""
-        call = endpoints.get_task(task_id)
+        call = taskprocessing.get_task(task_id)
         return (yield from self._routed(call, textprocessing.get_task(task_id), "get_task"))
 
     def delete_task(self, task_id: int) -> Plan[None]:
         """Delete a task; a task that is already gone is not an error on any version."""
-        call = endpoints.delete_task(task_id)
+        call = taskprocessing.delete_task(task_id)
         try:
             yield from self._routed(call, textprocessing.delete_task(task_id), "delete_task")
         except TaskNotFoundError:
@@ -340,7 +340,7 @@ class Planner:
 
     def list_tasks_by_app(self, app_id: str, custom_id: str | None) -> Plan[TaskListing]:
         """This user's tasks under ``app_id``, through the API the server has."""
-        call = endpoints.list_tasks_by_app(app_id, custom_id=custom_id)
+        call = taskprocessing.list_tasks_by_app(app_id, custom_id=custom_id)
         legacy = textprocessing.list_tasks_by_app(app_id, custom_id=custom_id)
         return (yield from self._routed(call, legacy, "list_tasks_by_app"))
 

@@ -19,7 +19,7 @@ from typing import IO, BinaryIO, ClassVar, TypeAlias
 import anyio.to_thread
 import httpx
 
-from prefect_nextcloud.client.endpoints import check_unicode
+from prefect_nextcloud.client.checks import check_unicode
 from prefect_nextcloud.client.errors import DownloadTooLargeError, UnexpectedResponseError
 from prefect_nextcloud.client.localfiles import (
     open_allowed_file,

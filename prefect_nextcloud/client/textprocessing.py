@@ -16,7 +16,7 @@ import httpx
 from pydantic import ValidationError
 
 from prefect_nextcloud.client.calls import Call
-from prefect_nextcloud.client.endpoints import check_id, check_text
+from prefect_nextcloud.client.checks import check_id, check_text
 from prefect_nextcloud.client.errors import UnexpectedResponseError
 from prefect_nextcloud.client.models import (
     ShapeDescriptor,

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from prefect_nextcloud.client.endpoints import check_json
+from prefect_nextcloud.client.checks import check_json
 from prefect_nextcloud.client.errors import TaskInputError
 from prefect_nextcloud.client.models import MAX_ID, ShapeDescriptor, ShapeType, TaskType
 

@@ -1,6 +1,6 @@
 """WebDAV calls on a user's files, described without doing any I/O.
 
-Like :mod:`prefect_nextcloud.client.endpoints` for the OCS API, each function checks its
+Like :mod:`prefect_nextcloud.client.taskprocessing` for the OCS API, each function checks its
 arguments and returns a :class:`~prefect_nextcloud.client.calls.Call` of
 :attr:`~prefect_nextcloud.client.calls.Api.WEBDAV`, sent as described (no OCS parameters or
 headers), whose failed answers its own error reader (:func:`dav_error_reader`) turns into errors.

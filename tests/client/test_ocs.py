@@ -8,8 +8,8 @@ import httpx
 import pytest
 
 from prefect_nextcloud.client import errors
-from prefect_nextcloud.client.endpoints import get_task, get_task_file, get_task_types
 from prefect_nextcloud.client.ocs import raise_for_status, server_message, unwrap
+from prefect_nextcloud.client.taskprocessing import get_task, get_task_file, get_task_types
 
 ENDPOINT = "GET /ocs/v2.php/taskprocessing/task/7"
 

@@ -14,7 +14,7 @@ import pytest
 from e2e_stack import ROOT, Stack, artifact_of, prefect_api, wait_for_end
 
 from prefect_nextcloud.blocks import NextcloudCredentials
-from prefect_nextcloud.flows.new_files import default_state_file
+from prefect_nextcloud.flows.process_new_files import default_state_file
 
 FAST = {"timeout_seconds": 120, "poll_interval_seconds": 1}
 PHOTOS = ["sample.png", "dawn.png", "meadow.png", "harbour.png"]

@@ -26,7 +26,7 @@ from property_strategies import (
     valid_task,
 )
 
-from prefect_nextcloud.client import endpoints, textprocessing, webdav
+from prefect_nextcloud.client import taskprocessing, textprocessing, webdav
 from prefect_nextcloud.client.calls import Api, Call
 from prefect_nextcloud.client.errors import NextcloudError
 from prefect_nextcloud.client.models import Task, TaskFile, TaskListing, TaskType
@@ -54,17 +54,20 @@ def _is_none(value: object) -> bool:
 
 # Every OCS call builder, with a check of what a successful read must return.
 OCS_CALLS: dict[str, tuple[Call[Any], Callable[[object], bool]]] = {
-    "get_task_types": (endpoints.get_task_types(), _is_type_map),
+    "get_task_types": (taskprocessing.get_task_types(), _is_type_map),
     "schedule_task": (
-        endpoints.schedule_task("core:text2text", {"input": "Hi"}, app_id="prefect"),
+        taskprocessing.schedule_task("core:text2text", {"input": "Hi"}, app_id="prefect"),
         _is_task,
     ),
-    "get_task": (endpoints.get_task(7), _is_task),
-    "delete_task": (endpoints.delete_task(7), _is_none),
-    "cancel_task": (endpoints.cancel_task(7), _is_task),
-    "list_tasks": (endpoints.list_tasks(task_type="core:text2text"), _is_task_listing),
-    "list_tasks_by_app": (endpoints.list_tasks_by_app("prefect"), _is_task_listing),
-    "get_task_file": (endpoints.get_task_file(7, 9), lambda value: isinstance(value, TaskFile)),
+    "get_task": (taskprocessing.get_task(7), _is_task),
+    "delete_task": (taskprocessing.delete_task(7), _is_none),
+    "cancel_task": (taskprocessing.cancel_task(7), _is_task),
+    "list_tasks": (taskprocessing.list_tasks(task_type="core:text2text"), _is_task_listing),
+    "list_tasks_by_app": (taskprocessing.list_tasks_by_app("prefect"), _is_task_listing),
+    "get_task_file": (
+        taskprocessing.get_task_file(7, 9),
+        lambda value: isinstance(value, TaskFile),
+    ),
     "legacy_get_task_types": (textprocessing.get_task_types(), _is_type_map),
     "legacy_schedule_task": (
         textprocessing.schedule_task("core:text2text", {"input": "Hi"}, app_id="prefect"),

@@ -28,7 +28,7 @@ from security_helpers import LogCapture, SecretScanner, basic_forms, exception_s
 
 from prefect_nextcloud import NextcloudCredentials
 from prefect_nextcloud.flows import analyze_image, image_report, process_new_files
-from prefect_nextcloud.flows.image_analysis import ImageAnalysis
+from prefect_nextcloud.flows.analyze_image import ImageAnalysis
 from prefect_nextcloud.sandbox import NextcloudSandbox, sample_image_bytes
 
 FAST = {"timeout_seconds": 30.0, "poll_interval_seconds": 0.05}

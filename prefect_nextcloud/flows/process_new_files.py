@@ -1,7 +1,7 @@
 """The process-new-files flow: run one AI task on each file of a folder that is new or changed.
 
 What became of each file is kept in a JSON state file in the user's Nextcloud (see
-:mod:`~prefect_nextcloud.flows.new_files_state`), so it survives worker restarts, is visible
+:mod:`~prefect_nextcloud.flows.process_new_files_state`), so it survives worker restarts, is visible
 to the user, and grows with the folder (a Prefect Variable holds at most 5000 characters,
 about a hundred files). A file is processed again when its etag changes.
 
@@ -38,7 +38,15 @@ from prefect_nextcloud.client.webdav import (
     FolderListing,
     UnreadableEntry,
 )
-from prefect_nextcloud.flows.new_files_state import (
+from prefect_nextcloud.flows.parameters import (
+    ClearableText,
+    CredentialsParameter,
+    OptionalText,
+    PollIntervalSeconds,
+    TimeoutSeconds,
+    titled,
+)
+from prefect_nextcloud.flows.process_new_files_state import (
     STATE_VERSION,
     FileRecord,
     LoadedState,
@@ -51,14 +59,6 @@ from prefect_nextcloud.flows.new_files_state import (
     legacy_state_file,
     load_state,
     save_state,
-)
-from prefect_nextcloud.flows.parameters import (
-    ClearableText,
-    CredentialsParameter,
-    OptionalText,
-    PollIntervalSeconds,
-    TimeoutSeconds,
-    titled,
 )
 from prefect_nextcloud.tasks.batch import ItemResult
 from prefect_nextcloud.tasks.idempotency import cancel_outstanding_tasks
