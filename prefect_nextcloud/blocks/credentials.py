@@ -129,7 +129,7 @@ class NextcloudCredentials(CredentialsBlock, ClientSettings, _Account):
                 base_url=settings.url,
                 user_id=settings.user,
                 app_password=settings.app_password,
-                **settings.client_options(),
+                **settings.client_settings().model_dump(),
             )
         except ValidationError as error:
             # Only the messages: the inputs may hold the password (see above).
@@ -153,7 +153,7 @@ class NextcloudCredentials(CredentialsBlock, ClientSettings, _Account):
             "base_url": self.base_url,
             "user_id": self.user_id,
             "app_password": self.app_password.get_secret_value(),
-            **self.client_options(),
+            "settings": self.client_settings(),
         }
 
     def get_client(self) -> NextcloudClient:

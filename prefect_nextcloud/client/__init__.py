@@ -55,6 +55,7 @@ from prefect_nextcloud.client.references import (
     LocalFileNotAllowedError,
     parse_file_reference,
 )
+from prefect_nextcloud.client.settings import ClientSettings
 from prefect_nextcloud.client.staging import astage_files, stage_files
 from prefect_nextcloud.client.webdav import FileInfo
 
@@ -63,6 +64,7 @@ __all__ = [
     "AsyncNextcloudClient",
     "AuthenticationError",
     "CSRFCheckFailedError",
+    "ClientSettings",
     "DeadlineExceededError",
     "DownloadTooLargeError",
     "EndpointNotFoundError",

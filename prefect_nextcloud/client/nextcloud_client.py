@@ -69,11 +69,11 @@ class _ClientBase:
         user_id: str,
         app_password: str,
         *,
+        settings: ClientSettings | None = None,
         retry_policy: RetryPolicy | None = None,
         task_types_ttl_seconds: float = 30.0,
-        **options: Any,
     ) -> None:
-        settings = ClientSettings.of(options)
+        settings = settings or ClientSettings()
         self.base_url = normalize_base_url(base_url)
         if not user_id or not isinstance(user_id, str):
             raise ValueError("user_id must be the Nextcloud login name, a non-empty string.")
@@ -296,10 +296,10 @@ class NextcloudClient(_ClientBase):
         user_id: str,
         app_password: str,
         *,
+        settings: ClientSettings | None = None,
         retry_policy: RetryPolicy | None = None,
         task_types_ttl_seconds: float = 30.0,
         transport: httpx.BaseTransport | None = None,
-        **options: Any,
     ) -> None:
         """Create a client; no connection is made until the first call.
 
@@ -307,27 +307,25 @@ class NextcloudClient(_ClientBase):
             base_url: The server root, e.g. ``https://cloud.example.com``.
             user_id: The Nextcloud login name.
             app_password: An app password of that user.
+            settings: TLS, time limits, retries, the download cap and the schedule pacing
+                (every client of a server and user in the process keeps within the schedule
+                limit together); the defaults when omitted.
             retry_policy: When to retry calls that failed for a passing reason; by default the
                 one the ``retry_*`` and ``rate_limit_wait_seconds`` settings describe.
             task_types_ttl_seconds: How long the list of offered task types is reused.
             transport: An httpx transport to use instead of the network (for tests).
-            **options: Any field of :class:`~prefect_nextcloud.client.settings.ClientSettings`
-                (``verify_tls``, ``ca_bundle``, ``timeout_seconds``, ``allow_insecure_http``,
-                ``max_download_bytes``, ``schedule_limit``, ``schedule_window_seconds`` ...).
-                Every client of a server and user in the process keeps within the schedule
-                limit together.
 
         Raises:
-            TypeError: An option is not a setting.
-            ValueError: A setting is invalid.
+            ValueError: The address, login or a setting cannot be used (plain ``http://`` to
+                another machine, a missing CA bundle file).
         """
         super().__init__(
             base_url,
             user_id,
             app_password,
+            settings=settings,
             retry_policy=retry_policy,
             task_types_ttl_seconds=task_types_ttl_seconds,
-            **options,
         )
         self._http = httpx.Client(**self._settings, transport=transport)
         install_deadline_backends(self._http)
@@ -777,19 +775,19 @@ class AsyncNextcloudClient(_ClientBase):
         user_id: str,
         app_password: str,
         *,
+        settings: ClientSettings | None = None,
         retry_policy: RetryPolicy | None = None,
         task_types_ttl_seconds: float = 30.0,
         transport: httpx.AsyncBaseTransport | None = None,
-        **options: Any,
     ) -> None:
         """Create a client; see :class:`NextcloudClient` for the arguments."""
         super().__init__(
             base_url,
             user_id,
             app_password,
+            settings=settings,
             retry_policy=retry_policy,
             task_types_ttl_seconds=task_types_ttl_seconds,
-            **options,
         )
         self._http = httpx.AsyncClient(**self._settings, transport=transport)
         install_deadline_backends(self._http)

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from pydantic import BaseModel, Field, ValidationError
-from pydantic_core import ErrorDetails
+from pydantic import BaseModel, Field
 
 from prefect_nextcloud.client.pacing import DEFAULT_SCHEDULE_LIMIT, DEFAULT_SCHEDULE_WINDOW_SECONDS
 from prefect_nextcloud.client.retrying import RetryPolicy
@@ -102,29 +99,11 @@ class ClientSettings(BaseModel):
         description="The sliding window of the schedule limit (Nextcloud: 120 s).",
     )
 
-    @classmethod
-    def of(cls, options: dict[str, Any]) -> ClientSettings:
-        """Validate a client's keyword arguments.
-
-        Raises:
-            TypeError: An argument is not a setting.
-            ValueError: A setting is invalid; the message names each one.
-        """
-        unknown = sorted(set(options) - set(cls.model_fields))
-        if unknown:
-            raise TypeError(
-                f"Unknown client setting(s) {', '.join(unknown)}; the settings are "
-                f"{', '.join(cls.model_fields)}."
-            )
-        try:
-            return cls.model_validate(options)
-        except ValidationError as error:
-            problems = "; ".join(_problem(item) for item in error.errors())
-            raise ValueError(f"Invalid client settings: {problems}.") from None
-
-    def client_options(self) -> dict[str, Any]:
-        """The settings by name, as keyword arguments of a client."""
-        return {name: getattr(self, name) for name in ClientSettings.model_fields}
+    def client_settings(self) -> ClientSettings:
+        """These settings alone, as a client takes them (a block holds more fields)."""
+        return ClientSettings.model_validate(
+            {name: getattr(self, name) for name in ClientSettings.model_fields}
+        )
 
     def retry_policy(self) -> RetryPolicy:
         """The retry policy these settings describe."""
@@ -133,12 +112,3 @@ class ClientSettings(BaseModel):
             initial_delay_seconds=self.retry_initial_delay_seconds,
             rate_limit_seconds=self.rate_limit_wait_seconds,
         )
-
-
-def _problem(item: ErrorDetails) -> str:
-    """One validation error as ``name must ..., got value``."""
-    if item["type"] == "greater_than" and item.get("ctx", {}).get("gt") == 0:
-        reason = "must be positive"
-    else:
-        reason = item["msg"].replace("Input should be", "must be")
-    return f"{'.'.join(map(str, item['loc']))} {reason}, got {item['input']!r}"

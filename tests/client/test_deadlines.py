@@ -24,6 +24,7 @@ from prefect_nextcloud.client import (
     TaskNotFoundError,
 )
 from prefect_nextcloud.client.retrying import RetryPolicy
+from prefect_nextcloud.client.settings import ClientSettings
 from prefect_nextcloud.sandbox import NextcloudSandbox
 
 TASK_JSON = b'{"ocs":{"meta":{"status":"ok","statuscode":200},"data":{"task":{}}}}'
@@ -82,10 +83,15 @@ class TrickleServer:
             connection.sendall(data[index : index + 1])
 
 
-def client_of(server: TrickleServer, face: str, **options: Any) -> Any:
-    options.setdefault("retry_policy", RetryPolicy(max_elapsed_seconds=0))
+def client_of(server: TrickleServer, face: str, timeout_seconds: float = 30.0) -> Any:
     cls = NextcloudClient if face == "sync" else AsyncNextcloudClient
-    return cls(f"http://127.0.0.1:{server.port}", "alice", "pw", **options)
+    return cls(
+        f"http://127.0.0.1:{server.port}",
+        "alice",
+        "pw",
+        settings=ClientSettings(timeout_seconds=timeout_seconds),
+        retry_policy=RetryPolicy(max_elapsed_seconds=0),
+    )
 
 
 def run_on(face: str, client: Any, body: Callable[[Any], Any]) -> Any:

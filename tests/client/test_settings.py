@@ -21,9 +21,16 @@ def test_the_block_form_is_the_account_then_every_setting() -> None:
 
 
 @pytest.mark.parametrize("face", [NextcloudClient, AsyncNextcloudClient])
-def test_a_client_refuses_an_option_that_is_no_setting(face: type) -> None:
-    with pytest.raises(TypeError, match=r"Unknown client setting.*timout_seconds"):
-        face(*ACCOUNT.values(), timout_seconds=5)
+def test_a_client_takes_its_settings_as_one_value(face: type) -> None:
+    client = face(*ACCOUNT.values(), settings=ClientSettings(timeout_seconds=5))
+    assert client.timeout_seconds == 5
+    with pytest.raises(TypeError):
+        face(*ACCOUNT.values(), timeout_seconds=5)
+
+
+def test_an_invalid_setting_is_refused_naming_it() -> None:
+    with pytest.raises(ValueError, match="timeout_seconds"):
+        ClientSettings(timeout_seconds=0)
 
 
 def test_the_block_hands_every_setting_to_its_client() -> None:

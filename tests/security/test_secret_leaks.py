@@ -46,6 +46,7 @@ from prefect_nextcloud.client import (
     TaskTimeoutError,
 )
 from prefect_nextcloud.client.retrying import RetryPolicy
+from prefect_nextcloud.client.settings import ClientSettings
 from prefect_nextcloud.flows import analyze_image
 from prefect_nextcloud.sandbox import NextcloudSandbox, sample_image_bytes
 from prefect_nextcloud.tasks import RunOptions, run_task, transcribe_audio
@@ -363,8 +364,13 @@ def test_construction_errors_never_show_the_password() -> None:
     bad: list[tuple[dict[str, Any], str]] = [
         ({"base_url": "http://cloud.example.invalid"}, "Refusing plain http://"),
         ({"base_url": "ftp://cloud.example.invalid"}, "must start with https://"),
-        ({"base_url": "https://cloud.example.invalid", "timeout_seconds": 0}, "positive"),
-        ({"base_url": "https://x.example.invalid", "ca_bundle": "/no/ca.pem"}, "not a file"),
+        (
+            {
+                "base_url": "https://x.example.invalid",
+                "settings": ClientSettings(ca_bundle="/no/ca.pem"),
+            },
+            "not a file",
+        ),
     ]
     for arguments, message in bad:
         with pytest.raises(ValueError, match=message) as info:

@@ -31,9 +31,11 @@ from prefect_nextcloud.client import (
     NextcloudHTTPError,
 )
 from prefect_nextcloud.client.retrying import RetryPolicy
+from prefect_nextcloud.client.settings import ClientSettings
 from prefect_nextcloud.sandbox import NextcloudSandbox
 
 PASSWORD = "Secr3t-App-Passw0rd-Value"
+NO_VERIFY = ClientSettings(verify_tls=False)
 NO_RETRY = RetryPolicy(max_elapsed_seconds=0)
 FACES = pytest.mark.parametrize("face", ["sync", "async"])
 
@@ -118,7 +120,9 @@ def test_plain_http_to_loopback_is_allowed_and_connects_nowhere_yet(
 
 @pytest.mark.parametrize("url", REMOTE_HTTP[:3])
 def test_allow_insecure_http_lifts_the_refusal(url: str, no_network: list[str]) -> None:
-    NextcloudClient(url, "carol", PASSWORD, allow_insecure_http=True).close()
+    NextcloudClient(
+        url, "carol", PASSWORD, settings=ClientSettings(allow_insecure_http=True)
+    ).close()
     credentials = NextcloudCredentials(
         base_url=url, user_id="carol", app_password=PASSWORD, allow_insecure_http=True
     )
@@ -145,10 +149,10 @@ def test_verify_tls_off_warns_loudly_once_per_server() -> None:
     with pytest.warns(
         UserWarning, match=re.escape(f"TLS certificate verification is OFF for {first}")
     ):
-        NextcloudClient(first, "carol", PASSWORD, verify_tls=False).close()
+        NextcloudClient(first, "carol", PASSWORD, settings=NO_VERIFY).close()
     with warnings.catch_warnings(record=True) as again:
         warnings.simplefilter("always")
-        NextcloudClient(first, "carol", PASSWORD, verify_tls=False).close()
+        NextcloudClient(first, "carol", PASSWORD, settings=NO_VERIFY).close()
         credentials = NextcloudCredentials(
             base_url=first, user_id="carol", app_password=PASSWORD, verify_tls=False
         )
@@ -157,7 +161,7 @@ def test_verify_tls_off_warns_loudly_once_per_server() -> None:
         NextcloudClient(first, "carol", PASSWORD).close()  # verifying: never a warning
     assert _ours(again) == []
     with pytest.warns(UserWarning, match="verification is OFF") as other:
-        asyncio.run(AsyncNextcloudClient(second, "carol", PASSWORD, verify_tls=False).aclose())
+        asyncio.run(AsyncNextcloudClient(second, "carol", PASSWORD, settings=NO_VERIFY).aclose())
     [message] = _ours(other.list)
     assert second in message
     assert "app password" in message
@@ -181,7 +185,12 @@ def test_a_missing_ca_bundle_is_a_clear_error(tmp_path: Path) -> None:
     missing = tmp_path / "no-such-ca.pem"
     for make in (NextcloudClient, AsyncNextcloudClient):
         with pytest.raises(ValueError, match=r"ca_bundle .* is not a file") as info:
-            make("https://cloud.example.invalid", "carol", PASSWORD, ca_bundle=str(missing))
+            make(
+                "https://cloud.example.invalid",
+                "carol",
+                PASSWORD,
+                settings=ClientSettings(ca_bundle=str(missing)),
+            )
         assert str(missing) in str(info.value)
         assert "PEM" in str(info.value)
     credentials = NextcloudCredentials(
@@ -200,7 +209,12 @@ def test_a_ca_bundle_without_certificates_is_a_clear_error(tmp_path: Path) -> No
     garbage = tmp_path / "not-a-ca.pem"
     garbage.write_text("not a certificate\n")
     with pytest.raises(ValueError, match="ca_bundle") as info:
-        NextcloudClient("https://cloud.example.invalid", "carol", PASSWORD, ca_bundle=str(garbage))
+        NextcloudClient(
+            "https://cloud.example.invalid",
+            "carol",
+            PASSWORD,
+            settings=ClientSettings(ca_bundle=str(garbage)),
+        )
     assert str(garbage) in str(info.value)
 
 
@@ -279,7 +293,7 @@ def test_ca_bundle_is_honoured(tls_server: tuple[RecordingServer, Path], face: s
         "base_url": server.url,
         "user_id": "carol",
         "app_password": PASSWORD,
-        "ca_bundle": str(ca_bundle),
+        "settings": ClientSettings(ca_bundle=str(ca_bundle)),
         "retry_policy": NO_RETRY,
     }
     with pytest.raises(NextcloudHTTPError) as info:  # the server answers 404 to everything
@@ -296,7 +310,7 @@ def test_verify_tls_off_connects_to_an_untrusted_server(
     arguments = {"base_url": server.url, "user_id": "carol", "app_password": PASSWORD}
     with pytest.raises(NextcloudHTTPError):
         call_through(
-            "sync", {**arguments, "verify_tls": False, "retry_policy": NO_RETRY}, "get_task", 1
+            "sync", {**arguments, "settings": NO_VERIFY, "retry_policy": NO_RETRY}, "get_task", 1
         )
     assert server.paths
 
@@ -368,7 +382,7 @@ def test_a_download_over_max_bytes_is_cut_off(sandbox: NextcloudSandbox, face: s
         _download(face, arguments, "/big.bin", max_bytes=1000)
     assert info.value.max_bytes == 1000
     assert "max_bytes" in str(info.value)
-    capped = {**arguments, "max_download_bytes": 1000}
+    capped = {**arguments, "settings": ClientSettings(max_download_bytes=1000)}
     with pytest.raises(DownloadTooLargeError, match="1000 bytes"):
         _download(face, capped, "/big.bin")
     assert _download(face, capped, "/big.bin", max_bytes=len(BIG)) == BIG
@@ -396,7 +410,7 @@ def test_task_files_respect_max_download_bytes(sandbox: NextcloudSandbox, face: 
     }
     with NextcloudClient(**arguments) as client:
         task = client.schedule_task("core:audio2text", {"input": file_id})
-    capped = {**arguments, "max_download_bytes": 1000}
+    capped = {**arguments, "settings": ClientSettings(max_download_bytes=1000)}
     with pytest.raises(DownloadTooLargeError, match="1000 bytes") as info:
         call_through(face, capped, "get_task_file", task.id, file_id)
     assert info.value.max_bytes == 1000
