@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 from prefect import flow
 
 from prefect_nextcloud.blocks import NextcloudCredentials
@@ -21,10 +22,15 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.mark.parametrize("flow_object", [analyze_image, image_report, process_new_files])
-def test_each_entrypoint_is_the_package_flow(flow_object: object) -> None:
+def test_each_flow_has_one_name_from_module_to_deployment(flow_object: object) -> None:
     name = flow_object.fn.__name__  # type: ignore[attr-defined]
     namespace = runpy.run_path(str(ROOT / "flows" / f"{name}.py"))
     assert namespace[name] is flow_object
+    assert flow_object.fn.__module__ == f"prefect_nextcloud.flows.{name}"  # type: ignore[attr-defined]
+    assert flow_object.name == name.replace("_", "-")  # type: ignore[attr-defined]
+    deployments = yaml.safe_load((ROOT / "deployment.yaml").read_text())["deployments"]
+    [deployment] = [d for d in deployments if d["name"] == flow_object.name]  # type: ignore[attr-defined]
+    assert deployment["entrypoint"] == f"flows/{name}.py:{name}"
 
 
 def test_save_credentials_script_saves_a_block_from_the_environment(
