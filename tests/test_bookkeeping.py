@@ -10,7 +10,8 @@ from uuid import uuid4
 import pytest
 
 from prefect_nextcloud import NextcloudCredentials
-from prefect_nextcloud.tasks import batch, global_limit, idempotency, waiting
+from prefect_nextcloud.tasks import global_limit, idempotency, waiting
+from prefect_nextcloud.tasks.batch import items as batches
 from prefect_nextcloud.tasks.options import RunOptions
 
 CREDENTIALS = NextcloudCredentials(
@@ -34,9 +35,11 @@ def test_many_runs_in_one_process_keep_a_bounded_record(monkeypatch: pytest.Monk
     assert len(idempotency._counts) <= 256
     for _ in range(1000):
         key = uuid4()
-        batch._remember(key, batch._start("core:text2text", [{"input": "x"}], None, None, None))
+        batches.remember(
+            key, batches.start_batch("core:text2text", [{"input": "x"}], None, None, None)
+        )
         waiting._watch(key)
-    assert len(batch._batches) <= 256
+    assert len(batches._batches) <= 256
     assert len(waiting._watches) <= 256
 
 
@@ -87,18 +90,22 @@ def test_a_long_run_never_reuses_the_id_of_an_earlier_identical_call(
 
 def test_a_polled_batch_or_wait_outlives_those_that_stopped_polling() -> None:
     polled = uuid4()
-    batch._remember(polled, batch._start("core:text2text", [{"input": "x"}], None, None, None))
+    batches.remember(
+        polled, batches.start_batch("core:text2text", [{"input": "x"}], None, None, None)
+    )
     waiting._watch(polled)
     for _ in range(1000):
         key = uuid4()
-        batch._remember(key, batch._start("core:text2text", [{"input": "x"}], None, None, None))
+        batches.remember(
+            key, batches.start_batch("core:text2text", [{"input": "x"}], None, None, None)
+        )
         waiting._watch(key)
-        assert batch._recall(polled) is not None
+        assert batches.recall(polled) is not None
         waiting._watch(polled)
     assert polled in waiting._watches
-    batch._forget(polled)
+    batches.forget(polled)
     waiting._done(polled)
-    assert batch._recall(polled) is None
+    assert batches.recall(polled) is None
     assert polled not in waiting._watches
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import graphlib
 import subprocess
 import sys
 from pathlib import Path
@@ -79,3 +80,19 @@ def test_layers_depend_one_way(layer: str) -> None:
         if used - LAYERS[layer]:
             wrong[str(path.relative_to(PACKAGE))] = sorted(used - LAYERS[layer])
     assert not wrong, f"imports against the layering: {wrong}"
+
+
+def test_the_batch_engine_modules_import_one_another_without_a_cycle() -> None:
+    prefix = "prefect_nextcloud.tasks.batch."
+    uses = {
+        path.stem: {
+            name.removeprefix(prefix)
+            for name in _module_level_imports(path)
+            if name.startswith(prefix)
+        }
+        for path in (PACKAGE / "tasks" / "batch").glob("*.py")
+        if path.stem != "__init__"
+    }
+    order = list(graphlib.TopologicalSorter(uses).static_order())  # CycleError on a cycle
+    assert order[0] == "items"
+    assert order[-1] == "engine"

@@ -25,7 +25,7 @@ from prefect_nextcloud.tasks.progress import run_logger
 
 if TYPE_CHECKING:
     from prefect_nextcloud.blocks.credentials import NextcloudCredentials
-    from prefect_nextcloud.tasks.batch import BatchItem
+    from prefect_nextcloud.tasks.batch.items import BatchItem
 
 __all__ = ["EVENT_PREFIX", "emit_task_events", "event_status", "task_resource_id"]
 

@@ -15,10 +15,10 @@ from prefect_nextcloud.client.references import (
     as_reference_list,
     parse_file_reference,
 )
-from prefect_nextcloud.tasks.batch import ItemResult
+from prefect_nextcloud.tasks.batch import ItemResult, reconcile_batch
 from prefect_nextcloud.tasks.options import RunOptions
 from prefect_nextcloud.tasks.polling import polling_task
-from prefect_nextcloud.tasks.running import run_batch, run_one
+from prefect_nextcloud.tasks.running import run_one
 
 __all__ = [
     "ANALYZE_IMAGES",
@@ -172,7 +172,7 @@ def analyze_image_batch(
     if isinstance(images, str | bytes) or not isinstance(images, Sequence):
         raise ValueError(f"images must be a list of images, got {type(images).__name__}.")
     inputs = [image_analysis_input(prompt, [image], model) for image in images]
-    return run_batch(
+    items = reconcile_batch(
         credentials,
         task_type,
         inputs,
@@ -181,3 +181,4 @@ def analyze_image_batch(
         app_id=app_id,
         artifact_key=artifact_key,
     )
+    return [item.result() for item in items]

@@ -7,12 +7,12 @@ from typing import Any
 
 from prefect_nextcloud.blocks.credentials import NextcloudCredentials
 from prefect_nextcloud.client.references import FileReferenceLike, as_reference_list
-from prefect_nextcloud.tasks.batch import ItemResult
+from prefect_nextcloud.tasks.batch import ItemResult, reconcile_batch
 from prefect_nextcloud.tasks.options import RunOptions
 from prefect_nextcloud.tasks.polling import polling_task
 from prefect_nextcloud.tasks.results import FilesResult, TextResult, TextsResult
-from prefect_nextcloud.tasks.running import run_batch, run_one
-from prefect_nextcloud.tasks.text import output_text
+from prefect_nextcloud.tasks.running import run_one
+from prefect_nextcloud.tasks.text import run_text
 
 __all__ = ["generate_images", "ocr", "ocr_batch", "text_to_speech", "transcribe_audio"]
 
@@ -39,10 +39,7 @@ def transcribe_audio(
     Returns:
         The transcript and the task.
     """
-    finished = run_one(
-        credentials, "core:audio2text", {"input": audio}, options, custom_id=custom_id
-    )
-    return TextResult(text=output_text(finished), task=finished)
+    return run_text(credentials, "core:audio2text", {"input": audio}, options, custom_id)
 
 
 @polling_task(name="text_to_speech")
@@ -163,7 +160,7 @@ def ocr_batch(
             sent.
     """
     inputs = [{"input": [reference]} for reference in as_reference_list(files)]
-    return run_batch(
+    items = reconcile_batch(
         credentials,
         "core:image2text:ocr",
         inputs,
@@ -172,3 +169,4 @@ def ocr_batch(
         app_id=app_id,
         artifact_key=artifact_key,
     )
+    return [item.result() for item in items]

@@ -79,14 +79,13 @@ class WaitOptions:
 class RunOptions(WaitOptions):
     """How the tasks of a run are waited for and tidied up, and where files go.
 
-    Checked when built: a bad value raises ``ValueError`` naming the option.
+    The waiting options of ``WaitOptions``, and what to do with the tasks' files. Checked when
+    built: a bad value raises ``ValueError`` naming the option.
 
     Attributes:
-        timeout_seconds: How long each Nextcloud task may take, counted from when this run
-            scheduled it or first saw it; a positive, finite number of seconds.
-        poll_interval_seconds: How long to wait between two looks at a running task: sooner
-            when the server expects it to end sooner, less often while it waits in the queue;
-            a positive, finite number of seconds.
+        timeout_seconds: How long each Nextcloud task may take (see ``WaitOptions``).
+        poll_interval_seconds: How long to wait between two looks at a running task (see
+            ``WaitOptions``).
         cancel_on_timeout: Cancel a task on the server when its time is up.
         delete_after: Delete each task on the server once its result and output files have
             been read.

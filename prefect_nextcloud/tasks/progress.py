@@ -23,7 +23,7 @@ from prefect.exceptions import PrefectException
 from prefect.logging import get_logger, get_run_logger
 
 if TYPE_CHECKING:
-    from prefect_nextcloud.tasks.batch import BatchItem
+    from prefect_nextcloud.tasks.batch.items import BatchItem
 
 __all__ = ["BatchProgress", "run_logger"]
 

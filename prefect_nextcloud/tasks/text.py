@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from prefect_nextcloud.blocks.credentials import NextcloudCredentials
@@ -36,6 +36,18 @@ def output_text(finished: Task) -> str:
     return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
 
 
+def run_text(
+    credentials: NextcloudCredentials,
+    task_type: str,
+    task_input: Mapping[str, Any],
+    options: RunOptions,
+    custom_id: str | None,
+) -> TextResult:
+    """Run one task as ``run_one`` does; return the text of its ``output`` slot, and the task."""
+    finished = run_one(credentials, task_type, task_input, options, custom_id=custom_id)
+    return TextResult(text=output_text(finished), task=finished)
+
+
 @polling_task(name="summarize")
 def summarize(
     credentials: NextcloudCredentials,
@@ -53,12 +65,9 @@ def summarize(
         options: How long to wait, how often to look, and how to tidy up (``RunOptions``).
 
     Returns:
-        The generated text and the task.
+        The summary and the task.
     """
-    finished = run_one(
-        credentials, "core:text2text:summary", {"input": text}, options, custom_id=custom_id
-    )
-    return TextResult(text=output_text(finished), task=finished)
+    return run_text(credentials, "core:text2text:summary", {"input": text}, options, custom_id)
 
 
 @polling_task(name="generate_headline")
@@ -72,18 +81,15 @@ def generate_headline(
 
     Args:
         credentials: Where and as whom to connect.
-        text: The text.
+        text: The text to write a headline for.
         custom_id: Your own identifier for the task (at most 255 characters); derived from the
             flow run and the input when omitted, so that a retry adopts the same task.
         options: How long to wait, how often to look, and how to tidy up (``RunOptions``).
 
     Returns:
-        The generated text and the task.
+        The headline and the task.
     """
-    finished = run_one(
-        credentials, "core:text2text:headline", {"input": text}, options, custom_id=custom_id
-    )
-    return TextResult(text=output_text(finished), task=finished)
+    return run_text(credentials, "core:text2text:headline", {"input": text}, options, custom_id)
 
 
 @polling_task(name="reformulate")
@@ -103,12 +109,11 @@ def reformulate(
         options: How long to wait, how often to look, and how to tidy up (``RunOptions``).
 
     Returns:
-        The generated text and the task.
+        The rephrased text and the task.
     """
-    finished = run_one(
-        credentials, "core:text2text:reformulation", {"input": text}, options, custom_id=custom_id
+    return run_text(
+        credentials, "core:text2text:reformulation", {"input": text}, options, custom_id
     )
-    return TextResult(text=output_text(finished), task=finished)
 
 
 @polling_task(name="simplify")
@@ -122,18 +127,17 @@ def simplify(
 
     Args:
         credentials: Where and as whom to connect.
-        text: The text.
+        text: The text to make easier to read.
         custom_id: Your own identifier for the task (at most 255 characters); derived from the
             flow run and the input when omitted, so that a retry adopts the same task.
         options: How long to wait, how often to look, and how to tidy up (``RunOptions``).
 
     Returns:
-        The generated text and the task.
+        The simpler text and the task.
     """
-    finished = run_one(
-        credentials, "core:text2text:simplification", {"input": text}, options, custom_id=custom_id
+    return run_text(
+        credentials, "core:text2text:simplification", {"input": text}, options, custom_id
     )
-    return TextResult(text=output_text(finished), task=finished)
 
 
 @polling_task(name="formalize")
@@ -147,18 +151,17 @@ def formalize(
 
     Args:
         credentials: Where and as whom to connect.
-        text: The text.
+        text: The text to make more formal.
         custom_id: Your own identifier for the task (at most 255 characters); derived from the
             flow run and the input when omitted, so that a retry adopts the same task.
         options: How long to wait, how often to look, and how to tidy up (``RunOptions``).
 
     Returns:
-        The generated text and the task.
+        The formal text and the task.
     """
-    finished = run_one(
-        credentials, "core:text2text:formalization", {"input": text}, options, custom_id=custom_id
+    return run_text(
+        credentials, "core:text2text:formalization", {"input": text}, options, custom_id
     )
-    return TextResult(text=output_text(finished), task=finished)
 
 
 @polling_task(name="proofread")
@@ -172,18 +175,15 @@ def proofread(
 
     Args:
         credentials: Where and as whom to connect.
-        text: The text.
+        text: The text to proofread.
         custom_id: Your own identifier for the task (at most 255 characters); derived from the
             flow run and the input when omitted, so that a retry adopts the same task.
         options: How long to wait, how often to look, and how to tidy up (``RunOptions``).
 
     Returns:
-        The generated text and the task.
+        The corrections, as the provider lists them, and the task.
     """
-    finished = run_one(
-        credentials, "core:text2text:proofread", {"input": text}, options, custom_id=custom_id
-    )
-    return TextResult(text=output_text(finished), task=finished)
+    return run_text(credentials, "core:text2text:proofread", {"input": text}, options, custom_id)
 
 
 @polling_task(name="generate_emoji")
@@ -197,18 +197,15 @@ def generate_emoji(
 
     Args:
         credentials: Where and as whom to connect.
-        text: The text.
+        text: The text to find an emoji for.
         custom_id: Your own identifier for the task (at most 255 characters); derived from the
             flow run and the input when omitted, so that a retry adopts the same task.
         options: How long to wait, how often to look, and how to tidy up (``RunOptions``).
 
     Returns:
-        The generated text and the task.
+        The emoji and the task.
     """
-    finished = run_one(
-        credentials, "core:generateemoji", {"input": text}, options, custom_id=custom_id
-    )
-    return TextResult(text=output_text(finished), task=finished)
+    return run_text(credentials, "core:generateemoji", {"input": text}, options, custom_id)
 
 
 @polling_task(name="extract_topics")
@@ -222,7 +219,7 @@ def extract_topics(
 
     Args:
         credentials: Where and as whom to connect.
-        text: The text.
+        text: The text to find the topics of.
         custom_id: Your own identifier for the task (at most 255 characters); derived from the
             flow run and the input when omitted, so that a retry adopts the same task.
         options: How long to wait, how often to look, and how to tidy up (``RunOptions``).
@@ -265,8 +262,7 @@ def generate_text(
         task_input["model"] = model
     if max_tokens is not None:
         task_input["max_tokens"] = max_tokens
-    finished = run_one(credentials, "core:text2text", task_input, options, custom_id=custom_id)
-    return TextResult(text=output_text(finished), task=finished)
+    return run_text(credentials, "core:text2text", task_input, options, custom_id)
 
 
 @polling_task(name="translate")
@@ -299,10 +295,7 @@ def translate(
     task_input: dict[str, Any] = {"input": text, "target_language": target_language}
     if origin_language is not None:
         task_input["origin_language"] = origin_language
-    finished = run_one(
-        credentials, "core:text2text:translate", task_input, options, custom_id=custom_id
-    )
-    return TextResult(text=output_text(finished), task=finished)
+    return run_text(credentials, "core:text2text:translate", task_input, options, custom_id)
 
 
 @polling_task(name="change_tone")
@@ -317,7 +310,7 @@ def change_tone(
 
     Args:
         credentials: Where and as whom to connect.
-        text: The text.
+        text: The text to rewrite.
         tone: One of the tones the provider offers (refused with the list otherwise).
         custom_id: Your own identifier for the task (at most 255 characters); derived from the
             flow run and the input when omitted, so that a retry adopts the same task.
@@ -327,10 +320,7 @@ def change_tone(
         The rewritten text and the task.
     """
     task_input = {"input": text, "tone": tone}
-    finished = run_one(
-        credentials, "core:text2text:changetone", task_input, options, custom_id=custom_id
-    )
-    return TextResult(text=output_text(finished), task=finished)
+    return run_text(credentials, "core:text2text:changetone", task_input, options, custom_id)
 
 
 @polling_task(name="chat")
@@ -362,8 +352,7 @@ def chat(
         for item in history
     ]
     task_input = {"system_prompt": system_prompt, "input": message, "history": encoded}
-    finished = run_one(credentials, "core:text2text:chat", task_input, options, custom_id=custom_id)
-    return TextResult(text=output_text(finished), task=finished)
+    return run_text(credentials, "core:text2text:chat", task_input, options, custom_id)
 
 
 @polling_task(name="context_write")
@@ -388,5 +377,4 @@ def context_write(
         The text and the task.
     """
     task_input = {"style_input": style_input, "source_input": source_input}
-    finished = run_one(credentials, "core:contextwrite", task_input, options, custom_id=custom_id)
-    return TextResult(text=output_text(finished), task=finished)
+    return run_text(credentials, "core:contextwrite", task_input, options, custom_id)

@@ -61,28 +61,25 @@ _MAX_WAITS = 256
 
 def unsuccessful_error(task: NextcloudTask) -> TaskError | None:
     """The error that matches a failed, cancelled or unknown task; ``None`` for the others."""
-    reason = f": {task.user_facing_error_message}" if task.user_facing_error_message else ""
+    error_type: type[TaskError]
     if task.status is TaskStatus.FAILED:
-        return TaskFailedError(
-            f"Nextcloud task {task.id} ({task.type}) failed on the server{reason}. Nextcloud "
-            "logs the cause; check the provider app's settings and the input.",
-            task_id=task.id,
-            task=task,
+        reason = f": {task.user_facing_error_message}" if task.user_facing_error_message else ""
+        error_type = TaskFailedError
+        what = (
+            f"failed on the server{reason}. Nextcloud logs the cause; check the provider app's "
+            "settings and the input."
         )
-    if task.status is TaskStatus.CANCELLED:
-        return TaskCancelledError(
-            f"Nextcloud task {task.id} ({task.type}) was cancelled before it finished.",
-            task_id=task.id,
-            task=task,
+    elif task.status is TaskStatus.CANCELLED:
+        error_type, what = TaskCancelledError, "was cancelled before it finished."
+    elif task.status is TaskStatus.UNKNOWN:
+        error_type = UnknownTaskStatusError
+        what = (
+            "reports an unknown status; the server may be newer than this library, or the task "
+            "record is damaged."
         )
-    if task.status is TaskStatus.UNKNOWN:
-        return UnknownTaskStatusError(
-            f"Nextcloud task {task.id} ({task.type}) reports an unknown status; the server may "
-            "be newer than this library, or the task record is damaged.",
-            task_id=task.id,
-            task=task,
-        )
-    return None
+    else:
+        return None
+    return error_type(f"Nextcloud task {task.id} ({task.type}) {what}", task_id=task.id, task=task)
 
 
 def raise_if_unsuccessful(task: NextcloudTask) -> None:

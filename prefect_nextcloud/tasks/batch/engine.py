@@ -1,0 +1,153 @@
+"""One attempt over a batch: look, settle, schedule, then return or ask to look again.
+
+An attempt makes one ``GET /tasks/app/{appId}`` that returns every task of the batch (the app
+id is unique to the run), adopts what already exists under each item's ``customId``, settles
+what has finished (downloading output files), cancels what ran past its deadline, schedules
+what is missing as far as the schedule window allows right now, and then either returns the
+results or raises :class:`~prefect_nextcloud.tasks.polling.TaskStillRunning` with the delay
+until the next look. Prefect's retries are the loop; nothing sleeps inside an attempt.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping, Sequence
+from contextlib import nullcontext
+from typing import Any
+
+from prefect.context import TaskRunContext
+
+from prefect_nextcloud.blocks.credentials import NextcloudCredentials
+from prefect_nextcloud.client.errors import NextcloudError
+from prefect_nextcloud.client.nextcloud_client import NextcloudClient
+from prefect_nextcloud.tasks.batch.cleanup import abandon, tidy_up
+from prefect_nextcloud.tasks.batch.inputs import check_inputs, validate
+from prefect_nextcloud.tasks.batch.items import (
+    Batch,
+    BatchItem,
+    forget,
+    recall,
+    remember,
+    start_batch,
+    still_open,
+)
+from prefect_nextcloud.tasks.batch.reconciling import must_look, reconcile
+from prefect_nextcloud.tasks.batch.scheduling import schedule
+from prefect_nextcloud.tasks.batch.timing import (
+    bounded,
+    end_overdue_items,
+    next_delay,
+    time_out_unreachable,
+    to_next_deadline,
+)
+from prefect_nextcloud.tasks.events import emit_task_events
+from prefect_nextcloud.tasks.options import RunOptions
+from prefect_nextcloud.tasks.polling import TaskStillRunning
+from prefect_nextcloud.tasks.run_lock import run_lock
+from prefect_nextcloud.tasks.waiting import look_again_after_failure, passing_failure
+
+__all__ = ["reconcile_batch"]
+
+
+def reconcile_batch(
+    credentials: NextcloudCredentials,
+    task_type: str,
+    inputs: Sequence[Mapping[str, Any]],
+    options: RunOptions,
+    *,
+    custom_ids: Sequence[str | None] | None = None,
+    app_id: str | None = None,
+    artifact_key: str | None = None,
+) -> list[BatchItem]:
+    """One attempt over a batch: look, settle, schedule, then return or ask to look again.
+
+    Args:
+        credentials: Where and as whom to connect.
+        task_type: The task type of every item.
+        inputs: One task input per item.
+        options: How to wait and tidy up.
+        custom_ids: One custom id per item; derived from the run and the inputs when omitted.
+        app_id: The app id of the batch's tasks; unique to the run when omitted.
+        artifact_key: Keep a progress artifact and a result table under this key.
+
+    Returns:
+        Every item, settled, in input order.
+
+    Raises:
+        ValueError: An argument or an item is invalid; nothing was sent.
+        TaskStillRunning: Some items are not settled yet; look again after ``retry_after``.
+        NextcloudError: The server could not be asked (a passing failure is retried by the
+            polling task's retry rule).
+    """
+    items = check_inputs(inputs)
+    if not items:
+        return []
+    context = TaskRunContext.get()
+    key = context.task_run.id if context is not None else None
+    batch = recall(key)
+    if batch is None:
+        batch = start_batch(task_type, items, custom_ids, app_id, artifact_key)
+        remember(key, batch)
+    failure: NextcloudError | None = None
+    try:
+        with credentials.get_client() as client, bounded(client, batch, options):
+            _attempt(client, credentials, batch, options)
+    except TaskStillRunning:
+        batch.failing_since = None
+        raise
+    except NextcloudError as error:
+        failure = error
+    except BaseException:
+        forget(key)
+        raise
+    if failure is not None:
+        # Raised outside the except block: no httpx request may hang on __context__.
+        if passing_failure(failure):
+            time_out_unreachable(batch, failure, options)
+        if key is not None and passing_failure(failure) and still_open(batch):
+            look_again_after_failure(
+                batch,
+                failure,
+                credentials.retry_seconds,
+                min(options.poll_interval_seconds, to_next_deadline(batch, options)),
+            )
+        forget(key)
+        if still_open(batch):
+            abandon(credentials, batch)
+            raise failure
+    forget(key)
+    batch.progress.finish(batch.items)
+    return batch.items
+
+
+def _attempt(
+    client: NextcloudClient,
+    credentials: NextcloudCredentials,
+    batch: Batch,
+    options: RunOptions,
+) -> None:
+    now = time.monotonic()
+    if batch.declared is None:
+        declared = client.get_task_type(batch.task_type)
+        validate(declared, batch.items)
+        batch.declared = declared
+    # Runs sharing the batch schedule one at a time, each after a fresh look.
+    coordinate = batch.shared and any(
+        not item.settled and item.task is None for item in batch.items
+    )
+    with run_lock(batch.app_id) if coordinate else nullcontext(True) as locked:
+        if coordinate or must_look(batch):
+            reconcile(client, batch, options, now)
+            batch.may_have_unseen = False
+        end_overdue_items(client, batch, options, now)
+        slot_wait = schedule(client, credentials, batch, options, now)
+    if not locked:
+        # Scheduled without the lock: look again at once, so that twins another run may have
+        # scheduled meanwhile are cancelled before a provider picks them up.
+        reconcile(client, batch, options, time.monotonic())
+    summary = batch.progress.update(batch.items)
+    emit_task_events(credentials, batch.items)
+    if still_open(batch):
+        delay = next_delay(batch, options, time.monotonic(), slot_wait)
+        raise TaskStillRunning(summary, retry_after=delay)
+    tidy_up(client, batch, options)

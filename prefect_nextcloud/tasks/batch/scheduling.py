@@ -1,0 +1,107 @@
+"""Scheduling: the items that have no task yet, as far as the schedule window allows now.
+
+Each item is scheduled under its own ``customId`` in the batch's app id. A schedule that the
+window refuses holds the rest back; one whose answer was lost leaves the item to the next
+listing, which shows whether the task was created.
+"""
+
+from __future__ import annotations
+
+import time
+
+from prefect_nextcloud.blocks.credentials import NextcloudCredentials
+from prefect_nextcloud.client.errors import (
+    MaintenanceModeError,
+    NextcloudError,
+    RateLimitedError,
+    ScheduleDeferredError,
+    is_transient,
+)
+from prefect_nextcloud.client.nextcloud_client import NextcloudClient
+from prefect_nextcloud.tasks.batch.inputs import resolve_waiting
+from prefect_nextcloud.tasks.batch.items import Batch, BatchItem, to_schedule
+from prefect_nextcloud.tasks.batch.outputs import settle_finished
+from prefect_nextcloud.tasks.global_limit import take_schedule_slots
+from prefect_nextcloud.tasks.idempotency import remember_scheduled
+from prefect_nextcloud.tasks.options import RunOptions
+
+__all__ = ["schedule"]
+
+
+def _schedule_one(
+    client: NextcloudClient,
+    credentials: NextcloudCredentials,
+    batch: Batch,
+    item: BatchItem,
+    options: RunOptions,
+    now: float,
+) -> bool:
+    """Schedule one item; return False when the window is full and scheduling must stop."""
+    assert item.resolved is not None
+    try:
+        task = client.schedule_task(
+            batch.task_type,
+            item.resolved,
+            app_id=batch.app_id,
+            custom_id=item.custom_id,
+            validate=False,
+            adopt_existing=False,
+            wait_for_slot=False,
+        )
+    except ScheduleDeferredError as deferred:
+        if deferred.refused:
+            batch.refused_since = batch.refused_since or now
+            if now - batch.refused_since > credentials.rate_limit_wait_seconds:
+                for late in batch.items:
+                    if late.task is None and not late.settled:
+                        late.settle(None, deferred)
+        return False
+    except NextcloudError as error:
+        item.failing_since = item.failing_since or now
+        if not is_transient(error) or now - item.failing_since > options.timeout_seconds:
+            item.settle(None, error)
+        else:
+            # The server may have created the task before the answer was lost.
+            item.outcome_unknown = not isinstance(error, MaintenanceModeError | RateLimitedError)
+        return True
+    batch.refused_since = None
+    # The clock of the task's deadline and expected completion starts at its schedule.
+    item.task, item.watched_since, item.failing_since = task, time.monotonic(), None
+    if not task.status.is_pending:  # the TextProcessing API may answer finished
+        settle_finished(client, batch, item, task, options)
+    return True
+
+
+def schedule(
+    client: NextcloudClient,
+    credentials: NextcloudCredentials,
+    batch: Batch,
+    options: RunOptions,
+    now: float,
+) -> float | None:
+    """Resolve and schedule the open items that have no task, as far as the window allows.
+
+    Returns:
+        The seconds until more may be scheduled, or ``None`` when nothing waits for a slot.
+    """
+    resolve_waiting(client, batch, options)
+    ready = [item for item in batch.items if to_schedule(item) and item.resolved is not None]
+    if not ready:
+        return None
+    pacer = client.schedule_pacer
+    # Slots free up one by one as the last window's calls leave it; when the rest follow
+    # within a poll interval, one attempt then schedules them all instead of one per slot.
+    whole = pacer.wait_seconds(len(ready))
+    if 0 < whole <= options.poll_interval_seconds:
+        return whole
+    wanted = min(len(ready), pacer.available())
+    granted, global_wait = take_schedule_slots(wanted) if wanted else (0, 0.0)
+    remember_scheduled(credentials, batch.app_id)
+    for item in ready[:granted]:
+        if not _schedule_one(client, credentials, batch, item, options, now):
+            break
+    if not any(to_schedule(item) for item in ready):
+        return None
+    # Held back by the window (this process's or the Prefect limit's), or a passing failure.
+    wait = max(pacer.wait_seconds(), global_wait)
+    return wait if wait > 0 else options.poll_interval_seconds

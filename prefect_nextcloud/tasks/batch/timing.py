@@ -1,0 +1,129 @@
+"""Timing: when to look next, and the deadlines that end an item's wait.
+
+Each item's wait starts when this run scheduled or first saw its task and lasts
+``timeout_seconds``; an attempt is bounded by the first of those deadlines.
+"""
+
+from __future__ import annotations
+
+import time
+from contextlib import nullcontext
+from typing import Any
+
+from prefect_nextcloud.client.errors import NextcloudError
+from prefect_nextcloud.client.nextcloud_client import NextcloudClient
+from prefect_nextcloud.tasks.batch.items import Batch, BatchItem
+from prefect_nextcloud.tasks.batch.outputs import settle_finished
+from prefect_nextcloud.tasks.options import RunOptions
+from prefect_nextcloud.tasks.waiting import (
+    DEADLINE_GRACE_SECONDS,
+    end_overdue,
+    next_look,
+    unreachable_timeout,
+)
+
+__all__ = ["bounded", "end_overdue_items", "next_delay", "time_out_unreachable", "to_next_deadline"]
+
+
+def next_delay(batch: Batch, options: RunOptions, now: float, slot_wait: float | None) -> float:
+    """The delay before the next attempt: when a task is due, a slot frees or a deadline hits."""
+    pending = [item for item in batch.items if not item.settled and item.task is not None]
+    delays = []
+    if pending:
+        dues = [
+            next_look(
+                item.task,
+                now - (item.watched_since or now),
+                item.queued_polls,
+                options.poll_interval_seconds,
+            )
+            for item in pending
+            if item.task is not None
+        ]
+        soon = [due for due in dues if due < options.poll_interval_seconds]
+        # A batch waits for the tasks expected within one interval rather than for the first
+        # of them, so a hundred staggered tasks do not cost a hundred looks.
+        delays.append(max(soon) if soon else min(dues))
+        deadlines = [
+            item.watched_since + options.timeout_seconds - now
+            for item in pending
+            if item.watched_since is not None
+        ]
+        delays.append(max(min(deadlines), 0.0))
+    if slot_wait is not None:
+        delays.append(slot_wait)
+    return min(delays) if delays else options.poll_interval_seconds
+
+
+def _deadlines(batch: Batch, options: RunOptions) -> list[tuple[BatchItem, float]]:
+    """Each open item on the server, with the monotonic time its wait ends."""
+    return [
+        (item, item.watched_since + options.timeout_seconds)
+        for item in batch.items
+        if not item.settled and item.task is not None and item.watched_since is not None
+    ]
+
+
+def to_next_deadline(batch: Batch, options: RunOptions) -> float:
+    """The seconds until the first open item's wait ends; the poll interval when none waits."""
+    ends = [end for _, end in _deadlines(batch, options)]
+    return max(min(ends) - time.monotonic(), 0.0) if ends else options.poll_interval_seconds
+
+
+def bounded(client: NextcloudClient, batch: Batch, options: RunOptions) -> Any:
+    """Bound the attempt by the first wait's end (and the grace to cancel it), if any."""
+    ends = [end for _, end in _deadlines(batch, options)]
+    if not ends:
+        return nullcontext()
+    return client.deadline(min(ends) - time.monotonic() + DEADLINE_GRACE_SECONDS)
+
+
+def time_out_unreachable(batch: Batch, failure: NextcloudError, options: RunOptions) -> None:
+    """End the waits that ran out while the server could not be asked."""
+    now = time.monotonic()
+    for item, end in _deadlines(batch, options):
+        if end <= now:
+            assert item.task is not None
+            item.settle(
+                item.task,
+                unreachable_timeout(
+                    item.task.id,
+                    item.task,
+                    failure,
+                    waited_seconds=options.timeout_seconds + (now - end),
+                    timeout_seconds=options.timeout_seconds,
+                ),
+            )
+
+
+def end_overdue_items(
+    client: NextcloudClient, batch: Batch, options: RunOptions, now: float
+) -> None:
+    """End the waits of the items whose time is up."""
+    for item in batch.items:
+        if (
+            not item.settled
+            and item.task is not None
+            and item.watched_since is not None
+            and now - item.watched_since >= options.timeout_seconds
+        ):
+            _timed_out(client, batch, item, options, now)
+
+
+def _timed_out(
+    client: NextcloudClient, batch: Batch, item: BatchItem, options: RunOptions, now: float
+) -> None:
+    """End the wait for an item whose time is up: a late result, or cancel and fail it."""
+    assert item.task is not None
+    assert item.watched_since is not None
+    task, error = end_overdue(
+        client,
+        item.task,
+        waited_seconds=now - item.watched_since,
+        timeout_seconds=options.timeout_seconds,
+        cancel=options.cancel_on_timeout,
+    )
+    if error is None:
+        settle_finished(client, batch, item, task, options)
+    else:
+        item.settle(task, error)
