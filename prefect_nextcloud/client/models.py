@@ -183,6 +183,9 @@ class TaskFile(BaseModel):
     content_type: str | None = None
 
 
+_STATUS_VALUES = frozenset(status.value for status in TaskStatus)
+
+
 class Task(_ApiModel):
     """A Task Processing task, as the server reports it.
 
@@ -221,7 +224,7 @@ class Task(_ApiModel):
     def _known_status(cls, value: Any) -> Any:
         # Any status this library does not know is reported as unknown, as the server does.
         # A value of another type (even an unhashable list or map) is unknown too.
-        known = isinstance(value, str) and value in TaskStatus._value2member_map_
+        known = isinstance(value, str) and value in _STATUS_VALUES
         return value if known else TaskStatus.UNKNOWN
 
     @field_validator("input", "output", mode="before")
