@@ -260,13 +260,12 @@ class Store:
     def user_task(self, task_id: int, user_id: str | None) -> Task | None:
         """Return the task only if it belongs to the user (``findByIdAndUser``)."""
         with self.condition:
-            task = self._tasks.get(task_id)
-            return task if task is not None and task.user_id == user_id else None
+            return _owned_by(self._tasks.get(task_id), user_id)
 
     def all_tasks(self) -> list[Task]:
         """Return every task in id order."""
         with self.condition:
-            return [self._tasks[task_id] for task_id in sorted(self._tasks)]
+            return _in_id_order(self._tasks)
 
     def find_tasks(
         self,
@@ -321,13 +320,12 @@ class Store:
     def user_text_task(self, task_id: int, user_id: str | None) -> Task | None:
         """Return the TextProcessing task only if it belongs to the user."""
         with self.condition:
-            task = self._text_tasks.get(task_id)
-            return task if task is not None and task.user_id == user_id else None
+            return _owned_by(self._text_tasks.get(task_id), user_id)
 
     def all_text_tasks(self) -> list[Task]:
         """Return every TextProcessing task in id order."""
         with self.condition:
-            return [self._text_tasks[task_id] for task_id in sorted(self._text_tasks)]
+            return _in_id_order(self._text_tasks)
 
     def delete_text_task(self, task_id: int) -> None:
         """Remove a TextProcessing task row."""
@@ -356,3 +354,11 @@ class Store:
         with self.condition:
             self.mode = mode
             self.condition.notify_all()
+
+
+def _owned_by(task: Task | None, user_id: str | None) -> Task | None:
+    return task if task is not None and task.user_id == user_id else None
+
+
+def _in_id_order(table: Mapping[int, Task]) -> list[Task]:
+    return [table[task_id] for task_id in sorted(table)]
