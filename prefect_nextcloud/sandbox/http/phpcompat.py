@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import math
 import re
+from datetime import datetime
+from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import unquote_plus
 
-__all__ = ["is_numeric", "parse_str", "to_bool", "to_int", "to_string"]
+__all__ = ["is_numeric", "parse_str", "to_bool", "to_int", "to_string", "to_timestamp"]
 
 _WS = " \t\n\r\v\f"
 _NUMERIC = re.compile(rf"^[{_WS}]*[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?[{_WS}]*$")
@@ -59,6 +61,26 @@ def to_int(value: object) -> int:
         match = _LEADING_INT.match(value)
         return int(match.group()) if match else 0
     return 0
+
+
+def to_timestamp(text: str) -> int | None:
+    """Return the Unix time PHP's ``DateTime`` reads from an ISO 8601 or RFC 2822 date.
+
+    Args:
+        text: The date as the request gives it.
+
+    Returns:
+        The time in whole seconds, or None for text in neither form (PHP's relative forms such
+        as "tomorrow" are not read).
+    """
+    try:
+        return int(datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp())
+    except ValueError:
+        pass
+    try:
+        return int(parsedate_to_datetime(text).timestamp())
+    except (TypeError, ValueError):
+        return None
 
 
 def to_bool(value: object) -> bool:

@@ -12,13 +12,11 @@ import json
 import xml.etree.ElementTree as ET
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
-from email.utils import parsedate_to_datetime
 from xml.sax.saxutils import escape
 
 from starlette.responses import Response
 
-from prefect_nextcloud.sandbox.http.phpcompat import to_int
+from prefect_nextcloud.sandbox.http.phpcompat import to_int, to_timestamp
 from prefect_nextcloud.sandbox.storage.store import Store
 from prefect_nextcloud.sandbox.webdav.request import DavRequest
 from prefect_nextcloud.sandbox.webdav.sabre_xml import (
@@ -292,11 +290,7 @@ def _href(comment: _Comment) -> str:
 
 
 def _parse_datetime(value: str) -> int:
-    try:
-        return int(datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp())
-    except ValueError:
-        pass
-    try:
-        return int(parsedate_to_datetime(value).timestamp())
-    except (TypeError, ValueError):
-        raise DavError(400, "BadRequest", f"Invalid datetime {value}") from None
+    timestamp = to_timestamp(value)
+    if timestamp is None:
+        raise DavError(400, "BadRequest", f"Invalid datetime {value}")
+    return timestamp

@@ -12,13 +12,11 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
-from datetime import datetime
-from email.utils import parsedate_to_datetime
 from urllib.parse import unquote, urlsplit
 
 from starlette.responses import Response
 
-from prefect_nextcloud.sandbox.http.phpcompat import to_int
+from prefect_nextcloud.sandbox.http.phpcompat import to_int, to_timestamp
 from prefect_nextcloud.sandbox.storage.filetypes import mime_type_for_name
 from prefect_nextcloud.sandbox.storage.records import Node
 from prefect_nextcloud.sandbox.storage.store import Store
@@ -227,14 +225,10 @@ def _timestamp(literal: str) -> int:
     text = literal.strip()
     if text.lstrip("-").isdigit():
         return int(text)
-    try:
-        return int(datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp())
-    except ValueError:
-        pass
-    try:
-        return int(parsedate_to_datetime(text).timestamp())
-    except (TypeError, ValueError):
-        raise _SearchError(f"Parse error: Invalid date {literal}") from None
+    timestamp = to_timestamp(text)
+    if timestamp is None:
+        raise _SearchError(f"Parse error: Invalid date {literal}")
+    return timestamp
 
 
 def _order(query: ET.Element) -> list[tuple[Value, bool]]:
