@@ -178,18 +178,20 @@ class TaskProcessingController:
 
     def list_tasks(self, request: OcsRequest) -> DataResult:
         """``GET /tasks?taskType=&customId=``: the user's tasks in id order."""
-        tasks = self._store.find_tasks(
-            request.user_id,
-            task_type=string_param(request.params, "taskType"),
-            custom_id=string_param(request.params, "customId"),
-        )
-        return DataResult({"tasks": [self._json(task) for task in tasks]})
+        return self._tasks(request, task_type=string_param(request.params, "taskType"))
 
     def list_tasks_by_app(self, request: OcsRequest) -> DataResult:
         """``GET /tasks/app/{appId}?customId=``."""
+        return self._tasks(request, app_id=required_string_param(request.params, "appId"))
+
+    def _tasks(
+        self, request: OcsRequest, *, task_type: str | None = None, app_id: str | None = None
+    ) -> DataResult:
+        """The user's tasks that match the filters and the ``customId`` parameter."""
         tasks = self._store.find_tasks(
             request.user_id,
-            app_id=required_string_param(request.params, "appId"),
+            task_type=task_type,
+            app_id=app_id,
             custom_id=string_param(request.params, "customId"),
         )
         return DataResult({"tasks": [self._json(task) for task in tasks]})
