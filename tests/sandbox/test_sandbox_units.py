@@ -17,10 +17,12 @@ from prefect_nextcloud.sandbox.http.phpcompat import (
     to_bool,
     to_int,
     to_string,
+    to_timestamp,
 )
 from prefect_nextcloud.sandbox.ocs.envelope import JsonObject, negotiate_format, php_json
 from prefect_nextcloud.sandbox.storage.filetypes import mime_type_for_name, sniff_mime_type
 from prefect_nextcloud.sandbox.storage.images import ImageFacts, read_image_facts
+from prefect_nextcloud.sandbox.taskprocessing.providers import ShapeType
 
 
 @pytest.mark.parametrize(
@@ -112,6 +114,33 @@ def test_php_casts() -> None:
         True,
         False,
     ]
+
+
+def test_to_timestamp_reads_iso_and_rfc_2822_dates() -> None:
+    dates = (
+        "2024-01-02T03:04:05Z",
+        "2024-01-02T04:04:05+01:00",
+        "Tue, 02 Jan 2024 03:04:05 GMT",
+        "tomorrow",
+        "",
+    )
+    assert [to_timestamp(d) for d in dates] == [1704164645, 1704164645, 1704164645, None, None]
+
+
+def test_shape_types_know_their_items() -> None:
+    assert ShapeType.LIST_OF_IMAGES.scalar is ShapeType.IMAGE
+    assert ShapeType.LIST_OF_TEXTS.scalar is ShapeType.TEXT
+    assert ShapeType.ENUM.scalar is ShapeType.ENUM
+    assert {t.name for t in ShapeType if t.is_file} == {
+        "IMAGE",
+        "AUDIO",
+        "VIDEO",
+        "FILE",
+        "LIST_OF_IMAGES",
+        "LIST_OF_AUDIOS",
+        "LIST_OF_VIDEOS",
+        "LIST_OF_FILES",
+    }
 
 
 def test_parse_str() -> None:

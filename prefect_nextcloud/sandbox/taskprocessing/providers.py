@@ -51,23 +51,18 @@ class ShapeType(StrEnum):
         return self.value.startswith("ListOf")
 
     @property
+    def scalar(self) -> ShapeType:
+        """The type of the slot's items (``getScalarType``); a scalar type is its own."""
+        # "ListOfImages" holds "Image"s; no scalar type's name starts with "ListOf" or ends in "s".
+        return ShapeType(self.value.removeprefix("ListOf").removesuffix("s"))
+
+    @property
     def is_file(self) -> bool:
-        """Whether the slot (or its items) holds file ids."""
-        return self in _FILE_TYPES
+        """Whether the slot (or its items) holds file ids (``isFileType``)."""
+        return self.scalar in _FILE_TYPES
 
 
-_FILE_TYPES = frozenset(
-    {
-        ShapeType.IMAGE,
-        ShapeType.AUDIO,
-        ShapeType.VIDEO,
-        ShapeType.FILE,
-        ShapeType.LIST_OF_IMAGES,
-        ShapeType.LIST_OF_AUDIOS,
-        ShapeType.LIST_OF_VIDEOS,
-        ShapeType.LIST_OF_FILES,
-    }
-)
+_FILE_TYPES = frozenset({ShapeType.IMAGE, ShapeType.AUDIO, ShapeType.VIDEO, ShapeType.FILE})
 
 
 @dataclass(frozen=True)
