@@ -29,7 +29,15 @@ from prefect_nextcloud.client.errors import (
     UnexpectedResponseError,
 )
 
-__all__ = ["ocs_call", "raise_for_status", "raise_http_error", "server_message", "unwrap"]
+__all__ = [
+    "error_fields",
+    "ocs_call",
+    "raise_for_status",
+    "raise_http_error",
+    "server_message",
+    "server_said",
+    "unwrap",
+]
 
 T = TypeVar("T")
 
@@ -125,6 +133,16 @@ def _too_many_requests(endpoint: str, where: str, said: str) -> str:
     )
 
 
+def server_said(message: str | None) -> str:
+    """The sentence that quotes the server's message in an error, or nothing without one."""
+    return f" The server said: {message!r}." if message else ""
+
+
+def error_fields(response: httpx.Response, endpoint: str, message: str | None) -> dict[str, Any]:
+    """The keyword arguments of the :class:`NextcloudHTTPError` raised for a failed answer."""
+    return {"endpoint": endpoint, "status_code": response.status_code, "server_message": message}
+
+
 def raise_for_status(
     response: httpx.Response,
     endpoint: str,
@@ -147,13 +165,9 @@ def raise_for_status(
     if 200 <= status < 300:
         return
     message = server_message(response)
-    said = f" The server said: {message!r}." if message else ""
+    said = server_said(message)
     where = f"{status} on {endpoint}"
-    kwargs: dict[str, Any] = {
-        "endpoint": endpoint,
-        "status_code": status,
-        "server_message": message,
-    }
+    kwargs = error_fields(response, endpoint, message)
     # A 401 carrying OCS statuscode 401 (not 997) is the file-access answer of schedule.
     if status == 401 and _ocs_statuscode(response) == 401:
         raise FileAccessDeniedError(
@@ -210,14 +224,10 @@ def raise_http_error(
         NextcloudHTTPError: The subclass matching the answer.
     """
     status = response.status_code
-    said = f" The server said: {message!r}." if message else ""
+    said = server_said(message)
     label = label or endpoint
     where = f"{status} on {label}"
-    kwargs: dict[str, Any] = {
-        "endpoint": endpoint,
-        "status_code": status,
-        "server_message": message,
-    }
+    kwargs = error_fields(response, endpoint, message)
     if 300 <= status < 400:
         location = response.headers.get("location", "an unknown place")
         raise NextcloudHTTPError(

@@ -66,6 +66,17 @@ def _model_error(endpoint: str, response: httpx.Response, error: ValidationError
     )
 
 
+def _misplaced(
+    endpoint: str, response: httpx.Response, raw: Any, what: str
+) -> UnexpectedResponseError:
+    return UnexpectedResponseError(
+        f"The answer to {endpoint} ({response.status_code}) has a {type(raw).__name__} "
+        f"where {what} belongs.",
+        endpoint=endpoint,
+        status_code=response.status_code,
+    )
+
+
 def _read_task(response: httpx.Response, endpoint: str) -> Task:
     raw = expect_dict(unwrap(response, endpoint), "task", response, endpoint)
     try:
@@ -78,12 +89,7 @@ def _read_task(response: httpx.Response, endpoint: str) -> Task:
 def _read_tasks(response: httpx.Response, endpoint: str) -> TaskListing:
     raw = expect_dict(unwrap(response, endpoint), "tasks", response, endpoint)
     if not isinstance(raw, list):
-        raise UnexpectedResponseError(
-            f"The answer to {endpoint} ({response.status_code}) has a {type(raw).__name__} "
-            "where the list of tasks belongs.",
-            endpoint=endpoint,
-            status_code=response.status_code,
-        )
+        raise _misplaced(endpoint, response, raw, "the list of tasks")
     now = _server_time(response)
     tasks: list[Task] = []
     unreadable: list[UnreadableTask] = []
@@ -102,12 +108,7 @@ def _read_task_types(response: httpx.Response, endpoint: str) -> dict[str, TaskT
     if raw == []:
         return {}
     if not isinstance(raw, dict):
-        raise UnexpectedResponseError(
-            f"The answer to {endpoint} ({response.status_code}) has a {type(raw).__name__} "
-            "where the map of task types belongs.",
-            endpoint=endpoint,
-            status_code=response.status_code,
-        )
+        raise _misplaced(endpoint, response, raw, "the map of task types")
     try:
         return {
             key: TaskType.model_validate({**value, "id": key})

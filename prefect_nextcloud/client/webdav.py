@@ -27,7 +27,7 @@ from prefect_nextcloud.client.errors import (
     NextcloudFileNotFoundError,
     UnexpectedResponseError,
 )
-from prefect_nextcloud.client.ocs import raise_http_error
+from prefect_nextcloud.client.ocs import error_fields, raise_http_error, server_said
 from prefect_nextcloud.client.paths import NextcloudPath, dav_path
 
 __all__ = [
@@ -194,13 +194,9 @@ def dav_error_reader(
         if 200 <= status < 300 or status in accept:
             return
         message = _sabre_message(response)
-        said = f" The server said: {message!r}." if message else ""
+        said = server_said(message)
         where = f"{status} on {method} {path}"
-        kwargs: dict[str, Any] = {
-            "endpoint": endpoint,
-            "status_code": status,
-            "server_message": message,
-        }
+        kwargs = error_fields(response, endpoint, message)
         if status == 403:
             raise FilePermissionError(
                 f"Permission denied ({where}).{said} The user may not do this at {path}: it may "

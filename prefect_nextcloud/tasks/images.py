@@ -15,10 +15,10 @@ from prefect_nextcloud.client.references import (
     as_reference_list,
     parse_file_reference,
 )
-from prefect_nextcloud.tasks.batch import ItemResult, reconcile_batch
+from prefect_nextcloud.tasks.batch import ItemResult
 from prefect_nextcloud.tasks.options import RunOptions
 from prefect_nextcloud.tasks.polling import polling_task
-from prefect_nextcloud.tasks.running import run_one
+from prefect_nextcloud.tasks.running import run_batch, run_one
 
 __all__ = [
     "ANALYZE_IMAGES",
@@ -172,13 +172,4 @@ def analyze_image_batch(
     if isinstance(images, str | bytes) or not isinstance(images, Sequence):
         raise ValueError(f"images must be a list of images, got {type(images).__name__}.")
     inputs = [image_analysis_input(prompt, [image], model) for image in images]
-    items = reconcile_batch(
-        credentials,
-        task_type,
-        inputs,
-        options,
-        custom_ids=custom_ids,
-        app_id=app_id,
-        artifact_key=artifact_key,
-    )
-    return [item.result() for item in items]
+    return run_batch(credentials, task_type, inputs, options, custom_ids, app_id, artifact_key)

@@ -7,11 +7,11 @@ from typing import Any
 
 from prefect_nextcloud.blocks.credentials import NextcloudCredentials
 from prefect_nextcloud.client.references import FileReferenceLike, as_reference_list
-from prefect_nextcloud.tasks.batch import ItemResult, reconcile_batch
+from prefect_nextcloud.tasks.batch import ItemResult
 from prefect_nextcloud.tasks.options import RunOptions
 from prefect_nextcloud.tasks.polling import polling_task
 from prefect_nextcloud.tasks.results import FilesResult, TextResult, TextsResult
-from prefect_nextcloud.tasks.running import run_one
+from prefect_nextcloud.tasks.running import run_batch, run_one
 from prefect_nextcloud.tasks.text import run_text
 
 __all__ = ["generate_images", "ocr", "ocr_batch", "text_to_speech", "transcribe_audio"]
@@ -160,13 +160,6 @@ def ocr_batch(
             sent.
     """
     inputs = [{"input": [reference]} for reference in as_reference_list(files)]
-    items = reconcile_batch(
-        credentials,
-        "core:image2text:ocr",
-        inputs,
-        options,
-        custom_ids=custom_ids,
-        app_id=app_id,
-        artifact_key=artifact_key,
+    return run_batch(
+        credentials, "core:image2text:ocr", inputs, options, custom_ids, app_id, artifact_key
     )
-    return [item.result() for item in items]

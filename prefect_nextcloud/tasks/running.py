@@ -3,7 +3,7 @@
 Both go through :func:`~prefect_nextcloud.tasks.batch.reconcile_batch`, the one path every
 typed helper takes too: check the input, stage files, schedule within the user's schedule
 window, wait with Prefect retries as the polling loop, fetch output files, tidy up.
-:func:`run_one` is the body of every single-task helper, and ``reconcile_batch`` that of every
+:func:`run_one` is the body of every single-task helper, and :func:`run_batch` that of every
 batch helper: each helper hands it its input, its
 :class:`~prefect_nextcloud.tasks.options.RunOptions` and its ids.
 """
@@ -20,7 +20,7 @@ from prefect_nextcloud.tasks.batch import ItemResult, reconcile_batch
 from prefect_nextcloud.tasks.options import RunOptions
 from prefect_nextcloud.tasks.polling import polling_task
 
-__all__ = ["BatchFailedError", "run_one", "run_task", "run_tasks"]
+__all__ = ["BatchFailedError", "run_batch", "run_one", "run_task", "run_tasks"]
 
 DEFAULT_BATCH_ARTIFACT_KEY = "nextcloud-batch"
 
@@ -75,6 +75,45 @@ def run_one(
         raise item.error
     assert item.task is not None
     return item.task
+
+
+def run_batch(
+    credentials: NextcloudCredentials,
+    task_type: str,
+    inputs: Sequence[Mapping[str, Any]],
+    options: RunOptions,
+    custom_ids: Sequence[str | None] | None,
+    app_id: str | None,
+    artifact_key: str | None,
+) -> list[ItemResult]:
+    """One attempt at a whole batch: the body of ``run_tasks`` and of every batch helper.
+
+    Args:
+        credentials: Where and as whom to connect.
+        task_type: The task type id of every task.
+        inputs: One input per task.
+        options: How to wait and tidy up.
+        custom_ids: One custom id per input; derived from the run and the inputs when omitted.
+        app_id: The app id the tasks are filed under; unique to the run when omitted.
+        artifact_key: Key of the progress and result-table artifacts; ``None`` for none.
+
+    Returns:
+        One result per input, in input order.
+
+    Raises:
+        ValueError: An argument or an item is invalid; nothing was sent.
+        TaskStillRunning: Some task has not settled yet; the polling task looks again.
+    """
+    items = reconcile_batch(
+        credentials,
+        task_type,
+        inputs,
+        options,
+        custom_ids=custom_ids,
+        app_id=app_id,
+        artifact_key=artifact_key,
+    )
+    return [item.result() for item in items]
 
 
 @polling_task(name="run_task")
@@ -164,16 +203,7 @@ def run_tasks(
         ValueError: An argument or an item is invalid; nothing was sent or uploaded.
         BatchFailedError: With ``raise_on_failure``, some items did not succeed.
     """
-    items = reconcile_batch(
-        credentials,
-        task_type,
-        inputs,
-        options,
-        custom_ids=custom_ids,
-        app_id=app_id,
-        artifact_key=artifact_key,
-    )
-    results = [item.result() for item in items]
+    results = run_batch(credentials, task_type, inputs, options, custom_ids, app_id, artifact_key)
     failed = [result for result in results if not result.ok]
     if raise_on_failure and failed:
         details = "; ".join(f"item {result.index}: {result.error}" for result in failed[:5])

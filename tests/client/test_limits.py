@@ -198,6 +198,28 @@ def test_an_answer_with_an_invalid_task_id_is_a_protocol_error(
     assert call("get_task", 1).id == MAX_ID
 
 
+def ocs_answer(data: Any) -> bytes:
+    return json.dumps({"ocs": {"meta": {"status": "ok", "statuscode": 200}, "data": data}}).encode()
+
+
+@pytest.mark.parametrize(
+    ("path", "method", "data", "expected"),
+    [
+        ("/tasks$", "list_tasks", {"tasks": {"1": {}}}, "has a dict where the list of tasks"),
+        ("/tasktypes$", "get_task_types", {"types": "none"}, "has a str where the map of task"),
+    ],
+)
+def test_an_answer_with_a_misplaced_container_is_a_protocol_error(
+    sandbox: NextcloudSandbox, call: BothFaces, path: str, method: str, data: Any, expected: str
+) -> None:
+    headers = {"Content-Type": "application/json"}
+    sandbox.inject_error(path, 200, ocs_answer(data), headers=headers)
+    with pytest.raises(UnexpectedResponseError, match=expected) as info:
+        call(method)
+    assert info.value.status_code == 200
+    assert info.value.endpoint.endswith(path.rstrip("$"))
+
+
 # -- gzip bombs --------------------------------------------------------------------------------
 
 BOMB_BYTES = 1024**3  # what the answer expands to
