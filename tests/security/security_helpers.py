@@ -3,6 +3,7 @@ server."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import http.server
 import logging
@@ -17,6 +18,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import cloudpickle
+
+from prefect_nextcloud.client import AsyncNextcloudClient, NextcloudClient, NextcloudError
+from prefect_nextcloud.client.retrying import RetryPolicy
 
 
 def basic_forms(user_id: str, password: str) -> dict[str, str]:
@@ -177,3 +181,27 @@ def reachable_texts(root: object, *, limit: int = 20_000) -> Iterator[tuple[str,
         for slot in getattr(type(value), "__slots__", ()):
             if isinstance(slot, str) and hasattr(value, slot):
                 pending.append((f"{path}.{slot}", getattr(value, slot)))
+
+
+def get_task_error(face: str, base_url: str, user_id: str, password: str) -> NextcloudError:
+    """The error ``get_task(1)`` raises through a fresh client of one face, with no retries."""
+    no_retry = RetryPolicy(max_elapsed_seconds=0)
+    if face == "sync":
+        with NextcloudClient(base_url, user_id, password, retry_policy=no_retry) as client:
+            try:
+                client.get_task(1)
+            except NextcloudError as raised:
+                return raised
+        raise AssertionError("get_task(1) raised nothing")
+
+    async def call() -> NextcloudError:
+        async with AsyncNextcloudClient(
+            base_url, user_id, password, retry_policy=no_retry
+        ) as client:
+            try:
+                await client.get_task(1)
+            except NextcloudError as raised:
+                return raised
+        raise AssertionError("get_task(1) raised nothing")
+
+    return asyncio.run(call())

@@ -9,7 +9,6 @@ events emitted) is searched for the password in every form.
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import html
 import json
@@ -30,11 +29,16 @@ from prefect.events.clients import AssertingEventsClient
 from prefect.events.schemas.events import Event
 from prefect.events.worker import EventsWorker
 from prefect.logging.handlers import APILogWorker
-from security_helpers import SecretScanner, basic_forms, exception_surfaces, reachable_texts
+from security_helpers import (
+    SecretScanner,
+    basic_forms,
+    exception_surfaces,
+    get_task_error,
+    reachable_texts,
+)
 
 from prefect_nextcloud import NextcloudCredentials
 from prefect_nextcloud.client import (
-    AsyncNextcloudClient,
     FilePermissionError,
     NextcloudClient,
     NextcloudError,
@@ -212,25 +216,7 @@ def _deep_scan(error: BaseException) -> list[str]:
 @pytest.mark.parametrize("face", ["sync", "async"])
 def test_both_faces_raise_the_echo_redacted(echo_sandbox: NextcloudSandbox, face: str) -> None:
     echo_sandbox.inject_credentials_echo(POLL_PATH, status=502)
-    arguments = (echo_sandbox.base_url, USER, PASSWORD)
-    if face == "sync":
-        with (
-            NextcloudClient(*arguments, retry_policy=NO_RETRY) as client,
-            pytest.raises(ServerError) as info,
-        ):
-            client.get_task(1)
-        error: NextcloudError = info.value
-    else:
-
-        async def call() -> NextcloudError:
-            async with AsyncNextcloudClient(*arguments, retry_policy=NO_RETRY) as client:
-                try:
-                    await client.get_task(1)
-                except NextcloudError as raised:
-                    return raised
-            raise AssertionError("no error")
-
-        error = asyncio.run(call())
+    error = get_task_error(face, echo_sandbox.base_url, USER, PASSWORD)
     assert isinstance(error, ServerError)
     assert error.server_message is not None
     assert f"Authorization: {REDACTED} | credentials {REDACTED}" in error.server_message

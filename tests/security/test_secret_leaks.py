@@ -30,6 +30,7 @@ from security_helpers import (
     basic_forms,
     closed_port,
     exception_surfaces,
+    get_task_error,
     reachable_texts,
 )
 
@@ -431,22 +432,6 @@ def test_http_errors_hold_nothing_that_reaches_the_password(sandbox: NextcloudSa
 
 @pytest.mark.parametrize("face", ["sync", "async"])
 def test_a_connection_error_holds_nothing_that_reaches_the_password(face: str) -> None:
-    base_url = f"http://127.0.0.1:{closed_port()}"
-    if face == "sync":
-        with NextcloudClient(base_url, "carol", PASSWORD, retry_policy=NO_RETRY) as client:
-            error = _raised_by(lambda: client.get_task(1))
-    else:
-
-        async def call() -> NextcloudError:
-            async with AsyncNextcloudClient(
-                base_url, "carol", PASSWORD, retry_policy=NO_RETRY
-            ) as client:
-                try:
-                    await client.get_task(1)
-                except NextcloudError as raised:
-                    return raised
-            raise AssertionError("no error")
-
-        error = asyncio.run(call())
+    error = get_task_error(face, f"http://127.0.0.1:{closed_port()}", "carol", PASSWORD)
     assert isinstance(error, NextcloudConnectionError)
     assert _deep_scan(error, "carol", PASSWORD) == []
