@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from prefect import flow
 
+from prefect_nextcloud.blocks import NextcloudCredentials
 from prefect_nextcloud.client.errors import UnexpectedResponseError
 from prefect_nextcloud.client.models import Task
 from prefect_nextcloud.sandbox import NextcloudSandbox
@@ -36,6 +37,17 @@ def _answered_as_the_server_did(sandbox: NextcloudSandbox, results: list[ItemRes
         for result in results
         if result.ok
     )
+
+
+def _text_batch(credentials: NextcloudCredentials, size: int) -> list[ItemResult]:
+    """Run ``size`` text tasks as one batch in a flow."""
+
+    @flow
+    def batch() -> list[ItemResult]:
+        inputs = [{"input": f"{n}"} for n in range(size)]
+        return run_tasks(credentials, "core:text2text", inputs, options=OPTIONS)
+
+    return batch()
 
 
 def _resume_after(sandbox: NextcloudSandbox, method: str, path_regex: str) -> threading.Thread:
@@ -86,13 +98,7 @@ def test_a_task_missing_from_one_listing_is_asked_for_not_given_up(
 
     sandbox.inject_rewrite(LISTING, omit_first, method="GET")
 
-    @flow
-    def batch() -> list[ItemResult]:
-        return run_tasks(
-            credentials, "core:text2text", [{"input": f"{n}"} for n in range(3)], options=OPTIONS
-        )
-
-    results = batch()
+    results = _text_batch(credentials, 3)
     assert [result.ok for result in results] == [True, True, True]
     assert _answered_as_the_server_did(sandbox, results)
     assert len(sandbox.tasks()) == 3
@@ -110,13 +116,7 @@ def test_a_task_deleted_from_the_server_ends_as_gone(sandbox: NextcloudSandbox) 
 
     sandbox.inject_rewrite(LISTING, delete_first, method="GET")
 
-    @flow
-    def batch() -> list[ItemResult]:
-        return run_tasks(
-            credentials, "core:text2text", [{"input": f"{n}"} for n in range(2)], options=OPTIONS
-        )
-
-    gone, kept = batch()
+    gone, kept = _text_batch(credentials, 2)
     assert not gone.ok
     assert gone.error is not None
     assert "gone from the server" in gone.error
@@ -140,13 +140,7 @@ def test_one_unreadable_row_fails_only_its_own_item(sandbox: NextcloudSandbox) -
     sandbox.inject_rewrite(LISTING, spoil, method="GET")
     resumer = _resume_after(sandbox, "POST", "/cancel$")
 
-    @flow
-    def batch() -> list[ItemResult]:
-        return run_tasks(
-            credentials, "core:text2text", [{"input": f"{n}"} for n in range(5)], options=OPTIONS
-        )
-
-    results = batch()
+    results = _text_batch(credentials, 5)
     resumer.join()
     assert [result.ok for result in results] == [True, True, False, True, True]
     assert _answered_as_the_server_did(sandbox, results)
@@ -236,12 +230,6 @@ def test_a_batch_that_fails_leaves_no_task_running(sandbox: NextcloudSandbox) ->
 
     sandbox.inject_rewrite(LISTING, garble, method="GET")
 
-    @flow
-    def batch() -> list[ItemResult]:
-        return run_tasks(
-            credentials, "core:text2text", [{"input": f"{n}"} for n in range(3)], options=OPTIONS
-        )
-
     with pytest.raises(UnexpectedResponseError, match="list of tasks"):
-        batch()
+        _text_batch(credentials, 3)
     assert [task.status for task in sandbox.tasks()] == ["STATUS_CANCELLED"] * 3
