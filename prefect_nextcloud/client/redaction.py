@@ -19,7 +19,7 @@ from typing import TypeVar
 from urllib.parse import quote, quote_plus
 
 from prefect_nextcloud.client.errors import NextcloudError
-from prefect_nextcloud.client.models import Task
+from prefect_nextcloud.client.models import Task, TaskListing
 
 __all__ = ["REDACTED", "Redactor", "redact", "secret_forms"]
 
@@ -166,6 +166,9 @@ class Redactor:
         """A call's result with the tasks in it redacted; any other result as it is."""
         if isinstance(value, Task):
             return self.task(value)
+        if isinstance(value, TaskListing):
+            tasks = [self.task(task) for task in value.tasks]
+            return value.model_copy(update={"tasks": tasks})
         if isinstance(value, list):
             value[:] = [self.task(item) if isinstance(item, Task) else item for item in value]
         return value

@@ -268,6 +268,27 @@ def test_a_task_error_message_that_quotes_the_header_comes_back_redacted() -> No
     assert _deep_scan(error) == []
 
 
+def test_listed_task_error_messages_come_back_redacted(sandbox: NextcloudSandbox) -> None:
+    credentials = sandbox.credentials
+    with credentials.get_client() as client:
+        scheduled = client.schedule_task("core:text2text", {"input": "Hi"}, custom_id="echo")
+    header = basic_forms(sandbox.user_id, sandbox.app_password)[
+        f"'Basic' header of {sandbox.user_id}"
+    ]
+
+    def echo(data: Any) -> Any:
+        for row in data["ocs"]["data"]["tasks"]:
+            row["userFacingErrorMessage"] = f"provider got {header} for {sandbox.app_password}"
+        return data
+
+    sandbox.inject_rewrite("/tasks/app/", echo, method="GET", times=2)
+    with credentials.get_client() as client:
+        listing = client.task_listing(scheduled.app_id)
+        listed = client.list_tasks_by_app(scheduled.app_id)
+    for task in (*listing.tasks, *listed):
+        assert task.user_facing_error_message == f"provider got Basic {REDACTED} for {REDACTED}"
+
+
 # -- flows on the Prefect test harness ---------------------------------------------------------
 
 
