@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Mapping
 from typing import Any, TypeVar
 from urllib.parse import unquote, urlsplit
 from xml.etree import ElementTree
@@ -74,7 +74,19 @@ _OC_FILE_ID = re.compile(r"(\d+)oc[0-9a-z]*", re.IGNORECASE)
 _UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f]")
 
 
-class FileInfo(BaseModel):
+class _EntryFacts(BaseModel):
+    """What a PROPFIND answer says of any entry: the fields both entry models share."""
+
+    model_config = ConfigDict(frozen=True)
+
+    file_id: int
+    is_folder: bool
+    size: int | None = None
+    content_type: str | None = None
+    etag: str | None = None
+
+
+class FileInfo(_EntryFacts):
     """What Nextcloud knows about a file or folder.
 
     Attributes:
@@ -86,17 +98,10 @@ class FileInfo(BaseModel):
         etag: The entity tag, without quotes, when the server said.
     """
 
-    model_config = ConfigDict(frozen=True)
-
-    file_id: int
     path: NextcloudPath
-    is_folder: bool
-    size: int | None = None
-    content_type: str | None = None
-    etag: str | None = None
 
 
-class UnreadableEntry(BaseModel):
+class UnreadableEntry(_EntryFacts):
     """An entry of a folder whose name cannot be a :class:`NextcloudPath`.
 
     Nextcloud can hold such names (a control character, from an external storage or an old
@@ -113,16 +118,9 @@ class UnreadableEntry(BaseModel):
         etag: The entity tag, without quotes, when the server said.
     """
 
-    model_config = ConfigDict(frozen=True)
-
     folder: NextcloudPath
     name: str
     problem: str
-    file_id: int
-    is_folder: bool
-    size: int | None = None
-    content_type: str | None = None
-    etag: str | None = None
 
     @property
     def shown_path(self) -> NextcloudPath:
@@ -317,6 +315,36 @@ def _read_multistatus(path: NextcloudPath) -> Callable[[httpx.Response, str], Fi
     return read
 
 
+def _file_call(
+    method: str,
+    user_id: str,
+    path: NextcloudPath,
+    read: Callable[[httpx.Response, str], T],
+    *,
+    accept: Collection[int] = (),
+    headers: Mapping[str, str] | None = None,
+    content: bytes | UploadBody | None = None,
+    sink: DownloadSink | None = None,
+    idempotent: bool = True,
+) -> Call[T]:
+    """The WebDAV call ``method`` on the user's ``path``, failures read by `dav_error_reader`."""
+    return Call(
+        method,
+        dav_path(user_id, path),
+        Api.WEBDAV,
+        read,
+        dav_error_reader(method, path, accept=accept),
+        headers=headers or {},
+        content=content,
+        sink=sink,
+        idempotent=idempotent,
+    )
+
+
+def _read_nothing(response: httpx.Response, endpoint: str) -> None:
+    return None
+
+
 def _propfind(
     user_id: str,
     path: NextcloudPath,
@@ -325,12 +353,12 @@ def _propfind(
     accept: Collection[int] = (),
     depth: str = "0",
 ) -> Call[T]:
-    return Call(
+    return _file_call(
         "PROPFIND",
-        dav_path(user_id, path),
-        Api.WEBDAV,
+        user_id,
+        path,
         read,
-        dav_error_reader("PROPFIND", path, accept=accept),
+        accept=accept,
         headers={"Depth": depth, "Content-Type": "application/xml; charset=utf-8"},
         content=_PROPFIND,
     )
@@ -438,13 +466,7 @@ def make_folder(user_id: str, path: str) -> Call[bool]:
     def read(response: httpx.Response, endpoint: str) -> bool:
         return response.status_code != 405
 
-    return Call(
-        "MKCOL",
-        dav_path(user_id, target),
-        Api.WEBDAV,
-        read,
-        dav_error_reader("MKCOL", target, accept={405}),
-    )
+    return _file_call("MKCOL", user_id, target, read, accept={405})
 
 
 def folders_to_create(path: str, found: FileInfo | None, *, endpoint: str) -> list[NextcloudPath]:
@@ -518,19 +540,7 @@ def put_file(
         file_id = _int_or_none(match.group(1)) if match else None
         return file_id if file_id else None
 
-    return Call(
-        "PUT",
-        dav_path(user_id, target),
-        Api.WEBDAV,
-        read,
-        dav_error_reader("PUT", target),
-        headers=headers,
-        content=content,
-    )
-
-
-def _read_nothing(response: httpx.Response, endpoint: str) -> None:
-    return None
+    return _file_call("PUT", user_id, target, read, headers=headers, content=content)
 
 
 def get_file(user_id: str, path: str, sink: DownloadSink) -> Call[None]:
@@ -539,14 +549,7 @@ def get_file(user_id: str, path: str, sink: DownloadSink) -> Call[None]:
     Idempotent: a retry downloads the file again from scratch.
     """
     target = file_target(path)
-    return Call(
-        "GET",
-        dav_path(user_id, target),
-        Api.WEBDAV,
-        _read_nothing,
-        dav_error_reader("GET", target),
-        sink=sink,
-    )
+    return _file_call("GET", user_id, target, _read_nothing, sink=sink)
 
 
 def delete(user_id: str, path: str, *, missing_ok: bool) -> Call[None]:
@@ -564,13 +567,8 @@ def delete(user_id: str, path: str, *, missing_ok: bool) -> Call[None]:
     if target.is_root:
         raise ValueError("Refusing to delete '/', the user's whole home folder.")
 
-    return Call(
-        "DELETE",
-        dav_path(user_id, target),
-        Api.WEBDAV,
-        _read_nothing,
-        dav_error_reader("DELETE", target, accept={404} if missing_ok else ()),
-    )
+    accept = {404} if missing_ok else set()
+    return _file_call("DELETE", user_id, target, _read_nothing, accept=accept)
 
 
 def move(user_id: str, source: str, destination: str, *, base_url: str) -> Call[None]:
@@ -586,12 +584,11 @@ def move(user_id: str, source: str, destination: str, *, base_url: str) -> Call[
     """
     origin = file_target(source)
     target = file_target(destination)
-    return Call(
+    return _file_call(
         "MOVE",
-        dav_path(user_id, origin),
-        Api.WEBDAV,
+        user_id,
+        origin,
         _read_nothing,
-        dav_error_reader("MOVE", origin),
         headers={"Destination": base_url + dav_path(user_id, target), "Overwrite": "F"},
         idempotent=False,
     )
@@ -636,6 +633,27 @@ def _comments_error_reader(
     return raise_error
 
 
+def _comments_call(
+    method: str,
+    file_id: int,
+    action: str,
+    read: Callable[[httpx.Response, str], T],
+    content: bytes,
+    content_type: str,
+) -> Call[T]:
+    """The call ``method`` on the comments of ``file_id``; only REPORT is safe to repeat."""
+    return Call(
+        method,
+        f"/remote.php/dav/comments/files/{file_id}",
+        Api.WEBDAV,
+        read,
+        _comments_error_reader(method, file_id, action),
+        headers={"Content-Type": content_type},
+        content=content,
+        idempotent=method == "REPORT",
+    )
+
+
 def post_comment(file_id: int, message: str) -> Call[int | None]:
     """``POST`` to ``comments/files/{fileId}``: a comment on a file, shown in the Files sidebar.
 
@@ -662,17 +680,9 @@ def post_comment(file_id: int, message: str) -> Call[int | None]:
         location = response.headers.get("content-location", "").rstrip("/")
         return _int_or_none(location.rpartition("/")[2])
 
-    return Call(
-        "POST",
-        f"/remote.php/dav/comments/files/{file_id}",
-        Api.WEBDAV,
-        read,
-        _comments_error_reader("POST", file_id, "comment on"),
-        headers={"Content-Type": "application/json"},
-        content=json.dumps(
-            {"actorType": "users", "verb": "comment", "message": message.strip()}
-        ).encode(),
-        idempotent=False,
+    body = {"actorType": "users", "verb": "comment", "message": message.strip()}
+    return _comments_call(
+        "POST", file_id, "comment on", read, json.dumps(body).encode(), "application/json"
     )
 
 
@@ -723,12 +733,11 @@ def list_comments(
         '<oc:filter-comments xmlns:oc="http://owncloud.org/ns">'
         f"<oc:limit>{limit}</oc:limit><oc:offset>{offset}</oc:offset></oc:filter-comments>"
     )
-    return Call(
+    return _comments_call(
         "REPORT",
-        f"/remote.php/dav/comments/files/{file_id}",
-        Api.WEBDAV,
+        file_id,
+        "read the comments of",
         _read_comments,
-        _comments_error_reader("REPORT", file_id, "read the comments of"),
-        headers={"Content-Type": "application/xml; charset=utf-8"},
-        content=body.encode(),
+        body.encode(),
+        "application/xml; charset=utf-8",
     )
