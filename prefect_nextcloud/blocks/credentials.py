@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any, cast
+from urllib.parse import urlsplit
 
 from prefect.blocks.abstract import CredentialsBlock
 from prefect.utilities.asyncutils import run_coro_as_sync
@@ -25,6 +26,7 @@ from prefect_nextcloud.client.config import (
 )
 from prefect_nextcloud.client.nextcloud_client import AsyncNextcloudClient, NextcloudClient
 from prefect_nextcloud.client.settings import ClientSettings
+from prefect_nextcloud.client.webhooks import task_webhook_uri
 
 __all__ = ["NextcloudCredentials", "ensure_block_or_name", "resolve_credentials"]
 
@@ -33,6 +35,7 @@ _ENV_NAMES = {"base_url": "NEXTCLOUD_URL", "user_id": "NEXTCLOUD_USER"}
 
 
 _NOT_SHOWN = "<not shown>"
+RELAY_SECRET_MIN_LENGTH = 32
 
 
 class _EnvironmentSettings(BaseSettings, ClientSettings):
@@ -43,6 +46,8 @@ class _EnvironmentSettings(BaseSettings, ClientSettings):
     url: str
     user: str
     app_password: SecretStr
+    relay_url: str | None = None
+    relay_secret: SecretStr | None = None
 
 
 class _Account(BaseModel):
@@ -62,7 +67,65 @@ class _Account(BaseModel):
     )
 
 
-class NextcloudCredentials(CredentialsBlock, ClientSettings, _Account):
+class _Relay(BaseModel):
+    """Where Nextcloud pushes task completion: optional fields, after the login."""
+
+    relay_url: str | None = Field(
+        default=None,
+        title="Relay URL",
+        description=(
+            "The address at which Nextcloud reaches `prefect-nextcloud relay`, e.g. "
+            "https://relay.example.com. When set (with the relay secret), each task asks "
+            "Nextcloud to push its completion there, so answers are known at once; polling "
+            "stays the fallback."
+        ),
+    )
+    relay_secret: SecretStr | None = Field(
+        default=None,
+        title="Relay secret",
+        description=(
+            "The secret the relay shares (at least 32 characters); each task's webhook URL "
+            "carries a token made from it that is worthless for any other task."
+        ),
+    )
+
+    @field_validator("relay_url")
+    @classmethod
+    def _check_relay_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError("relay_url must be an http:// or https:// address.")
+        if parts.username or parts.password or parts.query or parts.fragment:
+            raise ValueError("relay_url must not carry a login, a query or a fragment.")
+        return value.rstrip("/")
+
+    @field_validator("relay_secret")
+    @classmethod
+    def _check_relay_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < RELAY_SECRET_MIN_LENGTH:
+            raise ValueError(
+                f"relay_secret must have at least {RELAY_SECRET_MIN_LENGTH} characters; "
+                "make one with: python3 -c 'import secrets; print(secrets.token_urlsafe(32))'"
+            )
+        return value
+
+    def task_webhook_uri(self, user_id: str, app_id: str, custom_id: str) -> str | None:
+        """The ``webhookUri`` for one task, or ``None`` when no relay is configured.
+
+        Args:
+            user_id: The Nextcloud user the task belongs to.
+            app_id: The task's app id.
+            custom_id: The task's custom id.
+        """
+        if self.relay_url is None or self.relay_secret is None:
+            return None
+        secret = self.relay_secret.get_secret_value()
+        return task_webhook_uri(self.relay_url, secret, user_id, app_id, custom_id)
+
+
+class NextcloudCredentials(CredentialsBlock, ClientSettings, _Relay, _Account):
     """How to reach a Nextcloud server: its address, a user and an app password.
 
     Create the app password in Nextcloud under Personal settings > Security > Devices &
@@ -99,8 +162,15 @@ class NextcloudCredentials(CredentialsBlock, ClientSettings, _Account):
         if "base_url" in data and may_hold_credentials(data["base_url"]):
             data["base_url"] = URL_NOT_SHOWN
         required = [name for name, field in cls.model_fields.items() if field.is_required()]
-        if "app_password" in data and not all(name in data for name in required):
-            data["app_password"] = _NOT_SHOWN
+        if not all(name in data for name in required):
+            for secret in ("app_password", "relay_secret"):
+                if data.get(secret) is not None:
+                    data[secret] = _NOT_SHOWN
+        relay_secret = data.get("relay_secret")
+        if isinstance(relay_secret, SecretStr):
+            relay_secret = relay_secret.get_secret_value()
+        if isinstance(relay_secret, str) and len(relay_secret) < RELAY_SECRET_MIN_LENGTH:
+            data["relay_secret"] = _NOT_SHOWN  # too short: its own error must not repeat it
         return data
 
     @field_validator("base_url")
@@ -129,6 +199,8 @@ class NextcloudCredentials(CredentialsBlock, ClientSettings, _Account):
                 base_url=settings.url,
                 user_id=settings.user,
                 app_password=settings.app_password,
+                relay_url=settings.relay_url,
+                relay_secret=settings.relay_secret,
                 **settings.client_settings().model_dump(),
             )
         except ValidationError as error:
