@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, Self
 
 import uvicorn
 
+from prefect_nextcloud._listen import listening_socket
 from prefect_nextcloud.sandbox.app import create_app
 from prefect_nextcloud.sandbox.faults.chaos import Chaos, ChaosSettings
 from prefect_nextcloud.sandbox.faults.control import HttpControl, RecordedRequest
@@ -233,10 +234,7 @@ class NextcloudSandbox:
         if self._started:
             raise RuntimeError("A NextcloudSandbox can be started only once")
         self._started = True
-        family = socket.AF_INET6 if ":" in self._host else socket.AF_INET
-        sock = socket.socket(family, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((self._host, self._requested_port))
+        sock = listening_socket(self._host, self._requested_port)
         self._port = sock.getsockname()[1]
         config = uvicorn.Config(
             self._app,
