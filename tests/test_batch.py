@@ -97,8 +97,11 @@ def test_a_batch_costs_about_one_request_per_task(sandbox: NextcloudSandbox) -> 
 
     results = batch()
     assert [result.ok for result in results] == [True] * 20
+    # Each result is its own input's task (schedules go out concurrently, ids in any order).
+    answers = {task.id: task.output["output"] for task in sandbox.tasks()}
+    assert [result.task.input["input"] for result in results if result.task] == texts
     assert [result.text for result in results] == [
-        task.output["output"] for task in sorted(sandbox.tasks(), key=lambda t: t.id)
+        answers[result.task.id] for result in results if result.task
     ]
     requests = Counter("list" if "/tasks/app/" in r.path else r.method for r in sandbox.requests)
     assert requests["POST"] == 20

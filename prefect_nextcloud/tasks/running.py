@@ -10,7 +10,7 @@ batch helper: each helper hands it its input, its
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from prefect_nextcloud.blocks.credentials import NextcloudCredentials
@@ -85,6 +85,7 @@ def run_batch(
     custom_ids: Sequence[str | None] | None,
     app_id: str | None,
     artifact_key: str | None,
+    on_result: Callable[[ItemResult], None] | None = None,
 ) -> list[ItemResult]:
     """One attempt at a whole batch: the body of ``run_tasks`` and of every batch helper.
 
@@ -96,6 +97,7 @@ def run_batch(
         custom_ids: One custom id per input; derived from the run and the inputs when omitted.
         app_id: The app id the tasks are filed under; unique to the run when omitted.
         artifact_key: Key of the progress and result-table artifacts; ``None`` for none.
+        on_result: Called once with each item's result as soon as it is known.
 
     Returns:
         One result per input, in input order.
@@ -112,6 +114,7 @@ def run_batch(
         custom_ids=custom_ids,
         app_id=app_id,
         artifact_key=artifact_key,
+        on_result=on_result,
     )
     return [item.result() for item in items]
 
@@ -164,6 +167,7 @@ def run_tasks(
     app_id: str | None = None,
     artifact_key: str | None = DEFAULT_BATCH_ARTIFACT_KEY,
     options: RunOptions = RunOptions(),
+    on_result: Callable[[ItemResult], None] | None = None,
 ) -> list[ItemResult]:
     """Run one Nextcloud task per input, all in one Prefect task, and return every result.
 
@@ -194,6 +198,10 @@ def run_tasks(
         artifact_key: Show a progress artifact while the batch runs and a table of every item
             at the end under this key (lowercase letters, digits, dashes); ``None`` for none.
         options: How long to wait, how often to look, and how to tidy up (``RunOptions``).
+        on_result: Called once with each item's result as soon as it is known, in the
+            process that runs the task, so that a flow can act on every answer at once (post
+            it, record it) instead of after the slowest; each item is handed over once per
+            task run, also when a later item fails. What it raises is logged, not raised.
 
     Returns:
         One result per input, in input order: ``ok``, the finished ``task`` (with output
@@ -203,7 +211,9 @@ def run_tasks(
         ValueError: An argument or an item is invalid; nothing was sent or uploaded.
         BatchFailedError: With ``raise_on_failure``, some items did not succeed.
     """
-    results = run_batch(credentials, task_type, inputs, options, custom_ids, app_id, artifact_key)
+    results = run_batch(
+        credentials, task_type, inputs, options, custom_ids, app_id, artifact_key, on_result
+    )
     failed = [result for result in results if not result.ok]
     if raise_on_failure and failed:
         details = "; ".join(f"item {result.index}: {result.error}" for result in failed[:5])

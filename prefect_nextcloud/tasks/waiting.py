@@ -48,10 +48,14 @@ __all__ = [
     "wait_for_task",
 ]
 
-# A task still queued is looked at less often each time, up to this many poll intervals.
+# A task still queued a poll interval past its estimate is looked at less often each time, up
+# to this many poll intervals.
 QUEUED_BACKOFF = 1.5
 QUEUED_MAX_INTERVALS = 4.0
-EXPECTED_SLACK_SECONDS = 0.5
+FIRST_LOOK_SLACK_SECONDS = 0.2
+"""How long after a task's expected completion the first look comes (at most 1/10 interval)."""
+OVERDUE_GROWTH = 0.5
+"""Past its expected completion, a task is looked at again after this share of its lateness."""
 DEADLINE_GRACE_SECONDS = 5.0
 """How long past a task's deadline the look that ends its wait (and cancels it) may take."""
 # The waits of task runs that stopped polling without an ending (a crash) are forgotten past
@@ -96,28 +100,40 @@ def raise_if_unsuccessful(task: NextcloudTask) -> None:
 
 
 def next_look(
-    task: NextcloudTask, watched_seconds: float, queued_polls: int, interval: float
+    task: NextcloudTask,
+    watched_seconds: float,
+    queued_polls: int,
+    interval: float,
+    *,
+    grace: float = 0.0,
 ) -> float:
-    """Seconds until a pending task is worth another look.
+    """Seconds until a pending task is worth another look (due-time polling).
 
-    At the server's expected completion when that comes before the next interval (with a
-    little slack, so the look does not race the finish); past it, every interval while the
-    task runs, and less and less often while it is still queued.
+    The first look is at the server's expected completion, with a little slack so that it
+    does not race the finish. Past it the looks come after a share of how late the task is
+    (:data:`OVERDUE_GROWTH`): short at first, growing, at most one interval, so that the end
+    of a task is noticed within a small part of its lateness. A task still queued an interval
+    past its estimate is looked at less and less often. Without an estimate, the lateness is
+    counted from the start of the wait.
 
     Args:
         task: The task as last seen.
         watched_seconds: How long this run has been waiting for it.
         queued_polls: How many looks in a row found it still queued.
         interval: The poll interval.
+        grace: Seconds past the expected completion left to a pushed notice of the task's
+            end before the looks start.
     """
+    slack = min(FIRST_LOOK_SLACK_SECONDS, interval / 10)
+    late = watched_seconds - grace
     if task.completion_expected_at is not None and task.scheduled_at is not None:
         # The estimate is the server's, measured against the server's own scheduledAt.
-        expected = task.completion_expected_at - task.scheduled_at - watched_seconds
-        if expected > 0:
-            return min(expected + min(EXPECTED_SLACK_SECONDS, interval / 10), interval)
-    if task.status is TaskStatus.SCHEDULED:
+        late -= task.completion_expected_at - task.scheduled_at
+    if late < 0:
+        return min(slack - late, interval)
+    if task.status is TaskStatus.SCHEDULED and late >= interval:
         return min(interval * QUEUED_BACKOFF**queued_polls, interval * QUEUED_MAX_INTERVALS)
-    return interval
+    return min(max(slack, late * OVERDUE_GROWTH), interval)
 
 
 def unreachable_timeout(

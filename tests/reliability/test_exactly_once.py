@@ -108,19 +108,23 @@ def test_a_task_missing_from_one_listing_is_asked_for_not_given_up(
 def test_a_task_deleted_from_the_server_ends_as_gone(sandbox: NextcloudSandbox) -> None:
     credentials = sandbox.credentials
 
+    deleted: list[int] = []
+
     def delete_first(data: Any) -> Any:
         rows = _rows(data)
+        deleted.append(rows[0]["id"])
         sandbox.cleanup_task(rows[0]["id"])
         data["ocs"]["data"]["tasks"] = rows[1:]
         return data
 
     sandbox.inject_rewrite(LISTING, delete_first, method="GET")
 
-    gone, kept = _text_batch(credentials, 2)
-    assert not gone.ok
+    results = _text_batch(credentials, 2)
+    [gone] = [result for result in results if not result.ok]
+    [kept] = [result for result in results if result.ok]
     assert gone.error is not None
     assert "gone from the server" in gone.error
-    assert kept.ok
+    assert str(deleted[0]) in gone.error
     assert _answered_as_the_server_did(sandbox, [kept])
     assert len(sandbox.tasks()) == 1
 

@@ -2,16 +2,21 @@
 
 An attempt makes one ``GET /tasks/app/{appId}`` that returns every task of the batch (the app
 id is unique to the run), adopts what already exists under each item's ``customId``, settles
-what has finished (downloading output files), cancels what ran past its deadline, schedules
-what is missing as far as the schedule window allows right now, and then either returns the
-results or raises :class:`~prefect_nextcloud.tasks.polling.TaskStillRunning` with the delay
-until the next look. Prefect's retries are the loop; nothing sleeps inside an attempt.
+what has finished (downloading output files, handing each result to ``on_result``), cancels
+what ran past its deadline, schedules what is missing as far as the schedule window allows
+right now, and then either returns the results or raises
+:class:`~prefect_nextcloud.tasks.polling.TaskStillRunning` with the delay until the next
+due look. Prefect's retries are the loop.
+
+With a relay (see :mod:`~prefect_nextcloud.tasks.batch.push`), the attempt does not end at
+once: it waits on Prefect's event stream until the next due look, and each time Nextcloud
+pushes the end of some of its tasks it looks again right away, in one listing.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import nullcontext
 from typing import Any
 
@@ -25,12 +30,15 @@ from prefect_nextcloud.tasks.batch.inputs import check_inputs, validate
 from prefect_nextcloud.tasks.batch.items import (
     Batch,
     BatchItem,
+    ItemResult,
     forget,
     recall,
     remember,
     start_batch,
     still_open,
 )
+from prefect_nextcloud.tasks.batch.outputs import deliver
+from prefect_nextcloud.tasks.batch.push import PushListener
 from prefect_nextcloud.tasks.batch.reconciling import must_look, reconcile
 from prefect_nextcloud.tasks.batch.scheduling import schedule
 from prefect_nextcloud.tasks.batch.timing import (
@@ -58,6 +66,7 @@ def reconcile_batch(
     custom_ids: Sequence[str | None] | None = None,
     app_id: str | None = None,
     artifact_key: str | None = None,
+    on_result: Callable[[ItemResult], None] | None = None,
 ) -> list[BatchItem]:
     """One attempt over a batch: look, settle, schedule, then return or ask to look again.
 
@@ -69,6 +78,7 @@ def reconcile_batch(
         custom_ids: One custom id per item; derived from the run and the inputs when omitted.
         app_id: The app id of the batch's tasks; unique to the run when omitted.
         artifact_key: Keep a progress artifact and a result table under this key.
+        on_result: Called once with each item's result as soon as it is known.
 
     Returns:
         Every item, settled, in input order.
@@ -91,7 +101,7 @@ def reconcile_batch(
     failure: NextcloudError | None = None
     try:
         with credentials.get_client() as client, bounded(client, batch, options):
-            _attempt(client, credentials, batch, options)
+            _attempt(client, credentials, batch, options, on_result)
     except TaskStillRunning:
         batch.failing_since = None
         raise
@@ -112,6 +122,7 @@ def reconcile_batch(
                 min(options.poll_interval_seconds, to_next_deadline(batch, options)),
             )
         forget(key)
+        deliver(batch, on_result)
         if still_open(batch):
             abandon(credentials, batch)
             raise failure
@@ -125,12 +136,50 @@ def _attempt(
     credentials: NextcloudCredentials,
     batch: Batch,
     options: RunOptions,
+    on_result: Callable[[ItemResult], None] | None,
 ) -> None:
     now = time.monotonic()
     if batch.declared is None:
         declared = client.get_task_type(batch.task_type)
         validate(declared, batch.items)
         batch.declared = declared
+    batch.push = (
+        credentials.relay_url is not None
+        and credentials.relay_secret is not None
+        and client.server_version().has_task_processing
+    )
+    # Subscribed before anything is scheduled, so that no push can come before it.
+    with PushListener(batch.app_id) if batch.push else nullcontext() as push:
+        slot_wait = _look_and_schedule(client, credentials, batch, options, now)
+        slots_at = None if slot_wait is None else time.monotonic() + slot_wait
+        while True:
+            summary = batch.progress.update(batch.items)
+            emit_task_events(credentials, batch.items)
+            deliver(batch, on_result)
+            if not still_open(batch):
+                break
+            now = time.monotonic()
+            slot_wait = None if slots_at is None else max(slots_at - now, 0.0)
+            grace = options.poll_interval_seconds if push is not None else 0.0
+            delay = next_delay(batch, options, now, slot_wait, grace=grace)
+            pending = [item.task.id for item in batch.items if item.task and not item.settled]
+            if push is None or not pending or not push.wait(pending, delay):
+                raise TaskStillRunning(summary, retry_after=max(now + delay - time.monotonic(), 0))
+            # Pushed: one listing reads every task that has ended meanwhile.
+            now = time.monotonic()
+            reconcile(client, batch, options, now)
+            end_overdue_items(client, batch, options, now)
+    tidy_up(client, batch, options)
+
+
+def _look_and_schedule(
+    client: NextcloudClient,
+    credentials: NextcloudCredentials,
+    batch: Batch,
+    options: RunOptions,
+    now: float,
+) -> float | None:
+    """Look, end overdue waits and schedule; return the wait for more schedule slots."""
     # Runs sharing the batch schedule one at a time, each after a fresh look.
     coordinate = batch.shared and any(
         not item.settled and item.task is None for item in batch.items
@@ -145,9 +194,4 @@ def _attempt(
         # Scheduled without the lock: look again at once, so that twins another run may have
         # scheduled meanwhile are cancelled before a provider picks them up.
         reconcile(client, batch, options, time.monotonic())
-    summary = batch.progress.update(batch.items)
-    emit_task_events(credentials, batch.items)
-    if still_open(batch):
-        delay = next_delay(batch, options, time.monotonic(), slot_wait)
-        raise TaskStillRunning(summary, retry_after=delay)
-    tidy_up(client, batch, options)
+    return slot_wait

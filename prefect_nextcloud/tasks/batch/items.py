@@ -77,6 +77,7 @@ class BatchItem:
     # A schedule call failed in a way that may have created the task: the item is scheduled
     # again only after a listing has shown that its custom id has no task.
     outcome_unknown: bool = False
+    delivered: bool = False  # handed to the batch's on_result
 
     def settle(self, task: Task | None, error: NextcloudError | ValueError | None) -> None:
         """Record how the item ended: its task, and its error if it did not succeed."""
@@ -131,6 +132,8 @@ class Batch:
     # Whether other runs may schedule the same tasks at the same time (an idempotency key,
     # or custom ids or an app id the caller chose): then scheduling takes the lock.
     shared: bool = False
+    # Whether its tasks are scheduled with a webhook to the relay (see push.py).
+    push: bool = False
 
 
 _batches: BoundedCache[uuid.UUID, Batch] = BoundedCache(_MAX_BATCHES)

@@ -1,11 +1,13 @@
 """Settling a finished item: its error, or its output files downloaded (and saved when asked).
 
-Output files are downloaded before anything is deleted, so a tidy-up never loses them.
+Output files are downloaded before anything is deleted, so a tidy-up never loses them. Each
+settled item's result is handed once to the caller's ``on_result``, as soon as it is known.
 """
 
 from __future__ import annotations
 
 import mimetypes
+from collections.abc import Callable
 from pathlib import Path
 
 from prefect_nextcloud.client.errors import NextcloudError
@@ -14,11 +16,12 @@ from prefect_nextcloud.client.models import Task, TaskFile, TaskType
 from prefect_nextcloud.client.nextcloud_client import NextcloudClient
 from prefect_nextcloud.client.paths import NextcloudPath
 from prefect_nextcloud.client.references import parse_file_reference
-from prefect_nextcloud.tasks.batch.items import Batch, BatchItem
+from prefect_nextcloud.tasks.batch.items import Batch, BatchItem, ItemResult
 from prefect_nextcloud.tasks.options import RunOptions
+from prefect_nextcloud.tasks.progress import run_logger
 from prefect_nextcloud.tasks.waiting import unsuccessful_error
 
-__all__ = ["settle_finished"]
+__all__ = ["deliver", "settle_finished"]
 
 
 def _output_files(
@@ -78,3 +81,28 @@ def settle_finished(
         )
         return
     item.settle(finished, None)
+
+
+def deliver(batch: Batch, on_result: Callable[[ItemResult], None] | None) -> None:
+    """Hand each item settled since the last call to ``on_result``, once, in input order.
+
+    An exception ``on_result`` raises is logged with the item's index and the task's id; the
+    item's result stands, and the other items are still handed over.
+    """
+    for item in batch.items:
+        if not item.settled or item.delivered:
+            continue
+        item.delivered = True
+        if on_result is None:
+            continue
+        try:
+            on_result(item.result())
+        except Exception as error:
+            task = f"Nextcloud task {item.task.id}" if item.task is not None else "no task"
+            run_logger().warning(
+                "on_result failed for item %d (%s): %s: %s",
+                item.index,
+                task,
+                type(error).__name__,
+                error,
+            )

@@ -1,13 +1,18 @@
 """Scheduling: the items that have no task yet, as far as the schedule window allows now.
 
-Each item is scheduled under its own ``customId`` in the batch's app id. A schedule that the
-window refuses holds the rest back; one whose answer was lost leaves the item to the next
-listing, which shows whether the task was created.
+Each item is scheduled under its own ``customId`` in the batch's app id, with a webhook to the
+relay when the batch uses push. Up to :data:`SCHEDULE_CONCURRENCY` schedule calls are in
+flight at once, within the slots the window grants; a schedule that the window refuses holds
+back the calls not yet sent; one whose answer was lost leaves the item to the next listing,
+which shows whether the task was created.
 """
 
 from __future__ import annotations
 
+import contextvars
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 from prefect_nextcloud.blocks.credentials import NextcloudCredentials
 from prefect_nextcloud.client.errors import (
@@ -25,7 +30,10 @@ from prefect_nextcloud.tasks.global_limit import take_schedule_slots
 from prefect_nextcloud.tasks.idempotency import remember_scheduled
 from prefect_nextcloud.tasks.options import RunOptions
 
-__all__ = ["schedule"]
+__all__ = ["SCHEDULE_CONCURRENCY", "schedule"]
+
+SCHEDULE_CONCURRENCY = 4
+"""The most schedule calls a batch has in flight at once."""
 
 
 def _schedule_one(
@@ -38,12 +46,19 @@ def _schedule_one(
 ) -> bool:
     """Schedule one item; return False when the window is full and scheduling must stop."""
     assert item.resolved is not None
+    webhook = (
+        credentials.task_webhook_uri(credentials.user_id, batch.app_id, item.custom_id)
+        if batch.push
+        else None
+    )
     try:
         task = client.schedule_task(
             batch.task_type,
             item.resolved,
             app_id=batch.app_id,
             custom_id=item.custom_id,
+            webhook_uri=webhook,
+            webhook_method="HTTP:POST" if webhook else None,
             validate=False,
             adopt_existing=False,
             wait_for_slot=False,
@@ -97,9 +112,24 @@ def schedule(
     wanted = min(len(ready), pacer.available())
     granted, global_wait = take_schedule_slots(wanted) if wanted else (0, 0.0)
     remember_scheduled(credentials, batch.app_id)
-    for item in ready[:granted]:
-        if not _schedule_one(client, credentials, batch, item, options, now):
-            break
+    held_back = threading.Event()
+
+    def send(item: BatchItem) -> None:
+        if not held_back.is_set() and not _schedule_one(
+            client, credentials, batch, item, options, now
+        ):
+            held_back.set()
+
+    if granted == 1:
+        send(ready[0])
+    elif granted > 1:
+        with ThreadPoolExecutor(min(granted, SCHEDULE_CONCURRENCY)) as pool:
+            # Each call runs in a copy of this context: the attempt's deadline and run logger.
+            sent = [
+                pool.submit(contextvars.copy_context().run, send, item) for item in ready[:granted]
+            ]
+        for call in sent:
+            call.result()
     if not any(to_schedule(item) for item in ready):
         return None
     # Held back by the window (this process's or the Prefect limit's), or a passing failure.

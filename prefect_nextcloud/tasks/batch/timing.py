@@ -24,26 +24,41 @@ from prefect_nextcloud.tasks.waiting import (
 
 __all__ = ["bounded", "end_overdue_items", "next_delay", "time_out_unreachable", "to_next_deadline"]
 
+GATHER_SHARE = 0.2
+"""A look waits for the tasks due within this share of the poll interval after the first."""
 
-def next_delay(batch: Batch, options: RunOptions, now: float, slot_wait: float | None) -> float:
-    """The delay before the next attempt: when a task is due, a slot frees or a deadline hits."""
+
+def next_delay(
+    batch: Batch, options: RunOptions, now: float, slot_wait: float | None, *, grace: float = 0.0
+) -> float:
+    """The delay before the next look: when a task is due, a slot frees or a deadline hits.
+
+    Args:
+        batch: The batch.
+        options: Its poll interval and timeout.
+        now: The monotonic time of the last look.
+        slot_wait: Seconds until the schedule window frees a slot; ``None`` when nothing waits.
+        grace: Seconds past each task's expected completion left to a pushed notice.
+    """
     pending = [item for item in batch.items if not item.settled and item.task is not None]
     delays = []
+    interval = options.poll_interval_seconds
     if pending:
         dues = [
             next_look(
                 item.task,
                 now - (item.watched_since or now),
                 item.queued_polls,
-                options.poll_interval_seconds,
+                interval,
+                grace=grace,
             )
             for item in pending
             if item.task is not None
         ]
-        soon = [due for due in dues if due < options.poll_interval_seconds]
-        # A batch waits for the tasks expected within one interval rather than for the first
-        # of them, so a hundred staggered tasks do not cost a hundred looks.
-        delays.append(max(soon) if soon else min(dues))
+        # One look serves every task due shortly after the first, so that a hundred tasks
+        # ending within a moment of each other cost one look, not a hundred.
+        first = min(dues)
+        delays.append(max(due for due in dues if due <= first + interval * GATHER_SHARE))
         deadlines = [
             item.watched_since + options.timeout_seconds - now
             for item in pending
@@ -52,7 +67,7 @@ def next_delay(batch: Batch, options: RunOptions, now: float, slot_wait: float |
         delays.append(max(min(deadlines), 0.0))
     if slot_wait is not None:
         delays.append(slot_wait)
-    return min(delays) if delays else options.poll_interval_seconds
+    return min(delays) if delays else interval
 
 
 def _deadlines(batch: Batch, options: RunOptions) -> list[tuple[BatchItem, float]]:

@@ -1,0 +1,150 @@
+"""Push: wake a waiting attempt the moment Nextcloud reports that one of its tasks ended.
+
+When the credentials name a relay, each task is scheduled with a ``webhookUri`` pointing at
+it; ``prefect-nextcloud relay`` turns each call into a Prefect event
+(``nextcloud.task.succeeded``, ``.failed`` or ``.cancelled``, labelled with the task's app
+id). An attempt with tasks pending subscribes to the events of its own app id on Prefect's
+event stream before it schedules anything, and :meth:`PushListener.wait` returns as soon as
+one of its tasks is reported (after a short pause to gather the others that end with it).
+
+Push only ever makes a look come sooner. A webhook Nextcloud never sends, a relay that is
+down or a Prefect server without the event stream turns it off for the attempt, with one
+debug line: the due-time looks of :func:`~prefect_nextcloud.tasks.batch.timing.next_delay`
+still find every task.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import queue
+import threading
+import time
+from collections.abc import Collection
+from types import TracebackType
+from typing import Self
+
+from prefect.events.clients import get_events_subscriber
+from prefect.events.filters import EventFilter, EventNameFilter, EventResourceFilter
+from prefect.events.schemas.events import ResourceSpecification
+
+from prefect_nextcloud.tasks.events import EVENT_PREFIX
+
+__all__ = ["ENDED_EVENTS", "PushListener"]
+
+ENDED_EVENTS = [f"{EVENT_PREFIX}.{status}" for status in ("succeeded", "failed", "cancelled")]
+"""The events that say a task has ended."""
+CONNECT_SECONDS = 5.0
+"""How long an attempt waits for the subscription before it goes on without push."""
+GATHER_QUIET_SECONDS = 0.05
+"""After a push, how long a pause in further pushes ends the gathering."""
+GATHER_MAX_SECONDS = 0.3
+"""After a push, the longest time spent gathering the pushes of tasks that end with it."""
+
+_logger = logging.getLogger(__name__)
+_UNAVAILABLE = -1  # put on the queue when the subscription ends
+
+
+class PushListener:
+    """The ended-task events of one app id, received on a thread of their own.
+
+    Use it as a context manager around an attempt; :attr:`available` tells whether pushes
+    can arrive.
+
+    Args:
+        app_id: The app id of the batch's tasks.
+    """
+
+    def __init__(self, app_id: str) -> None:
+        self._app_id = app_id
+        self._pushed: queue.SimpleQueue[int] = queue.SimpleQueue()
+        self._ready = threading.Event()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._listening: asyncio.Task[None] | None = None
+        self._thread = threading.Thread(target=self._run, name="nextcloud-push", daemon=True)
+        self._closed = threading.Event()
+        self.available = False
+
+    def __enter__(self) -> Self:
+        self._thread.start()
+        self._ready.wait(CONNECT_SECONDS)
+        if not self.available:
+            _logger.debug("No push for app id %s: the event stream did not answer", self._app_id)
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self._closed.set()
+        loop, listening = self._loop, self._listening
+        if loop is not None and listening is not None:
+            loop.call_soon_threadsafe(listening.cancel)
+        self._thread.join(CONNECT_SECONDS)
+
+    def wait(self, task_ids: Collection[int], timeout: float) -> set[int]:
+        """Wait up to ``timeout`` seconds for any of ``task_ids`` to be reported ended.
+
+        Once one is, the others that are reported within a short pause of it are gathered
+        too, so that one look serves them all.
+
+        Args:
+            task_ids: The tasks still pending.
+            timeout: The longest wait, in seconds: until the next due look.
+
+        Returns:
+            The ids among ``task_ids`` reported ended; empty when none was before the timeout,
+            or when the subscription ended (then :attr:`available` is ``False``).
+        """
+        wanted = set(task_ids)
+        pushed: set[int] = set()
+        end = time.monotonic() + timeout
+        while self.available and not wanted <= pushed:
+            now = time.monotonic()
+            if pushed:
+                end = min(end, now + GATHER_QUIET_SECONDS)
+            if now >= end:
+                break
+            try:
+                task_id = self._pushed.get(timeout=end - now)
+            except queue.Empty:
+                break
+            if task_id == _UNAVAILABLE:
+                self.available = False
+            elif task_id in wanted:
+                if not pushed:
+                    end = min(end, time.monotonic() + GATHER_MAX_SECONDS)
+                pushed.add(task_id)
+        return pushed
+
+    def _run(self) -> None:
+        try:
+            asyncio.run(self._subscribe())
+        except asyncio.CancelledError:
+            pass
+        except Exception as error:  # push is an optimisation: polling goes on without it
+            _logger.debug("Push for app id %s ended: %s", self._app_id, error)
+        finally:
+            self._ready.set()
+            self._pushed.put(_UNAVAILABLE)
+
+    async def _subscribe(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._listening = asyncio.current_task()
+        if self._closed.is_set():
+            return
+        events = EventFilter(
+            event=EventNameFilter(name=ENDED_EVENTS),
+            resource=EventResourceFilter(
+                labels=ResourceSpecification({"nextcloud.app-id": self._app_id})
+            ),
+        )
+        async with get_events_subscriber(filter=events, reconnection_attempts=1) as subscriber:
+            self.available = True
+            self._ready.set()
+            async for event in subscriber:
+                task_id = event.payload.get("task_id")
+                if isinstance(task_id, int) and not isinstance(task_id, bool):
+                    self._pushed.put(task_id)

@@ -1,0 +1,78 @@
+"""Answers acted on one by one: ``on_result`` hears of each item as soon as it is known."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+from prefect import flow
+
+from prefect_nextcloud.sandbox import NextcloudSandbox
+from prefect_nextcloud.tasks import ItemResult, RunOptions, run_tasks
+
+pytestmark = pytest.mark.usefixtures("prefect_server")
+
+OPTIONS = RunOptions(timeout_seconds=60.0, poll_interval_seconds=1.0)
+
+
+def test_each_answer_is_handed_over_while_later_tasks_still_run() -> None:
+    # One worker, one second per task: the tasks end one after another, a second apart.
+    with NextcloudSandbox(run_seconds=1.0, workers=1) as sandbox:
+        credentials = sandbox.credentials
+        heard: list[tuple[ItemResult, int]] = []
+
+        def on_result(result: ItemResult) -> None:
+            unfinished = [
+                t for t in sandbox.tasks() if t.status in ("STATUS_SCHEDULED", "STATUS_RUNNING")
+            ]
+            heard.append((result, len(unfinished)))
+
+        @flow
+        def batch() -> list[ItemResult]:
+            return run_tasks(
+                credentials,
+                "core:text2text",
+                [{"input": f"Text {n}"} for n in range(3)],
+                options=OPTIONS,
+                on_result=on_result,
+            )
+
+        results = batch()
+
+    assert sorted(result.index for result, _ in heard) == [0, 1, 2]  # each once
+    assert {result.index: result for result, _ in heard} == {r.index: r for r in results}
+    assert all(result.ok for result in results)
+    # The first answer was acted on while the other tasks were still on the server.
+    assert heard[0][1] >= 1
+
+
+def test_a_failing_on_result_is_logged_and_spoils_nothing(
+    sandbox: NextcloudSandbox, caplog: pytest.LogCaptureFixture
+) -> None:
+    credentials = sandbox.credentials
+    heard: list[int] = []
+
+    def on_result(result: ItemResult) -> None:
+        heard.append(result.index)
+        if result.index == 0:
+            raise RuntimeError("the comment could not be posted")
+
+    @flow
+    def batch() -> list[ItemResult]:
+        return run_tasks(
+            credentials,
+            "core:text2text",
+            [{"input": f"Text {n}"} for n in range(3)],
+            options=RunOptions(timeout_seconds=30.0, poll_interval_seconds=0.05),
+            on_result=on_result,
+        )
+
+    with caplog.at_level(logging.WARNING):
+        results = batch()
+
+    assert [result.ok for result in results] == [True, True, True]
+    assert sorted(heard) == [0, 1, 2]
+    [warning] = [r for r in caplog.records if "on_result failed" in r.getMessage()]
+    assert "item 0" in warning.getMessage()
+    assert "RuntimeError: the comment could not be posted" in warning.getMessage()
+    assert f"Nextcloud task {results[0].task.id}" in warning.getMessage()  # type: ignore[union-attr]
