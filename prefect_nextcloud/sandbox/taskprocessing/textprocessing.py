@@ -26,8 +26,8 @@ from prefect_nextcloud.sandbox.ocs.dispatcher import (
 )
 from prefect_nextcloud.sandbox.storage.records import Task, TaskStatus
 from prefect_nextcloud.sandbox.storage.store import Store
-from prefect_nextcloud.sandbox.taskprocessing.processing import run_provider
-from prefect_nextcloud.sandbox.taskprocessing.providers import ProcessingError, Registry
+from prefect_nextcloud.sandbox.taskprocessing.processing import process_task
+from prefect_nextcloud.sandbox.taskprocessing.providers import Registry
 from prefect_nextcloud.sandbox.taskprocessing.validation import prepare_input
 
 __all__ = ["LEGACY_TASK_TYPES", "LegacyTaskType", "TextProcessingController", "text_task_json"]
@@ -167,25 +167,9 @@ class TextProcessingController:
             task = self._store.add_text_task(status=TaskStatus.SCHEDULED, **fields)
             return DataResult({"task": text_task_json(task)})
         task = self._store.add_text_task(status=TaskStatus.RUNNING, started_at=now, **fields)
-        try:
-            output = run_provider(self._store, task, task_type, dict(task.input))
-        except Exception as error:  # TaskFailureException: swallowed, the task says status 4
-            user_message = error.user_facing_message if isinstance(error, ProcessingError) else None
-            self._store.update_task(
-                task,
-                status=TaskStatus.FAILED,
-                ended_at=self._store.now(),
-                error_message=str(error),
-                user_facing_error_message=user_message,
-            )
-        else:
-            self._store.update_task(
-                task,
-                status=TaskStatus.SUCCESSFUL,
-                ended_at=self._store.now(),
-                output=output,
-                progress=1.0,
-            )
+        # A failure (TaskFailureException) is swallowed: the answer says status 4.
+        outcome = process_task(self._store, task, task_type, dict(task.input))
+        self._store.update_task(task, ended_at=self._store.now(), **outcome)
         return DataResult({"task": text_task_json(task)})
 
     def get_task(self, request: OcsRequest) -> DataResult:
