@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from dataclasses import KW_ONLY, dataclass
 from typing import Any
 
@@ -49,6 +50,24 @@ _EXAPP_ROUTES = (
     ("POST", "/tasks_consumer/tasks/{taskId}/cancel", 33),
     ("POST", "/tasks_provider/{taskId}/stream-result", 35),
 )
+
+# VARCHAR lengths of the task table. Nothing checks them before the INSERT, whose failure (on
+# PostgreSQL and strict MySQL) is an OCP\DB\Exception the controller does not catch (§3.2).
+_COLUMN_LENGTHS = {"app_id": 32, "custom_id": 255, "webhook_uri": 4000, "webhook_method": 64}
+
+
+def _check_column_lengths(columns: Mapping[str, str | None]) -> None:
+    """Fail as the INSERT of a task does when a value is longer than its column.
+
+    Raises:
+        ServerError: A value is too long; the answer is the generic 500 of ``ocs/v1.php``.
+    """
+    for column, value in columns.items():
+        limit = _COLUMN_LENGTHS[column]
+        if value is not None and len(value) > limit:
+            raise ServerError(
+                f"Value too long for column {column}: {len(value)} characters, at most {limit}"
+            )
 
 
 @dataclass(frozen=True)
@@ -117,10 +136,12 @@ class TaskProcessingController:
         if not isinstance(raw_input, dict | list):
             raise ServerError("Argument input must be of type array")
         task_type_id = required_string_param(params, "type")
-        app_id = required_string_param(params, "appId")
-        custom_id = string_param(params, "customId") or ""
-        webhook_uri = string_param(params, "webhookUri")
-        webhook_method = string_param(params, "webhookMethod")
+        columns = {
+            "app_id": required_string_param(params, "appId"),
+            "custom_id": string_param(params, "customId") or "",
+            "webhook_uri": string_param(params, "webhookUri"),
+            "webhook_method": string_param(params, "webhookMethod"),
+        }
         task_type = self.registry.get(task_type_id)
         if task_type is None:
             return message_result("The given provider is not available", 412)
@@ -132,6 +153,7 @@ class TaskProcessingController:
             return message_result(
                 "User does not have access to the files mentioned in the task input", 401
             )
+        _check_column_lengths(columns)
         now = self.store.now()
         options: dict[str, Any] = {}
         if self.server_version >= 33:
@@ -141,16 +163,13 @@ class TaskProcessingController:
         task = self.store.add_task(
             type=task_type_id,
             user_id=request.user_id,
-            app_id=app_id,
             input=task_input,
-            custom_id=custom_id,
             status=TaskStatus.SCHEDULED,
             last_updated=now,
             scheduled_at=now,
             completion_expected_at=now + task_type.provider.expected_runtime,
             eligible_at=time.monotonic() + self.pickup_delay_seconds,
-            webhook_uri=webhook_uri,
-            webhook_method=webhook_method,
+            **columns,
             **options,
         )
         return DataResult({"task": self._json(task)})
