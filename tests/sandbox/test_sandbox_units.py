@@ -1,4 +1,4 @@
-"""Pure functions: image facts, PHP semantics, slot type checks, OCS rendering, app passwords."""
+"""Units: image facts, PHP semantics, slot type checks, task outcomes, OCS rendering, passwords."""
 
 from __future__ import annotations
 
@@ -22,9 +22,13 @@ from prefect_nextcloud.sandbox.http.phpcompat import (
 from prefect_nextcloud.sandbox.ocs.envelope import JsonObject, negotiate_format, php_json
 from prefect_nextcloud.sandbox.storage.filetypes import mime_type_for_name, sniff_mime_type
 from prefect_nextcloud.sandbox.storage.images import ImageFacts, read_image_facts
+from prefect_nextcloud.sandbox.storage.records import Task, TaskStatus
 from prefect_nextcloud.sandbox.storage.store import Store
+from prefect_nextcloud.sandbox.taskprocessing.processing import process_task
 from prefect_nextcloud.sandbox.taskprocessing.providers import (
     AvailableTaskType,
+    ProcessFunction,
+    ProcessingError,
     ProviderSpec,
     Shape,
     ShapeType,
@@ -201,6 +205,52 @@ def test_type_checks_pass_good_values(shape_type: ShapeType, value: object) -> N
     assert prepare_input({"slot": value}, _one_slot_type(shape_type), store, "alice") == {
         "slot": value
     }
+
+
+def _text_type(process: ProcessFunction) -> AvailableTaskType:
+    spec = TaskTypeSpec("t", "T", "", {}, {"output": Shape("Output", "", ShapeType.TEXT)})
+    return AvailableTaskType(spec, ProviderSpec("p", "t", process=process))
+
+
+def _crash(data: object) -> dict[str, object]:
+    raise KeyError("input")
+
+
+def _refuse(data: object) -> dict[str, object]:
+    raise ProcessingError("provider down", user_facing_message="Try again later")
+
+
+@pytest.mark.parametrize(
+    ("process", "outcome"),
+    [
+        (
+            lambda data: {"output": "done", "extra": 1},
+            {"status": TaskStatus.SUCCESSFUL, "output": {"output": "done"}, "progress": 1.0},
+        ),
+        (
+            _refuse,
+            {
+                "status": TaskStatus.FAILED,
+                "error_message": "provider down",
+                "user_facing_error_message": "Try again later",
+            },
+        ),
+        (
+            _crash,
+            {
+                "status": TaskStatus.FAILED,
+                "error_message": "'input'",
+                "user_facing_error_message": None,
+            },
+        ),
+    ],
+)
+def test_process_task_turns_results_and_failures_into_task_fields(
+    process: ProcessFunction, outcome: dict[str, object]
+) -> None:
+    store = Store({"alice": "pw"}, clock=lambda: 0.0)
+    task = Task(1, "t", "alice", "app", {}, "", TaskStatus.RUNNING, 0, 0, 0, 0.0)
+    assert process_task(store, task, _text_type(process), {}) == outcome
 
 
 def test_parse_str() -> None:
