@@ -70,7 +70,13 @@ def process_task(
     """Run the task's provider and return how the task ends, as the task fields to set.
 
     Any exception fails the task, as upstream; only a :class:`ProcessingError` carries a
-    user-facing message. See :func:`run_provider` for the arguments.
+    user-facing message.
+
+    Args:
+        store: Where output files go, and which task types are set to fail.
+        task: The task being run.
+        task_type: The type with its provider.
+        prepared: The input, files as :class:`InputFile`.
 
     Returns:
         ``status`` SUCCESSFUL with ``output`` and ``progress`` 1, or ``status`` FAILED with
