@@ -184,6 +184,28 @@ def test_schedule_validation(
     assert _error(schedule(alice, task_type, task_input)) == (400, message)
 
 
+@pytest.mark.parametrize(
+    ("param", "length"),
+    [("appId", 32), ("customId", 255), ("webhookUri", 4000), ("webhookMethod", 64)],
+)
+def test_values_longer_than_their_column_fail_the_insert(
+    sb: NextcloudSandbox, alice: httpx.Client, param: str, length: int
+) -> None:
+    assert schedule(alice, "core:text2text", {"input": "x"}, **{param: "a" * length}).is_success
+    before = len(sb.tasks())
+    response = schedule(alice, "core:text2text", {"input": "x"}, **{param: "a" * (length + 1)})
+    # An uncaught OCP\DB\Exception: the generic 500 of ocs/v1.php, in XML as it passes no format.
+    assert response.status_code == 500
+    assert "<statuscode>500</statuscode>" in response.text
+    assert "<message>Internal Server Error\n</message>" in response.text
+    assert len(sb.tasks()) == before
+
+
+def test_too_long_app_id_is_checked_after_the_input(alice: httpx.Client) -> None:
+    response = schedule(alice, "core:text2text", {}, appId="a" * 33)
+    assert _error(response) == (400, 'Missing key: "input"')
+
+
 def test_numeric_strings_are_numbers(alice: httpx.Client) -> None:
     task = schedule_ok(alice, "core:text2text", {"input": "x", "max_tokens": " 12.5e1"})
     assert task["input"]["max_tokens"] == " 12.5e1"

@@ -1,4 +1,4 @@
-"""Pure functions: image facts, PHP semantics, OCS rendering, app passwords."""
+"""Units: image facts, PHP semantics, slot type checks, task outcomes, OCS rendering, passwords."""
 
 from __future__ import annotations
 
@@ -22,7 +22,22 @@ from prefect_nextcloud.sandbox.http.phpcompat import (
 from prefect_nextcloud.sandbox.ocs.envelope import JsonObject, negotiate_format, php_json
 from prefect_nextcloud.sandbox.storage.filetypes import mime_type_for_name, sniff_mime_type
 from prefect_nextcloud.sandbox.storage.images import ImageFacts, read_image_facts
-from prefect_nextcloud.sandbox.taskprocessing.providers import ShapeType
+from prefect_nextcloud.sandbox.storage.records import Task, TaskStatus
+from prefect_nextcloud.sandbox.storage.store import Store
+from prefect_nextcloud.sandbox.taskprocessing.processing import process_task
+from prefect_nextcloud.sandbox.taskprocessing.providers import (
+    AvailableTaskType,
+    ProcessFunction,
+    ProcessingError,
+    ProviderSpec,
+    Shape,
+    ShapeType,
+    TaskTypeSpec,
+)
+from prefect_nextcloud.sandbox.taskprocessing.validation import (
+    InputValidationError,
+    prepare_input,
+)
 
 
 @pytest.mark.parametrize(
@@ -141,6 +156,101 @@ def test_shape_types_know_their_items() -> None:
         "LIST_OF_VIDEOS",
         "LIST_OF_FILES",
     }
+
+
+def _one_slot_type(shape_type: ShapeType) -> AvailableTaskType:
+    spec = TaskTypeSpec("t", "T", "", {"slot": Shape("Slot", "", shape_type)}, {})
+    return AvailableTaskType(spec, ProviderSpec("p", "t", process=lambda data: {}))
+
+
+# EShapeType::validateInput(), with the three list messages that are wrong upstream.
+@pytest.mark.parametrize(
+    ("shape_type", "wrong", "message"),
+    [
+        (ShapeType.ENUM, 1, "Non-text item provided for Enum slot"),
+        (ShapeType.TEXT, 1, "Non-text item provided for Text slot"),
+        (ShapeType.LIST_OF_TEXTS, ["a", 1], "Non-text list item provided for ListOfTexts slot"),
+        (ShapeType.NUMBER, "one", "Non-numeric item provided for Number slot"),
+        (ShapeType.LIST_OF_NUMBERS, 1, "Non-numeric list item provided for ListOfNumbers slot"),
+        (ShapeType.IMAGE, "x", "Non-image item provided for Image slot"),
+        (ShapeType.LIST_OF_IMAGES, ["x"], "Non-image list item provided for ListOfImages slot"),
+        (ShapeType.AUDIO, [1], "Non-audio item provided for Audio slot"),
+        (ShapeType.LIST_OF_AUDIOS, {"a": "x"}, "Non-audio list item provided for ListOfAudio slot"),
+        (ShapeType.VIDEO, "x", "Non-video item provided for Video slot"),
+        (ShapeType.LIST_OF_VIDEOS, "x", "Non-video list item provided for ListOfTexts slot"),
+        (ShapeType.FILE, "x", "Non-file item provided for File slot"),
+        (ShapeType.LIST_OF_FILES, [None], "Non-audio list item provided for ListOfFiles slot"),
+    ],
+)
+def test_type_checks_and_their_messages(shape_type: ShapeType, wrong: object, message: str) -> None:
+    task_type = _one_slot_type(shape_type)
+    store = Store({"alice": "pw"}, clock=lambda: 0.0)
+    with pytest.raises(InputValidationError) as info:
+        prepare_input({"slot": wrong}, task_type, store, "alice")
+    assert str(info.value) == f'Failed to validate input key "slot": {message}'
+
+
+@pytest.mark.parametrize(
+    ("shape_type", "value"),
+    [
+        (ShapeType.TEXT, "a"),
+        (ShapeType.LIST_OF_TEXTS, {"x": "a", "y": "b"}),
+        (ShapeType.NUMBER, "1e3"),
+        (ShapeType.LIST_OF_NUMBERS, [1, 2.5, " 3"]),
+        (ShapeType.LIST_OF_NUMBERS, []),
+    ],
+)
+def test_type_checks_pass_good_values(shape_type: ShapeType, value: object) -> None:
+    store = Store({"alice": "pw"}, clock=lambda: 0.0)
+    assert prepare_input({"slot": value}, _one_slot_type(shape_type), store, "alice") == {
+        "slot": value
+    }
+
+
+def _text_type(process: ProcessFunction) -> AvailableTaskType:
+    spec = TaskTypeSpec("t", "T", "", {}, {"output": Shape("Output", "", ShapeType.TEXT)})
+    return AvailableTaskType(spec, ProviderSpec("p", "t", process=process))
+
+
+def _crash(data: object) -> dict[str, object]:
+    raise KeyError("input")
+
+
+def _refuse(data: object) -> dict[str, object]:
+    raise ProcessingError("provider down", user_facing_message="Try again later")
+
+
+@pytest.mark.parametrize(
+    ("process", "outcome"),
+    [
+        (
+            lambda data: {"output": "done", "extra": 1},
+            {"status": TaskStatus.SUCCESSFUL, "output": {"output": "done"}, "progress": 1.0},
+        ),
+        (
+            _refuse,
+            {
+                "status": TaskStatus.FAILED,
+                "error_message": "provider down",
+                "user_facing_error_message": "Try again later",
+            },
+        ),
+        (
+            _crash,
+            {
+                "status": TaskStatus.FAILED,
+                "error_message": "'input'",
+                "user_facing_error_message": None,
+            },
+        ),
+    ],
+)
+def test_process_task_turns_results_and_failures_into_task_fields(
+    process: ProcessFunction, outcome: dict[str, object]
+) -> None:
+    store = Store({"alice": "pw"}, clock=lambda: 0.0)
+    task = Task(1, "t", "alice", "app", {}, "", TaskStatus.RUNNING, 0, 0, 0, 0.0)
+    assert process_task(store, task, _text_type(process), {}) == outcome
 
 
 def test_parse_str() -> None:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
+from dataclasses import KW_ONLY, dataclass
 from typing import Any
 
 from starlette.responses import Response
@@ -49,11 +51,30 @@ _EXAPP_ROUTES = (
     ("POST", "/tasks_provider/{taskId}/stream-result", 35),
 )
 
+# VARCHAR lengths of the task table. Nothing checks them before the INSERT, whose failure (on
+# PostgreSQL and strict MySQL) is an OCP\DB\Exception the controller does not catch (§3.2).
+_COLUMN_LENGTHS = {"app_id": 32, "custom_id": 255, "webhook_uri": 4000, "webhook_method": 64}
 
+
+def _check_column_lengths(columns: Mapping[str, str | None]) -> None:
+    """Fail as the INSERT of a task does when a value is longer than its column.
+
+    Raises:
+        ServerError: A value is too long; the answer is the generic 500 of ``ocs/v1.php``.
+    """
+    for column, value in columns.items():
+        limit = _COLUMN_LENGTHS[column]
+        if value is not None and len(value) > limit:
+            raise ServerError(
+                f"Value too long for column {column}: {len(value)} characters, at most {limit}"
+            )
+
+
+@dataclass(frozen=True)
 class TaskProcessingController:
     """The controller methods, each turning an :class:`OcsRequest` into a result.
 
-    Args:
+    Attributes:
         store: Shared state.
         registry: Available task types.
         webhooks: Fired when a task is cancelled.
@@ -64,36 +85,27 @@ class TaskProcessingController:
             ``#[AnonRateLimit]``).
     """
 
-    def __init__(
-        self,
-        store: Store,
-        registry: Registry,
-        webhooks: WebhookSender,
-        *,
-        server_version: int,
-        pickup_delay_seconds: float,
-        anonymous_access: bool = False,
-    ) -> None:
-        self._store = store
-        self._anonymous = anonymous_access
-        self._registry = registry
-        self._webhooks = webhooks
-        self._version = server_version
-        self._pickup_delay = pickup_delay_seconds
+    store: Store
+    registry: Registry
+    webhooks: WebhookSender
+    _: KW_ONLY
+    server_version: int
+    pickup_delay_seconds: float
+    anonymous_access: bool = False
 
     def routes(self) -> list[OcsRoute]:
         """Return the controller's routes in registration order."""
         routes = [
-            OcsRoute("GET", f"{_ROOT}/tasktypes", self.task_types, public=self._anonymous),
+            OcsRoute("GET", f"{_ROOT}/tasktypes", self.task_types, public=self.anonymous_access),
             OcsRoute(
                 "POST",
                 f"{_ROOT}/schedule",
                 self.schedule,
                 rate_limited=True,
-                public=self._anonymous,
-                anon_rate_limited=self._anonymous,
+                public=self.anonymous_access,
+                anon_rate_limited=self.anonymous_access,
             ),
-            OcsRoute("GET", f"{_ROOT}/task/{{id}}", self.get_task, public=self._anonymous),
+            OcsRoute("GET", f"{_ROOT}/task/{{id}}", self.get_task, public=self.anonymous_access),
             OcsRoute("DELETE", f"{_ROOT}/task/{{id}}", self.delete_task),
             OcsRoute("GET", f"{_ROOT}/tasks/app/{{appId}}", self.list_tasks_by_app),
             OcsRoute("GET", f"{_ROOT}/tasks", self.list_tasks),
@@ -105,16 +117,16 @@ class TaskProcessingController:
         routes += [
             OcsRoute(method, _ROOT + template, None)
             for method, template, since in _EXAPP_ROUTES
-            if since <= self._version
+            if since <= self.server_version
         ]
         return routes
 
     def _json(self, task: Task) -> dict[str, Any]:
-        return task.to_json(self._version)
+        return task.to_json(self.server_version)
 
     def task_types(self, request: OcsRequest) -> DataResult:
         """``GET /tasktypes``: a map keyed by type id (PHP ``[]`` when empty)."""
-        types = {item.spec.id: item.to_json(self._version) for item in self._registry.all()}
+        types = {item.spec.id: item.to_json(self.server_version) for item in self.registry.all()}
         return DataResult({"types": types})
 
     def schedule(self, request: OcsRequest) -> DataResult:
@@ -124,56 +136,56 @@ class TaskProcessingController:
         if not isinstance(raw_input, dict | list):
             raise ServerError("Argument input must be of type array")
         task_type_id = required_string_param(params, "type")
-        app_id = required_string_param(params, "appId")
-        custom_id = string_param(params, "customId") or ""
-        webhook_uri = string_param(params, "webhookUri")
-        webhook_method = string_param(params, "webhookMethod")
-        task_type = self._registry.get(task_type_id)
+        columns = {
+            "app_id": required_string_param(params, "appId"),
+            "custom_id": string_param(params, "customId") or "",
+            "webhook_uri": string_param(params, "webhookUri"),
+            "webhook_method": string_param(params, "webhookMethod"),
+        }
+        task_type = self.registry.get(task_type_id)
         if task_type is None:
             return message_result("The given provider is not available", 412)
         try:
-            task_input = prepare_input(raw_input, task_type, self._store, request.user_id)
+            task_input = prepare_input(raw_input, task_type, self.store, request.user_id)
         except InputValidationError as error:
             return message_result(str(error), 400)
         except FileAccessError:
             return message_result(
                 "User does not have access to the files mentioned in the task input", 401
             )
-        now = self._store.now()
+        _check_column_lengths(columns)
+        now = self.store.now()
         options: dict[str, Any] = {}
-        if self._version >= 33:
+        if self.server_version >= 33:
             options["include_watermark"] = to_bool(params.get("includeWatermark", True))
-        if self._version >= 35:
+        if self.server_version >= 35:
             options["prefer_streaming"] = to_bool(params.get("preferStreaming", False))
-        task = self._store.add_task(
+        task = self.store.add_task(
             type=task_type_id,
             user_id=request.user_id,
-            app_id=app_id,
             input=task_input,
-            custom_id=custom_id,
             status=TaskStatus.SCHEDULED,
             last_updated=now,
             scheduled_at=now,
             completion_expected_at=now + task_type.provider.expected_runtime,
-            eligible_at=time.monotonic() + self._pickup_delay,
-            webhook_uri=webhook_uri,
-            webhook_method=webhook_method,
+            eligible_at=time.monotonic() + self.pickup_delay_seconds,
+            **columns,
             **options,
         )
         return DataResult({"task": self._json(task)})
 
     def get_task(self, request: OcsRequest) -> DataResult:
         """``GET /task/{id}``: another user's or a missing task is 404 "Task not found"."""
-        task = self._store.user_task(to_int(request.params["id"]), request.user_id)
+        task = self.store.user_task(to_int(request.params["id"]), request.user_id)
         if task is None:
             return message_result("Task not found", 404)
         return DataResult({"task": self._json(task)})
 
     def delete_task(self, request: OcsRequest) -> DataResult:
         """``DELETE /task/{id}``: always 200 with ``data: null`` (§3.4)."""
-        task = self._store.user_task(to_int(request.params["id"]), request.user_id)
+        task = self.store.user_task(to_int(request.params["id"]), request.user_id)
         if task is not None:
-            self._store.delete_task(task.id)
+            self.store.delete_task(task.id)
         return DataResult(None)
 
     def list_tasks(self, request: OcsRequest) -> DataResult:
@@ -188,7 +200,7 @@ class TaskProcessingController:
         self, request: OcsRequest, *, task_type: str | None = None, app_id: str | None = None
     ) -> DataResult:
         """The user's tasks that match the filters and the ``customId`` parameter."""
-        tasks = self._store.find_tasks(
+        tasks = self.store.find_tasks(
             request.user_id,
             task_type=task_type,
             app_id=app_id,
@@ -198,12 +210,12 @@ class TaskProcessingController:
 
     def file_contents(self, request: OcsRequest) -> Response | DataResult:
         """``GET /tasks/{taskId}/file/{fileId}``: raw bytes of a file in the task's file slots."""
-        task = self._store.user_task(to_int(request.params["taskId"]), request.user_id)
-        task_type = None if task is None else self._registry.get(task.type)
+        task = self.store.user_task(to_int(request.params["taskId"]), request.user_id)
+        task_type = None if task is None else self.registry.get(task.type)
         file_id = to_int(request.params["fileId"])
         if task is None or task_type is None or file_id not in task_file_ids(task, task_type):
             return message_result("Not found", 404)
-        node = self._store.node_by_id(file_id)
+        node = self.store.node_by_id(file_id)
         if node is None or node.is_dir or node.owner not in (task.user_id, None):
             return message_result("Not found", 404)
         return Response(
@@ -216,9 +228,9 @@ class TaskProcessingController:
 
     def cancel_task(self, request: OcsRequest) -> DataResult:
         """``POST /tasks/{taskId}/cancel``: a no-op on finished tasks; 404 "Not found"."""
-        task = self._store.user_task(to_int(request.params["taskId"]), request.user_id)
+        task = self.store.user_task(to_int(request.params["taskId"]), request.user_id)
         if task is None:
             return message_result("Not found", 404)
-        if self._store.cancel_task(task):
-            self._webhooks.submit(task.webhook_uri, task.webhook_method, self._json(task))
+        if self.store.cancel_task(task):
+            self.webhooks.submit(task.webhook_uri, task.webhook_method, self._json(task))
         return DataResult({"task": self._json(task)})

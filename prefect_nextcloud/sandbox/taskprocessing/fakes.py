@@ -124,19 +124,31 @@ def _token(seed: str) -> str:
     return "fake-conversation-" + hashlib.sha256(seed.encode("utf-8")).hexdigest()[:16]
 
 
+def _fake_answer(kind: str, *lines: str) -> str:
+    """The testing app's answer: ``This is a fake <kind>: ``, a blank line, one ``- `` per line."""
+    return f"This is a fake {kind}: \n\n" + "\n".join(f"- {line}" for line in lines)
+
+
+def _model_lines(data: Mapping[str, Any]) -> tuple[str, str]:
+    """The model and word limit lines of the testing app's language model answers."""
+    return f"Model: {_model(data, 'unknown model')}", f"Maximum number of words: {_tokens(data)}"
+
+
+def _chat_answer(system_prompt: str, message: str, history: Sequence[Any]) -> str:
+    return _fake_answer(
+        "response message",
+        f"System prompt: {system_prompt}",
+        f"Input message: {message}",
+        f"Message history:\n{len(history)} messages",
+    )
+
+
 # -- testing-app providers (reference §8) -------------------------------------------------------
 
 
 def text_to_text(data: Mapping[str, Any]) -> dict[str, Any]:
     """``testing-text2text``."""
-    return {
-        "output": "This is a fake result: \n\n- Prompt: "
-        + _prompt(data)
-        + "\n- Model: "
-        + _model(data, "unknown model")
-        + "\n- Maximum number of words: "
-        + _tokens(data)
-    }
+    return {"output": _fake_answer("result", f"Prompt: {_prompt(data)}", *_model_lines(data))}
 
 
 def summary(data: Mapping[str, Any]) -> dict[str, Any]:
@@ -197,13 +209,8 @@ def context_write(data: Mapping[str, Any]) -> dict[str, Any]:
     """``testing-contextwrite``."""
     style = _text(data, "style_input", "Invalid inputs")
     source = _text(data, "source_input", "Invalid inputs")
-    return {
-        "output": "This is a fake result: "
-        f"\n\n- Style input: {style}"
-        f"\n- Source input: {source}"
-        f"\n- Model: {_model(data, 'unknown model')}"
-        f"\n- Maximum number of words: {_tokens(data)}"
-    }
+    lines = (f"Style input: {style}", f"Source input: {source}", *_model_lines(data))
+    return {"output": _fake_answer("result", *lines)}
 
 
 def ocr(data: Mapping[str, Any]) -> dict[str, Any]:
@@ -228,12 +235,7 @@ def chat(data: Mapping[str, Any]) -> dict[str, Any]:
     """``testing-text2textchat``."""
     system_prompt = _text(data, "system_prompt", "Invalid system prompt")
     message = _text(data, "input", "Invalid input message")
-    return {
-        "output": "This is a fake response message: "
-        f"\n\n- System prompt: {system_prompt}"
-        f"\n- Input message: {message}"
-        f"\n- Message history:\n{len(_history(data))} messages"
-    }
+    return {"output": _chat_answer(system_prompt, message, _history(data))}
 
 
 def text_to_image(data: Mapping[str, Any]) -> dict[str, Any]:
@@ -292,10 +294,8 @@ def change_tone(data: Mapping[str, Any]) -> dict[str, Any]:
 def improve(data: Mapping[str, Any]) -> dict[str, Any]:
     """Echoes text and instructions."""
     instructions = _text(data, "instructions", "Invalid instructions")
-    return {
-        "output": "This is a fake improved text: "
-        f"\n\n- Input: {_prompt(data)}\n- Instructions: {instructions}"
-    }
+    lines = (f"Input: {_prompt(data)}", f"Instructions: {instructions}")
+    return {"output": _fake_answer("improved text", *lines)}
 
 
 def chat_with_tools(data: Mapping[str, Any]) -> dict[str, Any]:
@@ -322,12 +322,7 @@ def text_to_speech(data: Mapping[str, Any]) -> dict[str, Any]:
 def audio_chat(data: Mapping[str, Any]) -> dict[str, Any]:
     """Transcript, a WAV answer and the answer's transcript."""
     system_prompt = _text(data, "system_prompt", "Invalid system prompt")
-    answer = (
-        "This is a fake response message: "
-        f"\n\n- System prompt: {system_prompt}"
-        f"\n- Input message: {_transcript(data)}"
-        f"\n- Message history:\n{len(_history(data))} messages"
-    )
+    answer = _chat_answer(system_prompt, _transcript(data), _history(data))
     return {
         "input_transcript": _transcript(data),
         "output": wav_tone(answer),

@@ -11,7 +11,7 @@ import hashlib
 from collections.abc import Iterable
 from typing import Any
 
-from prefect_nextcloud.sandbox.storage.records import Task
+from prefect_nextcloud.sandbox.storage.records import Task, TaskStatus
 from prefect_nextcloud.sandbox.storage.store import Store
 from prefect_nextcloud.sandbox.taskprocessing.providers import (
     AvailableTaskType,
@@ -20,7 +20,7 @@ from prefect_nextcloud.sandbox.taskprocessing.providers import (
 )
 from prefect_nextcloud.sandbox.taskprocessing.validation import resolve_file_id
 
-__all__ = ["FAILING_MESSAGE", "output_file_ids", "run_provider", "task_file_ids"]
+__all__ = ["FAILING_MESSAGE", "output_file_ids", "process_task", "run_provider", "task_file_ids"]
 
 FAILING_MESSAGE = "Failing as set by AppConfig"
 _RAND_MAX = 100_000
@@ -62,6 +62,36 @@ def run_provider(
         else:
             stored[key] = value
     return stored
+
+
+def process_task(
+    store: Store, task: Task, task_type: AvailableTaskType, prepared: dict[str, Any]
+) -> dict[str, Any]:
+    """Run the task's provider and return how the task ends, as the task fields to set.
+
+    Any exception fails the task, as upstream; only a :class:`ProcessingError` carries a
+    user-facing message.
+
+    Args:
+        store: Where output files go, and which task types are set to fail.
+        task: The task being run.
+        task_type: The type with its provider.
+        prepared: The input, files as :class:`InputFile`.
+
+    Returns:
+        ``status`` SUCCESSFUL with ``output`` and ``progress`` 1, or ``status`` FAILED with
+        ``error_message`` and ``user_facing_error_message``.
+    """
+    try:
+        output = run_provider(store, task, task_type, prepared)
+    except Exception as error:
+        user_message = error.user_facing_message if isinstance(error, ProcessingError) else None
+        return {
+            "status": TaskStatus.FAILED,
+            "error_message": str(error),
+            "user_facing_error_message": user_message,
+        }
+    return {"status": TaskStatus.SUCCESSFUL, "output": output, "progress": 1.0}
 
 
 def _store_file(store: Store, task: Task, key: str, index: int, data: bytes) -> int:

@@ -58,7 +58,7 @@ _ATTACHMENTS_OUT = Shape(
 
 
 def _text_task(
-    id_suffix: str,
+    type_id: str,
     name: str,
     description: str,
     inputs: tuple[str, str],
@@ -67,7 +67,7 @@ def _text_task(
 ) -> TaskTypeSpec:
     """A type with one Text input ``input`` and one Text output ``output``."""
     return TaskTypeSpec(
-        id=f"core:text2text:{id_suffix}",
+        id=type_id,
         name=name,
         description=description,
         input_shape={"input": Shape(*inputs, _TEXT)},
@@ -76,56 +76,50 @@ def _text_task(
     )
 
 
-TEXT_TO_TEXT = TaskTypeSpec(
-    id="core:text2text",
-    name="Free text to text prompt",
-    description="Runs an arbitrary prompt through a language model that returns a reply",
-    input_shape={
-        "input": Shape(
-            "Prompt", "Describe a task that you want the assistant to do or ask a question", _TEXT
-        )
-    },
-    output_shape={
-        "output": Shape("Generated reply", "The generated text from the assistant", _TEXT)
-    },
+TEXT_TO_TEXT = _text_task(
+    "core:text2text",
+    "Free text to text prompt",
+    "Runs an arbitrary prompt through a language model that returns a reply",
+    ("Prompt", "Describe a task that you want the assistant to do or ask a question"),
+    ("Generated reply", "The generated text from the assistant"),
 )
 HEADLINE = _text_task(
-    "headline",
+    "core:text2text:headline",
     "Generate a headline",
     "Generates a possible headline for a text.",
     ("Original text", "The original text to generate a headline for"),
     ("Headline", "The generated headline"),
 )
 TOPICS = _text_task(
-    "topics",
+    "core:text2text:topics",
     "Extract topics",
     "Extracts topics from a text and outputs them separated by commas",
     ("Original text", "The original text to extract topics from"),
     ("Topics", "The list of extracted topics"),
 )
 SUMMARY = _text_task(
-    "summary",
+    "core:text2text:summary",
     "Summarize",
     "Summarizes a text",
     ("Original text", "The original text to summarize"),
     ("Summary", "The generated summary"),
 )
 FORMALIZATION = _text_task(
-    "formalization",
+    "core:text2text:formalization",
     "Formalize text",
     "Takes a text and makes it sound more formal",
     ("Input text", "Write a text that you want the assistant to formalize"),
     ("Formalized text", "The formalized text"),
 )
 SIMPLIFICATION = _text_task(
-    "simplification",
+    "core:text2text:simplification",
     "Simplify text",
     "Takes a text and simplifies it",
     ("Input text", "Write a text that you want the assistant to simplify"),
     ("Simplified text", "The simplified text"),
 )
 REFORMULATION = _text_task(
-    "reformulation",
+    "core:text2text:reformulation",
     "Reformulate text",
     "Takes a text and reformulates it",
     ("Input text", "Write a text that you want the assistant to reformulate"),
@@ -202,14 +196,12 @@ CONTEXT_WRITE = TaskTypeSpec(
         )
     },
 )
-GENERATE_EMOJI = TaskTypeSpec(
-    id="core:generateemoji",
-    name="Emoji generator",
-    description="Takes text and generates a representative emoji for it.",
-    input_shape={"input": Shape("Input text", "The text to generate an emoji for", _TEXT)},
-    output_shape={
-        "output": Shape("Generated emoji", "The generated emoji based on the input text", _TEXT)
-    },
+GENERATE_EMOJI = _text_task(
+    "core:generateemoji",
+    "Emoji generator",
+    "Takes text and generates a representative emoji for it.",
+    ("Input text", "The text to generate an emoji for"),
+    ("Generated emoji", "The generated emoji based on the input text"),
 )
 CHANGE_TONE = TaskTypeSpec(
     id="core:text2text:changetone",
@@ -268,7 +260,7 @@ CONTEXT_AGENT = TaskTypeSpec(
     since=31,
 )
 PROOFREAD = _text_task(
-    "proofread",
+    "core:text2text:proofread",
     "Proofread",
     "Proofreads a text and lists corrections",
     ("Text", "The text to proofread"),
@@ -362,7 +354,7 @@ OCR = TaskTypeSpec(
     since=33,
 )
 REFORMAT_PARAGRAPHS = _text_task(
-    "reformatparagraphs",
+    "core:text2text:reformatparagraphs",
     "Reformat paragraphs",
     "Reformats a text into multiple paragraphs separated by topic",
     ("Text", "The text to reformat"),

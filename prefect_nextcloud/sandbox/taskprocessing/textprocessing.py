@@ -12,7 +12,7 @@ through the background workers like TaskProcessing tasks.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import KW_ONLY, dataclass
 from typing import Any
 
 from prefect_nextcloud.sandbox.http.phpcompat import to_int
@@ -26,8 +26,8 @@ from prefect_nextcloud.sandbox.ocs.dispatcher import (
 )
 from prefect_nextcloud.sandbox.storage.records import Task, TaskStatus
 from prefect_nextcloud.sandbox.storage.store import Store
-from prefect_nextcloud.sandbox.taskprocessing.processing import run_provider
-from prefect_nextcloud.sandbox.taskprocessing.providers import ProcessingError, Registry
+from prefect_nextcloud.sandbox.taskprocessing.processing import process_task
+from prefect_nextcloud.sandbox.taskprocessing.providers import Registry
 from prefect_nextcloud.sandbox.taskprocessing.validation import prepare_input
 
 __all__ = ["LEGACY_TASK_TYPES", "LegacyTaskType", "TextProcessingController", "text_task_json"]
@@ -90,10 +90,11 @@ def text_task_json(task: Task) -> dict[str, Any]:
     }
 
 
+@dataclass(frozen=True)
 class TextProcessingController:
     """The controller methods of the TextProcessing API.
 
-    Args:
+    Attributes:
         store: Shared state.
         registry: Providers of the TaskProcessing equivalents.
         server_version: 27 offers only ``tasktypes``; 28 and later the whole API.
@@ -101,25 +102,17 @@ class TextProcessingController:
         run_inline: Run tasks inside the schedule request (``runOrScheduleTask``).
     """
 
-    def __init__(
-        self,
-        store: Store,
-        registry: Registry,
-        *,
-        server_version: int,
-        pickup_delay_seconds: float,
-        run_inline: bool,
-    ) -> None:
-        self._store = store
-        self._registry = registry
-        self._version = server_version
-        self._pickup_delay = pickup_delay_seconds
-        self._run_inline = run_inline
+    store: Store
+    registry: Registry
+    _: KW_ONLY
+    server_version: int
+    pickup_delay_seconds: float
+    run_inline: bool
 
     def routes(self) -> list[OcsRoute]:
         """Return the controller's routes for the emulated version."""
         routes = [OcsRoute("GET", f"{_ROOT}/tasktypes", self.task_types, public=True)]
-        if self._version >= 28:
+        if self.server_version >= 28:
             routes += [
                 OcsRoute("POST", f"{_ROOT}/schedule", self.schedule, rate_limited=True),
                 OcsRoute("GET", f"{_ROOT}/task/{{id}}", self.get_task),
@@ -133,7 +126,7 @@ class TextProcessingController:
         types = [
             {"id": legacy.id, "name": legacy.name, "description": legacy.description}
             for legacy in LEGACY_TASK_TYPES
-            if self._registry.get(legacy.task_type) is not None
+            if self.registry.get(legacy.task_type) is not None
         ]
         return DataResult({"types": types})
 
@@ -147,11 +140,11 @@ class TextProcessingController:
         legacy = _BY_CLASS.get(class_name)
         if legacy is None:
             return message_result("Requested task type does not exist", 400)
-        task_type = self._registry.get(legacy.task_type)
+        task_type = self.registry.get(legacy.task_type)
         if task_type is None:
             return message_result("Necessary language model provider is not available", 412)
-        task_input = prepare_input({"input": text}, task_type, self._store, request.user_id)
-        now = self._store.now()
+        task_input = prepare_input({"input": text}, task_type, self.store, request.user_id)
+        now = self.store.now()
         fields: dict[str, Any] = {
             "type": legacy.task_type,
             "user_id": request.user_id,
@@ -161,46 +154,30 @@ class TextProcessingController:
             "last_updated": now,
             "scheduled_at": now,
             "completion_expected_at": now + task_type.provider.expected_runtime,
-            "eligible_at": time.monotonic() + self._pickup_delay,
+            "eligible_at": time.monotonic() + self.pickup_delay_seconds,
         }
-        if not self._run_inline:
-            task = self._store.add_text_task(status=TaskStatus.SCHEDULED, **fields)
+        if not self.run_inline:
+            task = self.store.add_text_task(status=TaskStatus.SCHEDULED, **fields)
             return DataResult({"task": text_task_json(task)})
-        task = self._store.add_text_task(status=TaskStatus.RUNNING, started_at=now, **fields)
-        try:
-            output = run_provider(self._store, task, task_type, dict(task.input))
-        except Exception as error:  # TaskFailureException: swallowed, the task says status 4
-            user_message = error.user_facing_message if isinstance(error, ProcessingError) else None
-            self._store.update_task(
-                task,
-                status=TaskStatus.FAILED,
-                ended_at=self._store.now(),
-                error_message=str(error),
-                user_facing_error_message=user_message,
-            )
-        else:
-            self._store.update_task(
-                task,
-                status=TaskStatus.SUCCESSFUL,
-                ended_at=self._store.now(),
-                output=output,
-                progress=1.0,
-            )
+        task = self.store.add_text_task(status=TaskStatus.RUNNING, started_at=now, **fields)
+        # A failure (TaskFailureException) is swallowed: the answer says status 4.
+        outcome = process_task(self.store, task, task_type, dict(task.input))
+        self.store.update_task(task, ended_at=self.store.now(), **outcome)
         return DataResult({"task": text_task_json(task)})
 
     def get_task(self, request: OcsRequest) -> DataResult:
         """``GET /task/{id}``: another user's or a missing task is 404 "Task not found"."""
-        task = self._store.user_text_task(to_int(request.params["id"]), request.user_id)
+        task = self.store.user_text_task(to_int(request.params["id"]), request.user_id)
         if task is None:
             return message_result("Task not found", 404)
         return DataResult({"task": text_task_json(task)})
 
     def delete_task(self, request: OcsRequest) -> DataResult:
         """``DELETE /task/{id}``: 200 with the deleted task, 404 when there is none (§10)."""
-        task = self._store.user_text_task(to_int(request.params["id"]), request.user_id)
+        task = self.store.user_text_task(to_int(request.params["id"]), request.user_id)
         if task is None:
             return message_result("Task not found", 404)
-        self._store.delete_text_task(task.id)
+        self.store.delete_text_task(task.id)
         return DataResult({"task": text_task_json(task)})
 
     def list_tasks_by_app(self, request: OcsRequest) -> DataResult:
@@ -209,7 +186,7 @@ class TextProcessingController:
         identifier = string_param(request.params, "identifier")
         tasks = [
             text_task_json(task)
-            for task in self._store.all_text_tasks()
+            for task in self.store.all_text_tasks()
             if task.user_id == request.user_id
             and task.app_id == app_id
             and (identifier is None or task.custom_id == identifier)

@@ -43,56 +43,48 @@ def _php_items(value: object) -> list[Any] | None:
     return None
 
 
-def _list_of(check: Callable[[object], bool]) -> Callable[[object], bool]:
-    def check_list(value: object) -> bool:
-        items = _php_items(value)
-        return items is not None and all(check(item) for item in items)
-
-    return check_list
-
-
-# EShapeType::validateInput(); the ListOfVideos and ListOfFiles texts are wrong upstream too.
-_TYPE_CHECKS: dict[ShapeType, tuple[Callable[[object], bool], str]] = {
-    ShapeType.ENUM: (_is_string, "Non-text item provided for Enum slot"),
-    ShapeType.TEXT: (_is_string, "Non-text item provided for Text slot"),
-    ShapeType.LIST_OF_TEXTS: (
-        _list_of(_is_string),
-        "Non-text list item provided for ListOfTexts slot",
-    ),
-    ShapeType.NUMBER: (is_numeric, "Non-numeric item provided for Number slot"),
-    ShapeType.LIST_OF_NUMBERS: (
-        _list_of(is_numeric),
-        "Non-numeric list item provided for ListOfNumbers slot",
-    ),
-    ShapeType.IMAGE: (is_numeric, "Non-image item provided for Image slot"),
-    ShapeType.LIST_OF_IMAGES: (
-        _list_of(is_numeric),
-        "Non-image list item provided for ListOfImages slot",
-    ),
-    ShapeType.AUDIO: (is_numeric, "Non-audio item provided for Audio slot"),
-    ShapeType.LIST_OF_AUDIOS: (
-        _list_of(is_numeric),
-        "Non-audio list item provided for ListOfAudio slot",
-    ),
-    ShapeType.VIDEO: (is_numeric, "Non-video item provided for Video slot"),
-    ShapeType.LIST_OF_VIDEOS: (
-        _list_of(is_numeric),
-        "Non-video list item provided for ListOfTexts slot",
-    ),
-    ShapeType.FILE: (is_numeric, "Non-file item provided for File slot"),
-    ShapeType.LIST_OF_FILES: (
-        _list_of(is_numeric),
-        "Non-audio list item provided for ListOfFiles slot",
-    ),
+# EShapeType::validateInput(): the check a slot's value, or each item of a list slot, must pass.
+_ITEM_CHECKS: dict[ShapeType, Callable[[object], bool]] = {
+    ShapeType.ENUM: _is_string,
+    ShapeType.TEXT: _is_string,
+    ShapeType.NUMBER: is_numeric,
+    ShapeType.IMAGE: is_numeric,
+    ShapeType.AUDIO: is_numeric,
+    ShapeType.VIDEO: is_numeric,
+    ShapeType.FILE: is_numeric,
 }
+# The reason validateInput() gives per slot type; the ListOfAudios, ListOfVideos and ListOfFiles
+# texts are wrong upstream too.
+_TYPE_ERRORS = {
+    ShapeType.ENUM: "Non-text item provided for Enum slot",
+    ShapeType.TEXT: "Non-text item provided for Text slot",
+    ShapeType.LIST_OF_TEXTS: "Non-text list item provided for ListOfTexts slot",
+    ShapeType.NUMBER: "Non-numeric item provided for Number slot",
+    ShapeType.LIST_OF_NUMBERS: "Non-numeric list item provided for ListOfNumbers slot",
+    ShapeType.IMAGE: "Non-image item provided for Image slot",
+    ShapeType.LIST_OF_IMAGES: "Non-image list item provided for ListOfImages slot",
+    ShapeType.AUDIO: "Non-audio item provided for Audio slot",
+    ShapeType.LIST_OF_AUDIOS: "Non-audio list item provided for ListOfAudio slot",
+    ShapeType.VIDEO: "Non-video item provided for Video slot",
+    ShapeType.LIST_OF_VIDEOS: "Non-video list item provided for ListOfTexts slot",
+    ShapeType.FILE: "Non-file item provided for File slot",
+    ShapeType.LIST_OF_FILES: "Non-audio list item provided for ListOfFiles slot",
+}
+
+
+def _has_type(shape_type: ShapeType, value: object) -> bool:
+    check = _ITEM_CHECKS[shape_type.scalar]
+    if not shape_type.is_list:
+        return check(value)
+    items = _php_items(value)
+    return items is not None and all(check(item) for item in items)
 
 
 def _type_error(
     key: str, shape: Shape, value: object, enum_values: Sequence[EnumValue] | None
 ) -> str | None:
-    check, reason = _TYPE_CHECKS[shape.type]
-    if not check(value):
-        return reason
+    if not _has_type(shape.type, value):
+        return _TYPE_ERRORS[shape.type]
     if shape.type is ShapeType.ENUM:
         if enum_values is None:
             return f'Provider did not provide enum values for an enum slot: "{key}"'

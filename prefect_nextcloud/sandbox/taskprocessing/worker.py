@@ -16,11 +16,10 @@ from typing import Any
 from prefect_nextcloud.sandbox.http.phpcompat import to_string
 from prefect_nextcloud.sandbox.storage.records import Task, TaskStatus
 from prefect_nextcloud.sandbox.storage.store import ProcessingMode, Store
-from prefect_nextcloud.sandbox.taskprocessing.processing import run_provider
+from prefect_nextcloud.sandbox.taskprocessing.processing import process_task
 from prefect_nextcloud.sandbox.taskprocessing.providers import (
     AvailableTaskType,
     InputFile,
-    ProcessingError,
     Registry,
 )
 from prefect_nextcloud.sandbox.taskprocessing.runtimes import RunTimes
@@ -83,7 +82,7 @@ class WorkerPool:
         while (claimed := self._claim()) is not None:
             task, task_type, prepared = claimed
             if self._wait_while_running(task):
-                self._finish(task, task_type, prepared)
+                self._end(task, **process_task(self._store, task, task_type, prepared))
 
     def _claim(self) -> tuple[Task, AvailableTaskType, dict[str, Any]] | None:
         store = self._store
@@ -141,22 +140,6 @@ class WorkerPool:
                 if now < deadline:
                     timeout = (deadline if reported else halfway) - now
                 store.condition.wait(timeout)
-
-    def _finish(self, task: Task, task_type: AvailableTaskType, prepared: dict[str, Any]) -> None:
-        try:
-            output = run_provider(self._store, task, task_type, prepared)
-        except ProcessingError as error:
-            self._end(
-                task,
-                status=TaskStatus.FAILED,
-                error_message=str(error),
-                user_facing_error_message=error.user_facing_message,
-            )
-            return
-        except Exception as error:  # any provider crash fails the task, as upstream
-            self._end(task, status=TaskStatus.FAILED, error_message=str(error))
-            return
-        self._end(task, status=TaskStatus.SUCCESSFUL, output=output, progress=1.0)
 
     def _end(self, task: Task, *, status: TaskStatus, **changes: Any) -> None:
         """Store a result (``setTaskResult``), unless the task was cancelled or deleted."""
