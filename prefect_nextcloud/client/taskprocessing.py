@@ -42,7 +42,23 @@ __all__ = [
 
 TASKPROCESSING = "/ocs/v2.php/taskprocessing"
 WEBHOOK_METHOD = re.compile(r"^(HTTP:(GET|POST|PUT|DELETE)|AppAPI:[^:]+:(GET|POST|PUT|DELETE))$")
+MAX_APP_ID_LENGTH = 32
 MAX_CUSTOM_ID_LENGTH = 255
+MAX_WEBHOOK_URI_LENGTH = 4000
+
+
+def _check_length(name: str, value: str, limit: int) -> str:
+    """Return ``value`` if it fits the server's column of ``limit`` characters.
+
+    Nextcloud checks no length before it stores a task: a longer value fails the insert, and
+    the schedule answers a bare 500 (``core/Migrations/Version30000Date20240429122720.php``).
+    """
+    if len(value) > limit:
+        raise ValueError(
+            f"{name} may have at most {limit} characters (the server's column), this one has "
+            f"{len(value)}; shorten it."
+        )
+    return value
 
 
 def _server_time(response: httpx.Response) -> float | None:
@@ -141,18 +157,18 @@ def schedule_task(
 ) -> Call[Task]:
     """``POST /schedule``: create a task. Not idempotent: a repeat creates a second task."""
     check_text("task_type", task_type)
-    check_text("app_id", app_id)
+    _check_length("app_id", check_text("app_id", app_id), MAX_APP_ID_LENGTH)
     if not isinstance(input, Mapping):
         raise ValueError(f"input must be a mapping of slot names to values, got {input!r}.")
     for slot, value in input.items():
         check_json(f"Input slot {slot!r}", value)
     body: dict[str, Any] = {"input": dict(input), "type": task_type, "appId": app_id}
     if custom_id is not None:
-        if not isinstance(custom_id, str) or len(custom_id) > MAX_CUSTOM_ID_LENGTH:
-            raise ValueError(
-                f"custom_id must be a string of at most {MAX_CUSTOM_ID_LENGTH} characters."
-            )
-        body["customId"] = check_unicode("custom_id", custom_id)
+        if not isinstance(custom_id, str):
+            raise ValueError(f"custom_id must be a string, got {type(custom_id).__name__}.")
+        body["customId"] = _check_length(
+            "custom_id", check_unicode("custom_id", custom_id), MAX_CUSTOM_ID_LENGTH
+        )
     if (webhook_uri is None) != (webhook_method is None):
         raise ValueError("webhook_uri and webhook_method must be given together.")
     if webhook_uri is not None and webhook_method is not None:
@@ -161,7 +177,9 @@ def schedule_task(
                 "webhook_method must be HTTP:GET, HTTP:POST, HTTP:PUT, HTTP:DELETE or "
                 f"AppAPI:<appId>:<METHOD>, got {webhook_method!r}; the server would ignore it."
             )
-        body["webhookUri"] = check_text("webhook_uri", webhook_uri)
+        body["webhookUri"] = _check_length(
+            "webhook_uri", check_text("webhook_uri", webhook_uri), MAX_WEBHOOK_URI_LENGTH
+        )
         body["webhookMethod"] = webhook_method
     if include_watermark is not None:
         body["includeWatermark"] = include_watermark

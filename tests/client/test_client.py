@@ -255,6 +255,16 @@ def test_bad_arguments_are_refused_before_sending(
 def test_schedule_arguments_are_checked(sandbox: NextcloudSandbox, call: BothFaces) -> None:
     with pytest.raises(ValueError, match="at most 255"):
         call("schedule_task", "core:text2text", {"input": "x"}, custom_id="x" * 256)
+    with pytest.raises(ValueError, match="app_id may have at most 32 characters"):
+        call("schedule_task", "core:text2text", {"input": "x"}, app_id="a" * 33)
+    with pytest.raises(ValueError, match="webhook_uri may have at most 4000"):
+        call(
+            "schedule_task",
+            "core:text2text",
+            {"input": "x"},
+            webhook_uri="https://h/" + "x" * 4000,
+            webhook_method="HTTP:POST",
+        )
     with pytest.raises(ValueError, match="given together"):
         call("schedule_task", "core:text2text", {"input": "x"}, webhook_uri="https://h/x")
     with pytest.raises(ValueError, match="would ignore it"):

@@ -21,7 +21,6 @@ import queue
 import threading
 import time
 from collections.abc import Collection
-from types import TracebackType
 from typing import Self
 
 from prefect.events.clients import get_events_subscriber
@@ -72,12 +71,7 @@ class PushListener:
             _logger.debug("No push for app id %s: the event stream did not answer", self._app_id)
         return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         self._closed.set()
         loop, listening = self._loop, self._listening
         if loop is not None and listening is not None:
