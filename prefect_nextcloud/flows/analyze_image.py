@@ -5,11 +5,11 @@
 
 from typing import Annotated
 
-from prefect import flow
 from prefect.artifacts import create_markdown_artifact
 from pydantic import Field
 
 from prefect_nextcloud.blocks.credentials import resolve_credentials
+from prefect_nextcloud.flows.decorator import nextcloud_flow
 from prefect_nextcloud.flows.parameters import (
     CredentialsParameter,
     FileReferences,
@@ -19,7 +19,6 @@ from prefect_nextcloud.flows.parameters import (
     TimeoutSeconds,
     titled,
 )
-from prefect_nextcloud.tasks.idempotency import cancel_outstanding_tasks
 from prefect_nextcloud.tasks.images import ImageAnalysis, analyze_images
 from prefect_nextcloud.tasks.options import (
     DEFAULT_POLL_INTERVAL_SECONDS,
@@ -43,11 +42,7 @@ def _report(prompt: str, analysis: ImageAnalysis) -> str:
     )
 
 
-@flow(
-    name="analyze-image",
-    on_cancellation=[cancel_outstanding_tasks],
-    on_crashed=[cancel_outstanding_tasks],
-)
+@nextcloud_flow(name="analyze-image")
 def analyze_image(
     prompt: Annotated[str, Field(min_length=1), titled("Prompt")],
     image_file_ids: Annotated[FileReferences, titled("Images")],

@@ -6,7 +6,6 @@
 import mimetypes
 from typing import Annotated
 
-from prefect import flow
 from prefect.artifacts import create_markdown_artifact
 from prefect.logging import get_run_logger
 from pydantic import BaseModel, ConfigDict, Field
@@ -14,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from prefect_nextcloud.blocks.credentials import resolve_credentials
 from prefect_nextcloud.client.paths import NextcloudPath
 from prefect_nextcloud.client.webdav import FileInfo
+from prefect_nextcloud.flows.decorator import nextcloud_flow
 from prefect_nextcloud.flows.parameters import (
     CredentialsParameter,
     IdempotencyKey,
@@ -23,7 +23,6 @@ from prefect_nextcloud.flows.parameters import (
 )
 from prefect_nextcloud.tasks.batch import ItemResult
 from prefect_nextcloud.tasks.files import list_folder, write_text_file
-from prefect_nextcloud.tasks.idempotency import cancel_outstanding_tasks
 from prefect_nextcloud.tasks.images import analyze_image_batch
 from prefect_nextcloud.tasks.options import (
     DEFAULT_POLL_INTERVAL_SECONDS,
@@ -80,11 +79,7 @@ def _markdown(
     return "\n".join(lines)
 
 
-@flow(
-    name="image-report",
-    on_cancellation=[cancel_outstanding_tasks],
-    on_crashed=[cancel_outstanding_tasks],
-)
+@nextcloud_flow(name="image-report")
 def image_report(
     folder: Annotated[str, titled("Folder")] = "/Photos",
     prompt: Annotated[str, Field(min_length=1), titled("Prompt")] = (

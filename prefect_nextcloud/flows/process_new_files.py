@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 from enum import Enum
 from typing import Annotated, Literal
 
-from prefect import flow, task
+from prefect import task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.logging import get_run_logger
@@ -38,6 +38,7 @@ from prefect_nextcloud.client.webdav import (
     FolderListing,
     UnreadableEntry,
 )
+from prefect_nextcloud.flows.decorator import nextcloud_flow
 from prefect_nextcloud.flows.parameters import (
     ClearableText,
     CredentialsParameter,
@@ -61,7 +62,6 @@ from prefect_nextcloud.flows.process_new_files_state import (
     save_state,
 )
 from prefect_nextcloud.tasks.batch import ItemResult
-from prefect_nextcloud.tasks.idempotency import cancel_outstanding_tasks
 from prefect_nextcloud.tasks.images import analyze_image_batch
 from prefect_nextcloud.tasks.media import ocr_batch
 from prefect_nextcloud.tasks.options import (
@@ -633,11 +633,7 @@ def _deliver(
     return {**written, **updates}, settled
 
 
-@flow(
-    name="process-new-files",
-    on_cancellation=[cancel_outstanding_tasks],
-    on_crashed=[cancel_outstanding_tasks],
-)
+@nextcloud_flow(name="process-new-files")
 def process_new_files(
     folder: Annotated[str, titled("Folder")] = "/Photos",
     task: Annotated[TaskChoice, titled("Task")] = "image-analysis",
