@@ -19,6 +19,7 @@ from prefect_nextcloud.flows.parameters import (
     TimeoutSeconds,
     titled,
 )
+from prefect_nextcloud.flows.reports import quoted
 from prefect_nextcloud.tasks.images import ImageAnalysis, analyze_images
 from prefect_nextcloud.tasks.options import (
     DEFAULT_POLL_INTERVAL_SECONDS,
@@ -32,13 +33,13 @@ __all__ = ["analyze_image"]
 def _report(prompt: str, analysis: ImageAnalysis) -> str:
     task = analysis.task
     images = ", ".join(f"`{file_id}`" for file_id in task.input.get("images", []))
-    quoted = "\n".join(f"> {line}" for line in analysis.analysis_text.splitlines() or [""])
+    answer = "\n".join(quoted(analysis.analysis_text))
     return (
         "# Image analysis\n\n"
         f"**Prompt:** {prompt}\n\n"
         f"**Images (file ids):** {images}\n\n"
         f"**Nextcloud task:** {task.id} (`{task.type}`)\n\n"
-        f"## Answer\n\n{quoted}\n"
+        f"## Answer\n\n{answer}\n"
     )
 
 

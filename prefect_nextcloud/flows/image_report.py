@@ -21,6 +21,7 @@ from prefect_nextcloud.flows.parameters import (
     TimeoutSeconds,
     titled,
 )
+from prefect_nextcloud.flows.reports import file_section, quoted
 from prefect_nextcloud.tasks.batch import ItemResult
 from prefect_nextcloud.tasks.files import list_folder, write_text_file
 from prefect_nextcloud.tasks.images import analyze_image_batch
@@ -67,13 +68,9 @@ def _markdown(
     if summary is not None:
         lines += ["## Summary", "", summary, ""]
     for path, result in answers:
-        task = f"Nextcloud task {result.task.id}" if result.task is not None else "not scheduled"
-        lines += [f"## {path.name}", "", f"`{path}` ({task})", ""]
-        if result.ok:
-            lines += [f"> {line}" for line in (result.text or "").splitlines() or [""]]
-        else:
-            lines.append(f"**Not analyzed:** {result.error}")
-        lines.append("")
+        task_id = result.task.id if result.task is not None else None
+        body = quoted(result.text or "") if result.ok else [f"**Not analyzed:** {result.error}"]
+        lines += file_section(path, task_id, body)
     if left_out:
         lines += [f"{left_out} more image(s) were left out (max_images).", ""]
     return "\n".join(lines)
