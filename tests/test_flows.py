@@ -18,6 +18,7 @@ from prefect.flows import load_flow_from_entrypoint
 from prefect_nextcloud import NextcloudCredentials
 from prefect_nextcloud.flows import analyze_image, image_report, process_new_files
 from prefect_nextcloud.sandbox import NextcloudSandbox, sample_image_bytes
+from prefect_nextcloud.tasks import cancel_outstanding_tasks
 
 pytestmark = pytest.mark.usefixtures("prefect_server")
 
@@ -75,6 +76,14 @@ def test_flow_parameters_render_as_a_documented_form() -> None:
     assert schema["required"] == ["prompt", "image_file_ids"]
     assert properties["timeout_seconds"]["exclusiveMinimum"] == 0
     assert properties["timeout_seconds"]["maximum"] == 7 * 24 * 3600
+
+
+@pytest.mark.parametrize("flow_object", [analyze_image, image_report, process_new_files])
+def test_every_flow_cancels_its_nextcloud_tasks_when_cancelled_or_crashed(
+    flow_object: Flow[..., Any],
+) -> None:
+    assert flow_object.on_cancellation_hooks == [cancel_outstanding_tasks]
+    assert flow_object.on_crashed_hooks == [cancel_outstanding_tasks]
 
 
 @pytest.mark.parametrize("flow_object", [analyze_image, image_report, process_new_files])

@@ -45,13 +45,26 @@ def test_report_has_a_section_per_image_and_the_summary(sandbox: NextcloudSandbo
     assert [task.type for task in tasks if task not in analyses] == ["core:text2text:summary"]
     for task in analyses:
         assert task.output is not None
-        assert task.output["output"] in report
+        assert f"(Nextcloud task {task.id})\n\n> {task.output['output']}\n" in report
     with get_client(sync_client=True) as client:
         artifacts = client.read_artifacts(
             artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=["image-report"]))
         )
     [artifact] = [a for a in artifacts if a.flow_run_id == state.state_details.flow_run_id]
     assert artifact.data == report
+
+
+def test_a_failed_image_gets_a_section_saying_why(sandbox: NextcloudSandbox) -> None:
+    sandbox.upload("Photos/a.png", sample_image_bytes())
+    sandbox.set_failing("core:analyze-images")
+    result = image_report(credentials=sandbox.credentials, **FAST)
+    assert (result.image_count, result.failed_count, result.summary) == (1, 1, None)
+    [task] = sandbox.tasks()
+    assert task.status == "STATUS_FAILED"
+    report = read_report(sandbox, "/Reports/image-report.md")
+    section = report[report.index("## a.png") :]
+    assert section.startswith(f"## a.png\n\n`/Photos/a.png` (Nextcloud task {task.id})\n\n")
+    assert "**Not analyzed:** " in section
 
 
 def test_non_images_are_skipped(sandbox: NextcloudSandbox) -> None:

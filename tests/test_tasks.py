@@ -116,6 +116,12 @@ def test_image_analysis_input_refuses_bad_arguments(prompt: str, ids: Any, messa
         image_analysis_input(prompt, ids)
 
 
+@pytest.mark.parametrize("model", ["", "  ", 3])
+def test_image_analysis_input_refuses_a_blank_model(model: Any) -> None:
+    with pytest.raises(ValueError, match="model must be a non-empty model name"):
+        image_analysis_input("Hi", [1], model)
+
+
 @pytest.mark.parametrize(
     "bad",
     [

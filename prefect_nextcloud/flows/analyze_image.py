@@ -5,11 +5,11 @@
 
 from typing import Annotated
 
-from prefect import flow
 from prefect.artifacts import create_markdown_artifact
 from pydantic import Field
 
 from prefect_nextcloud.blocks.credentials import resolve_credentials
+from prefect_nextcloud.flows.decorator import nextcloud_flow
 from prefect_nextcloud.flows.parameters import (
     CredentialsParameter,
     FileReferences,
@@ -19,7 +19,7 @@ from prefect_nextcloud.flows.parameters import (
     TimeoutSeconds,
     titled,
 )
-from prefect_nextcloud.tasks.idempotency import cancel_outstanding_tasks
+from prefect_nextcloud.flows.reports import quoted
 from prefect_nextcloud.tasks.images import ImageAnalysis, analyze_images
 from prefect_nextcloud.tasks.options import (
     DEFAULT_POLL_INTERVAL_SECONDS,
@@ -33,21 +33,17 @@ __all__ = ["analyze_image"]
 def _report(prompt: str, analysis: ImageAnalysis) -> str:
     task = analysis.task
     images = ", ".join(f"`{file_id}`" for file_id in task.input.get("images", []))
-    quoted = "\n".join(f"> {line}" for line in analysis.analysis_text.splitlines() or [""])
+    answer = "\n".join(quoted(analysis.analysis_text))
     return (
         "# Image analysis\n\n"
         f"**Prompt:** {prompt}\n\n"
         f"**Images (file ids):** {images}\n\n"
         f"**Nextcloud task:** {task.id} (`{task.type}`)\n\n"
-        f"## Answer\n\n{quoted}\n"
+        f"## Answer\n\n{answer}\n"
     )
 
 
-@flow(
-    name="analyze-image",
-    on_cancellation=[cancel_outstanding_tasks],
-    on_crashed=[cancel_outstanding_tasks],
-)
+@nextcloud_flow(name="analyze-image")
 def analyze_image(
     prompt: Annotated[str, Field(min_length=1), titled("Prompt")],
     image_file_ids: Annotated[FileReferences, titled("Images")],

@@ -6,7 +6,6 @@
 import mimetypes
 from typing import Annotated
 
-from prefect import flow
 from prefect.artifacts import create_markdown_artifact
 from prefect.logging import get_run_logger
 from pydantic import BaseModel, ConfigDict, Field
@@ -14,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from prefect_nextcloud.blocks.credentials import resolve_credentials
 from prefect_nextcloud.client.paths import NextcloudPath
 from prefect_nextcloud.client.webdav import FileInfo
+from prefect_nextcloud.flows.decorator import nextcloud_flow
 from prefect_nextcloud.flows.parameters import (
     CredentialsParameter,
     IdempotencyKey,
@@ -21,9 +21,9 @@ from prefect_nextcloud.flows.parameters import (
     TimeoutSeconds,
     titled,
 )
+from prefect_nextcloud.flows.reports import file_section, quoted
 from prefect_nextcloud.tasks.batch import ItemResult
 from prefect_nextcloud.tasks.files import list_folder, write_text_file
-from prefect_nextcloud.tasks.idempotency import cancel_outstanding_tasks
 from prefect_nextcloud.tasks.images import analyze_image_batch
 from prefect_nextcloud.tasks.options import (
     DEFAULT_POLL_INTERVAL_SECONDS,
@@ -68,23 +68,15 @@ def _markdown(
     if summary is not None:
         lines += ["## Summary", "", summary, ""]
     for path, result in answers:
-        task = f"Nextcloud task {result.task.id}" if result.task is not None else "not scheduled"
-        lines += [f"## {path.name}", "", f"`{path}` ({task})", ""]
-        if result.ok:
-            lines += [f"> {line}" for line in (result.text or "").splitlines() or [""]]
-        else:
-            lines.append(f"**Not analyzed:** {result.error}")
-        lines.append("")
+        task_id = result.task.id if result.task is not None else None
+        body = quoted(result.text or "") if result.ok else [f"**Not analyzed:** {result.error}"]
+        lines += file_section(path, task_id, body)
     if left_out:
         lines += [f"{left_out} more image(s) were left out (max_images).", ""]
     return "\n".join(lines)
 
 
-@flow(
-    name="image-report",
-    on_cancellation=[cancel_outstanding_tasks],
-    on_crashed=[cancel_outstanding_tasks],
-)
+@nextcloud_flow(name="image-report")
 def image_report(
     folder: Annotated[str, titled("Folder")] = "/Photos",
     prompt: Annotated[str, Field(min_length=1), titled("Prompt")] = (

@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 from enum import Enum
 from typing import Annotated, Literal
 
-from prefect import flow, task
+from prefect import task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.logging import get_run_logger
@@ -38,6 +38,7 @@ from prefect_nextcloud.client.webdav import (
     FolderListing,
     UnreadableEntry,
 )
+from prefect_nextcloud.flows.decorator import nextcloud_flow
 from prefect_nextcloud.flows.parameters import (
     ClearableText,
     CredentialsParameter,
@@ -60,8 +61,8 @@ from prefect_nextcloud.flows.process_new_files_state import (
     load_state,
     save_state,
 )
+from prefect_nextcloud.flows.reports import file_section, quoted
 from prefect_nextcloud.tasks.batch import ItemResult
-from prefect_nextcloud.tasks.idempotency import cancel_outstanding_tasks
 from prefect_nextcloud.tasks.images import analyze_image_batch
 from prefect_nextcloud.tasks.media import ocr_batch
 from prefect_nextcloud.tasks.options import (
@@ -424,17 +425,18 @@ def _markdown(
         summary += f", {waiting} failed file(s) waiting for their next try"
     lines += [summary + ".", ""]
     for outcome in run:
-        task_id = f"Nextcloud task {outcome.task_id}" if outcome.task_id else "not scheduled"
-        lines += [f"## {outcome.path.name}", "", f"`{outcome.path}` ({task_id})", ""]
-        if outcome.ok:
-            lines += [f"> {line}" for line in (outcome.text or "").splitlines() or [""]]
-        elif outcome.next_try is not None:
-            when = outcome.next_try.strftime("%Y-%m-%d %H:%M UTC")
-            lines.append(f"**Failed, tried again from {when}:** {outcome.error}")
-        else:
-            lines.append(f"**Failed, looked at again next run:** {outcome.error}")
-        lines.append("")
+        lines += file_section(outcome.path, outcome.task_id, _what_became(outcome))
     return "\n".join(lines)
+
+
+def _what_became(outcome: FileOutcome) -> list[str]:
+    """The answer quoted, or what went wrong and when the file is tried again."""
+    if outcome.ok:
+        return quoted(outcome.text or "")
+    if outcome.next_try is not None:
+        when = outcome.next_try.strftime("%Y-%m-%d %H:%M UTC")
+        return [f"**Failed, tried again from {when}:** {outcome.error}"]
+    return [f"**Failed, looked at again next run:** {outcome.error}"]
 
 
 def _now() -> datetime:
@@ -633,11 +635,7 @@ def _deliver(
     return {**written, **updates}, settled
 
 
-@flow(
-    name="process-new-files",
-    on_cancellation=[cancel_outstanding_tasks],
-    on_crashed=[cancel_outstanding_tasks],
-)
+@nextcloud_flow(name="process-new-files")
 def process_new_files(
     folder: Annotated[str, titled("Folder")] = "/Photos",
     task: Annotated[TaskChoice, titled("Task")] = "image-analysis",

@@ -18,7 +18,7 @@ from prefect_nextcloud.client.references import (
 from prefect_nextcloud.tasks.batch import ItemResult
 from prefect_nextcloud.tasks.options import RunOptions
 from prefect_nextcloud.tasks.polling import polling_task
-from prefect_nextcloud.tasks.running import run_batch, run_one
+from prefect_nextcloud.tasks.running import input_slots, run_batch, run_one
 
 __all__ = [
     "ANALYZE_IMAGES",
@@ -72,12 +72,9 @@ def image_analysis_input(
             parse_file_reference(image)
         except ValueError as error:
             raise ValueError(f"Image {index + 1}: {error}") from None
-    task_input: dict[str, Any] = {"images": images, "input": prompt}
-    if model is not None:
-        if not isinstance(model, str) or not model.strip():
-            raise ValueError("model must be a non-empty model name, or None for the default.")
-        task_input["model"] = model
-    return task_input
+    if model is not None and (not isinstance(model, str) or not model.strip()):
+        raise ValueError("model must be a non-empty model name, or None for the default.")
+    return input_slots({"images": images, "input": prompt}, {"model": model})
 
 
 def analysis_text(output: dict[str, Any] | None) -> str:

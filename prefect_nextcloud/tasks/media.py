@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from prefect_nextcloud.blocks.credentials import NextcloudCredentials
@@ -11,12 +11,25 @@ from prefect_nextcloud.tasks.batch import ItemResult
 from prefect_nextcloud.tasks.options import RunOptions
 from prefect_nextcloud.tasks.polling import polling_task
 from prefect_nextcloud.tasks.results import FilesResult, TextResult, TextsResult
-from prefect_nextcloud.tasks.running import run_batch, run_one
+from prefect_nextcloud.tasks.running import input_slots, run_batch, run_one
 from prefect_nextcloud.tasks.text import run_text
 
 __all__ = ["generate_images", "ocr", "ocr_batch", "text_to_speech", "transcribe_audio"]
 
 MAX_IMAGES = 12
+
+
+def run_files(
+    credentials: NextcloudCredentials,
+    task_type: str,
+    task_input: Mapping[str, Any],
+    slot: str,
+    options: RunOptions,
+    custom_id: str | None,
+) -> FilesResult:
+    """Run one task as ``run_one`` does; return the files of its output ``slot``, and the task."""
+    finished = run_one(credentials, task_type, task_input, options, custom_id=custom_id)
+    return FilesResult(files=finished.output_files.get(slot, []), task=finished)
 
 
 @polling_task(name="transcribe_audio")
@@ -61,10 +74,7 @@ def text_to_speech(
     Returns:
         The audio file (bytes, file name, content type) and the task.
     """
-    finished = run_one(
-        credentials, "core:text2speech", {"input": text}, options, custom_id=custom_id
-    )
-    return FilesResult(files=finished.output_files.get("speech", []), task=finished)
+    return run_files(credentials, "core:text2speech", {"input": text}, "speech", options, custom_id)
 
 
 @polling_task(name="generate_images")
@@ -92,11 +102,8 @@ def generate_images(
     """
     if isinstance(number_of_images, bool) or not 1 <= number_of_images <= MAX_IMAGES:
         raise ValueError(f"number_of_images must be 1 to {MAX_IMAGES}, got {number_of_images!r}.")
-    task_input: dict[str, Any] = {"input": prompt, "numberOfImages": number_of_images}
-    if size is not None:
-        task_input["size"] = size
-    finished = run_one(credentials, "core:text2image", task_input, options, custom_id=custom_id)
-    return FilesResult(files=finished.output_files.get("images", []), task=finished)
+    task_input = input_slots({"input": prompt, "numberOfImages": number_of_images}, {"size": size})
+    return run_files(credentials, "core:text2image", task_input, "images", options, custom_id)
 
 
 @polling_task(name="ocr")

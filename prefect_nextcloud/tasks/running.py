@@ -4,8 +4,8 @@ Both go through :func:`~prefect_nextcloud.tasks.batch.reconcile_batch`, the one 
 typed helper takes too: check the input, stage files, schedule within the user's schedule
 window, wait with Prefect retries as the polling loop, fetch output files, tidy up.
 :func:`run_one` is the body of every single-task helper, and :func:`run_batch` that of every
-batch helper: each helper hands it its input, its
-:class:`~prefect_nextcloud.tasks.options.RunOptions` and its ids.
+batch helper: each helper hands it its input (built with :func:`input_slots` where some slots
+are optional), its :class:`~prefect_nextcloud.tasks.options.RunOptions` and its ids.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from prefect_nextcloud.tasks.batch import ItemResult, reconcile_batch
 from prefect_nextcloud.tasks.options import RunOptions
 from prefect_nextcloud.tasks.polling import polling_task
 
-__all__ = ["BatchFailedError", "run_batch", "run_one", "run_task", "run_tasks"]
+__all__ = ["BatchFailedError", "input_slots", "run_batch", "run_one", "run_task", "run_tasks"]
 
 DEFAULT_BATCH_ARTIFACT_KEY = "nextcloud-batch"
 
@@ -35,6 +35,18 @@ class BatchFailedError(NextcloudError):
     def __init__(self, message: str, *, results: list[ItemResult]) -> None:
         super().__init__(message)
         self.results = results
+
+
+def input_slots(required: Mapping[str, Any], optional: Mapping[str, Any]) -> dict[str, Any]:
+    """A task's input: the ``required`` slots, then those of ``optional`` that are not ``None``.
+
+    A slot left out takes the provider's default.
+
+    Args:
+        required: The slots always sent.
+        optional: The slots sent only when set.
+    """
+    return {**required, **{slot: value for slot, value in optional.items() if value is not None}}
 
 
 def run_one(

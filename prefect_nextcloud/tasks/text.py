@@ -11,7 +11,7 @@ from prefect_nextcloud.client.models import Task
 from prefect_nextcloud.tasks.options import RunOptions
 from prefect_nextcloud.tasks.polling import polling_task
 from prefect_nextcloud.tasks.results import ChatMessage, TextResult, TextsResult
-from prefect_nextcloud.tasks.running import run_one
+from prefect_nextcloud.tasks.running import input_slots, run_one
 
 __all__ = [
     "change_tone",
@@ -257,11 +257,7 @@ def generate_text(
     Returns:
         The reply and the task.
     """
-    task_input: dict[str, Any] = {"input": prompt}
-    if model is not None:
-        task_input["model"] = model
-    if max_tokens is not None:
-        task_input["max_tokens"] = max_tokens
+    task_input = input_slots({"input": prompt}, {"model": model, "max_tokens": max_tokens})
     return run_text(credentials, "core:text2text", task_input, options, custom_id)
 
 
@@ -292,9 +288,9 @@ def translate(
     Returns:
         The translation and the task.
     """
-    task_input: dict[str, Any] = {"input": text, "target_language": target_language}
-    if origin_language is not None:
-        task_input["origin_language"] = origin_language
+    task_input = input_slots(
+        {"input": text, "target_language": target_language}, {"origin_language": origin_language}
+    )
     return run_text(credentials, "core:text2text:translate", task_input, options, custom_id)
 
 

@@ -148,6 +148,38 @@ def test_chat_history_is_sent_as_json_messages(shared_sandbox: NextcloudSandbox)
     ]
 
 
+@pytest.mark.parametrize(
+    ("helper", "arguments", "sent"),
+    [
+        (generate_text, {"prompt": "Haiku"}, {"input": "Haiku"}),
+        (
+            generate_text,
+            {"prompt": "Haiku", "max_tokens": 20},
+            {"input": "Haiku", "max_tokens": 20},
+        ),
+        (
+            translate,
+            {"text": "Hallo", "target_language": "en"},
+            {"input": "Hallo", "target_language": "en"},
+        ),
+        (generate_images, {"prompt": "a fox"}, {"input": "a fox", "numberOfImages": 1}),
+        (
+            generate_images,
+            {"prompt": "a fox", "size": "256x256"},
+            {"input": "a fox", "numberOfImages": 1, "size": "256x256"},
+        ),
+    ],
+    ids=["text", "text+max_tokens", "translate", "images", "images+size"],
+)
+def test_an_optional_slot_is_sent_only_when_set(
+    sandbox: NextcloudSandbox, helper: Any, arguments: dict[str, Any], sent: dict[str, Any]
+) -> None:
+    credentials = sandbox.credentials
+    in_flow(lambda: helper(credentials, **arguments, options=OPTIONS))
+    [schedule] = sandbox.requests_to("POST", "/schedule$")
+    assert json.loads(schedule.body)["input"] == sent
+
+
 def test_extract_topics_splits_the_answer(shared_sandbox: NextcloudSandbox) -> None:
     credentials = shared_sandbox.credentials
     result = in_flow(lambda: extract_topics(credentials, "Cats and dogs", options=OPTIONS))
