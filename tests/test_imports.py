@@ -52,7 +52,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "prefect_nextcloud"
 # Each layer may import itself and the layers listed (at module level; lazy imports inside
 # functions and TYPE_CHECKING imports are for convenience and typing only).
 # The base modules at the package root import nothing of the package; every layer may use them.
-BASE = {"_version", "_compat", "_cache", "_listen"}
+BASE = {"_version", "_compat", "_cache", "_listen", "_shapes"}
 LAYERS = {
     "client": {"client", *BASE},
     "sandbox": {"sandbox", *BASE},

@@ -17,9 +17,12 @@ import httpx
 if TYPE_CHECKING:
     from prefect_nextcloud.client.streams import DownloadLimit
 
-__all__ = ["Api", "Call", "DownloadSink", "UploadBody"]
+__all__ = ["Api", "Call", "DownloadSink", "Reader", "UploadBody"]
 
 T = TypeVar("T")
+
+Reader = Callable[[httpx.Response, str], T]
+"""Reads an answer into a result (or raises); it gets the answer and the endpoint's name."""
 
 
 class Api(Enum):
@@ -89,8 +92,8 @@ class Call(Generic[T]):
     method: str
     path: str
     api: Api
-    read: Callable[[httpx.Response, str], T]
-    raise_error: Callable[[httpx.Response, str], None]
+    read: Reader[T]
+    raise_error: Reader[None]
     params: Mapping[str, str] = field(default_factory=dict)
     json: Any = None
     headers: Mapping[str, str] = field(default_factory=dict)

@@ -8,6 +8,8 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator
 from pydantic.alias_generators import to_camel
 
+from prefect_nextcloud._shapes import ShapeType
+
 __all__ = [
     "MAX_ID",
     "ShapeDescriptor",
@@ -53,48 +55,6 @@ class TaskStatus(StrEnum):
     def is_terminal(self) -> bool:
         """Whether the task has ended: successful, failed or cancelled."""
         return self in (TaskStatus.SUCCESSFUL, TaskStatus.FAILED, TaskStatus.CANCELLED)
-
-
-class ShapeType(StrEnum):
-    """The type of an input or output slot (``EShapeType`` on the server)."""
-
-    NUMBER = "Number"
-    TEXT = "Text"
-    IMAGE = "Image"
-    AUDIO = "Audio"
-    VIDEO = "Video"
-    FILE = "File"
-    ENUM = "Enum"
-    LIST_OF_NUMBERS = "ListOfNumbers"
-    LIST_OF_TEXTS = "ListOfTexts"
-    LIST_OF_IMAGES = "ListOfImages"
-    LIST_OF_AUDIOS = "ListOfAudios"
-    LIST_OF_VIDEOS = "ListOfVideos"
-    LIST_OF_FILES = "ListOfFiles"
-
-    @property
-    def is_list(self) -> bool:
-        """Whether the slot holds a list."""
-        return self.value.startswith("ListOf")
-
-    @property
-    def is_file(self) -> bool:
-        """Whether the slot holds file ids (one, or a list)."""
-        return self in _FILE_SHAPES
-
-
-_FILE_SHAPES = frozenset(
-    {
-        ShapeType.IMAGE,
-        ShapeType.AUDIO,
-        ShapeType.VIDEO,
-        ShapeType.FILE,
-        ShapeType.LIST_OF_IMAGES,
-        ShapeType.LIST_OF_AUDIOS,
-        ShapeType.LIST_OF_VIDEOS,
-        ShapeType.LIST_OF_FILES,
-    }
-)
 
 
 class _ApiModel(BaseModel):

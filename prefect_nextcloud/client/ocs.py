@@ -6,14 +6,14 @@ Pure functions over ``httpx.Response``; no I/O happens here.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from functools import partial
 from typing import Any, NoReturn, TypeVar
 from xml.etree import ElementTree
 
 import httpx
 
-from prefect_nextcloud.client.calls import Api, Call
+from prefect_nextcloud.client.calls import Api, Call, Reader
 from prefect_nextcloud.client.errors import (
     AuthenticationError,
     CSRFCheckFailedError,
@@ -299,7 +299,7 @@ def expect_dict(value: Any, key: str, response: httpx.Response, endpoint: str) -
 def ocs_call(
     method: str,
     path: str,
-    read: Callable[[httpx.Response, str], T],
+    read: Reader[T],
     *,
     params: Mapping[str, str] | None = None,
     json: Any = None,

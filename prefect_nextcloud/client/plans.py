@@ -218,8 +218,17 @@ class Planner:
         ``wait_for_slot``, raises :class:`ScheduleDeferredError` at once). Maintenance answers
         created nothing and are waited out like other passing failures.
         """
-        call = yield from self._schedule_call(
-            task_type, input, validate, app_id, custom_id, file_check, options
+        call = taskprocessing.schedule_task(
+            task_type, input, app_id=app_id, custom_id=custom_id, **options
+        )
+        if validate:
+            declared = yield from self.task_type(task_type)
+            validate_input(declared, input, file_check=file_check)
+        version = yield from self.server_version()
+        call = (
+            call
+            if version.has_task_processing
+            else _legacy_schedule(version, task_type, input, app_id, custom_id, options)
         )
         if (
             adopt_existing
@@ -274,31 +283,6 @@ class Planner:
                 _log_retry(refused, call.endpoint, hold)
             waited += hold
             yield Sleep(hold)
-
-    def _schedule_call(
-        self,
-        task_type: str,
-        input: Mapping[str, Any],
-        validate: bool,
-        app_id: str,
-        custom_id: str | None,
-        file_check: FileCheck,
-        options: Mapping[str, Any],
-    ) -> Plan[Call[Task]]:
-        """Check the arguments and the input, then the schedule call for the server's API."""
-        call = taskprocessing.schedule_task(
-            task_type, input, app_id=app_id, custom_id=custom_id, **options
-        )
-        if validate:
-            declared = yield from self.task_type(task_type)
-            validate_input(declared, input, file_check=file_check)
-        version = yield from self.server_version()
-        if version.has_task_processing:
-            return call
-        extra = sorted(key for key, value in options.items() if value is not None)
-        if extra:
-            raise ValueError(f"{', '.join(extra)} need Nextcloud 30+; this server runs {version}.")
-        return textprocessing.schedule_task(task_type, input, app_id=app_id, custom_id=custom_id)
 
     def find_task(self, app_id: str, custom_id: str, task_type: str) -> Plan[Task | None]:
         """The task to adopt under ``custom_id``, if any: see :mod:`.adoption`.
@@ -464,3 +448,18 @@ async def run_async(
                 step = plan.send(result)
     except StopIteration as stop:
         return stop.value  # type: ignore[no-any-return]
+
+
+def _legacy_schedule(
+    version: ServerVersion,
+    task_type: str,
+    input: Mapping[str, Any],
+    app_id: str,
+    custom_id: str | None,
+    options: Mapping[str, Any],
+) -> Call[Task]:
+    """The schedule call of the TextProcessing API, for servers older than Task Processing."""
+    extra = sorted(key for key, value in options.items() if value is not None)
+    if extra:
+        raise ValueError(f"{', '.join(extra)} need Nextcloud 30+; this server runs {version}.")
+    return textprocessing.schedule_task(task_type, input, app_id=app_id, custom_id=custom_id)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Collection, Mapping
 from typing import Any, TypeVar
 from urllib.parse import unquote, urlsplit
 from xml.etree import ElementTree
@@ -18,7 +18,7 @@ from xml.etree import ElementTree
 import httpx
 from pydantic import BaseModel, ConfigDict
 
-from prefect_nextcloud.client.calls import Api, Call, DownloadSink, UploadBody
+from prefect_nextcloud.client.calls import Api, Call, DownloadSink, Reader, UploadBody
 from prefect_nextcloud.client.errors import (
     FileConflictError,
     FileLockedError,
@@ -174,7 +174,7 @@ def _sabre_message(response: httpx.Response) -> str | None:
 
 def dav_error_reader(
     method: str, path: NextcloudPath, *, accept: Collection[int] = ()
-) -> Callable[[httpx.Response, str], None]:
+) -> Reader[None]:
     """Return the error reader of a WebDAV call on ``path``.
 
     Args:
@@ -308,7 +308,7 @@ def _file_info(
     return FileInfo(path=path, **_facts(found, path, response, endpoint))
 
 
-def _read_multistatus(path: NextcloudPath) -> Callable[[httpx.Response, str], FileInfo]:
+def _read_multistatus(path: NextcloudPath) -> Reader[FileInfo]:
     def read(response: httpx.Response, endpoint: str) -> FileInfo:
         return _file_info(_responses(response, endpoint)[0], path, response, endpoint)
 
@@ -319,7 +319,7 @@ def _file_call(
     method: str,
     user_id: str,
     path: NextcloudPath,
-    read: Callable[[httpx.Response, str], T],
+    read: Reader[T],
     *,
     accept: Collection[int] = (),
     headers: Mapping[str, str] | None = None,
@@ -348,7 +348,7 @@ def _read_nothing(response: httpx.Response, endpoint: str) -> None:
 def _propfind(
     user_id: str,
     path: NextcloudPath,
-    read: Callable[[httpx.Response, str], T],
+    read: Reader[T],
     *,
     accept: Collection[int] = (),
     depth: str = "0",
@@ -384,9 +384,7 @@ def find_file_info(user_id: str, path: str) -> Call[FileInfo | None]:
     return _propfind(user_id, target, read, accept={404})
 
 
-def _listing_reader(
-    user_id: str, folder: NextcloudPath
-) -> Callable[[httpx.Response, str], FolderListing]:
+def _listing_reader(user_id: str, folder: NextcloudPath) -> Reader[FolderListing]:
     # Sabre names each entry by its URL path (with any prefix of a Nextcloud installed in a
     # subfolder, and a trailing slash on folders); the folder's own ends with its DAV path.
     own_href = unquote(dav_path(user_id, folder))
@@ -599,9 +597,7 @@ def _check_file_id(file_id: int) -> None:
         raise ValueError(f"file_id must be a positive file id, got {file_id!r}.")
 
 
-def _comments_error_reader(
-    method: str, file_id: int, doing: str
-) -> Callable[[httpx.Response, str], None]:
+def _comments_error_reader(method: str, file_id: int, doing: str) -> Reader[None]:
     """The error reader of a call on a file's comments; ``doing`` is e.g. "comment on"."""
     path = f"/remote.php/dav/comments/files/{file_id}"
 
@@ -634,12 +630,7 @@ def _comments_error_reader(
 
 
 def _comments_call(
-    method: str,
-    file_id: int,
-    action: str,
-    read: Callable[[httpx.Response, str], T],
-    content: bytes,
-    content_type: str,
+    method: str, file_id: int, action: str, read: Reader[T], content: bytes, content_type: str
 ) -> Call[T]:
     """The call ``method`` on the comments of ``file_id``; only REPORT is safe to repeat."""
     return Call(

@@ -97,7 +97,7 @@ def run_batch(
     custom_ids: Sequence[str | None] | None,
     app_id: str | None,
     artifact_key: str | None,
-    on_result: Callable[[ItemResult], None] | None = None,
+    on_results: Callable[[list[ItemResult]], None] | None = None,
 ) -> list[ItemResult]:
     """One attempt at a whole batch: the body of ``run_tasks`` and of every batch helper.
 
@@ -109,7 +109,8 @@ def run_batch(
         custom_ids: One custom id per input; derived from the run and the inputs when omitted.
         app_id: The app id the tasks are filed under; unique to the run when omitted.
         artifact_key: Key of the progress and result-table artifacts; ``None`` for none.
-        on_result: Called once with each item's result as soon as it is known.
+        on_results: Called with the results that became known together, as soon as they are;
+            each item once.
 
     Returns:
         One result per input, in input order.
@@ -126,7 +127,7 @@ def run_batch(
         custom_ids=custom_ids,
         app_id=app_id,
         artifact_key=artifact_key,
-        on_result=on_result,
+        on_results=on_results,
     )
     return [item.result() for item in items]
 
@@ -179,7 +180,7 @@ def run_tasks(
     app_id: str | None = None,
     artifact_key: str | None = DEFAULT_BATCH_ARTIFACT_KEY,
     options: RunOptions = RunOptions(),
-    on_result: Callable[[ItemResult], None] | None = None,
+    on_results: Callable[[list[ItemResult]], None] | None = None,
 ) -> list[ItemResult]:
     """Run one Nextcloud task per input, all in one Prefect task, and return every result.
 
@@ -210,10 +211,11 @@ def run_tasks(
         artifact_key: Show a progress artifact while the batch runs and a table of every item
             at the end under this key (lowercase letters, digits, dashes); ``None`` for none.
         options: How long to wait, how often to look, and how to tidy up (``RunOptions``).
-        on_result: Called once with each item's result as soon as it is known, in the
-            process that runs the task, so that a flow can act on every answer at once (post
-            it, record it) instead of after the slowest; each item is handed over once per
-            task run, also when a later item fails. What it raises is logged, not raised.
+        on_results: Called with the results that became known together (one look's worth),
+            as soon as they are, in the process that runs the task: a flow can act on each
+            answer at once (post it, record it) instead of after the slowest. Each item is
+            handed over once per task run, also when a later item fails; what it raises is
+            logged, not raised.
 
     Returns:
         One result per input, in input order: ``ok``, the finished ``task`` (with output
@@ -224,7 +226,7 @@ def run_tasks(
         BatchFailedError: With ``raise_on_failure``, some items did not succeed.
     """
     results = run_batch(
-        credentials, task_type, inputs, options, custom_ids, app_id, artifact_key, on_result
+        credentials, task_type, inputs, options, custom_ids, app_id, artifact_key, on_results
     )
     failed = [result for result in results if not result.ok]
     if raise_on_failure and failed:

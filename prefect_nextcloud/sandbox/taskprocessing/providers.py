@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from enum import StrEnum
 from typing import Any
 
+from prefect_nextcloud._shapes import ShapeType
 from prefect_nextcloud.sandbox.ocs.envelope import JsonObject
 
 __all__ = [
@@ -26,43 +26,6 @@ __all__ = [
     "ShapeType",
     "TaskTypeSpec",
 ]
-
-
-class ShapeType(StrEnum):
-    """The slot types of ``EShapeType``; the value is the name the API sends."""
-
-    NUMBER = "Number"
-    TEXT = "Text"
-    IMAGE = "Image"
-    AUDIO = "Audio"
-    VIDEO = "Video"
-    FILE = "File"
-    ENUM = "Enum"
-    LIST_OF_NUMBERS = "ListOfNumbers"
-    LIST_OF_TEXTS = "ListOfTexts"
-    LIST_OF_IMAGES = "ListOfImages"
-    LIST_OF_AUDIOS = "ListOfAudios"
-    LIST_OF_VIDEOS = "ListOfVideos"
-    LIST_OF_FILES = "ListOfFiles"
-
-    @property
-    def is_list(self) -> bool:
-        """Whether the slot holds a list."""
-        return self.value.startswith("ListOf")
-
-    @property
-    def scalar(self) -> ShapeType:
-        """The type of the slot's items (``getScalarType``); a scalar type is its own."""
-        # "ListOfImages" holds "Image"s; no scalar type's name starts with "ListOf" or ends in "s".
-        return ShapeType(self.value.removeprefix("ListOf").removesuffix("s"))
-
-    @property
-    def is_file(self) -> bool:
-        """Whether the slot (or its items) holds file ids (``isFileType``)."""
-        return self.scalar in _FILE_TYPES
-
-
-_FILE_TYPES = frozenset({ShapeType.IMAGE, ShapeType.AUDIO, ShapeType.VIDEO, ShapeType.FILE})
 
 
 @dataclass(frozen=True)

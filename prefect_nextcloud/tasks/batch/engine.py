@@ -2,7 +2,7 @@
 
 An attempt makes one ``GET /tasks/app/{appId}`` that returns every task of the batch (the app
 id is unique to the run), adopts what already exists under each item's ``customId``, settles
-what has finished (downloading output files, handing each result to ``on_result``), cancels
+what has finished (downloading output files, handing each result to ``on_results``), cancels
 what ran past its deadline, schedules what is missing as far as the schedule window allows
 right now, and then either returns the results or raises
 :class:`~prefect_nextcloud.tasks.polling.TaskStillRunning` with the delay until the next
@@ -66,7 +66,7 @@ def reconcile_batch(
     custom_ids: Sequence[str | None] | None = None,
     app_id: str | None = None,
     artifact_key: str | None = None,
-    on_result: Callable[[ItemResult], None] | None = None,
+    on_results: Callable[[list[ItemResult]], None] | None = None,
 ) -> list[BatchItem]:
     """One attempt over a batch: look, settle, schedule, then return or ask to look again.
 
@@ -78,7 +78,8 @@ def reconcile_batch(
         custom_ids: One custom id per item; derived from the run and the inputs when omitted.
         app_id: The app id of the batch's tasks; unique to the run when omitted.
         artifact_key: Keep a progress artifact and a result table under this key.
-        on_result: Called once with each item's result as soon as it is known.
+        on_results: Called with the results that became known together, as soon as they are;
+            each item once.
 
     Returns:
         Every item, settled, in input order.
@@ -101,7 +102,7 @@ def reconcile_batch(
     failure: NextcloudError | None = None
     try:
         with credentials.get_client() as client, bounded(client, batch, options):
-            _attempt(client, credentials, batch, options, on_result)
+            _attempt(client, credentials, batch, options, on_results)
     except TaskStillRunning:
         batch.failing_since = None
         raise
@@ -122,7 +123,7 @@ def reconcile_batch(
                 min(options.poll_interval_seconds, to_next_deadline(batch, options)),
             )
         forget(key)
-        deliver(batch, on_result)
+        deliver(batch, on_results)
         if still_open(batch):
             abandon(credentials, batch)
             raise failure
@@ -136,9 +137,8 @@ def _attempt(
     credentials: NextcloudCredentials,
     batch: Batch,
     options: RunOptions,
-    on_result: Callable[[ItemResult], None] | None,
+    on_results: Callable[[list[ItemResult]], None] | None,
 ) -> None:
-    now = time.monotonic()
     if batch.declared is None:
         declared = client.get_task_type(batch.task_type)
         validate(declared, batch.items)
@@ -150,12 +150,12 @@ def _attempt(
     )
     # Subscribed before anything is scheduled, so that no push can come before it.
     with PushListener(batch.app_id) if batch.push else nullcontext() as push:
-        slot_wait = _look_and_schedule(client, credentials, batch, options, now)
+        slot_wait = _look_and_schedule(client, credentials, batch, options)
         slots_at = None if slot_wait is None else time.monotonic() + slot_wait
         while True:
             summary = batch.progress.update(batch.items)
             emit_task_events(credentials, batch.items)
-            deliver(batch, on_result)
+            deliver(batch, on_results)
             if not still_open(batch):
                 break
             now = time.monotonic()
@@ -173,13 +173,10 @@ def _attempt(
 
 
 def _look_and_schedule(
-    client: NextcloudClient,
-    credentials: NextcloudCredentials,
-    batch: Batch,
-    options: RunOptions,
-    now: float,
+    client: NextcloudClient, credentials: NextcloudCredentials, batch: Batch, options: RunOptions
 ) -> float | None:
     """Look, end overdue waits and schedule; return the wait for more schedule slots."""
+    now = time.monotonic()
     # Runs sharing the batch schedule one at a time, each after a fresh look.
     coordinate = batch.shared and any(
         not item.settled and item.task is None for item in batch.items

@@ -1,7 +1,7 @@
 """Settling a finished item: its error, or its output files downloaded (and saved when asked).
 
 Output files are downloaded before anything is deleted, so a tidy-up never loses them. Each
-settled item's result is handed once to the caller's ``on_result``, as soon as it is known.
+settled item's result is handed once to the caller's ``on_results``, as soon as it is known.
 """
 
 from __future__ import annotations
@@ -83,26 +83,23 @@ def settle_finished(
     item.settle(finished, None)
 
 
-def deliver(batch: Batch, on_result: Callable[[ItemResult], None] | None) -> None:
-    """Hand each item settled since the last call to ``on_result``, once, in input order.
+def deliver(batch: Batch, on_results: Callable[[list[ItemResult]], None] | None) -> None:
+    """Hand the items settled since the last call to ``on_results``, each once, in input order.
 
-    An exception ``on_result`` raises is logged with the item's index and the task's id; the
-    item's result stands, and the other items are still handed over.
+    An exception ``on_results`` raises is logged with the items' indexes; their results
+    stand, and later items are still handed over.
     """
-    for item in batch.items:
-        if not item.settled or item.delivered:
-            continue
+    fresh = [item for item in batch.items if item.settled and not item.delivered]
+    for item in fresh:
         item.delivered = True
-        if on_result is None:
-            continue
-        try:
-            on_result(item.result())
-        except Exception as error:
-            task = f"Nextcloud task {item.task.id}" if item.task is not None else "no task"
-            run_logger().warning(
-                "on_result failed for item %d (%s): %s: %s",
-                item.index,
-                task,
-                type(error).__name__,
-                error,
-            )
+    if not fresh or on_results is None:
+        return
+    try:
+        on_results([item.result() for item in fresh])
+    except Exception as error:
+        run_logger().warning(
+            "on_results failed for items %s: %s: %s",
+            ", ".join(str(item.index) for item in fresh),
+            type(error).__name__,
+            error,
+        )
