@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import threading
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -356,3 +357,35 @@ def test_the_wait_before_a_retry_doubles_up_to_a_week() -> None:
         168,
     ]
     assert retry_delay(10**9) == LAST_RETRY
+
+
+def test_answers_are_posted_and_recorded_as_they_come_so_a_crash_keeps_them() -> None:
+    # One worker, one task at a time: the three answers arrive seconds apart.
+    with NextcloudSandbox(run_seconds=1.5, workers=1) as sandbox:
+        ids = photos(sandbox)
+
+        def crash_after_two_comments() -> None:
+            sandbox.wait_for_requests("POST", "/comments/files/", count=2, timeout=60)
+            # From now on the server refuses the listing: the batch, and the run, fail.
+            sandbox.inject_error("/taskprocessing/tasks/app/", 401, times=1000)
+
+        crasher = threading.Thread(target=crash_after_two_comments)
+        crasher.start()
+        with pytest.raises(Exception, match="401"):
+            run(sandbox, report_path=None)
+        crasher.join()
+
+        # The two answers known before the crash were posted and recorded as done.
+        record = read_state(sandbox)["files"]
+        done = [file_id for file_id in ids if record.get(str(file_id), {}).get("status") == "done"]
+        assert len(done) == 2
+        assert [len(comments(sandbox, file_id)) for file_id in done] == [1, 1]
+
+        # The next run finishes the third file only: no task paid twice, no comment twice.
+        sandbox.clear_faults()
+        again = run(sandbox, report_path=None)
+        assert [outcome.file_id for outcome in again.outcomes] == [
+            file_id for file_id in ids if file_id not in done
+        ]
+        assert [len(comments(sandbox, file_id)) for file_id in ids] == [1, 1, 1]
+        assert len(sandbox.tasks()) == 3

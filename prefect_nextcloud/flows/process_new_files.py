@@ -17,7 +17,8 @@ is moved aside and rebuilt.
 """
 
 import mimetypes
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import Enum
 from typing import Annotated, Literal
@@ -70,6 +71,7 @@ from prefect_nextcloud.tasks.options import (
     DEFAULT_TIMEOUT_SECONDS,
     RunOptions,
 )
+from prefect_nextcloud.tasks.progress import run_logger
 from prefect_nextcloud.tasks.run_lock import run_lock
 
 __all__ = ["STATE_VERSION", "FileOutcome", "NewFilesRun", "default_state_file", "process_new_files"]
@@ -202,8 +204,7 @@ def list_candidates(
     return FolderListing(entries=sorted(found, key=lambda entry: entry.path), unreadable=unreadable)
 
 
-@task(cache_policy=NO_CACHE)
-def read_state(
+def _read_state(
     credentials: NextcloudCredentials,
     state_file: str,
     folder: str,
@@ -229,12 +230,11 @@ def read_state(
             NextcloudPath(folder),
             task_choice,
             None if legacy is None else NextcloudPath(legacy),
-            get_run_logger(),
+            run_logger(),
         )
 
 
-@task(cache_policy=NO_CACHE)
-def write_state(
+def _write_state(
     credentials: NextcloudCredentials,
     state_file: str,
     folder: str,
@@ -311,8 +311,7 @@ def _settled(comment: _Comment, delivery: _Delivery, error: str | None) -> _Comm
     return _Comment(comment.file_id, comment.message, delivery, error)
 
 
-@task(cache_policy=NO_CACHE)
-def post_comments(
+def _post_comments(
     credentials: NextcloudCredentials, comments: list[_Comment], look_first: bool
 ) -> list[_Comment]:
     """Post each answer as a comment on its file, shown in the Files sidebar.
@@ -372,6 +371,7 @@ def _run_batch(
     files: list[FileInfo],
     state_file: NextcloudPath,
     options: RunOptions,
+    on_results: Callable[[list[ItemResult]], None],
 ) -> list[ItemResult]:
     """One task per file, under custom ids that any later run derives the same way."""
     if not files:
@@ -392,6 +392,7 @@ def _run_batch(
             app_id=batch_app_id(state_file),
             artifact_key="process-new-files-tasks",
             options=options,
+            on_results=on_results,
         )
     else:
         results = ocr_batch(
@@ -401,6 +402,7 @@ def _run_batch(
             app_id=batch_app_id(state_file),
             artifact_key="process-new-files-tasks",
             options=options,
+            on_results=on_results,
         )
     return results
 
@@ -477,7 +479,7 @@ def _recover(
     if not posting:
         return {}, []
     comments = [_Comment(int(key), record.comment or "") for key, record in posting.items()]
-    delivered = post_comments(credentials, comments, look_first=True)
+    delivered = _post_comments(credentials, comments, look_first=True)
     changes = _delivered(delivered, posting, now)
     outcomes = [
         _with_delivery(
@@ -570,10 +572,10 @@ class _StateFile:
     task_choice: str
 
     def read(self, legacy: str | None = None) -> LoadedState:
-        return read_state(self.credentials, self.path, self.folder, self.task_choice, legacy)
+        return _read_state(self.credentials, self.path, self.folder, self.task_choice, legacy)
 
     def write(self, records: Records, if_it_fails: str) -> None:
-        write_state(
+        _write_state(
             self.credentials, self.path, self.folder, self.task_choice, records, if_it_fails
         )
 
@@ -623,7 +625,7 @@ def _deliver(
     comments = [_Comment(int(key), record.comment or "") for key, record in claimed.items()]
     delivered = {
         comment.file_id: comment
-        for comment in post_comments(state.credentials, comments, look_first=False)
+        for comment in _post_comments(state.credentials, comments, look_first=False)
     }
     updates = _delivered(list(delivered.values()), claimed, now)
     settled = [
@@ -633,6 +635,59 @@ def _deliver(
         for outcome in outcomes
     ]
     return {**written, **updates}, settled
+
+
+@dataclass
+class _Poster:
+    """Acts on the answers of this run's files as they arrive: records them, then posts them.
+
+    The batch hands over the answers one look found together; each round claims them in the
+    state file (as "posting"), posts their comments and records them as done, so that a run
+    that stops later keeps every answer it had. Once the record cannot be written, nothing
+    more is posted: the failure is raised when the batch returns.
+    """
+
+    state: _StateFile
+    files: list[FileInfo]  # the batch's files, in input order
+    label: str
+    comment_on_files: bool
+    records: Records  # the record as this run read it
+    changes: Records  # what this run changed since
+    present: set[int]
+    now: datetime
+    saved: Records | None = None  # the record as this run last wrote it
+    outcomes: dict[int, FileOutcome] = field(default_factory=dict)
+    failure: StateFileError | None = None
+
+    def __call__(self, results: list[ItemResult]) -> None:
+        if self.failure is not None:
+            return
+        entries = [self.files[result.index] for result in results]
+        settled, outcomes = _settle(
+            entries, results, self.label, self.comment_on_files, self.records, self.now
+        )
+        answers = {key: record for key, record in settled.items() if record.status == "posting"}
+        self.changes.update({key: record for key, record in settled.items() if key not in answers})
+        try:
+            if answers:
+                written, outcomes = _deliver(
+                    self.state,
+                    self.records,
+                    self.changes,
+                    answers,
+                    self.present,
+                    outcomes,
+                    self.now,
+                )
+                self.changes.update({key: written[key] for key in answers})
+            else:
+                written = {**(self.saved or self.records), **self.changes}
+            self.state.write(written, _RECORD_FAILED)
+        except StateFileError as error:
+            self.failure = error
+            return
+        self.saved = written
+        self.outcomes.update((outcome.file_id, outcome) for outcome in outcomes)
 
 
 @nextcloud_flow(name="process-new-files")
@@ -705,18 +760,18 @@ def process_new_files(
     options = RunOptions(
         timeout_seconds=timeout_seconds, poll_interval_seconds=poll_interval_seconds
     )
-    results = _run_batch(resolved, task, prompt, plan.due, state.path, options)
-    settled, now_outcomes = _settle(plan.due, results, label, comment_on_files, records, now)
+    poster = _Poster(state, plan.due, label, comment_on_files, records, changes, set(paths), now)
+    results = _run_batch(resolved, task, prompt, plan.due, state.path, options, poster)
+    missed = [result for result in results if plan.due[result.index].file_id not in poster.outcomes]
+    if missed:  # handed over but not acted on: act on them now, failing loudly
+        poster(missed)
+    if poster.failure is not None:
+        raise poster.failure
+    outcomes += [poster.outcomes[entry.file_id] for entry in plan.due]
     odd_changes, odd_outcomes = _report_unreadable(plan.unreadable, records, now)
-    outcomes += now_outcomes + odd_outcomes
-    answers = {key: record for key, record in settled.items() if record.status == "posting"}
-    changes.update({key: record for key, record in settled.items() if key not in answers})
-    changes.update(odd_changes)
-    final = {**records, **changes}
-    if answers:
-        present = set(paths)
-        final, outcomes = _deliver(state, records, changes, answers, present, outcomes, now)
-    if final != loaded.records or loaded.legacy is not None:
+    outcomes += odd_outcomes
+    final = {**(poster.saved or records), **poster.changes, **odd_changes}
+    if final != (poster.saved or loaded.records) or loaded.legacy is not None:
         state.write(final, _RECORD_FAILED)
         _remove_legacy(resolved, loaded.legacy)
     shown_prompt = prompt if task == "image-analysis" else None

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -139,6 +139,7 @@ def analyze_image_batch(
     app_id: str | None = None,
     artifact_key: str | None = "image-analyses",
     options: RunOptions = RunOptions(),
+    on_results: Callable[[list[ItemResult]], None] | None = None,
 ) -> list[ItemResult]:
     """Ask the same question about each image separately: one Nextcloud task per image.
 
@@ -158,6 +159,8 @@ def analyze_image_batch(
         app_id: The app id the tasks are filed under; by default one unique to the flow run.
         artifact_key: Key of the progress and result-table artifacts; ``None`` for none.
         options: How long to wait, how often to look, and how to tidy up (``RunOptions``).
+        on_results: Called with the results that became known together, as soon as they are
+            (see ``run_tasks``).
 
     Returns:
         One result per image, in order; ``text`` is the answer of each successful one.
@@ -169,4 +172,6 @@ def analyze_image_batch(
     if isinstance(images, str | bytes) or not isinstance(images, Sequence):
         raise ValueError(f"images must be a list of images, got {type(images).__name__}.")
     inputs = [image_analysis_input(prompt, [image], model) for image in images]
-    return run_batch(credentials, task_type, inputs, options, custom_ids, app_id, artifact_key)
+    return run_batch(
+        credentials, task_type, inputs, options, custom_ids, app_id, artifact_key, on_results
+    )

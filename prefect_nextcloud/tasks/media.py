@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from prefect_nextcloud.blocks.credentials import NextcloudCredentials
@@ -143,6 +143,7 @@ def ocr_batch(
     app_id: str | None = None,
     artifact_key: str | None = "ocr",
     options: RunOptions = RunOptions(),
+    on_results: Callable[[list[ItemResult]], None] | None = None,
 ) -> list[ItemResult]:
     """Recognise the text of each file separately: one ``core:image2text:ocr`` task per file.
 
@@ -158,6 +159,8 @@ def ocr_batch(
         app_id: The app id the tasks are filed under; by default one unique to the flow run.
         artifact_key: Key of the progress and result-table artifacts; ``None`` for none.
         options: How long to wait, how often to look, and how to tidy up (``RunOptions``).
+        on_results: Called with the results that became known together, as soon as they are
+            (see ``run_tasks``).
 
     Returns:
         One result per file, in order; ``text`` is the recognised text of each successful one.
@@ -168,5 +171,12 @@ def ocr_batch(
     """
     inputs = [{"input": [reference]} for reference in as_reference_list(files)]
     return run_batch(
-        credentials, "core:image2text:ocr", inputs, options, custom_ids, app_id, artifact_key
+        credentials,
+        "core:image2text:ocr",
+        inputs,
+        options,
+        custom_ids,
+        app_id,
+        artifact_key,
+        on_results,
     )
