@@ -141,6 +141,14 @@ def test_upload_folder_errors(sb: NextcloudSandbox, dav: httpx.Client) -> None:
     assert onto_folder.status_code == 400
     assert _message(onto_folder) == "The given destination files/alice/up4/dir is a directory."
     assert dav.request("MKCOL", "/remote.php/dav/uploads/bob/x").status_code == 403
+    # OPTIONS offers MKCOL only where no upload folder exists yet.
+    assert dav.request("OPTIONS", f"{UPLOADS}/fresh").headers["allow"].endswith(", MKCOL")
+    assert not dav.request("OPTIONS", f"{UPLOADS}/twice").headers["allow"].endswith(", MKCOL")
+    assert dav.request("PROPFIND", f"{UPLOADS}/fresh").status_code == 404
+    assert dav.request("PROPFIND", f"{UPLOADS}/twice/no-chunk").status_code == 404
+    # Deleting the virtual .file deletes the whole upload (FutureFile::delete).
+    assert dav.delete(f"{UPLOADS}/twice/.file").status_code == 204
+    assert dav.request("PROPFIND", f"{UPLOADS}/twice").status_code == 404
 
 
 # -- comments -------------------------------------------------------------------------------

@@ -85,9 +85,10 @@ class Uploads:
                 )
             self._uploads[key] = _Upload()
             return Response(b"", status_code=201)
+        if key not in self._uploads:
+            raise self._missing(key[1])
         if method == "DELETE":
-            if self._uploads.pop(key, None) is None:
-                raise self._missing(key[1])
+            del self._uploads[key]
             return Response(b"", status_code=204)
         raise not_implemented(method)
 
@@ -110,14 +111,16 @@ class Uploads:
             return Response(b"", status_code=204 if existed else 201)
         if upload is None:
             raise self._missing(key[1])
-        if method == "DELETE":
-            if upload.chunks.pop(name, None) is None:
-                raise DavError(
-                    404, "NotFound", f"File with name /{key[1]}/{name} could not be located"
-                )
-            return Response(b"", status_code=204)
         if method == "MOVE" and name == ".file":
             return self._assemble(key, upload, headers)
+        if name not in upload.chunks and name != ".file":
+            raise DavError(404, "NotFound", f"File with name /{key[1]}/{name} could not be located")
+        if method == "DELETE":
+            if name == ".file":  # FutureFile::delete() drops the whole upload folder
+                del self._uploads[key]
+            else:
+                del upload.chunks[name]
+            return Response(b"", status_code=204)
         raise not_implemented(method)
 
     def _assemble(
