@@ -6,7 +6,8 @@ checks the request's conditional headers (:mod:`.conditions`); then:
 
 - ``GET``/``HEAD`` of a file, with one byte range (:mod:`.ranges`) and ``OC-Checksum``; of a
   folder, ``DummyGetResponsePlugin``'s 200. ``HEAD`` with a satisfiable range is the
-  ``TypeError`` 500 of sabre/dav 4.5 to 4.7.0 (sabre-io/dav issue 1624);
+  ``TypeError`` 500 of sabre/dav 4.5 to 4.7.0, whose ``CorePlugin::httpGet`` seeks in the
+  empty string it uses as a HEAD's body (fixed in 4.7.1);
 - ``PUT`` with ``X-OC-MTime``, ``X-OC-CTime``, ``OC-Checksum`` and ``X-HASH`` (:mod:`.writes`);
 - ``PATCH`` with ``X-Recalculate-Hash``, ``PROPPATCH`` (:mod:`.proppatch`), ``OPTIONS``;
 - ``PROPFIND`` with ``Depth`` 0, 1, any number or ``infinity`` (Nextcloud turns
@@ -17,8 +18,9 @@ Paths are walked segment by segment like ``Directory::getChild``: a missing segm
 (which never names a node), is a 404 naming the path up to there. A user sees only their own
 home; another user's home looks like an empty, read-only folder, as in Nextcloud. Sources:
 Nextcloud's ``apps/dav/lib/Connector/Sabre/`` (``File.php``, ``Directory.php``, ``Node.php``,
-``FilesPlugin.php``, ``CopyEtagHeaderPlugin.php``, ``Server.php``) and ``apps/dav/lib/Files/
-RootCollection.php``; sabre/dav ``lib/DAV/CorePlugin.php`` and ``lib/DAV/Server.php``.
+``FilesPlugin.php``, ``CopyEtagHeaderPlugin.php``, ``Server.php``, ``ServerFactory.php``) and
+``apps/dav/lib/Files/RootCollection.php``; sabre/dav ``lib/DAV/CorePlugin.php`` and
+``lib/DAV/Server.php``.
 """
 
 from __future__ import annotations
