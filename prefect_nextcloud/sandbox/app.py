@@ -14,7 +14,7 @@ from prefect_nextcloud.sandbox.faults.middleware import ControlMiddleware
 from prefect_nextcloud.sandbox.ocs.dispatcher import OcsDispatcher
 from prefect_nextcloud.sandbox.ocs.envelope import php_json
 from prefect_nextcloud.sandbox.release import status_payload
-from prefect_nextcloud.sandbox.webdav.endpoint import DAV_ROOT, WebDav
+from prefect_nextcloud.sandbox.webdav.endpoint import DAV_ROOT, LEGACY_ROOT, WebDav
 
 __all__ = ["create_app"]
 
@@ -45,6 +45,7 @@ _DAV_METHODS = [
     "MKCOL",
     "PROPFIND",
     "PROPPATCH",
+    "PATCH",
     "MOVE",
     "COPY",
     "LOCK",
@@ -63,7 +64,7 @@ def create_app(
 
     Args:
         ocs: Answers ``/ocs/v2.php/…`` and ``/ocs/v1.php/…``.
-        webdav: Answers ``/remote.php/dav/…``.
+        webdav: Answers ``/remote.php/dav/…`` and the legacy ``/remote.php/webdav/…``.
         control: Request log and injected failures, applied before everything else.
         server_version: Nextcloud major version reported by ``status.php``.
 
@@ -80,6 +81,12 @@ def create_app(
         Route("/ocs/v1.php/{path:sandbox_any_path}", ocs.handle_v1, methods=_OCS_METHODS),
         Route(DAV_ROOT, webdav.handle, methods=_DAV_METHODS),
         Route(f"{DAV_ROOT}/{{path:sandbox_any_path}}", webdav.handle, methods=_DAV_METHODS),
+        Route(LEGACY_ROOT, webdav.handle_legacy, methods=_DAV_METHODS),
+        Route(
+            f"{LEGACY_ROOT}/{{path:sandbox_any_path}}",
+            webdav.handle_legacy,
+            methods=_DAV_METHODS,
+        ),
         Route("/status.php", status_php),
     ]
     app = Starlette(routes=routes)

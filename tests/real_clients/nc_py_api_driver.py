@@ -48,6 +48,7 @@ def _encode(value: Any) -> Any:
                 "is_dir": value.is_dir,
                 "size": value.info.size,
                 "mimetype": value.info.mimetype,
+                "favorite": value.info.favorite,
             }
         }
     if isinstance(value, bytes):

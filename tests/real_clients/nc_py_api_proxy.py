@@ -26,6 +26,7 @@ class Node:
     is_dir: bool
     size: int
     mimetype: str
+    favorite: bool
 
 
 class NpaError(Exception):

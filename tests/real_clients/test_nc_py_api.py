@@ -144,6 +144,26 @@ def test_by_id_and_find(nc: Client, folder: str) -> None:
     assert files.find(["eq", "name", "notes.txt"], path=folder)[0].size == 4
 
 
+def test_favorites_and_the_whole_tree(nc: Client, folder: str) -> None:
+    files = nc.files
+    files.makedirs(f"{folder}/a/b", exist_ok=True)
+    files.upload(f"{folder}/a/b/deep.txt", b"deep")
+    files.upload(f"{folder}/top.txt", b"top")
+    files.setfav(f"{folder}/a/b/deep.txt", True)
+    # depth=-1 sends Depth: infinity, which Nextcloud answers with the whole subtree.
+    tree = files.listdir(folder, depth=-1)
+    assert sorted(node.user_path for node in tree) == [
+        f"{folder}/a/",
+        f"{folder}/a/b/",
+        f"{folder}/a/b/deep.txt",
+        f"{folder}/top.txt",
+    ]
+    assert [node.name for node in tree if node.favorite] == ["deep.txt"]
+    assert [node.name for node in files.find(["eq", "favorite", 1], path=folder)] == ["deep.txt"]
+    files.setfav(f"{folder}/a/b/deep.txt", False)
+    assert not any(node.favorite for node in files.listdir(folder, depth=-1))
+
+
 @pytest.mark.parametrize("chunk_size", [5 * MiB, 64 * 1024], ids=["v2", "byte-ranges"])
 def test_chunked_upload(nc: Client, folder: str, chunk_size: int) -> None:
     size = 11 * MiB if chunk_size == 5 * MiB else 256_000

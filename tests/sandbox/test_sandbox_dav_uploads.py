@@ -44,12 +44,10 @@ def test_v2_chunked_upload(sb: NextcloudSandbox, dav: httpx.Client) -> None:
     sb.upload("up/.keep", b"")
     target = _target(sb, "up/big.bin")
     _upload(dav, "web-1", {"2": b"world", "1": b"hello ", "10": b"!"}, **target)
-    # Natural order: 1, 2, 10; the gap 3-9 is refused below, so fill it first.
-    for number in range(3, 10):
-        assert dav.put(f"{UPLOADS}/web-1/{number}", content=b"").status_code == 201
     done = dav.request("MOVE", f"{UPLOADS}/web-1/.file", headers=target)
     assert done.status_code == 201
     assert done.headers["oc-fileid"].endswith("ocsandbox000")
+    # Natural order of the names: 1, 2, 10; the gap from 3 to 9 is no concern on local storage.
     assert dav.get(f"{FILES}/up/big.bin").content == b"hello world!"
     assert dav.delete(f"{UPLOADS}/web-1").status_code == 404  # assembled uploads are gone
 
@@ -68,41 +66,64 @@ def test_byte_range_chunks_and_overwrite(sb: NextcloudSandbox, dav: httpx.Client
 
 
 @pytest.mark.parametrize(
-    ("chunks", "headers", "message"),
+    ("name", "chunks", "joined"),
     [
-        ({"1": b"a", "3": b"c"}, {}, "Chunk 2 of the upload is missing"),
+        ("gap", {"3": b"c", "1": b"a"}, b"ac"),
         (
-            {"000000000000000-000000000000002": b"ab", "000000000000003-000000000000004": b"d"},
-            {},
-            "Chunk 000000000000003-000000000000004 does not continue the upload at byte 2",
-        ),
-        (
+            "overlap",
             {"000000000000000-000000000000002": b"ab", "000000000000001-000000000000003": b"bc"},
-            {},
-            "Chunk 000000000000001-000000000000003 does not continue the upload at byte 2",
+            b"abbc",
         ),
-        (
-            {"1": b"abc"},
-            {"OC-Total-Length": "10"},
-            "Chunks on server do not sum up to 10 but to 3 bytes",
-        ),
+        ("names", {"part-b": b"3", "part-a10": b"2", "part-a9": b"1"}, b"123"),
     ],
 )
-def test_missing_or_overlapping_chunks_store_nothing(
-    sb: NextcloudSandbox,
-    dav: httpx.Client,
-    chunks: dict[str, bytes],
-    headers: dict[str, str],
-    message: str,
+def test_chunks_join_in_natural_name_order_as_on_local_storage(
+    sb: NextcloudSandbox, dav: httpx.Client, name: str, chunks: dict[str, bytes], joined: bytes
 ) -> None:
+    sb.upload("up3/.keep", b"")
+    _upload(dav, name, chunks)
+    done = dav.request("MOVE", f"{UPLOADS}/{name}/.file", headers=_target(sb, f"up3/{name}.bin"))
+    assert done.status_code == 201
+    assert dav.get(f"{FILES}/up3/{name}.bin").content == joined
+
+
+def test_destination_on_mkcol_is_ignored(sb: NextcloudSandbox, dav: httpx.Client) -> None:
+    sb.upload("up5/.keep", b"")
+    _upload(dav, "elsewhere", {"1": b"data"}, **_target(sb, "up5/announced.bin"))
+    done = dav.request("MOVE", f"{UPLOADS}/elsewhere/.file", headers=_target(sb, "up5/real.bin"))
+    assert done.status_code == 201
+    assert dav.get(f"{FILES}/up5/real.bin").content == b"data"
+    assert dav.get(f"{FILES}/up5/announced.bin").status_code == 404
+
+
+def test_wrong_total_length_stores_nothing(sb: NextcloudSandbox, dav: httpx.Client) -> None:
     sb.upload("up3/file.txt", b"untouched")
-    _upload(dav, "bad", chunks)
-    target = {**_target(sb, "up3/file.txt"), **headers}
+    _upload(dav, "bad", {"1": b"abc"})
+    target = {**_target(sb, "up3/file.txt"), "OC-Total-Length": "10"}
     response = dav.request("MOVE", f"{UPLOADS}/bad/.file", headers=target)
     assert response.status_code == 400
-    assert _message(response) == message
+    assert _message(response) == "Chunks on server do not sum up to 10 but to 3 bytes"
     assert dav.get(f"{FILES}/up3/file.txt").content == b"untouched"
     assert dav.delete(f"{UPLOADS}/bad").status_code == 204
+
+
+def test_the_final_move_applies_mtime_and_checksum(sb: NextcloudSandbox, dav: httpx.Client) -> None:
+    sb.upload("up6/.keep", b"")
+    _upload(dav, "meta", {"1": b"chunked ", "2": b"content"})
+    headers = {
+        **_target(sb, "up6/meta.txt"),
+        "X-OC-MTime": "1700000000",
+        "OC-Checksum": "SHA1:0123abcd",
+        "OC-Total-Length": "15",
+    }
+    done = dav.request("MOVE", f"{UPLOADS}/meta/.file", headers=headers)
+    assert done.status_code == 201
+    assert done.headers["x-oc-mtime"] == "accepted"
+    assert done.headers["etag"] == done.headers["oc-etag"]
+    got = dav.get(f"{FILES}/up6/meta.txt")
+    assert got.content == b"chunked content"
+    assert got.headers["oc-checksum"] == "SHA1:0123abcd"
+    assert got.headers["last-modified"] == "Tue, 14 Nov 2023 22:13:20 GMT"
 
 
 def test_upload_folder_errors(sb: NextcloudSandbox, dav: httpx.Client) -> None:
@@ -120,6 +141,14 @@ def test_upload_folder_errors(sb: NextcloudSandbox, dav: httpx.Client) -> None:
     assert onto_folder.status_code == 400
     assert _message(onto_folder) == "The given destination files/alice/up4/dir is a directory."
     assert dav.request("MKCOL", "/remote.php/dav/uploads/bob/x").status_code == 403
+    # OPTIONS offers MKCOL only where no upload folder exists yet.
+    assert dav.request("OPTIONS", f"{UPLOADS}/fresh").headers["allow"].endswith(", MKCOL")
+    assert not dav.request("OPTIONS", f"{UPLOADS}/twice").headers["allow"].endswith(", MKCOL")
+    assert dav.request("PROPFIND", f"{UPLOADS}/fresh").status_code == 404
+    assert dav.request("PROPFIND", f"{UPLOADS}/twice/no-chunk").status_code == 404
+    # Deleting the virtual .file deletes the whole upload (FutureFile::delete).
+    assert dav.delete(f"{UPLOADS}/twice/.file").status_code == 204
+    assert dav.request("PROPFIND", f"{UPLOADS}/twice").status_code == 404
 
 
 # -- comments -------------------------------------------------------------------------------

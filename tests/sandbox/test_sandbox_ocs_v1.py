@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import xml.etree.ElementTree as ET
+
 import httpx
 import pytest
 from sandbox_helpers import TP, client_for, ocs_data
@@ -118,6 +120,22 @@ def test_capabilities_for_users(alice: httpx.Client) -> None:
         "max_parallel_count": 5,
     }
     assert response.headers["etag"].startswith('"')
+
+
+@pytest.mark.parametrize("entry", ["/ocs/v1.php", "/ocs/v2.php"])
+def test_capabilities_as_xml_are_well_formed(alice: httpx.Client, entry: str) -> None:
+    response = alice.get(f"{entry}/cloud/capabilities", params={"format": "xml"})
+    assert response.status_code == 200
+    files = ET.fromstring(response.content).find("data/capabilities/files")
+    assert files is not None
+    assert [element.tag for element in files][:2] == ["blacklisted_files", "forbidden_filenames"]
+    # BaseResponse::toXML writes the "$comment" key as an XML comment, indented like its siblings.
+    assert (
+        "   <files>\n"
+        '    <!--"blacklisted_files" is deprecated as of Nextcloud 30, use "forbidden_filenames" '
+        "instead-->\n"
+        "    <blacklisted_files>\n"
+    ) in response.text
 
 
 def test_anonymous_capabilities_are_only_the_public_ones(sb: NextcloudSandbox) -> None:

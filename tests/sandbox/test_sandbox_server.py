@@ -99,12 +99,17 @@ def test_serve_forever_prints_how_to_connect() -> None:
         assert f"prefect-nextcloud sandbox upload PATH --to /Photos --url {url.group(1)}" in text
         samples = dict(re.findall(r"(/Photos/\S+\.png) \((\d+)\)", text))
         assert set(samples) == {f"/{path}" for path in sample_files()}
-        image = httpx.get(
-            f"{url.group(1)}/remote.php/dav/files/alice/Photos/sample.png",
-            auth=("alice", DEFAULT_APP_PASSWORD),
+        image_url = f"{url.group(1)}/remote.php/dav/files/alice/Photos/sample.png"
+        auth = ("alice", DEFAULT_APP_PASSWORD)
+        assert httpx.get(image_url, auth=auth).content == sample_image_bytes()
+        ids = httpx.request(
+            "PROPFIND",
+            image_url,
+            auth=auth,
+            content=b'<d:propfind xmlns:d="DAV:" xmlns:oc="http://owncloud.org/ns"><d:prop>'
+            b"<oc:fileid/></d:prop></d:propfind>",
         )
-        assert image.content == sample_image_bytes()
-        assert image.headers["oc-fileid"].startswith(f"{int(samples['/Photos/sample.png']):08d}")
+        assert f"<oc:fileid>{samples['/Photos/sample.png']}</oc:fileid>" in ids.text
     finally:
         stop.set()
         thread.join(10)

@@ -95,7 +95,11 @@ def _php_shape(value: object) -> object:
 
 
 def _xml_document(envelope: Mapping[str, Any]) -> bytes:
-    """Render like PHP's XMLWriter with ``setIndent(true)`` (one space per level)."""
+    """Render like ``BaseResponse::toXML`` with XMLWriter's ``setIndent(true)``.
+
+    One space per level; numeric keys become ``element`` and ``$comment`` an XML comment
+    (``lib/private/AppFramework/OCS/BaseResponse.php``).
+    """
     lines = ['<?xml version="1.0"?>']
     _xml_element(lines, "ocs", envelope, 0)
     return ("\n".join(lines) + "\n").encode("utf-8")
@@ -103,7 +107,10 @@ def _xml_document(envelope: Mapping[str, Any]) -> bytes:
 
 def _xml_element(lines: list[str], name: str, value: object, depth: int) -> None:
     pad = " " * depth
-    if isinstance(value, dict | list | tuple):
+    if name == "$comment":
+        # BaseResponse::toXML writes this key as an XML comment (XMLWriter::writeComment).
+        lines.append(f"{pad}<!--{to_string(value)}-->")
+    elif isinstance(value, dict | list | tuple):
         items = list(value.items()) if isinstance(value, dict) else list(enumerate(value))
         if not items:
             lines.append(f"{pad}<{name}/>")

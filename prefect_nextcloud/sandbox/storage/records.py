@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import IntEnum
 from typing import Any
 
@@ -44,6 +44,13 @@ class Node:
     """A file or folder in a user's storage (``owner``), or in app data (``owner`` None).
 
     ``path`` is relative to the owner's home folder; the home folder itself has path ``""``.
+
+    Attributes:
+        checksum: The filecache ``checksum`` column, e.g. ``"SHA1:da39…"``; empty when unset.
+        creation_time: ``creation_time`` of ``filecache_extended``; 0 when unknown.
+        favorite: Whether the owner marked it as a favourite.
+        dead_properties: WebDAV properties clients stored with ``PROPPATCH`` (the
+            ``properties`` table), as XML content keyed by (namespace, name).
     """
 
     id: int
@@ -53,6 +60,10 @@ class Node:
     mtime: int
     etag: str
     data: bytes = b""
+    checksum: str = ""
+    creation_time: int = 0
+    favorite: bool = False
+    dead_properties: dict[tuple[str, str], str] = field(default_factory=dict)
 
     @property
     def name(self) -> str:

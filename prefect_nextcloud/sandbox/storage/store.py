@@ -99,14 +99,16 @@ class Store:
         self._touch_ancestors(node)
         return node
 
-    def _touch_ancestors(self, node: Node) -> None:
-        # Nextcloud propagates mtime and etag changes up to the home folder.
+    def _touch_ancestors(self, node: Node, mtime: int | None = None) -> None:
+        # Nextcloud's Propagator gives every folder up to the home a new etag and the greater of
+        # its mtime and the change's (node.mtime unless given).
+        changed = node.mtime if mtime is None else mtime
         path = node.path
         while path:
             path = path.rpartition("/")[0]
             parent = self.node(node.owner, path)
             if parent is not None:
-                parent.mtime = node.mtime
+                parent.mtime = max(parent.mtime, changed)
                 parent.etag = _new_etag()
 
     def node(self, owner: str | None, path: str) -> Node | None:
@@ -131,11 +133,27 @@ class Store:
             return self._add_node(owner, path, is_dir=True)
 
     def write_file(self, node: Node, data: bytes) -> None:
-        """Replace a file's content; its id stays the same."""
+        """Replace a file's content; its id stays the same and its checksum is dropped.
+
+        As Nextcloud's ``Scanner::scanFile`` resets the checksum of any file whose data changed.
+        """
         with self.condition:
             node.data = data
             node.mtime = self.now()
             node.etag = _new_etag()
+            node.checksum = ""
+            self._touch_ancestors(node)
+
+    def touch(self, node: Node, mtime: int) -> None:
+        """Set a node's modification time (``View::touch``): a new etag, and no checksum.
+
+        The scan after the touch sees changed metadata, so ``Scanner::scanFile`` resets the
+        checksum as for new content.
+        """
+        with self.condition:
+            node.mtime = mtime
+            node.etag = _new_etag()
+            node.checksum = ""
             self._touch_ancestors(node)
 
     def children(self, folder: Node) -> list[Node]:
@@ -180,7 +198,7 @@ class Store:
         with self.condition:
             old = node.path
             moved = list(self._subtree(node))
-            self._touch_ancestors(node)
+            self._touch_ancestors(node, self.now())
             for item in moved:
                 del self._paths[item.owner, item.path]
                 item.path = path + item.path[len(old) :]
@@ -197,13 +215,15 @@ class Store:
         with self.condition:
             old = node.path
             items = list(self._subtree(node))
-            copies = [
-                self._add_node(
-                    node.owner, path + item.path[len(old) :], is_dir=item.is_dir, data=item.data
-                )
-                for item in items
-            ]
+            copies = [self._copy(item, path + item.path[len(old) :]) for item in items]
             return copies[0]
+
+    def _copy(self, item: Node, path: str) -> Node:
+        # Updater::copyFromStorage copies the cache entry, checksum included; tags and dead
+        # properties belong to the source's id and path and stay behind.
+        copy = self._add_node(item.owner, path, is_dir=item.is_dir, data=item.data)
+        copy.checksum = item.checksum
+        return copy
 
     def create_app_data_file(self, name: str, data: bytes) -> Node:
         """Store a file in app data (``core/TaskProcessing/<name>``), outside every user's home.

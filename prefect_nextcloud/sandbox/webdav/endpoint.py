@@ -1,15 +1,19 @@
-"""WebDAV below ``/remote.php/dav``: login, then the tree Nextcloud's Sabre server mounts there.
+"""WebDAV: login, then the tree Nextcloud's Sabre servers mount below ``/remote.php``.
 
-``files/`` (:mod:`~prefect_nextcloud.sandbox.webdav.files`), ``uploads/`` for chunked uploads
-(:mod:`~prefect_nextcloud.sandbox.webdav.uploads`), ``comments/`` (file comments,
-:mod:`~prefect_nextcloud.sandbox.webdav.comments`) and ``SEARCH`` on the root
-(:mod:`~prefect_nextcloud.sandbox.webdav.search`). Any other child of the root is Sabre's 404
-``File not found: <name> in 'root'``. No OCS-APIRequest header is needed.
+``/remote.php/dav`` has ``files/`` (:mod:`~prefect_nextcloud.sandbox.webdav.files`),
+``uploads/`` for chunked uploads (:mod:`~prefect_nextcloud.sandbox.webdav.uploads`),
+``comments/`` (file comments, :mod:`~prefect_nextcloud.sandbox.webdav.comments`) and ``SEARCH``
+on the root (:mod:`~prefect_nextcloud.sandbox.webdav.search`). Any other child of the root is
+Sabre's 404 ``File not found: <name> in 'root'``. The legacy ``/remote.php/webdav`` is the
+logged-in user's files folder itself, without uploads, comments or search (``ServerFactory``).
+No OCS-APIRequest header is needed. ``OPTIONS`` and a ``GET`` of a collection are answered
+everywhere (:mod:`~prefect_nextcloud.sandbox.webdav.options`).
 """
 
 from __future__ import annotations
 
 import io
+from dataclasses import replace
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -17,11 +21,13 @@ from starlette.responses import Response
 from prefect_nextcloud.sandbox.http.auth import authenticate
 from prefect_nextcloud.sandbox.storage.store import Store
 from prefect_nextcloud.sandbox.webdav.comments import Comments
-from prefect_nextcloud.sandbox.webdav.files import INSTANCE_ID, FilesTree
+from prefect_nextcloud.sandbox.webdav.files import INSTANCE_ID, FilesTree, Home
+from prefect_nextcloud.sandbox.webdav.options import dummy_get_response, options_response
 from prefect_nextcloud.sandbox.webdav.request import DavRequest
 from prefect_nextcloud.sandbox.webdav.sabre_xml import (
     DAV,
     DAV_ROOT,
+    LEGACY_ROOT,
     DavError,
     PropStat,
     calculate_uri,
@@ -31,13 +37,13 @@ from prefect_nextcloud.sandbox.webdav.sabre_xml import (
 from prefect_nextcloud.sandbox.webdav.search import search
 from prefect_nextcloud.sandbox.webdav.uploads import Uploads
 
-__all__ = ["DAV_ROOT", "INSTANCE_ID", "WebDav"]
+__all__ = ["DAV_ROOT", "INSTANCE_ID", "LEGACY_ROOT", "WebDav"]
 
 _XML_TYPES = ("text/xml", "application/xml")
 
 
 class WebDav:
-    """Answers every request below ``/remote.php/dav``.
+    """Answers every request below ``/remote.php/dav`` and ``/remote.php/webdav``.
 
     Args:
         store: Users and their files.
@@ -50,7 +56,14 @@ class WebDav:
         self._uploads = Uploads(store, self._files)
 
     async def handle(self, request: Request) -> Response:
-        """Handle one request."""
+        """Handle one request below ``/remote.php/dav``."""
+        return await self._handle(request, DAV_ROOT)
+
+    async def handle_legacy(self, request: Request) -> Response:
+        """Handle one request below ``/remote.php/webdav``."""
+        return await self._handle(request, LEGACY_ROOT)
+
+    async def _handle(self, request: Request, root: str) -> Response:
         login = authenticate(request.headers.get("authorization"), self._store)
         if login.user_id is None:
             message = (
@@ -62,24 +75,49 @@ class WebDav:
             return DavError(401, "NotAuthenticated", message).response(
                 {"WWW-Authenticate": 'Basic realm="Nextcloud", charset="UTF-8"'}
             )
-        user = login.user_id
         try:
             # Sabre's Request::getPath() normalises the raw path before decoding it.
-            path = calculate_uri(request.scope["raw_path"].decode("latin-1"))
+            path = calculate_uri(request.scope["raw_path"].decode("latin-1"), root)
         except DavError as error:
             return error.response()
         segments = [part for part in path.split("/") if part not in ("", ".")]
         body = await _read_stream(request) if request.method == "PUT" else await request.body()
+        dav = DavRequest(
+            request.method, login.user_id, segments, request.headers, body, request.url.path
+        )
         try:
-            return self._route(request, user, segments, body)
+            if root == LEGACY_ROOT:
+                return self._files.serve(dav, Home.legacy(dav.user), "/".join(segments))
+            return self._answer(dav)
         except DavError as error:
             return error.response()
 
-    def _route(self, request: Request, user: str, segments: list[str], body: bytes) -> Response:
-        dav = DavRequest(request.method, user, segments, request.headers, body, request.url.path)
-        if not segments:
-            return self._root(dav.method, user, dav.headers.get("content-type", ""), body)
-        root = segments[0]
+    def _answer(self, dav: DavRequest) -> Response:
+        if dav.method == "OPTIONS" and (len(dav.segments) < 2 or dav.segments[0] != "files"):
+            return options_response(
+                DAV_ROOT, exists=self._exists(dav), search_root=not dav.segments
+            )
+        try:
+            return self._route(dav)
+        except DavError as error:
+            # No handler took a GET of a collection: DummyGetResponsePlugin answers it.
+            if error.status == 501 and dav.method in ("GET", "HEAD"):
+                return dummy_get_response()
+            raise
+
+    def _exists(self, dav: DavRequest) -> bool:
+        """Whether a node exists at the path: a ``PROPFIND`` of it finds no 404."""
+        probe = replace(dav, method="PROPFIND", headers={"depth": "0"}, body=b"")
+        try:
+            self._route(probe)
+        except DavError as error:
+            return error.status != 404
+        return True
+
+    def _route(self, dav: DavRequest) -> Response:
+        if not dav.segments:
+            return self._root(dav.method, dav.user, dav.headers.get("content-type", ""), dav.body)
+        root = dav.segments[0]
         if root == "files":
             return self._files.handle(dav.below())
         if root == "uploads":

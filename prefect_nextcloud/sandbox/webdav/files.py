@@ -1,15 +1,34 @@
-"""The files tree of WebDAV, ``/remote.php/dav/files/<user>/…``, as Nextcloud's Sabre nodes answer.
+"""A user's files over WebDAV, as Nextcloud's Sabre nodes answer.
 
-GET/HEAD, PUT, MKCOL, DELETE, PROPFIND (Depth 0/1), MOVE and COPY, with Sabre's status codes
-and error bodies. Paths are walked segment by segment like ``Directory::getChild``: a missing
-segment, or ``..`` (which never names a node), is a 404 naming the path up to there. A user sees
-only their own home; another user's home looks like an empty, read-only folder, as in Nextcloud.
+They are mounted at ``/remote.php/dav/files/<user>/`` and, on the legacy endpoint, as the root of
+``/remote.php/webdav/`` (the logged-in user's files; see :class:`Home`). Every method first
+checks the request's conditional headers (:mod:`.conditions`); then:
+
+- ``GET``/``HEAD`` of a file, with one byte range (:mod:`.ranges`) and ``OC-Checksum``; of a
+  folder, ``DummyGetResponsePlugin``'s 200. ``HEAD`` with a satisfiable range is the
+  ``TypeError`` 500 of sabre/dav 4.5 to 4.7.0, whose ``CorePlugin::httpGet`` seeks in the
+  empty string it uses as a HEAD's body (fixed in 4.7.1);
+- ``PUT`` with ``X-OC-MTime``, ``X-OC-CTime``, ``OC-Checksum`` and ``X-HASH`` (:mod:`.writes`);
+- ``PATCH`` with ``X-Recalculate-Hash``, ``PROPPATCH`` (:mod:`.proppatch`), ``OPTIONS``;
+- ``PROPFIND`` with ``Depth`` 0, 1, any number or ``infinity`` (Nextcloud turns
+  ``enablePropfindDepthInfinity`` on), ``Prefer: return=minimal`` dropping the 404 propstats;
+- ``MKCOL``, ``DELETE``, ``MOVE`` and ``COPY``, with Sabre's status codes and error bodies.
+
+Paths are walked segment by segment like ``Directory::getChild``: a missing segment, or ``..``
+(which never names a node), is a 404 naming the path up to there. A user sees only their own
+home; another user's home looks like an empty, read-only folder, as in Nextcloud. Sources:
+Nextcloud's ``apps/dav/lib/Connector/Sabre/`` (``File.php``, ``Directory.php``, ``Node.php``,
+``FilesPlugin.php``, ``CopyEtagHeaderPlugin.php``, ``Server.php``, ``ServerFactory.php``) and
+``apps/dav/lib/Files/RootCollection.php``; sabre/dav ``lib/DAV/CorePlugin.php`` and
+``lib/DAV/Server.php``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import re
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from urllib.parse import quote
 from xml.sax.saxutils import escape
 
@@ -18,23 +37,36 @@ from starlette.responses import Response
 from prefect_nextcloud.sandbox.storage.filetypes import mime_type_for_name
 from prefect_nextcloud.sandbox.storage.records import Node
 from prefect_nextcloud.sandbox.storage.store import Store
+from prefect_nextcloud.sandbox.webdav.conditions import check_preconditions
+from prefect_nextcloud.sandbox.webdav.options import (
+    dav_features,
+    dummy_get_response,
+    options_response,
+)
+from prefect_nextcloud.sandbox.webdav.proppatch import parse_property_update, update_properties
+from prefect_nextcloud.sandbox.webdav.ranges import byte_range
 from prefect_nextcloud.sandbox.webdav.request import DavRequest, home_owner
 from prefect_nextcloud.sandbox.webdav.sabre_xml import (
     DAV,
     DAV_ROOT,
+    LEGACY_ROOT,
     NEXTCLOUD,
     OWNCLOUD,
     DavError,
+    PropPatchResult,
     PropStat,
     calculate_uri,
     http_date,
     multistatus,
     not_implemented,
+    prefers_minimal,
     requested_properties,
     select,
+    server_error,
 )
+from prefect_nextcloud.sandbox.webdav.writes import after_write, recalculate_checksum
 
-__all__ = ["INSTANCE_ID", "Destination", "FilesTree", "file_href", "file_id_header"]
+__all__ = ["INSTANCE_ID", "Destination", "FilesTree", "Home", "file_id_header"]
 
 INSTANCE_ID = "ocsandbox000"
 """The sandbox's instance id, the suffix of ``oc:id`` and ``OC-FileId`` values."""
@@ -53,6 +85,12 @@ _FOLDER_ALLPROP = (
     (DAV, "quota-available-bytes"),
     (DAV, "getetag"),
 )
+_WRITES = ("PUT", "MKCOL", "DELETE", "MOVE", "COPY")
+# Connector\Sabre\Server hides TypeError messages, which would reveal the install path.
+_TYPE_ERROR = (
+    "A type error occurred. For more details, please refer to the logs, which provide additional "
+    "context about the type error."
+)
 
 
 def file_id_header(node: Node) -> dict[str, str]:
@@ -60,10 +98,50 @@ def file_id_header(node: Node) -> dict[str, str]:
     return {"OC-FileId": f"{node.id:08d}{INSTANCE_ID}", "OC-ETag": f'"{node.etag}"'}
 
 
-def file_href(node: Node) -> str:
-    """The percent-encoded href of a user's file; folders end with ``/``."""
-    suffix = f"{node.path}/" if node.is_dir and node.path else node.path
-    return quote(f"{DAV_ROOT}/files/{node.owner}/{suffix}", safe="/:@()~")
+@dataclass(frozen=True)
+class Home:
+    """Where one user's files are mounted for a request.
+
+    On ``/remote.php/dav`` the home is ``files/<owner>``; on the legacy ``/remote.php/webdav``
+    (``ServerFactory``) the endpoint's root is the home itself.
+
+    Attributes:
+        root: The endpoint, :data:`DAV_ROOT` or :data:`LEGACY_ROOT`.
+        owner: The user whose files these are.
+    """
+
+    root: str
+    owner: str
+
+    @classmethod
+    def dav(cls, owner: str) -> Home:
+        """``/remote.php/dav/files/<owner>/``."""
+        return cls(DAV_ROOT, owner)
+
+    @classmethod
+    def legacy(cls, owner: str) -> Home:
+        """``/remote.php/webdav/``, the files of the user who logged in."""
+        return cls(LEGACY_ROOT, owner)
+
+    def tree_path(self, path: str) -> str:
+        """A home-relative path as Sabre's tree names it, e.g. ``files/alice/a.txt``."""
+        parts = [] if self.root == LEGACY_ROOT else ["files", self.owner]
+        return "/".join([*parts, *(part for part in path.split("/") if part)])
+
+    def home_path(self, tree_path: str) -> str | None:
+        """The home-relative path of a tree path, or None when it is outside this home."""
+        if self.root == LEGACY_ROOT:
+            return tree_path
+        segments = tree_path.split("/")
+        if len(segments) < 3 or segments[:2] != ["files", self.owner]:
+            return None
+        return "/".join(segments[2:])
+
+    def href(self, path: str, *, folder: bool = False) -> str:
+        """The percent-encoded href of a home-relative path; folders end with ``/``."""
+        tree = self.tree_path(path)
+        suffix = "/" if folder and tree else ""
+        return quote(f"{self.root}/{tree}{suffix}", safe="/:@()~")
 
 
 def _dot_name() -> DavError:
@@ -77,6 +155,13 @@ def _dot_name() -> DavError:
     )
 
 
+def _depth(header: str | None) -> int | None:
+    """``Server::getHTTPDepth(1)``: a number, None for ``infinity``, 1 when missing or invalid."""
+    if header == "infinity":
+        return None
+    return int(header) if header is not None and re.fullmatch("[0-9]+", header) else 1
+
+
 @dataclass(frozen=True)
 class Destination:
     """Where a MOVE or COPY goes: a path in the requesting user's home.
@@ -84,7 +169,7 @@ class Destination:
     Attributes:
         path: Home-relative path.
         existing: The node there now, if any.
-        dav_path: The path below ``/remote.php/dav`` (for messages).
+        dav_path: The path below the endpoint's root (for messages).
     """
 
     path: str
@@ -93,7 +178,7 @@ class Destination:
 
 
 class FilesTree:
-    """Answers requests below ``/remote.php/dav/files/``.
+    """Answers requests for users' files.
 
     Args:
         store: Users and their files.
@@ -106,7 +191,7 @@ class FilesTree:
 
     # -- lookups ---------------------------------------------------------------------------
 
-    def lookup(self, owner: str, path: str) -> Node:
+    def lookup(self, owner: str, path: str, home: Home | None = None) -> Node:
         """Walk a home-relative path like ``Directory::getChild``.
 
         Raises:
@@ -117,9 +202,8 @@ class FilesTree:
         current = ""
         for segment in [part for part in path.split("/") if part]:
             if not node.is_dir:
-                raise DavError(
-                    404, "NotFound", f"Could not find node at path: files/{owner}/{path}"
-                )
+                tree_path = (home or Home.dav(owner)).tree_path(path)
+                raise DavError(404, "NotFound", f"Could not find node at path: {tree_path}")
             child_path = f"{current}/{segment}" if current else segment
             child = None if segment == ".." else self._store.node(owner, child_path)
             if child is None:
@@ -129,12 +213,15 @@ class FilesTree:
             node, current = child, child_path
         return node
 
+    def _find(self, owner: str, path: str) -> Node | None:
+        try:
+            return self.lookup(owner, path)
+        except DavError:
+            return None
+
     def _parent(self, owner: str, path: str) -> tuple[Node | None, str]:
         parent_path, _, name = path.rpartition("/")
-        try:
-            return self.lookup(owner, parent_path), name
-        except DavError:
-            return None, name
+        return self._find(owner, parent_path), name
 
     # -- requests --------------------------------------------------------------------------
 
@@ -145,105 +232,140 @@ class FilesTree:
             DavError: Any Sabre error.
         """
         owner = home_owner(request, self._store)
-        method, headers, body = request.method, request.headers, request.body
         path = "/".join(request.segments[1:])
         if owner != request.user:
-            return self._foreign_home(method, owner, path)
+            return self._foreign_home(request.method, owner, path)
+        return self.serve(request, Home.dav(owner), path)
+
+    def serve(self, request: DavRequest, home: Home, path: str) -> Response:
+        """Handle one request for a path in the requesting user's own home.
+
+        Raises:
+            DavError: Any Sabre error.
+        """
+        owner, headers, body = home.owner, request.headers, request.body
         handlers: dict[str, Callable[[], Response]] = {
-            "GET": lambda: self._get(owner, path),
-            "HEAD": lambda: self._get(owner, path),
-            "PUT": lambda: self.put(owner, path, body),
+            "OPTIONS": lambda: self._options(home, path),
+            "GET": lambda: self._get(home, path, request),
+            "HEAD": lambda: self._get(home, path, request),
+            "PUT": lambda: self._put(home, path, headers, body),
+            "PATCH": lambda: self._patch(home, path, headers),
             "MKCOL": lambda: self._mkcol(owner, path),
-            "DELETE": lambda: self._delete(owner, path),
-            "PROPFIND": lambda: self._propfind(owner, path, headers.get("depth", ""), body),
-            "MOVE": lambda: self._move_or_copy("MOVE", owner, path, headers),
-            "COPY": lambda: self._move_or_copy("COPY", owner, path, headers),
+            "DELETE": lambda: self._delete(home, path),
+            "PROPFIND": lambda: self._propfind(home, path, headers, body),
+            "PROPPATCH": lambda: self._proppatch(home, path, headers, body),
+            "MOVE": lambda: self._move_or_copy("MOVE", home, path, headers),
+            "COPY": lambda: self._move_or_copy("COPY", home, path, headers),
         }
-        if method not in handlers:
-            raise not_implemented(method)
         with self._store.condition:
-            return handlers[method]()
+            answer = check_preconditions(
+                request.method, headers, lambda: self.lookup(owner, path, home)
+            )
+            if answer is not None:
+                return answer
+            if request.method not in handlers:
+                raise not_implemented(request.method)
+            return handlers[request.method]()
 
     def _foreign_home(self, method: str, owner: str, path: str) -> Response:
         # Files\RootCollection gives other users' homes as an empty SimpleCollection.
-        if method in ("PUT", "MKCOL", "DELETE", "MOVE", "COPY"):
+        if method in _WRITES:
             raise DavError(403, "Forbidden", "Permission denied")
-        if path or method != "PROPFIND":
+        if method == "OPTIONS":
+            return options_response(DAV_ROOT, exists=not path)
+        if path:
             first = path.split("/", 1)[0]
             raise DavError(404, "NotFound", f"File not found: {first} in '{owner}'")
         href = quote(f"{DAV_ROOT}/files/{owner}/", safe="/:@()~")
-        return multistatus([PropStat(href, [(DAV, "resourcetype", "<d:collection/>")])])
+        if method == "PROPFIND":
+            return multistatus([PropStat(href, [(DAV, "resourcetype", "<d:collection/>")])])
+        if method in ("GET", "HEAD"):
+            return dummy_get_response()
+        raise not_implemented(method)
 
-    def _get(self, owner: str, path: str) -> Response:
-        node = self.lookup(owner, path)
+    def _options(self, home: Home, path: str) -> Response:
+        node = self._find(home.owner, path)
+        is_file = node is not None and not node.is_dir
+        return options_response(home.root, exists=node is not None, is_file=is_file)
+
+    def _get(self, home: Home, path: str, request: DavRequest) -> Response:
+        node = self.lookup(home.owner, path, home)
         if node.is_dir:
-            raise DavError(
-                501,
-                "NotImplemented",
-                f"{not_implemented('GET').message} Enable the Browser plugin to get a better "
-                "result here.",
-            )
-        return Response(
-            node.data,
-            headers={
-                "Content-Type": mime_type_for_name(node.name),
-                "ETag": f'"{node.etag}"',
-                "Last-Modified": http_date(node.mtime),
-                # FilesPlugin: rawurlencode() in both parameters, so no name breaks the header.
-                "Content-Disposition": (
-                    f"attachment; filename*=UTF-8''{quote(node.name, safe='')};"
-                    f' filename="{quote(node.name, safe="")}"'
-                ),
-                **file_id_header(node),
-            },
-        )
+            return dummy_get_response()
+        etag = f'"{node.etag}"'
+        # CorePlugin::httpGet adds these before it reads the range, so its errors keep them.
+        sabre_headers = {
+            "Content-Type": mime_type_for_name(node.name),
+            "Last-Modified": http_date(node.mtime),
+            "ETag": etag,
+        }
+        try:
+            wanted = byte_range(request.headers, len(node.data), etag, node.mtime)
+            if wanted is not None and request.method == "HEAD":
+                # sabre/dav <= 4.7.0 seeks in the empty body of a HEAD: stream_get_meta_data('').
+                raise server_error("TypeError", _TYPE_ERROR)
+        except DavError as error:
+            error.headers.update(sabre_headers)
+            raise
+        headers = {**sabre_headers, **_download_headers(node)}
+        if wanted is None:
+            return Response(node.data, headers=headers)
+        start, end = wanted
+        headers["Content-Range"] = f"bytes {start}-{end}/{len(node.data)}"
+        return Response(node.data[start : end + 1], status_code=206, headers=headers)
 
-    def put(self, owner: str, path: str, data: bytes) -> Response:
-        """Create or overwrite a file (also the last step of a chunked upload)."""
-        node, created = self.write(owner, path, data)
+    def _put(self, home: Home, path: str, headers: Mapping[str, str], data: bytes) -> Response:
+        if headers.get("content-range"):
+            raise DavError(400, "BadRequest", "Content-Range on PUT requests are forbidden.")
+        node, created, answer = self.store_file(home.owner, path, data, headers)
         return Response(
             b"",
             status_code=201 if created else 204,
-            headers={"ETag": f'"{node.etag}"', **file_id_header(node)},
+            headers={**answer, "ETag": f'"{node.etag}"', **file_id_header(node)},
         )
 
-    def write(self, owner: str, path: str, data: bytes) -> tuple[Node, bool]:
-        """Store a file's content; return the node and whether it is new.
+    def store_file(
+        self, owner: str, path: str, data: bytes, headers: Mapping[str, str]
+    ) -> tuple[Node, bool, dict[str, str]]:
+        """Write a file as ``File::put`` does: the content, then what the headers ask for.
+
+        Also the last step of a chunked upload, with the headers of its ``MOVE``.
+
+        Returns:
+            The node, whether it is new, and the headers ``File::put`` adds to the answer.
 
         Raises:
-            DavError: The path is a folder, its parent is missing or a file, or it ends in ``..``.
+            DavError: The path is a folder, its parent is missing or a file, it ends in ``..``;
+                or (after the write) a bad ``X-OC-MTime``.
         """
+        node, created = self._write(owner, path, data)
+        return node, created, after_write(self._store, node, headers)
+
+    def _write(self, owner: str, path: str, data: bytes) -> tuple[Node, bool]:
         store = self._store
-        with store.condition:
-            try:
-                node: Node | None = self.lookup(owner, path)
-            except DavError:
-                node = None
-            if node is not None:
-                if node.is_dir:
-                    raise DavError(409, "Conflict", "PUT is not allowed on non-files.")
-                store.write_file(node, data)
-                return node, False
-            parent, name = self._parent(owner, path)
-            if parent is None:
-                raise DavError(
-                    409, "Conflict", "Files cannot be created in non-existent collections"
-                )
-            if not parent.is_dir:
-                raise DavError(
-                    409, "Conflict", "Files can only be created as children of collections"
-                )
-            if name == "..":
-                raise _dot_name()
-            return store.create_file(owner, path, data), True
+        node = self._find(owner, path)
+        if node is not None:
+            if node.is_dir:
+                raise DavError(409, "Conflict", "PUT is not allowed on non-files.")
+            store.write_file(node, data)
+            return node, False
+        parent, name = self._parent(owner, path)
+        if parent is None:
+            raise DavError(409, "Conflict", "Files cannot be created in non-existent collections")
+        if not parent.is_dir:
+            raise DavError(409, "Conflict", "Files can only be created as children of collections")
+        if name == "..":
+            raise _dot_name()
+        return store.create_file(owner, path, data), True
+
+    def _patch(self, home: Home, path: str, headers: Mapping[str, str]) -> Response:
+        node = self.lookup(home.owner, path, home)
+        if node.is_dir:
+            raise not_implemented("PATCH")
+        return recalculate_checksum(node, headers.get("x-recalculate-hash", ""))
 
     def _mkcol(self, owner: str, path: str) -> Response:
-        store = self._store
-        try:
-            self.lookup(owner, path)
-        except DavError:
-            pass
-        else:
+        if self._find(owner, path) is not None:
             raise DavError(
                 405, "MethodNotAllowed", "The resource you tried to create already exists"
             )
@@ -254,34 +376,54 @@ class FilesTree:
             raise DavError(409, "Conflict", "Parent node is not a collection")
         if name == "..":
             raise _dot_name()
-        node = store.create_folder(owner, path)
+        node = self._store.create_folder(owner, path)
         return Response(b"", status_code=201, headers=file_id_header(node))
 
-    def _delete(self, owner: str, path: str) -> Response:
-        node = self.lookup(owner, path)
+    def _delete(self, home: Home, path: str) -> Response:
+        node = self.lookup(home.owner, path, home)
         if not path.strip("/"):
             raise DavError(403, "Forbidden", "Permission denied to delete home folder")
         self._store.delete_node(node)
         return Response(b"", status_code=204)
 
-    def _propfind(self, owner: str, path: str, depth: str, body: bytes) -> Response:
+    def _propfind(self, home: Home, path: str, headers: Mapping[str, str], body: bytes) -> Response:
         requested = requested_properties(body)
-        node = self.lookup(owner, path)
-        nodes = [node]
-        # Depth infinity is disabled in Nextcloud, and Sabre then treats it as 1.
-        if node.is_dir and depth.strip() != "0":
-            nodes += self._store.children(node)
-        return multistatus([self.propstat(item, requested) for item in nodes])
+        node = self.lookup(home.owner, path, home)
+        minimal = prefers_minimal(headers)
+        nodes = [node, *self._descendants(node, _depth(headers.get("depth")))]
+        return multistatus(
+            [self.propstat(item, requested, home, minimal=minimal) for item in nodes],
+            headers={"DAV": dav_features(home.root), "Vary": "Brief,Prefer"},
+        )
+
+    def _descendants(self, folder: Node, depth: int | None) -> Iterator[Node]:
+        """The nodes below a folder, each followed by its own, ``depth`` levels (None: all)."""
+        if not folder.is_dir or depth == 0:
+            return
+        for child in self._store.children(folder):
+            yield child
+            yield from self._descendants(child, None if depth is None else depth - 1)
+
+    def _proppatch(
+        self, home: Home, path: str, headers: Mapping[str, str], body: bytes
+    ) -> Response:
+        mutations = parse_property_update(body)
+        node = self.lookup(home.owner, path, home)
+        statuses = update_properties(self._store, node, mutations)
+        vary = {"Vary": "Brief,Prefer"}
+        if prefers_minimal(headers) and all(status < 300 for status in statuses.values()):
+            return Response(b"", status_code=204, headers=vary)
+        return multistatus([PropPatchResult(home.href(path), statuses)], headers=vary)
 
     # -- MOVE and COPY ---------------------------------------------------------------------
 
-    def destination(self, user: str, headers: Mapping[str, str], source: str) -> Destination:
+    def destination(self, home: Home, headers: Mapping[str, str], source: str) -> Destination:
         """Read the Destination and Overwrite headers as ``Server::getCopyAndMoveInfo`` does.
 
         Args:
-            user: The requesting user.
+            home: The requesting user's home on the request's endpoint.
             headers: The request headers.
-            source: The source's path below ``/remote.php/dav``.
+            source: The source's path below the endpoint's root.
 
         Raises:
             DavError: A missing or foreign destination, a bad Overwrite header, a missing
@@ -290,23 +432,19 @@ class FilesTree:
         raw = headers.get("destination")
         if not raw:
             raise DavError(400, "BadRequest", "The destination header was not supplied")
-        dav_path = calculate_uri(raw)
+        dav_path = calculate_uri(raw, home.root)
         overwrite = headers.get("overwrite", "T").upper() or "T"
         if overwrite not in ("T", "F"):
             raise DavError(400, "BadRequest", "The HTTP Overwrite header should be either T or F")
-        segments = dav_path.split("/")
-        if len(segments) < 3 or segments[0] != "files" or segments[1] != user:
+        path = home.home_path(dav_path)
+        if path is None:
             raise DavError(403, "Forbidden", "Permission denied")
-        path = "/".join(segments[2:])
-        parent, name = self._parent(user, path)
+        parent, name = self._parent(home.owner, path)
         if parent is None:
             raise DavError(409, "Conflict", "The destination node is not found")
         if not parent.is_dir:
             raise DavError(415, "UnsupportedMediaType", "The destination node is not a collection")
-        try:
-            existing: Node | None = self.lookup(user, path)
-        except DavError:
-            existing = None
+        existing = self._find(home.owner, path)
         if existing is not None and overwrite == "F":
             raise DavError(
                 412,
@@ -327,13 +465,13 @@ class FilesTree:
         return Destination(path, existing, dav_path)
 
     def _move_or_copy(
-        self, method: str, owner: str, path: str, headers: Mapping[str, str]
+        self, method: str, home: Home, path: str, headers: Mapping[str, str]
     ) -> Response:
-        source_dav = "/".join(["files", owner, *[part for part in path.split("/") if part]])
-        target = self.destination(owner, headers, source_dav)
-        node = self.lookup(owner, path)
+        source = home.tree_path(path)
+        target = self.destination(home, headers, source)
+        node = self.lookup(home.owner, path, home)
         if method == "MOVE" and not path.strip("/"):
-            raise DavError(403, "Forbidden", f"{source_dav} cannot be deleted")
+            raise DavError(403, "Forbidden", f"{source} cannot be deleted")
         store = self._store
         if target.existing is not None:
             store.delete_node(target.existing)
@@ -342,19 +480,41 @@ class FilesTree:
             result = node
         else:
             result = store.copy_node(node, target.path)
-        # FilesPlugin::sendFileIdHeader runs on afterBind of the destination.
+        # FilesPlugin::sendFileIdHeader runs on afterBind of the destination, and
+        # CopyEtagHeaderPlugin::afterMove sends a moved file's etag.
+        answer = {"OC-FileId": file_id_header(result)["OC-FileId"], "Content-Length": "0"}
+        if method == "MOVE" and not result.is_dir:
+            answer |= {"OC-ETag": f'"{result.etag}"', "ETag": f'"{result.etag}"'}
         return Response(
-            b"",
-            status_code=204 if target.existing is not None else 201,
-            headers={"OC-FileId": file_id_header(result)["OC-FileId"], "Content-Length": "0"},
+            b"", status_code=204 if target.existing is not None else 201, headers=answer
         )
 
     # -- properties ------------------------------------------------------------------------
 
-    def propstat(self, node: Node, requested: list[tuple[str, str]] | None) -> PropStat:
-        """The requested properties of a node (its allprops for None)."""
+    def propstat(
+        self,
+        node: Node,
+        requested: list[tuple[str, str]] | None,
+        home: Home | None = None,
+        *,
+        minimal: bool = False,
+    ) -> PropStat:
+        """The requested properties of a node (its allprops for None).
+
+        Args:
+            node: The file or folder.
+            requested: From :func:`requested_properties`.
+            home: Where the href points; ``/remote.php/dav/files/<owner>/`` by default.
+            minimal: Leave the missing properties out (``Prefer: return=minimal``).
+        """
+        assert node.owner is not None, "only user files are listed"
         allprops = _FOLDER_ALLPROP if node.is_dir else _FILE_ALLPROP
-        return select(self.properties(node), requested, allprops, file_href(node))
+        values = {**node.dead_properties, **self.properties(node)}
+        href = (home or Home.dav(node.owner)).href(node.path, folder=node.is_dir)
+        found = select(values, requested, allprops, href)
+        if minimal:
+            found.missing = []
+        return found
 
     def properties(self, node: Node) -> dict[tuple[str, str], str]:
         """Property values as XML fragments (text already escaped)."""
@@ -364,11 +524,13 @@ class FilesTree:
             (DAV, "getetag"): escape(f'"{node.etag}"', {'"': "&quot;"}),
             (DAV, "resourcetype"): "<d:collection/>" if node.is_dir else "",
             (DAV, "displayname"): escape(node.name),
+            (DAV, "creationdate"): _atom(node.creation_time),
+            (NEXTCLOUD, "creation_time"): str(node.creation_time),
             (OWNCLOUD, "fileid"): str(node.id),
             (OWNCLOUD, "id"): f"{node.id:08d}{INSTANCE_ID}",
             (OWNCLOUD, "size"): size,
             (OWNCLOUD, "permissions"): "RGDNVCK" if node.is_dir else "RGDNVW",
-            (OWNCLOUD, "favorite"): "0",
+            (OWNCLOUD, "favorite"): "1" if node.favorite else "0",
             (OWNCLOUD, "comments-href"): f"{DAV_ROOT}/comments/files/{node.id}",
             (OWNCLOUD, "comments-count"): str(self._comment_count(node.id)),
             (OWNCLOUD, "comments-unread"): "0",
@@ -380,4 +542,29 @@ class FilesTree:
         else:
             values[DAV, "getcontentlength"] = size
             values[DAV, "getcontenttype"] = escape(mime_type_for_name(node.name))
+            if node.checksum:
+                # ChecksumList: one oc:checksum per comma-separated part.
+                values[OWNCLOUD, "checksums"] = "".join(
+                    f"<oc:checksum>{escape(part)}</oc:checksum>"
+                    for part in node.checksum.split(",")
+                )
         return values
+
+
+def _download_headers(node: Node) -> dict[str, str]:
+    """What FilesPlugin::httpGet and CopyEtagHeaderPlugin add to a file's GET and HEAD."""
+    name = quote(node.name, safe="")
+    headers = {
+        # FilesPlugin: rawurlencode() in both parameters, so no name breaks the header.
+        "Content-Disposition": f"attachment; filename*=UTF-8''{name}; filename=\"{name}\"",
+    }
+    if node.checksum:
+        headers["OC-Checksum"] = node.checksum
+    headers["X-Accel-Buffering"] = "no"
+    headers["OC-ETag"] = f'"{node.etag}"'
+    return headers
+
+
+def _atom(timestamp: int) -> str:
+    """``DateTimeInterface::ATOM`` in UTC, e.g. ``2025-12-02T12:00:00+00:00``."""
+    return datetime.fromtimestamp(timestamp, UTC).isoformat()

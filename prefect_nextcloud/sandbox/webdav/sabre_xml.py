@@ -1,4 +1,9 @@
-"""SabreDAV's XML: error bodies, multistatus answers and request bodies, as Nextcloud sends them."""
+"""SabreDAV's XML: error bodies, multistatus answers and request bodies, as Nextcloud sends them.
+
+Sources: sabre/dav ``lib/DAV/Server.php`` (``start``, ``calculateUri``, ``generateMultiStatus``,
+``getHTTPPrefer``), ``lib/DAV/Xml/Element/Response.php``, and Nextcloud's
+``apps/dav/lib/Connector/Sabre/Server.php`` (the error body, with ``TypeError`` messages hidden).
+"""
 
 from __future__ import annotations
 
@@ -6,6 +11,7 @@ import email.utils
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from http import HTTPStatus
 from urllib.parse import unquote, urlsplit
 from xml.sax.saxutils import escape
 
@@ -14,19 +20,25 @@ from starlette.responses import Response
 __all__ = [
     "DAV",
     "DAV_ROOT",
+    "LEGACY_ROOT",
     "NEXTCLOUD",
     "OWNCLOUD",
     "DavError",
+    "PropPatchResult",
     "PropStat",
     "calculate_uri",
     "http_date",
     "multistatus",
     "not_implemented",
     "parse_xml",
+    "prefers_minimal",
     "sabre_error",
+    "server_error",
 ]
 
 DAV_ROOT = "/remote.php/dav"
+LEGACY_ROOT = "/remote.php/webdav"
+"""The legacy WebDAV endpoint: the logged-in user's files folder is its root."""
 DAV = "DAV:"
 OWNCLOUD = "http://owncloud.org/ns"
 NEXTCLOUD = "http://nextcloud.org/ns"
@@ -43,6 +55,7 @@ class DavError(Exception):
         message: ``s:message``.
         extra: Further XML children of ``d:error`` (already escaped), e.g. ``s:header``.
         attributes: Namespace declarations to add to ``d:error``.
+        headers: Headers the response had gathered before the exception (Sabre keeps them).
     """
 
     def __init__(
@@ -53,6 +66,7 @@ class DavError(Exception):
         *,
         extra: str = "",
         attributes: str = "",
+        headers: Mapping[str, str] | None = None,
     ) -> None:
         super().__init__(message)
         self.status = status
@@ -60,6 +74,7 @@ class DavError(Exception):
         self.message = message
         self.extra = extra
         self.attributes = attributes
+        self.headers = dict(headers or {})
 
     def response(self, headers: Mapping[str, str] | None = None) -> Response:
         """Render the error as Sabre does."""
@@ -67,10 +82,15 @@ class DavError(Exception):
             self.status,
             self.exception,
             self.message,
-            headers,
+            {**self.headers, **(headers or {})},
             extra=self.extra,
             attributes=self.attributes,
         )
+
+
+def server_error(exception: str, message: str) -> DavError:
+    """A PHP error outside Sabre's classes, e.g. ``InvalidArgumentException``: always a 500."""
+    return DavError(500, f"\\{exception}", message)
 
 
 def sabre_error(
@@ -82,8 +102,15 @@ def sabre_error(
     extra: str = "",
     attributes: str = "",
 ) -> Response:
-    r"""Return SabreDAV's XML error body, e.g. for ``Sabre\DAV\Exception\NotFound``."""
-    name = exception if "\\" in exception else f"Sabre\\DAV\\Exception\\{exception}"
+    r"""Return SabreDAV's XML error body, e.g. for ``Sabre\DAV\Exception\NotFound``.
+
+    A short ``exception`` names a Sabre exception; a name with a backslash is a full class name,
+    and a leading backslash (a global PHP class such as ``\TypeError``) is dropped.
+    """
+    if "\\" in exception:
+        name = exception.removeprefix("\\")
+    else:
+        name = f"Sabre\\DAV\\Exception\\{exception}"
     body = (
         '<?xml version="1.0" encoding="utf-8"?>\n'
         f'<d:error xmlns:d="DAV:" xmlns:s="http://sabredav.org/ns"{attributes}>\n'
@@ -122,6 +149,25 @@ class PropStat:
     found: list[tuple[str, str, str]] = field(default_factory=list)
     missing: list[tuple[str, str]] = field(default_factory=list)
 
+    def groups(self) -> list[tuple[int, list[tuple[str, str, str]]]]:
+        """The propstats in Sabre's order: 200, then 404."""
+        return [(200, self.found), (404, [(ns, name, "") for ns, name in self.missing])]
+
+
+@dataclass
+class PropPatchResult:
+    """The answer to a ``PROPPATCH``: every property with its status, in Sabre's result order."""
+
+    href: str
+    statuses: dict[tuple[str, str], int]
+
+    def groups(self) -> list[tuple[int, list[tuple[str, str, str]]]]:
+        """One propstat per status, in the order each status first occurs."""
+        grouped: dict[int, list[tuple[str, str, str]]] = {}
+        for (namespace, name), status in self.statuses.items():
+            grouped.setdefault(status, []).append((namespace, name, ""))
+        return list(grouped.items())
+
 
 def _element(namespace: str, name: str, content: str, extra: dict[str, str]) -> str:
     prefix = _PREFIXES.get(namespace)
@@ -133,26 +179,30 @@ def _element(namespace: str, name: str, content: str, extra: dict[str, str]) -> 
     return f"<{tag}{declaration}>{content}</{tag}>" if content else f"<{tag}{declaration}/>"
 
 
-def multistatus(responses: Iterable[PropStat]) -> Response:
-    """Render a 207 multistatus answer with ``d:``, ``oc:`` and ``nc:`` prefixes, as Nextcloud."""
+def multistatus(
+    responses: Iterable[PropStat | PropPatchResult], headers: Mapping[str, str] | None = None
+) -> Response:
+    """Render a 207 multistatus answer with ``d:``, ``oc:`` and ``nc:`` prefixes, as Nextcloud.
+
+    Empty propstats are left out, as sabre/dav's ``Xml/Element/Response.php`` does.
+    """
     parts = [f'<?xml version="1.0"?>\n<d:multistatus {_NAMESPACES}>']
     for item in responses:
         extra: dict[str, str] = {}
         parts.append(f"<d:response><d:href>{escape(item.href)}</d:href>")
-        if item.found:
-            props = "".join(_element(ns, name, value, extra) for ns, name, value in item.found)
-            parts.append(f"<d:propstat><d:prop>{props}</d:prop>")
-            parts.append("<d:status>HTTP/1.1 200 OK</d:status></d:propstat>")
-        if item.missing:
-            props = "".join(_element(ns, name, "", extra) for ns, name in item.missing)
-            parts.append(f"<d:propstat><d:prop>{props}</d:prop>")
-            parts.append("<d:status>HTTP/1.1 404 Not Found</d:status></d:propstat>")
+        for status, props in item.groups():
+            if not props:
+                continue
+            rendered = "".join(_element(ns, name, value, extra) for ns, name, value in props)
+            parts.append(f"<d:propstat><d:prop>{rendered}</d:prop>")
+            phrase = HTTPStatus(status).phrase
+            parts.append(f"<d:status>HTTP/1.1 {status} {phrase}</d:status></d:propstat>")
         parts.append("</d:response>")
     parts.append("</d:multistatus>\n")
     return Response(
         "".join(parts).encode("utf-8"),
         status_code=207,
-        headers={"Content-Type": "application/xml; charset=utf-8"},
+        headers={**(headers or {}), "Content-Type": "application/xml; charset=utf-8"},
     )
 
 
@@ -198,11 +248,24 @@ def requested_properties(
     return [split_tag(element.tag) for element in prop]
 
 
-def calculate_uri(uri: str) -> str:
-    """``Server::calculateUri``: a URL's or path's decoded path below ``/remote.php/dav``.
+def prefers_minimal(headers: Mapping[str, str]) -> bool:
+    """``Server::getHTTPPrefer``: whether ``Prefer: return=minimal`` (or ``Brief: t``) was sent."""
+    prefer = headers.get("prefer")
+    if prefer:
+        tokens = [token.split(";", 1)[0].replace(" ", "") for token in prefer.split(",")]
+        return "return=minimal" in tokens or "return-minimal" in tokens
+    return headers.get("brief") == "t"
+
+
+def calculate_uri(uri: str, root: str = DAV_ROOT) -> str:
+    """``Server::calculateUri``: a URL's or path's decoded path below a DAV root.
 
     Dot segments are resolved first, as sabre/uri's ``normalize()`` does, so only a
     percent-encoded ``..`` survives (as a name that never exists).
+
+    Args:
+        uri: A URL or an absolute path.
+        root: The server's base, :data:`DAV_ROOT` or :data:`LEGACY_ROOT`.
 
     Raises:
         DavError: 403 when it is outside the DAV root.
@@ -220,7 +283,7 @@ def calculate_uri(uri: str) -> str:
         elif part != ".":
             segments.append(part)
     normal = "/" + "/".join(segments)
-    base = f"{DAV_ROOT}/"
+    base = f"{root}/"
     if normal.startswith(base):
         return unquote(normal[len(base) :]).strip("/")
     if f"{normal}/" == base:

@@ -153,7 +153,7 @@ _VALUES: dict[tuple[str, str], Value] = {
     ),
     (DAV, "getlastmodified"): _mtime,
     (OWNCLOUD, "size"): lambda node, store: store.size(node),
-    (OWNCLOUD, "favorite"): lambda node, store: 0,
+    (OWNCLOUD, "favorite"): lambda node, store: int(node.favorite),
     (OWNCLOUD, "fileid"): lambda node, store: node.id,
 }
 

@@ -1,15 +1,19 @@
-"""Chunked uploads below ``/remote.php/dav/uploads/<user>/<upload id>/``.
+"""Chunked uploads below ``/remote.php/dav/uploads/<user>/<upload id>/``, as on local storage.
 
-``MKCOL`` creates the upload folder (v2 clients send the target as ``Destination``), ``PUT``
-stores chunks, ``MOVE …/.file`` with the target as ``Destination`` assembles the chunks in
-natural name order into the file, and ``DELETE`` drops the folder. As on a server with local
-storage, both chunk naming schemes end up concatenated; the checks before anything is written:
+``MKCOL`` creates the upload folder, ``PUT`` stores chunks under any name, ``MOVE …/.file`` with
+the target as ``Destination`` joins the chunks in natural order of their names (PHP's
+``strnatcmp``: ``2`` before ``10``) into the file, and ``DELETE`` drops the folder. This is
+Nextcloud's generic path, which every install on local disk takes: ``Destination`` on ``MKCOL``
+and ``PUT`` is ignored and chunk names are not checked, so numbered (v2) chunks, byte-range
+chunks (``<start>-<end>``, as nc_py_api names them) and any other names all work, and gaps or
+overlaps are joined as they are. The numbered 1 to 10000 rules of ``ChunkingV2Plugin`` apply only
+with object storage and a distributed cache, which the sandbox does not emulate.
 
-- ``OC-Total-Length`` on the ``MOVE`` must equal the chunks' total (``ChunkingPlugin``'s
-  "Chunks on server do not sum up to … bytes");
-- the sandbox also refuses what local storage would store silently: numbered (v2) chunks with a
-  gap (they must be 1 … n, or 0 … n-1) and byte-range chunks (``<start>-<end>``, as nc_py_api
-  names them) that leave a gap or overlap. The file is then left untouched.
+The joined file is written like a ``PUT`` (``File::put``), so ``X-OC-MTime``, ``X-OC-CTime`` and
+``OC-Checksum`` on the ``MOVE`` apply (see :mod:`.writes`). ``OC-Total-Length`` on the ``MOVE``
+must equal the chunks' total, compared as text (``ChunkingPlugin``'s "Chunks on server do not
+sum up to … bytes"), else nothing is written. Sources: Nextcloud's ``apps/dav/lib/Upload/``
+(``ChunkingPlugin.php``, ``ChunkingV2Plugin.php``, ``UploadFolder.php``, ``AssemblyStream.php``).
 """
 
 from __future__ import annotations
@@ -21,13 +25,11 @@ from dataclasses import dataclass, field
 from starlette.responses import Response
 
 from prefect_nextcloud.sandbox.storage.store import Store
-from prefect_nextcloud.sandbox.webdav.files import FilesTree, file_id_header
+from prefect_nextcloud.sandbox.webdav.files import FilesTree, Home, file_id_header
 from prefect_nextcloud.sandbox.webdav.request import DavRequest, home_owner
 from prefect_nextcloud.sandbox.webdav.sabre_xml import DavError, not_implemented
 
 __all__ = ["Uploads"]
-
-_RANGE = re.compile(r"(\d+)-(\d+)")
 
 
 @dataclass
@@ -83,9 +85,10 @@ class Uploads:
                 )
             self._uploads[key] = _Upload()
             return Response(b"", status_code=201)
+        if key not in self._uploads:
+            raise self._missing(key[1])
         if method == "DELETE":
-            if self._uploads.pop(key, None) is None:
-                raise self._missing(key[1])
+            del self._uploads[key]
             return Response(b"", status_code=204)
         raise not_implemented(method)
 
@@ -108,27 +111,29 @@ class Uploads:
             return Response(b"", status_code=204 if existed else 201)
         if upload is None:
             raise self._missing(key[1])
-        if method == "DELETE":
-            if upload.chunks.pop(name, None) is None:
-                raise DavError(
-                    404, "NotFound", f"File with name /{key[1]}/{name} could not be located"
-                )
-            return Response(b"", status_code=204)
         if method == "MOVE" and name == ".file":
             return self._assemble(key, upload, headers)
+        if name not in upload.chunks and name != ".file":
+            raise DavError(404, "NotFound", f"File with name /{key[1]}/{name} could not be located")
+        if method == "DELETE":
+            if name == ".file":  # FutureFile::delete() drops the whole upload folder
+                del self._uploads[key]
+            else:
+                del upload.chunks[name]
+            return Response(b"", status_code=204)
         raise not_implemented(method)
 
     def _assemble(
         self, key: tuple[str, str], upload: _Upload, headers: Mapping[str, str]
     ) -> Response:
         owner, upload_id = key
-        target = self._files.destination(owner, headers, f"uploads/{owner}/{upload_id}/.file")
+        source = f"uploads/{owner}/{upload_id}/.file"
+        target = self._files.destination(Home.dav(owner), headers, source)
         if target.existing is not None and target.existing.is_dir:
             raise DavError(
                 400, "BadRequest", f"The given destination {target.dav_path} is a directory."
             )
-        names = sorted(upload.chunks, key=_natural)
-        data = b"".join(upload.chunks[name] for name in names)
+        data = b"".join(upload.chunks[name] for name in sorted(upload.chunks, key=_natural))
         expected = headers.get("oc-total-length")
         if expected is not None and expected.strip() != str(len(data)):
             raise DavError(
@@ -136,42 +141,20 @@ class Uploads:
                 "BadRequest",
                 f"Chunks on server do not sum up to {expected.strip()} but to {len(data)} bytes",
             )
-        _check_sequence(names, upload.chunks)
-        node, created = self._files.write(owner, target.path, data)
+        node, created, answer = self._files.store_file(owner, target.path, data, headers)
         del self._uploads[key]
         return Response(
             b"",
             status_code=201 if created else 204,
-            headers={"ETag": f'"{node.etag}"', "Content-Length": "0", **file_id_header(node)},
+            headers={
+                **answer,
+                "ETag": f'"{node.etag}"',
+                "Content-Length": "0",
+                **file_id_header(node),
+            },
         )
 
 
 def _natural(name: str) -> list[int | str]:
     """A key for PHP's ``strnatcmp`` order: digit runs compare as numbers."""
     return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", name)]
-
-
-def _check_sequence(names: list[str], chunks: Mapping[str, bytes]) -> None:
-    """Refuse numbered chunks with gaps and byte ranges that leave gaps or overlap."""
-    if names and all(name.isdigit() for name in names):
-        # v2 numbers chunks from 1; nc_py_api's async face counts from 0, which local storage
-        # (concatenating in name order) accepts too.
-        first = min(int(names[0]), 1)
-        for expected, name in enumerate(names, start=first):
-            if int(name) != expected:
-                raise DavError(400, "BadRequest", f"Chunk {expected} of the upload is missing")
-        return
-    ranges = [_RANGE.fullmatch(name) for name in names]
-    if not names or not all(ranges):
-        return
-    position = 0
-    for name, match in zip(names, ranges, strict=True):
-        assert match is not None
-        start, end = int(match[1]), int(match[2])
-        if start != position or end - start != len(chunks[name]):
-            raise DavError(
-                400,
-                "BadRequest",
-                f"Chunk {name} does not continue the upload at byte {position}",
-            )
-        position = end
