@@ -21,6 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import Enum
+from functools import partial
 from typing import Annotated, Literal
 
 from prefect import task
@@ -382,28 +383,19 @@ def _run_batch(
         for entry in files
     ]
     file_ids = [entry.file_id for entry in files]
-    results: list[ItemResult]
-    if task_choice == "image-analysis":
-        results = analyze_image_batch(
-            credentials,
-            prompt,
-            file_ids,
-            custom_ids=ids,
-            app_id=batch_app_id(state_file),
-            artifact_key="process-new-files-tasks",
-            options=options,
-            on_results=on_results,
-        )
-    else:
-        results = ocr_batch(
-            credentials,
-            file_ids,
-            custom_ids=ids,
-            app_id=batch_app_id(state_file),
-            artifact_key="process-new-files-tasks",
-            options=options,
-            on_results=on_results,
-        )
+    run = (
+        partial(analyze_image_batch, credentials, prompt)
+        if task_choice == "image-analysis"
+        else partial(ocr_batch, credentials)
+    )
+    results: list[ItemResult] = run(
+        file_ids,
+        custom_ids=ids,
+        app_id=batch_app_id(state_file),
+        artifact_key="process-new-files-tasks",
+        options=options,
+        on_results=on_results,
+    )
     return results
 
 
