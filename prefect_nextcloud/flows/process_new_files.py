@@ -28,7 +28,7 @@ from prefect import task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.logging import get_run_logger
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, computed_field
 
 from prefect_nextcloud.blocks.credentials import NextcloudCredentials, resolve_credentials
 from prefect_nextcloud.client.errors import NextcloudError, NextcloudFileNotFoundError
@@ -103,13 +103,20 @@ class FileOutcome(BaseModel):
         description="The file's path in Nextcloud (characters a path cannot hold as \\xNN)."
     )
     file_id: int = Field(description="The file's Nextcloud file id.")
-    ok: bool = Field(description="Whether its answer was produced and delivered.")
-    text: str | None = Field(description="The answer, when there is one.")
-    error: str | None = Field(description="What went wrong, or None.")
-    task_id: int | None = Field(description="The Nextcloud task that processed it, if any.")
+    text: str | None = Field(default=None, description="The answer, when there is one.")
+    error: str | None = Field(default=None, description="What went wrong, or None.")
+    task_id: int | None = Field(
+        default=None, description="The Nextcloud task that processed it, if any."
+    )
     next_try: datetime | None = Field(
         default=None, description="When a failed file is tried again (UTC), if it is."
     )
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def ok(self) -> bool:
+        """Whether its answer was produced and delivered: there is no error."""
+        return self.error is None
 
 
 class NewFilesRun(BaseModel):
@@ -456,7 +463,7 @@ def _with_delivery(outcome: FileOutcome, comment: _Comment, record: FileRecord) 
     if comment.delivery is _Delivery.POSTED:
         return outcome
     return outcome.model_copy(
-        update={"ok": False, "error": comment.error, "next_try": record.next_try}
+        update={"error": comment.error or "Not delivered.", "next_try": record.next_try}
     )
 
 
@@ -478,9 +485,7 @@ def _recover(
             FileOutcome(
                 path=paths[comment.file_id],
                 file_id=comment.file_id,
-                ok=True,
                 text=comment.message.partition("\n")[2],
-                error=None,
                 task_id=posting[str(comment.file_id)].task_id,
             ),
             comment,
@@ -516,9 +521,8 @@ def _settle(
             FileOutcome(
                 path=entry.path,
                 file_id=entry.file_id,
-                ok=result.ok,
                 text=result.text,
-                error=result.error,
+                error=None if result.ok else result.error or "It failed.",
                 task_id=task_id,
                 next_try=changes[key].next_try,
             )
@@ -539,10 +543,7 @@ def _report_unreadable(
             FileOutcome(
                 path=entry.shown_path,
                 file_id=entry.file_id,
-                ok=False,
-                text=None,
                 error=entry.problem,
-                task_id=None,
                 next_try=changes[key].next_try,
             )
         )
