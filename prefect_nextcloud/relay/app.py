@@ -1,10 +1,11 @@
 """The relay's ASGI application: two POST routes that turn Nextcloud's pushes into events.
 
 ``POST /nextcloud/task/{token}`` takes task webhooks, ``POST /nextcloud/files`` the file events
-of ``webhook_listeners``; any other method is 405, any other path 404. Every check that can
-refuse a request comes before any work that depends on its size, and emitting only hands the
-event to Prefect's events worker (a queue served by its own thread), so a flood of forged
-requests neither blocks the event loop nor keeps honest pushes from being emitted.
+of ``webhook_listeners``; any other method is 405, any other path 404. A path that holds no
+token, or a file event without its header, is refused before its body is read; bodies are
+capped in size and time; and emitting only hands the event to Prefect's events worker (a queue
+served by its own thread). So a flood of forged requests neither blocks the event loop nor
+keeps honest pushes from being emitted.
 """
 
 from __future__ import annotations
@@ -57,15 +58,18 @@ def create_relay_app(config: RelayConfig) -> Starlette:
         Route(TASK_WEBHOOK_PATH + "{token}", handlers.task_webhook, methods=["POST"]),
         Route(FILE_EVENTS_PATH, handlers.file_event, methods=["POST"]),
     ]
-    return Starlette(routes=routes, lifespan=_send_taken_events_at_shutdown)
+    return Starlette(routes=routes, lifespan=_events_worker)
 
 
 @asynccontextmanager
-async def _send_taken_events_at_shutdown(app: Starlette) -> AsyncIterator[None]:
-    """At shutdown, once the last request is answered, send what Prefect took but has not sent.
+async def _events_worker(app: Starlette) -> AsyncIterator[None]:
+    """Start Prefect's events worker before the first push, and let it finish at shutdown.
 
-    Whatever is lost here (Prefect unreachable for longer), the batches' polling still learns.
+    Starting it waits for its thread; done here, no request waits for that. At shutdown, once
+    the last request is answered, what Prefect took but has not sent yet is sent; whatever is
+    lost even so (Prefect unreachable for longer), the batches' polling still learns.
     """
+    await asyncio.to_thread(EventsWorker.instance)
     yield
     await asyncio.to_thread(EventsWorker.drain_all, _DRAIN_SECONDS)
 

@@ -11,6 +11,8 @@ from typing import Any
 import httpx
 import pytest
 from prefect import flow
+from prefect.events.clients import NullEventsClient
+from prefect.events.worker import EventsWorker
 from relay_helpers import (
     APP_ID,
     SECRET,
@@ -129,6 +131,21 @@ def test_the_batch_and_the_relay_reporting_one_end_make_one_event(
     assert ended[0].resource["nextcloud.app-id"] == task.app_id
     # The batch's event came first and is the one kept, with its flow run.
     assert "flow-run" in {related.role for related in ended[0].related}
+
+
+def test_an_event_prefect_does_not_take_is_answered_503_and_logged(
+    sandbox: NextcloudSandbox, relay: RunningRelay, caplog: pytest.LogCaptureFixture
+) -> None:
+    body = webhook_body(ended_task(sandbox, "job"))
+    token = task_token(SECRET, "alice", APP_ID, "job")
+    EventsWorker.set_client_override(NullEventsClient)  # Prefect with events turned off
+    try:
+        answered = httpx.post(task_url(relay, token), content=body)
+    finally:
+        EventsWorker.set_client_override(None)
+    assert answered.status_code == 503
+    assert answered.json() == {"error": "the event could not be handed to Prefect"}
+    assert "Could not emit nextcloud.task.succeeded for nextcloud.task." in caplog.text
 
 
 def _chunks() -> Iterator[bytes]:
