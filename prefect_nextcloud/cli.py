@@ -1,4 +1,4 @@
-"""The ``prefect-nextcloud`` command: run the demo, or a local Nextcloud sandbox."""
+"""The ``prefect-nextcloud`` command: run the demo, a local Nextcloud sandbox, or the relay."""
 
 from __future__ import annotations
 
@@ -149,6 +149,49 @@ def _add_sandbox_commands(sandbox: argparse.ArgumentParser) -> None:
     )
 
 
+def _relay(arguments: argparse.Namespace) -> int:
+    from prefect_nextcloud.relay import (  # noqa: PLC0415
+        listener_registration_commands,
+        load_relay_config,
+        serve_relay,
+    )
+
+    try:
+        config = load_relay_config(arguments.credentials)
+        if arguments.listener_registration:
+            print(listener_registration_commands(config))
+        else:
+            serve_relay(config, host=arguments.host, port=arguments.port)
+    except KeyboardInterrupt:  # uvicorn raises Ctrl-C again once it has shut down
+        return 0
+    except ValueError as error:
+        print(f"prefect-nextcloud relay: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _add_relay_arguments(relay: argparse.ArgumentParser) -> None:
+    relay.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="the interface to listen on (default: 127.0.0.1, loopback; put a TLS reverse "
+        "proxy in front)",
+    )
+    relay.add_argument("--port", type=int, default=8787, help="the port (default: 8787)")
+    relay.add_argument(
+        "--credentials",
+        metavar="BLOCK_NAME",
+        help="a saved Nextcloud Credentials block holding the relay secret (default: "
+        "$NEXTCLOUD_URL, $NEXTCLOUD_RELAY_SECRET and $NEXTCLOUD_RELAY_URL)",
+    )
+    relay.add_argument(
+        "--listener-registration",
+        action="store_true",
+        help="print the curl calls a Nextcloud admin runs once to send file events to the "
+        "relay (they hold a value derived from the secret), and exit",
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the command line.
 
@@ -169,9 +212,16 @@ def main(argv: list[str] | None = None) -> int:
         help="run a local Nextcloud sandbox until Ctrl-C, or upload files into a running one",
     )
     _add_sandbox_commands(sandbox)
+    relay = commands.add_parser(
+        "relay",
+        help="turn Nextcloud's pushes (task webhooks, file events) into Prefect events",
+    )
+    _add_relay_arguments(relay)
     arguments = parser.parse_args(argv)
     if arguments.command == "demo":
         return _demo(arguments.prompt)
+    if arguments.command == "relay":
+        return _relay(arguments)
     return _sandbox(arguments)
 
 

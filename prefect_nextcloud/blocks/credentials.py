@@ -28,7 +28,14 @@ from prefect_nextcloud.client.nextcloud_client import AsyncNextcloudClient, Next
 from prefect_nextcloud.client.settings import ClientSettings
 from prefect_nextcloud.client.webhooks import task_webhook_uri
 
-__all__ = ["NextcloudCredentials", "ensure_block_or_name", "resolve_credentials"]
+__all__ = [
+    "RELAY_SECRET_MIN_LENGTH",
+    "NextcloudCredentials",
+    "check_relay_secret",
+    "check_relay_url",
+    "ensure_block_or_name",
+    "resolve_credentials",
+]
 
 # The block fields whose environment variable is not NEXTCLOUD_ and their name in capitals.
 _ENV_NAMES = {"base_url": "NEXTCLOUD_URL", "user_id": "NEXTCLOUD_USER"}
@@ -67,6 +74,34 @@ class _Account(BaseModel):
     )
 
 
+def check_relay_url(value: str) -> str:
+    """Check the relay's address and return it without a trailing slash.
+
+    Raises:
+        ValueError: It is not an http(s) address, or it carries a login, query or fragment.
+    """
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError("relay_url must be an http:// or https:// address.")
+    if parts.username or parts.password or parts.query or parts.fragment:
+        raise ValueError("relay_url must not carry a login, a query or a fragment.")
+    return value.rstrip("/")
+
+
+def check_relay_secret(value: SecretStr) -> SecretStr:
+    """Check that the relay secret is long enough; the error never repeats it.
+
+    Raises:
+        ValueError: It has fewer than :data:`RELAY_SECRET_MIN_LENGTH` characters.
+    """
+    if len(value.get_secret_value()) < RELAY_SECRET_MIN_LENGTH:
+        raise ValueError(
+            f"relay_secret must have at least {RELAY_SECRET_MIN_LENGTH} characters; "
+            "make one with: python3 -c 'import secrets; print(secrets.token_urlsafe(32))'"
+        )
+    return value
+
+
 class _Relay(BaseModel):
     """Where Nextcloud pushes task completion: optional fields, after the login."""
 
@@ -92,24 +127,12 @@ class _Relay(BaseModel):
     @field_validator("relay_url")
     @classmethod
     def _check_relay_url(cls, value: str | None) -> str | None:
-        if value is None:
-            return None
-        parts = urlsplit(value)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ValueError("relay_url must be an http:// or https:// address.")
-        if parts.username or parts.password or parts.query or parts.fragment:
-            raise ValueError("relay_url must not carry a login, a query or a fragment.")
-        return value.rstrip("/")
+        return None if value is None else check_relay_url(value)
 
     @field_validator("relay_secret")
     @classmethod
     def _check_relay_secret(cls, value: SecretStr | None) -> SecretStr | None:
-        if value is not None and len(value.get_secret_value()) < RELAY_SECRET_MIN_LENGTH:
-            raise ValueError(
-                f"relay_secret must have at least {RELAY_SECRET_MIN_LENGTH} characters; "
-                "make one with: python3 -c 'import secrets; print(secrets.token_urlsafe(32))'"
-            )
-        return value
+        return None if value is None else check_relay_secret(value)
 
     def task_webhook_uri(self, user_id: str, app_id: str, custom_id: str) -> str | None:
         """The ``webhookUri`` for one task, or ``None`` when no relay is configured.

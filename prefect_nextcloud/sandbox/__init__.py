@@ -15,7 +15,8 @@ listed before it: ``storage`` (users, files, tasks), ``http`` (authentication, r
 semantics), ``ocs`` (the OCS pipeline, its envelope and ``/cloud``), ``webdav``,
 ``taskprocessing`` (task types, fake providers, workers, the OCS controllers) and ``faults``
 (the request log and injected failures in front of it all). ``release`` is the emulated version,
-``app`` assembles the ASGI application and ``server`` runs it as :class:`NextcloudSandbox`.
+``webhook_listeners`` the app that calls registered listeners on file changes, ``app``
+assembles the ASGI application and ``server`` runs it as :class:`NextcloudSandbox`.
 """
 
 from prefect_nextcloud.sandbox.faults.control import RecordedRequest

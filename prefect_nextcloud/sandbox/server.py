@@ -33,6 +33,7 @@ from prefect_nextcloud.sandbox.taskprocessing.textprocessing import (
 from prefect_nextcloud.sandbox.taskprocessing.webhooks import WebhookSender
 from prefect_nextcloud.sandbox.taskprocessing.worker import WorkerPool
 from prefect_nextcloud.sandbox.webdav.endpoint import WebDav
+from prefect_nextcloud.sandbox.webhook_listeners import WebhookListenersController
 
 if TYPE_CHECKING:
     from prefect_nextcloud.blocks import NextcloudCredentials
@@ -48,6 +49,7 @@ _TASK_PROCESSING_SINCE = 30
 # of 5 per 120 s on schedule.
 _ANONYMOUS_VERSIONS = (30, 31)
 _ANON_RATE_LIMIT = 5
+_WEBHOOK_LISTENERS_SINCE = 30
 
 
 def app_password_for(user_id: str) -> str:
@@ -100,7 +102,8 @@ class NextcloudSandbox:
     Args:
         host: Interface to listen on.
         port: TCP port; 0 picks a free one.
-        users: User id → app password; the first user is the primary one. Defaults to
+        users: User id → app password; the first user is the primary one and the only admin
+            (who may register ``webhook_listeners`` listeners, on 30 and later). Defaults to
             :data:`DEFAULT_USER_ID` with :data:`DEFAULT_APP_PASSWORD`.
         pickup_delay_seconds: How long a new task stays scheduled before a worker may take it.
         run_seconds: How long a task stays running; progress 0.5 is reported halfway. A
@@ -198,6 +201,11 @@ class NextcloudSandbox:
             run_inline=legacy_run_inline,
         ).routes()
         routes += CloudController(self._store, server_version).routes()
+        if server_version >= _WEBHOOK_LISTENERS_SINCE:
+            admins = frozenset({next(iter(users))})
+            routes += WebhookListenersController(
+                self._store, self._webhooks, admins, clock
+            ).routes()
         self._schedule_limit = (rate_limit, rate_limit_period_seconds)
         limiter = SlidingWindowLimiter(rate_limit, rate_limit_period_seconds, monotonic_clock)
         anon_limiter = SlidingWindowLimiter(

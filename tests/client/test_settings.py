@@ -11,11 +11,13 @@ from prefect_nextcloud.client.settings import ClientSettings
 ACCOUNT = {"base_url": "https://cloud.example.invalid", "user_id": "u", "app_password": "p"}
 
 
-def test_the_block_form_is_the_account_then_every_setting() -> None:
+def test_the_block_form_is_the_account_the_relay_then_every_setting() -> None:
     assert list(NextcloudCredentials.model_fields) == [
         "base_url",
         "user_id",
         "app_password",
+        "relay_url",
+        "relay_secret",
         *ClientSettings.model_fields,
     ]
 

@@ -76,11 +76,16 @@ class OcsRequest:
 
 @dataclass(frozen=True)
 class DataResult:
-    """A controller's ``DataResponse``: ``data`` goes into the envelope."""
+    """A controller's ``DataResponse``: ``data`` goes into the envelope.
+
+    An ``OCSException`` (e.g. ``OCSBadRequestException``) is ``data`` ``[]`` with its text as
+    ``message``, which goes into ``meta.message``.
+    """
 
     data: object
     status: int = 200
     headers: Mapping[str, str] = field(default_factory=dict)
+    message: str = ""
 
 
 def message_result(text: str, status: int) -> DataResult:
@@ -244,7 +249,13 @@ class OcsDispatcher:
             return _server_error(params, caller.version)
         if isinstance(result, Response):
             return result
-        response = ocs_response(result.data, status=result.status, fmt=fmt, version=caller.version)
+        response = ocs_response(
+            result.data,
+            status=result.status,
+            fmt=fmt,
+            message=result.message,
+            version=caller.version,
+        )
         response.headers.update(result.headers)
         return response
 

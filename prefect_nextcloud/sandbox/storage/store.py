@@ -47,6 +47,9 @@ class Store:
         self.mode = ProcessingMode.RUN
         self.failing_task_types: set[str] = set()
         self.closed = False
+        # Told "created", "written" or "deleted" and the node after each change of a user's
+        # file or folder, as the server's file hooks are (webhook_listeners listens to them).
+        self.on_node_change: Callable[[str, Node], None] | None = None
         self._users = dict(users)
         self._nodes: dict[int, Node] = {}
         self._paths: dict[tuple[str | None, str], int] = {}
@@ -97,7 +100,12 @@ class Store:
         self._nodes[node.id] = node
         self._paths[owner, path] = node.id
         self._touch_ancestors(node)
+        self._node_changed("created", node)
         return node
+
+    def _node_changed(self, change: str, node: Node) -> None:
+        if node.owner is not None and self.on_node_change is not None:
+            self.on_node_change(change, node)
 
     def _touch_ancestors(self, node: Node, mtime: int | None = None) -> None:
         # Nextcloud's Propagator gives every folder up to the home a new etag and the greater of
@@ -143,6 +151,7 @@ class Store:
             node.etag = _new_etag()
             node.checksum = ""
             self._touch_ancestors(node)
+            self._node_changed("written", node)
 
     def touch(self, node: Node, mtime: int) -> None:
         """Set a node's modification time (``View::touch``): a new etag, and no checksum.
@@ -189,6 +198,7 @@ class Store:
                 del self._paths[item.owner, item.path]
             node.mtime = self.now()
             self._touch_ancestors(node)
+            self._node_changed("deleted", node)
 
     def move_node(self, node: Node, path: str) -> None:
         """Move a file or folder (with everything below it) to a new path; ids stay the same.
