@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -15,7 +17,22 @@ DEMO_SERVER_STARTUP_SECONDS = 120
 """How long the demo lets Prefect's temporary API server start (Prefect's own limit is 20 s)."""
 
 
+def _quiet_demo_environment() -> None:
+    """Keep the demo's Prefect files out of the user's ``~/.prefect`` and its output quiet.
+
+    Without a Prefect API of the user's, the demo's temporary server keeps its database under
+    the system's temporary folder (reused by the next demo, so it starts warm). Prefect's
+    telemetry is off: it cannot reach its host from a closed network, and its first write
+    races the server's start-up on SQLite ("database is locked").
+    """
+    if not os.environ.get("PREFECT_API_URL"):
+        home = Path(tempfile.gettempdir()) / "prefect-nextcloud-demo"
+        os.environ.setdefault("PREFECT_HOME", str(home))
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+
+
 def _demo(prompt: str) -> int:
+    _quiet_demo_environment()
     from prefect.settings import (  # noqa: PLC0415
         PREFECT_API_URL,
         PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS,

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import importlib
+import os
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -81,8 +83,10 @@ def test_upload_to_a_sandbox_that_is_not_running(
 
 
 def test_the_demo_gives_prefects_temporary_server_time(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
+    monkeypatch.setenv("PREFECT_HOME", str(tmp_path))  # restored after the test
+    monkeypatch.setenv("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     seen: dict[str, Any] = {}
 
     class Analysis:
@@ -102,3 +106,29 @@ def test_the_demo_gives_prefects_temporary_server_time(
     assert seen["startup"] == cli.DEMO_SERVER_STARTUP_SECONDS == 120
     assert seen["credentials"].app_password.get_secret_value() == DEFAULT_APP_PASSWORD
     assert "Starting Prefect's temporary API server" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("api_url", ["", "http://127.0.0.1:4200/api"])
+def test_the_demo_keeps_prefect_out_of_the_users_home(
+    monkeypatch: pytest.MonkeyPatch, api_url: str
+) -> None:
+    monkeypatch.setenv("PREFECT_API_URL", api_url)
+    monkeypatch.setenv("PREFECT_HOME", "unset")  # recorded, so the test restores it
+    monkeypatch.delenv("PREFECT_HOME")
+    monkeypatch.setenv("PREFECT_SERVER_ANALYTICS_ENABLED", "unset")
+    monkeypatch.delenv("PREFECT_SERVER_ANALYTICS_ENABLED")
+    cli._quiet_demo_environment()
+    if api_url:  # the user's own Prefect: its settings are the user's to choose
+        assert "PREFECT_HOME" not in os.environ
+    else:
+        home = Path(os.environ["PREFECT_HOME"])
+        assert home.parent == Path(tempfile.gettempdir())
+        assert home != Path.home() / ".prefect"
+    assert os.environ["PREFECT_SERVER_ANALYTICS_ENABLED"] == "false"
+
+
+def test_the_demo_leaves_a_chosen_prefect_home_alone(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("PREFECT_API_URL", raising=False)
+    monkeypatch.setenv("PREFECT_HOME", "/srv/prefect")
+    cli._quiet_demo_environment()
+    assert os.environ["PREFECT_HOME"] == "/srv/prefect"
