@@ -207,3 +207,48 @@ def test_parameters_render_as_a_documented_form() -> None:
         assert properties[name]["description"], name
     assert properties["task"]["enum"] == ["image-analysis", "ocr"]
     assert properties["max_files"]["exclusiveMinimum"] == 0
+
+
+@pytest.mark.parametrize(
+    ("files", "recursive", "said"),
+    [
+        ([], False, "The folder /Photos is empty: nothing to process."),
+        (
+            ["Photos/holiday/a.png"],
+            False,
+            "No images directly in /Photos; its 1 subfolder(s) were not looked in. Turn on "
+            "recursive (Include subfolders)",
+        ),
+        (["Photos/notes.txt"], False, "No images in /Photos: its 1 file(s) are of other types"),
+    ],
+    ids=["empty", "only in a subfolder", "other types"],
+)
+def test_a_run_that_finds_no_file_says_why(
+    sandbox: NextcloudSandbox,
+    caplog: pytest.LogCaptureFixture,
+    files: list[str],
+    recursive: bool,
+    said: str,
+) -> None:
+    with sandbox.credentials.get_client() as client:
+        client.make_folders("/Photos")
+    for name in files:
+        data = sample_image_bytes() if name.endswith(".png") else b"just text"
+        sandbox.upload(name, data)
+    with caplog.at_level("INFO"):
+        result = run(sandbox, recursive=recursive, report_path=None)
+    assert result.outcomes == []
+    assert said in caplog.text
+    assert schedules(sandbox) == 0
+
+
+def test_a_run_with_nothing_new_names_the_state_file(
+    sandbox: NextcloudSandbox, caplog: pytest.LogCaptureFixture
+) -> None:
+    sandbox.upload("Photos/a.png", sample_image_bytes())
+    run(sandbox, report_path=None)
+    with caplog.at_level("INFO"):
+        again = run(sandbox, report_path=None)
+    assert (again.outcomes, again.unchanged_count) == ([], 1)
+    assert "Nothing new in /Photos: 1 file(s) unchanged" in caplog.text
+    assert str(again.state_file) in caplog.text

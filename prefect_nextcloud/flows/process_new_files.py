@@ -184,32 +184,60 @@ def list_candidates(
     """
     found: list[FileInfo] = []
     unreadable: list[UnreadableEntry] = []
+    subfolders_left = other_files = 0
     pending = [NextcloudPath(folder)]
     with credentials.get_client() as client:
         while pending:
             current = pending.pop(0)
-            try:
-                listing = client.read_folder(current)
-            except NextcloudFileNotFoundError:
-                if current != NextcloudPath(folder):
-                    continue  # a subfolder removed while we walked: nothing to process there
-                raise ValueError(
-                    f"The folder {folder} does not exist in the Nextcloud files of "
-                    f"{credentials.user_id} at {credentials.base_url}. Create it or give an "
-                    "existing folder; nothing was processed or recorded."
-                ) from None
+            listing = _read_folder(client, current, is_root=current == NextcloudPath(folder))
             for entry in listing.entries:
                 if entry.is_folder:
                     if recursive:
                         pending.append(entry.path)
+                    else:
+                        subfolders_left += 1
                 elif _wanted(entry.content_type, entry.path.name, task_choice):
                     found.append(entry)
+                else:
+                    other_files += 1
             for odd in listing.unreadable:
                 if odd.is_folder and recursive:
                     get_run_logger().warning("The subfolder is skipped: %s", odd.problem)
                 elif not odd.is_folder and _wanted(odd.content_type, odd.name, task_choice):
                     unreadable.append(odd)
+    if not found and not unreadable:
+        get_run_logger().info("%s", _why_nothing(folder, task_choice, subfolders_left, other_files))
     return FolderListing(entries=sorted(found, key=lambda entry: entry.path), unreadable=unreadable)
+
+
+def _read_folder(client: NextcloudClient, path: NextcloudPath, *, is_root: bool) -> FolderListing:
+    """What a folder holds; nothing for a subfolder removed meanwhile, an error for the root."""
+    try:
+        return client.read_folder(path)
+    except NextcloudFileNotFoundError:
+        if not is_root:
+            return FolderListing(entries=[], unreadable=[])
+        raise ValueError(
+            f"The folder {path} does not exist in the Nextcloud files of {client.user_id} at "
+            f"{client.base_url}. Create it or give an existing folder; nothing was processed or "
+            "recorded."
+        ) from None
+
+
+def _why_nothing(folder: str, task_choice: str, subfolders_left: int, other_files: int) -> str:
+    """Why a folder has no file to process, and what to do about it."""
+    kinds = "images" if task_choice == "image-analysis" else "images or PDFs"
+    if subfolders_left:
+        return (
+            f"No {kinds} directly in {folder}; its {subfolders_left} subfolder(s) were not "
+            "looked in. Turn on recursive (Include subfolders) to process their files."
+        )
+    if other_files:
+        return (
+            f"No {kinds} in {folder}: its {other_files} file(s) are of other types, which the "
+            f"{task_choice} task cannot process."
+        )
+    return f"The folder {folder} is empty: nothing to process."
 
 
 def _read_state(
@@ -750,6 +778,16 @@ def process_new_files(
     plan = _plan(candidates, {**records, **changes}, now, max_files, {o.file_id for o in outcomes})
     if plan.left_out:
         logger.info("%s due file(s) are left for the next run (max_files).", plan.left_out)
+    if paths and not plan.due and not plan.unreadable and not outcomes:
+        logger.info(
+            "Nothing new in %s: %s file(s) unchanged since they were processed, %s failed "
+            "one(s) waiting for their next try, as recorded in %s (delete it to process "
+            "everything again).",
+            source,
+            plan.unchanged,
+            plan.waiting,
+            state.path,
+        )
     options = RunOptions(
         timeout_seconds=timeout_seconds, poll_interval_seconds=poll_interval_seconds
     )
