@@ -11,6 +11,7 @@ import httpx
 import pytest
 
 from prefect_nextcloud.sandbox import NextcloudSandbox, app_password_for
+from prefect_nextcloud.sandbox.overview.views import time_text
 
 OVERVIEW = "/sandbox/overview.json"
 
@@ -48,7 +49,6 @@ def test_the_page_lists_a_file_its_comment_and_a_finished_task_with_its_answer(
 
     page = _page(sb)
     file_row = page.index("<td>/Overview/cat.png</td>")
-    assert page.index(f"alice (comment {comment_id}):<pre>A cat\non a mat</pre>") > file_row
     task_row = page.index(f"<tr><td>{task.id}</td><td>alice</td><td>core:text2text</td>")
     assert page.index("<td>SUCCESSFUL</td><td>prefect-nextcloud</td><td>overview-1</td>") > task_row
     assert page.index(f"output:<pre>{html.escape(answer)}</pre>") > task_row
@@ -58,9 +58,12 @@ def test_the_page_lists_a_file_its_comment_and_a_finished_task_with_its_answer(
     listed = _files_of(_overview(sb), "alice")["/Overview/cat.png"]
     assert listed["file_id"] == file_id
     assert listed["size"] == len(b"png bytes")
-    assert listed["comments"] == [
-        {"id": comment_id, "author": "alice", "message": "A cat\non a mat"}
-    ]
+    (listed_comment,) = listed["comments"]
+    assert listed_comment["id"] == comment_id
+    assert listed_comment["author"] == "alice"
+    assert listed_comment["message"] == "A cat\non a mat"
+    shown = f"<li>alice, {time_text(listed_comment['created'])} (comment {comment_id}):"
+    assert page.index(f"{shown}<pre>A cat\non a mat</pre>") > file_row
 
 
 def test_file_outputs_by_id_errors_and_newest_first(sb: NextcloudSandbox) -> None:

@@ -1,19 +1,18 @@
 """The overview's snapshot of a sandbox: files and tasks from the store, comments by ``REPORT``.
 
-Comments are read with the very ``REPORT`` the project's client sends, answered by the sandbox's
-comments handler in-process and read by the client's own reader, so the overview shows them as
+The comments handler keeps its comments to itself; the overview asks it in-process with the
+``REPORT`` the Files sidebar sends and reads the multistatus answer, so it shows the comments as
 a client sees them.
 """
 
 from __future__ import annotations
 
+import email.utils
 import json
+import xml.etree.ElementTree as ET
 from collections.abc import Collection, Iterator
 from typing import Any
 
-import httpx
-
-from prefect_nextcloud.client import webdav as dav_calls
 from prefect_nextcloud.sandbox.overview.views import (
     AnswerSlot,
     CommentView,
@@ -27,8 +26,12 @@ from prefect_nextcloud.sandbox.storage.store import Store
 from prefect_nextcloud.sandbox.taskprocessing.providers import Registry, Shape
 from prefect_nextcloud.sandbox.webdav.comments import Comments
 from prefect_nextcloud.sandbox.webdav.request import DavRequest
+from prefect_nextcloud.sandbox.webdav.sabre_xml import DAV, OWNCLOUD
 
 __all__ = ["SandboxContents"]
+
+# No oc:limit: every comment, newest first.
+_ALL_COMMENTS = f'<oc:filter-comments xmlns:oc="{OWNCLOUD}"/>'.encode()
 
 
 class SandboxContents:
@@ -102,29 +105,18 @@ class SandboxContents:
         )
 
     def _read_comments(self, owner: str, file_id: int) -> list[CommentView]:
-        found: list[CommentView] = []
         if not self._comments.count(file_id):
-            return found
-        while True:
-            call = dav_calls.list_comments(file_id, offset=len(found))
-            assert isinstance(call.content, bytes), "a REPORT body is built whole"
-            request = DavRequest(
-                call.method, owner, ["files", str(file_id)], call.headers, call.content, call.path
-            )
-            answer = self._comments.handle(request)
-            page = call.parse(
-                httpx.Response(
-                    answer.status_code,
-                    content=bytes(answer.body),
-                    request=httpx.Request(call.method, call.path),
-                )
-            )
-            found += [
-                CommentView(id=comment.comment_id, author=comment.actor_id, message=comment.message)
-                for comment in page
-            ]
-            if len(page) < dav_calls.MAX_COMMENTS_LISTED:
-                return found
+            return []
+        request = DavRequest(
+            "REPORT",
+            owner,
+            ["files", str(file_id)],
+            {},
+            _ALL_COMMENTS,
+            f"/remote.php/dav/comments/files/{file_id}",
+        )
+        answer = ET.fromstring(bytes(self._comments.handle(request).body))  # noqa: S314 - ours
+        return [_comment(found) for found in answer.iter(f"{{{DAV}}}prop")]
 
     def _task(self, task: Task) -> TaskView:
         ran = None
@@ -159,3 +151,16 @@ def _slot(name: str, value: Any, shape: Shape | None) -> AnswerSlot:
         return AnswerSlot(slot=name, texts=[], file_ids=[int(item) for item in values])
     texts = [item if isinstance(item, str) else json.dumps(item) for item in values]
     return AnswerSlot(slot=name, texts=texts, file_ids=[])
+
+
+def _comment(properties: ET.Element) -> CommentView:
+    def text(name: str) -> str:
+        return properties.findtext(f"{{{OWNCLOUD}}}{name}") or ""
+
+    created = email.utils.parsedate_to_datetime(text("creationDateTime"))
+    return CommentView(
+        id=int(text("id")),
+        author=text("actorId") or None,
+        created=int(created.timestamp()),
+        message=text("message"),
+    )

@@ -105,7 +105,8 @@ def _file_rows(file: FileView) -> str:
     if not file["comments"]:
         return row
     comments = "".join(
-        f"<li>{escape(comment['author'] or 'unknown')} (comment {comment['id']}):"
+        f"<li>{escape(comment['author'] or 'unknown')}, {time_text(comment['created'])} "
+        f"(comment {comment['id']}):"
         f"<pre>{escape(comment['message'])}</pre></li>"
         for comment in file["comments"]
     )

@@ -20,10 +20,11 @@ __all__ = [
 
 
 class CommentView(TypedDict):
-    """A comment on a file, as a client reads it with ``REPORT``."""
+    """A comment on a file, as a client reads it with ``REPORT``; ``created`` in Unix seconds."""
 
     id: int
     author: str | None
+    created: int
     message: str
 
 
