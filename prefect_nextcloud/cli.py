@@ -63,6 +63,13 @@ def _run_seconds(text: str) -> RunSeconds:
         raise argparse.ArgumentTypeError(str(error)) from None
 
 
+_VIEW_COMMANDS = {  # the sandbox sub-commands that print its overview
+    "ls": "the files and folders",
+    "comments": "the file comments",
+    "tasks": "the Task Processing tasks, newest first,",
+}
+
+
 def _show(command: str, url: str | None, user: str | None) -> int:
     from prefect_nextcloud.sandbox.overview.terminal import (  # noqa: PLC0415
         VIEWS,
@@ -107,13 +114,6 @@ def _sandbox(arguments: argparse.Namespace) -> int:
         seed=arguments.seed,
     )
     return 0
-
-
-_VIEW_COMMANDS = {
-    "ls": "the files and folders",
-    "comments": "the file comments",
-    "tasks": "the Task Processing tasks, newest first,",
-}
 
 
 def _add_sandbox_commands(sandbox: argparse.ArgumentParser) -> None:
@@ -172,7 +172,9 @@ def _add_sandbox_commands(sandbox: argparse.ArgumentParser) -> None:
         view = commands.add_parser(name, help=f"print {description} of a running sandbox")
         _add_url(view)
         view.add_argument(
-            "--user", metavar="USER_ID", help="only this user's (default: every user's)"
+            "--user",
+            metavar="USER_ID",
+            help="show only this user's files and tasks (default: every user's)",
         )
 
 
