@@ -80,7 +80,33 @@ def _run_seconds(text: str) -> RunSeconds:
         raise argparse.ArgumentTypeError(str(error)) from None
 
 
+_VIEW_COMMANDS = {  # the sandbox sub-commands that print its overview
+    "ls": "the files and folders",
+    "comments": "the file comments",
+    "tasks": "the Task Processing tasks, newest first,",
+}
+
+
+def _show(command: str, url: str | None, user: str | None) -> int:
+    from prefect_nextcloud.sandbox.overview.terminal import (  # noqa: PLC0415
+        VIEWS,
+        OverviewError,
+        fetch_overview,
+    )
+    from prefect_nextcloud.sandbox.upload import sandbox_login  # noqa: PLC0415
+
+    try:
+        overview = fetch_overview(sandbox_login(url), user)
+    except OverviewError as error:
+        print(f"prefect-nextcloud sandbox {command}: {error}", file=sys.stderr)
+        return 1
+    print(VIEWS[command](overview), end="")
+    return 0
+
+
 def _sandbox(arguments: argparse.Namespace) -> int:
+    if arguments.sandbox_command in _VIEW_COMMANDS:
+        return _show(arguments.sandbox_command, arguments.url, arguments.user)
     if arguments.sandbox_command == "upload":
         from prefect_nextcloud import NextcloudError  # noqa: PLC0415
         from prefect_nextcloud.sandbox.upload import upload_files  # noqa: PLC0415
@@ -150,7 +176,7 @@ def _add_sandbox_commands(sandbox: argparse.ArgumentParser) -> None:
         help="also save the credentials as a Prefect block of this name (the shipped "
         "deployments use 'nextcloud')",
     )
-    commands = sandbox.add_subparsers(dest="sandbox_command", metavar="{upload}")
+    commands = sandbox.add_subparsers(dest="sandbox_command", metavar="{upload,ls,comments,tasks}")
     upload = commands.add_parser(
         "upload", help="upload local files or folders into a running sandbox"
     )
@@ -158,7 +184,19 @@ def _add_sandbox_commands(sandbox: argparse.ArgumentParser) -> None:
     upload.add_argument(
         "--to", default="/", metavar="FOLDER", help="the Nextcloud folder (default: /)"
     )
-    upload.add_argument(
+    _add_url(upload)
+    for name, description in _VIEW_COMMANDS.items():
+        view = commands.add_parser(name, help=f"print {description} of a running sandbox")
+        _add_url(view)
+        view.add_argument(
+            "--user",
+            metavar="USER_ID",
+            help="show only this user's files and tasks (default: every user's)",
+        )
+
+
+def _add_url(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
         "--url",
         help="the sandbox (default: $NEXTCLOUD_URL, else http://127.0.0.1:8080); the user and "
         "app password come from $NEXTCLOUD_USER and $NEXTCLOUD_APP_PASSWORD, else the "

@@ -13,9 +13,10 @@ notice: status codes, OCS envelopes in JSON or XML, headers and error texts.
 The code is grouped like the server it imitates, each subpackage importing only from those
 listed before it: ``storage`` (users, files, tasks), ``http`` (authentication, rate limits, PHP
 semantics), ``ocs`` (the OCS pipeline, its envelope and ``/cloud``), ``webdav``,
-``taskprocessing`` (task types, fake providers, workers, the OCS controllers) and ``faults``
-(the request log and injected failures in front of it all). ``release`` is the emulated version,
-``webhook_listeners`` the app that calls registered listeners on file changes, ``app``
+``taskprocessing`` (task types, fake providers, workers, the OCS controllers), ``faults``
+(the request log and injected failures in front of it all) and ``overview`` (the page at ``/``
+that shows files, comments and tasks, beside the emulation). ``release`` is the emulated
+version, ``webhook_listeners`` the app that calls registered listeners on file changes, ``app``
 assembles the ASGI application and ``server`` runs it as :class:`NextcloudSandbox`.
 """
 

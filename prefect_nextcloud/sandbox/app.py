@@ -1,4 +1,4 @@
-"""The Starlette application: OCS, WebDAV and ``status.php``, wrapped in the test controls."""
+"""The ASGI app: OCS, WebDAV and ``status.php`` inside the test controls, the overview beside."""
 
 from __future__ import annotations
 
@@ -6,13 +6,14 @@ from starlette.applications import Starlette
 from starlette.convertors import Convertor, register_url_convertor
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
+from starlette.routing import Route, Router
 from starlette.types import ASGIApp
 
 from prefect_nextcloud.sandbox.faults.control import HttpControl
 from prefect_nextcloud.sandbox.faults.middleware import ControlMiddleware
 from prefect_nextcloud.sandbox.ocs.dispatcher import OcsDispatcher
 from prefect_nextcloud.sandbox.ocs.envelope import php_json
+from prefect_nextcloud.sandbox.overview.endpoint import OverviewEndpoints
 from prefect_nextcloud.sandbox.release import status_payload
 from prefect_nextcloud.sandbox.webdav.endpoint import DAV_ROOT, LEGACY_ROOT, WebDav
 
@@ -58,7 +59,12 @@ _DAV_METHODS = [
 
 
 def create_app(
-    *, ocs: OcsDispatcher, webdav: WebDav, control: HttpControl, server_version: int
+    *,
+    ocs: OcsDispatcher,
+    webdav: WebDav,
+    control: HttpControl,
+    server_version: int,
+    overview: OverviewEndpoints,
 ) -> ASGIApp:
     """Assemble the ASGI application.
 
@@ -67,6 +73,7 @@ def create_app(
         webdav: Answers ``/remote.php/dav/…`` and the legacy ``/remote.php/webdav/…``.
         control: Request log and injected failures, applied before everything else.
         server_version: Nextcloud major version reported by ``status.php``.
+        overview: Answers ``/`` and ``/sandbox/overview.json``, outside the test controls.
 
     Returns:
         The application to serve.
@@ -92,4 +99,7 @@ def create_app(
     app = Starlette(routes=routes)
     # Nextcloud's router never redirects to add or drop a trailing slash.
     app.router.redirect_slashes = False
-    return ControlMiddleware(app, control)
+    # Looking at the overview is neither logged nor failed: it must not change what tests count.
+    return Router(
+        overview.routes(), redirect_slashes=False, default=ControlMiddleware(app, control)
+    )

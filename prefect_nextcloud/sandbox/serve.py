@@ -36,8 +36,8 @@ def serve_forever(
 ) -> None:
     """Serve a sandbox with sample files in ``/Photos``, until Ctrl-C (or ``stop`` is set).
 
-    Prints the address, the settings, the user and app password, the sample files' ids and a
-    ready ``export NEXTCLOUD_…`` line.
+    Prints the address, the settings, the user and app password, the sample files' ids, a
+    ready ``export NEXTCLOUD_…`` line and where to see what the sandbox holds.
 
     Args:
         port: TCP port; None or 0 picks a free one.
@@ -66,7 +66,9 @@ def serve_forever(
             f"  export NEXTCLOUD_URL={sandbox.base_url} NEXTCLOUD_USER={sandbox.user_id} "
             f"NEXTCLOUD_APP_PASSWORD={sandbox.app_password}\n"
             f"To add your own files: prefect-nextcloud sandbox upload PATH --to /Photos "
-            f"--url {sandbox.base_url}",
+            f"--url {sandbox.base_url}\n"
+            f"To see its files, comments and tasks: open {sandbox.base_url}/ in a browser, or "
+            f"run prefect-nextcloud sandbox ls|comments|tasks --url {sandbox.base_url}",
             file=out,
             flush=True,
         )

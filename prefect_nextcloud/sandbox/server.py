@@ -20,6 +20,8 @@ from prefect_nextcloud.sandbox.faults.effects import FaultAction, FaultEffect
 from prefect_nextcloud.sandbox.http.ratelimit import SlidingWindowLimiter
 from prefect_nextcloud.sandbox.ocs.cloud import CloudController
 from prefect_nextcloud.sandbox.ocs.dispatcher import OcsDispatcher, OcsRoute
+from prefect_nextcloud.sandbox.overview.collect import SandboxContents
+from prefect_nextcloud.sandbox.overview.endpoint import OverviewEndpoints
 from prefect_nextcloud.sandbox.storage.records import TaskSnapshot, TaskStatus
 from prefect_nextcloud.sandbox.storage.store import ProcessingMode, Store
 from prefect_nextcloud.sandbox.taskprocessing.catalog import default_registry
@@ -211,11 +213,14 @@ class NextcloudSandbox:
         anon_limiter = SlidingWindowLimiter(
             _ANON_RATE_LIMIT, rate_limit_period_seconds, monotonic_clock
         )
+        webdav = WebDav(self._store)
+        contents = SandboxContents(self._store, webdav.comments, providers, server_version)
         self._app = create_app(
             ocs=OcsDispatcher(self._store, routes, limiter, anon_limiter),
-            webdav=WebDav(self._store),
+            webdav=webdav,
             control=self._control,
             server_version=server_version,
+            overview=OverviewEndpoints(contents, self._store, host=host),
         )
         self._workers = WorkerPool(
             self._store,

@@ -5,15 +5,42 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import TextIO
 
 from prefect_nextcloud.sandbox.server import DEFAULT_APP_PASSWORD, DEFAULT_USER_ID
 
-__all__ = ["DEFAULT_SANDBOX_URL", "upload_files"]
+__all__ = ["DEFAULT_SANDBOX_URL", "SandboxLogin", "sandbox_login", "upload_files"]
 
 DEFAULT_SANDBOX_URL = "http://127.0.0.1:8080"
 """Where ``prefect-nextcloud sandbox`` listens unless told otherwise."""
+
+
+@dataclass(frozen=True)
+class SandboxLogin:
+    """Which running sandbox the commands talk to, and as whom; the ``repr`` omits the password."""
+
+    url: str
+    user_id: str
+    app_password: str = field(repr=False)
+
+
+def sandbox_login(url: str | None) -> SandboxLogin:
+    """The sandbox and login of the ``prefect-nextcloud sandbox`` commands.
+
+    Args:
+        url: The sandbox; ``NEXTCLOUD_URL`` or :data:`DEFAULT_SANDBOX_URL` when None.
+
+    Returns:
+        The address, with the user and app password of ``NEXTCLOUD_USER`` and
+        ``NEXTCLOUD_APP_PASSWORD``, or the sandbox's defaults.
+    """
+    return SandboxLogin(
+        url or os.environ.get("NEXTCLOUD_URL") or DEFAULT_SANDBOX_URL,
+        os.environ.get("NEXTCLOUD_USER") or DEFAULT_USER_ID,
+        os.environ.get("NEXTCLOUD_APP_PASSWORD") or DEFAULT_APP_PASSWORD,
+    )
 
 
 def upload_files(
@@ -31,9 +58,7 @@ def upload_files(
     Args:
         paths: Local files or folders.
         folder: The Nextcloud folder to put them in, e.g. ``/Photos``.
-        url: The sandbox; ``NEXTCLOUD_URL`` or :data:`DEFAULT_SANDBOX_URL` when None. The user
-            and app password come from ``NEXTCLOUD_USER`` and ``NEXTCLOUD_APP_PASSWORD``, or
-            are the sandbox's defaults.
+        url: The sandbox, as :func:`sandbox_login` finds it and the login.
         out: Where to report each upload; standard output by default.
 
     Returns:
@@ -50,10 +75,11 @@ def upload_files(
 
     out = out or sys.stdout
     plan = _plan(paths, PurePosixPath("/") / folder.strip("/"))
+    login = sandbox_login(url)
     credentials = NextcloudCredentials(
-        base_url=url or os.environ.get("NEXTCLOUD_URL") or DEFAULT_SANDBOX_URL,
-        user_id=os.environ.get("NEXTCLOUD_USER") or DEFAULT_USER_ID,
-        app_password=SecretStr(os.environ.get("NEXTCLOUD_APP_PASSWORD") or DEFAULT_APP_PASSWORD),
+        base_url=login.url,
+        user_id=login.user_id,
+        app_password=SecretStr(login.app_password),
         # A local sandbox answers at once or not at all: do not retry for minutes.
         retry_seconds=5,
         retry_initial_delay_seconds=0.2,
