@@ -7,6 +7,7 @@ from collections import Counter
 from typing import Any
 
 import pytest
+from flow_helpers import IMAGES_ONE_REFUSED, OPTIONS, run_batch, text_inputs
 from prefect import flow, unmapped
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import (
@@ -31,26 +32,13 @@ from prefect_nextcloud.tasks import (
 
 pytestmark = pytest.mark.usefixtures("prefect_server")
 
-OPTIONS = RunOptions(timeout_seconds=30.0, poll_interval_seconds=0.05)
-
 
 def schedules(sandbox: NextcloudSandbox) -> list[int | None]:
     return [r.status for r in sandbox.requests_to("POST", "/taskprocessing/schedule$")]
 
 
 def test_results_come_in_input_order_with_failures_kept_apart(sandbox: NextcloudSandbox) -> None:
-    credentials = sandbox.credentials
-    inputs: list[dict[str, Any]] = [
-        {"input": "a red fox", "numberOfImages": 1},
-        {"input": "too many", "numberOfImages": 13},  # the provider refuses more than 12
-        {"input": "a blue bird", "numberOfImages": 2},
-    ]
-
-    @flow
-    def batch() -> list[ItemResult]:
-        return run_tasks(credentials, "core:text2image", inputs, options=OPTIONS)
-
-    first, failed, third = batch()
+    first, failed, third = run_batch(sandbox.credentials, "core:text2image", IMAGES_ONE_REFUSED)
     assert [first.index, failed.index, third.index] == [0, 1, 2]
     assert first.ok
     assert third.ok
@@ -67,35 +55,20 @@ def test_results_come_in_input_order_with_failures_kept_apart(sandbox: Nextcloud
 
 
 def test_raise_on_failure_raises_only_after_every_item_settled(sandbox: NextcloudSandbox) -> None:
-    credentials = sandbox.credentials
     inputs = [{"input": "x", "numberOfImages": 13}] + [{"input": f"ok {n}"} for n in range(3)]
-
-    @flow
-    def batch() -> list[ItemResult]:
-        return run_tasks(
-            credentials, "core:text2image", inputs, raise_on_failure=True, options=OPTIONS
-        )
-
     with pytest.raises(BatchFailedError, match="1 of 4 core:text2image tasks") as info:
-        batch()
+        run_batch(sandbox.credentials, "core:text2image", inputs, raise_on_failure=True)
     assert [result.ok for result in info.value.results] == [False, True, True, True]
     assert {task.status for task in sandbox.tasks()} == {"STATUS_FAILED", "STATUS_SUCCESSFUL"}
 
 
 def test_a_batch_costs_about_one_request_per_task(sandbox: NextcloudSandbox) -> None:
-    credentials = sandbox.credentials
-    texts = [f"Text number {n}." for n in range(20)]
-
-    @flow
-    def batch() -> list[ItemResult]:
-        return run_tasks(
-            credentials,
-            "core:text2text:summary",
-            [{"input": text} for text in texts],
-            options=RunOptions(timeout_seconds=30.0, poll_interval_seconds=0.2),
-        )
-
-    results = batch()
+    results = run_batch(
+        sandbox.credentials,
+        "core:text2text:summary",
+        [{"input": f"Text number {n}."} for n in range(20)],
+        options=RunOptions(timeout_seconds=30.0, poll_interval_seconds=0.2),
+    )
     assert [result.ok for result in results] == [True] * 20
     # Each result is its own input's task (schedules go out concurrently, ids in any order).
     answers = {task.id: task.output["output"] for task in sandbox.tasks()}
@@ -112,13 +85,7 @@ def test_a_batch_costs_about_one_request_per_task(sandbox: NextcloudSandbox) -> 
 
 
 def test_an_empty_batch_sends_nothing(sandbox: NextcloudSandbox) -> None:
-    credentials = sandbox.credentials
-
-    @flow
-    def batch() -> list[ItemResult]:
-        return run_tasks(credentials, "core:text2text", [])
-
-    assert batch() == []
+    assert run_batch(sandbox.credentials, "core:text2text", []) == []
     assert sandbox.requests == []
 
 
@@ -135,14 +102,8 @@ def test_an_empty_batch_sends_nothing(sandbox: NextcloudSandbox) -> None:
 def test_a_bad_item_is_refused_by_index_before_anything_is_sent(
     sandbox: NextcloudSandbox, inputs: Any, message: str
 ) -> None:
-    credentials = sandbox.credentials
-
-    @flow
-    def batch() -> list[ItemResult]:
-        return run_tasks(credentials, "core:text2text", inputs, options=OPTIONS)
-
     with pytest.raises(ValueError, match=message):
-        batch()
+        run_batch(sandbox.credentials, "core:text2text", inputs)
     assert schedules(sandbox) == []
     assert not sandbox.requests_to("PUT", ".")
 
@@ -190,16 +151,8 @@ def test_local_files_are_staged_once_and_removed_and_a_missing_path_fails_its_it
 
 
 def test_a_lost_schedule_answer_is_adopted_not_repeated(sandbox: NextcloudSandbox) -> None:
-    credentials = sandbox.credentials
     sandbox.inject_lost_response("/schedule$", method="POST", times=2)
-
-    @flow
-    def batch() -> list[ItemResult]:
-        return run_tasks(
-            credentials, "core:text2text", [{"input": f"{n}"} for n in range(5)], options=OPTIONS
-        )
-
-    results = batch()
+    results = run_batch(sandbox.credentials, "core:text2text", text_inputs(5))
     assert [result.ok for result in results] == [True] * 5
     assert len(sandbox.tasks()) == 5
     assert len({result.task.id for result in results if result.task}) == 5
@@ -222,7 +175,7 @@ def test_a_retried_flow_adopts_the_tasks_its_first_attempt_scheduled(
         return run_tasks(
             credentials,
             "core:text2text",
-            [{"input": f"{n}"} for n in range(4)],
+            text_inputs(4),
             options=RunOptions(
                 timeout_seconds=0.5 if first else 30.0,
                 poll_interval_seconds=0.05,
@@ -240,18 +193,7 @@ def test_a_retried_flow_adopts_the_tasks_its_first_attempt_scheduled(
 
 def test_schedules_keep_within_the_servers_window() -> None:
     with NextcloudSandbox(rate_limit=5, rate_limit_period_seconds=1.0) as sandbox:
-        credentials = sandbox.credentials
-
-        @flow
-        def batch() -> list[ItemResult]:
-            return run_tasks(
-                credentials,
-                "core:text2text",
-                [{"input": f"{n}"} for n in range(12)],
-                options=OPTIONS,
-            )
-
-        results = batch()
+        results = run_batch(sandbox.credentials, "core:text2text", text_inputs(12))
         assert [result.ok for result in results] == [True] * 12
         assert schedules(sandbox) == [200] * 12  # not one 429
         assert len(sandbox.tasks()) == 12
@@ -266,7 +208,7 @@ def test_single_helpers_and_batches_share_one_window() -> None:
             batch = run_tasks.submit(
                 credentials,
                 "core:text2text",
-                [{"input": f"{n}"} for n in range(4)],
+                text_inputs(4),
                 options=OPTIONS,
             )
             singles = summarize.map(
@@ -317,18 +259,8 @@ def test_a_successful_wait_reads_as_a_wait(sandbox: NextcloudSandbox) -> None:
 
 def test_a_batch_works_on_the_older_textprocessing_api() -> None:
     with NextcloudSandbox(server_version=28) as sandbox:
-        credentials = sandbox.credentials
-
-        @flow
-        def batch() -> list[ItemResult]:
-            return run_tasks(
-                credentials,
-                "core:text2text:summary",
-                [{"input": f"Paragraph {n}."} for n in range(3)],
-                options=OPTIONS,
-            )
-
-        results = batch()
+        inputs = [{"input": f"Paragraph {n}."} for n in range(3)]
+        results = run_batch(sandbox.credentials, "core:text2text:summary", inputs)
     assert [result.ok for result in results] == [True] * 3
     assert all(result.text for result in results)
 
@@ -347,17 +279,7 @@ def test_a_batch_takes_slots_of_the_global_rate_limit(sandbox: NextcloudSandbox)
         )
         forget_schedule_limit()
         try:
-
-            @flow
-            def batch() -> list[ItemResult]:
-                return run_tasks(
-                    credentials,
-                    "core:text2text",
-                    [{"input": f"{n}"} for n in range(7)],
-                    options=OPTIONS,
-                )
-
-            results = batch()
+            results = run_batch(credentials, "core:text2text", text_inputs(7))
         finally:
             client.delete_global_concurrency_limit_by_name("nextcloud-schedule")
             forget_schedule_limit()

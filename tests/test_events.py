@@ -12,7 +12,7 @@ from uuid import UUID
 
 import pytest
 import yaml
-from prefect import flow
+from flow_helpers import IMAGES_ONE_REFUSED, batch_flow, run_batch
 from prefect.automations import Automation
 from prefect.blocks.notifications import SlackWebhook
 from prefect.client.orchestration import get_client
@@ -26,13 +26,11 @@ from prefect.events.worker import EventsWorker
 from prefect_nextcloud.client.errors import TaskFailedError
 from prefect_nextcloud.client.models import Task, TaskStatus
 from prefect_nextcloud.sandbox import NextcloudSandbox
-from prefect_nextcloud.tasks import ItemResult, RunOptions, run_tasks
 from prefect_nextcloud.tasks.batch import BatchItem
 from prefect_nextcloud.tasks.events import event_status, task_resource_id
 
 pytestmark = pytest.mark.usefixtures("prefect_server")
 
-OPTIONS = RunOptions(timeout_seconds=30.0, poll_interval_seconds=0.05)
 # The server stores events in batches (every 5 s by default): wait for them, within a bound.
 STORED_WITHIN_SECONDS = 60.0
 
@@ -55,17 +53,7 @@ def stored_events(flow_run_id: UUID, expected: int) -> list[Event]:
 
 def test_each_status_change_is_one_event_with_labels_and_runs(sandbox: NextcloudSandbox) -> None:
     credentials = sandbox.credentials
-    inputs: list[dict[str, Any]] = [
-        {"input": "a red fox", "numberOfImages": 1},
-        {"input": "too many", "numberOfImages": 13},  # the provider refuses more than 12
-        {"input": "a blue bird", "numberOfImages": 1},
-    ]
-
-    @flow
-    def batch() -> list[ItemResult]:
-        return run_tasks(credentials, "core:text2image", inputs, options=OPTIONS)
-
-    state = batch(return_state=True)
+    state = batch_flow(credentials, "core:text2image", IMAGES_ONE_REFUSED)(return_state=True)
     results = state.result()
     flow_run_id = state.state_details.flow_run_id
     assert flow_run_id is not None
@@ -104,18 +92,18 @@ def test_each_status_change_is_one_event_with_labels_and_runs(sandbox: Nextcloud
 def test_an_event_that_cannot_be_emitted_never_fails_the_flow(
     sandbox: NextcloudSandbox, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def broken(**_: Any) -> None:
+    tried: list[str] = []
+
+    def broken(**event: Any) -> None:
+        tried.append(event["event"])
         raise RuntimeError("events are down")
 
     monkeypatch.setattr("prefect_nextcloud.tasks.events.emit_event", broken)
-    credentials = sandbox.credentials
-
-    @flow
-    def batch() -> list[ItemResult]:
-        return run_tasks(credentials, "core:text2text", [{"input": "hello"}], options=OPTIONS)
-
-    [result] = batch()
+    [result] = run_batch(sandbox.credentials, "core:text2text", [{"input": "hello"}])
     assert result.ok
+    assert result.text
+    assert tried[0] == "nextcloud.task.scheduled"
+    assert tried[-1] == "nextcloud.task.succeeded"
 
 
 def _item(status: TaskStatus, *, settled: bool = False, error: bool = False) -> BatchItem:

@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 import yaml
+from flow_helpers import artifact_of
 from prefect import Flow
 from prefect.client.orchestration import get_client
-from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
 from prefect.flows import load_flow_from_entrypoint
 
 from prefect_nextcloud import NextcloudCredentials
@@ -37,16 +37,13 @@ def test_flow_returns_the_analysis_and_leaves_an_artifact(sandbox: NextcloudSand
     )
     analysis = state.result()
     assert "What is in it?" in analysis.analysis_text
-    with get_client(sync_client=True) as client:
-        artifacts = client.read_artifacts(
-            artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=["image-analysis"]))
-        )
-        flow_run = client.read_flow_run(state.state_details.flow_run_id)
-    [artifact] = [a for a in artifacts if a.flow_run_id == flow_run.id]
+    artifact = artifact_of(state.state_details.flow_run_id, "image-analysis")
     assert "What is in it?" in str(artifact.data)
     assert f"`{file_id}`" in str(artifact.data)
     assert f"Nextcloud task:** {analysis.task_id}" in str(artifact.data)
     # The block parameter reaches the API with its secret masked.
+    with get_client(sync_client=True) as client:
+        flow_run = client.read_flow_run(state.state_details.flow_run_id)
     assert sandbox.app_password not in str(flow_run.parameters)
 
 

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from prefect.client.orchestration import get_client
-from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
+from flow_helpers import artifact_of
 
 from prefect_nextcloud.flows import image_report
 from prefect_nextcloud.sandbox import NextcloudSandbox, sample_image_bytes
@@ -46,12 +45,7 @@ def test_report_has_a_section_per_image_and_the_summary(sandbox: NextcloudSandbo
     for task in analyses:
         assert task.output is not None
         assert f"(Nextcloud task {task.id})\n\n> {task.output['output']}\n" in report
-    with get_client(sync_client=True) as client:
-        artifacts = client.read_artifacts(
-            artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=["image-report"]))
-        )
-    [artifact] = [a for a in artifacts if a.flow_run_id == state.state_details.flow_run_id]
-    assert artifact.data == report
+    assert artifact_of(state.state_details.flow_run_id, "image-report").data == report
 
 
 def test_a_failed_image_gets_a_section_saying_why(sandbox: NextcloudSandbox) -> None:

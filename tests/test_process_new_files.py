@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from flow_helpers import artifact_of
 from new_files_support import (
     FAST,
     PROMPT,
@@ -16,8 +17,6 @@ from new_files_support import (
     run,
     schedules,
 )
-from prefect.client.orchestration import get_client
-from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
 
 from prefect_nextcloud.client.errors import (
     FilePermissionError,
@@ -102,12 +101,7 @@ def test_answers_go_to_comments_report_and_artifact(sandbox: NextcloudSandbox) -
         assert comments(sandbox, file_id) == [
             f"Image analysis (Prefect, Nextcloud task {outcome.task_id}):\n{outcome.text}"
         ]
-    with get_client(sync_client=True) as client:
-        artifacts = client.read_artifacts(
-            artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=["process-new-files"]))
-        )
-    [artifact] = [a for a in artifacts if a.flow_run_id == state.state_details.flow_run_id]
-    assert artifact.data == report
+    assert artifact_of(state.state_details.flow_run_id, "process-new-files").data == report
 
 
 def test_ocr_in_subfolders_with_its_own_record(sandbox: NextcloudSandbox) -> None:

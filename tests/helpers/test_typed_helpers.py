@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import pytest
-from prefect import flow
+from flow_helpers import OPTIONS, in_flow
 
 from prefect_nextcloud import NextcloudPath
 from prefect_nextcloud.client import (
@@ -43,14 +43,6 @@ from prefect_nextcloud.tasks import (
 )
 
 pytestmark = pytest.mark.usefixtures("prefect_server")
-
-T = TypeVar("T")
-OPTIONS = RunOptions(timeout_seconds=30.0, poll_interval_seconds=0.05)
-
-
-def in_flow(body: Callable[[], T]) -> T:
-    return flow(name="typed-helper")(body)()
-
 
 @pytest.fixture(scope="module")
 def shared_sandbox() -> Iterator[NextcloudSandbox]:

@@ -7,20 +7,21 @@ from __future__ import annotations
 
 import copy
 import threading
+from collections.abc import Callable
 from typing import Any
 
 import pytest
+from flow_helpers import OPTIONS, run_batch, text_inputs
 from prefect import flow
 
 from prefect_nextcloud.blocks import NextcloudCredentials
 from prefect_nextcloud.client.errors import UnexpectedResponseError
 from prefect_nextcloud.client.models import Task
 from prefect_nextcloud.sandbox import NextcloudSandbox
-from prefect_nextcloud.tasks import ItemResult, RunOptions, run_task, run_tasks
+from prefect_nextcloud.tasks import ItemResult, run_task, run_tasks
 
 pytestmark = pytest.mark.usefixtures("prefect_server")
 
-OPTIONS = RunOptions(timeout_seconds=30.0, poll_interval_seconds=0.05)
 LISTING = "/taskprocessing/tasks/app/"
 
 
@@ -41,13 +42,19 @@ def _answered_as_the_server_did(sandbox: NextcloudSandbox, results: list[ItemRes
 
 def _text_batch(credentials: NextcloudCredentials, size: int) -> list[ItemResult]:
     """Run ``size`` text tasks as one batch in a flow."""
+    return run_batch(credentials, "core:text2text", text_inputs(size))
 
-    @flow
-    def batch() -> list[ItemResult]:
-        inputs = [{"input": f"{n}"} for n in range(size)]
-        return run_tasks(credentials, "core:text2text", inputs, options=OPTIONS)
 
-    return batch()
+def _leave_out_first_listed_task(sandbox: NextcloudSandbox, then: Callable[[int], object]) -> None:
+    """Every listing leaves out the first task it lists; ``then`` is called with its id."""
+
+    def leave_out(data: Any) -> Any:
+        rows = _rows(data)
+        then(rows[0]["id"])
+        data["ocs"]["data"]["tasks"] = rows[1:]
+        return data
+
+    sandbox.inject_rewrite(LISTING, leave_out, method="GET")
 
 
 def _resume_after(sandbox: NextcloudSandbox, method: str, path_regex: str) -> threading.Thread:
@@ -87,18 +94,10 @@ def test_a_lost_answer_then_a_failed_listing_never_schedules_twice(
 def test_a_task_missing_from_one_listing_is_asked_for_not_given_up(
     sandbox: NextcloudSandbox,
 ) -> None:
-    credentials = sandbox.credentials
     left_out: list[int] = []
+    _leave_out_first_listed_task(sandbox, left_out.append)
 
-    def omit_first(data: Any) -> Any:
-        rows = _rows(data)
-        left_out.append(rows[0]["id"])
-        data["ocs"]["data"]["tasks"] = rows[1:]
-        return data
-
-    sandbox.inject_rewrite(LISTING, omit_first, method="GET")
-
-    results = _text_batch(credentials, 3)
+    results = _text_batch(sandbox.credentials, 3)
     assert [result.ok for result in results] == [True, True, True]
     assert _answered_as_the_server_did(sandbox, results)
     assert len(sandbox.tasks()) == 3
@@ -106,20 +105,15 @@ def test_a_task_missing_from_one_listing_is_asked_for_not_given_up(
 
 
 def test_a_task_deleted_from_the_server_ends_as_gone(sandbox: NextcloudSandbox) -> None:
-    credentials = sandbox.credentials
-
     deleted: list[int] = []
 
-    def delete_first(data: Any) -> Any:
-        rows = _rows(data)
-        deleted.append(rows[0]["id"])
-        sandbox.cleanup_task(rows[0]["id"])
-        data["ocs"]["data"]["tasks"] = rows[1:]
-        return data
+    def delete(task_id: int) -> None:
+        deleted.append(task_id)
+        sandbox.cleanup_task(task_id)
 
-    sandbox.inject_rewrite(LISTING, delete_first, method="GET")
+    _leave_out_first_listed_task(sandbox, delete)
 
-    results = _text_batch(credentials, 2)
+    results = _text_batch(sandbox.credentials, 2)
     [gone] = [result for result in results if not result.ok]
     [kept] = [result for result in results if result.ok]
     assert gone.error is not None
