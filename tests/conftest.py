@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 
 # Before Prefect is imported: no telemetry, and no warnings about task calls outside flows.
@@ -18,6 +19,7 @@ import pytest
 from faces import BothFaces
 from prefect.testing.utilities import prefect_test_harness
 
+from prefect_nextcloud._compat import PREFECT_TASK_RUN_LOGGER
 from prefect_nextcloud.blocks import NextcloudCredentials
 from prefect_nextcloud.client.pacing import SchedulePacer
 from prefect_nextcloud.client.plans import ServerMemory
@@ -55,6 +57,31 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     if report.failed and report.longrepr is not None:
         report.longrepr = _bounded(str(report.longrepr))
         report.sections = [(title, _bounded(content)) for title, content in report.sections]
+
+
+class _Records(logging.Handler):
+    """Keeps every record it is given."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+@pytest.fixture
+def task_run_records() -> Iterator[list[logging.LogRecord]]:
+    """Every record of Prefect's task-run logger, at DEBUG and up, while the test runs."""
+    logger = logging.getLogger(PREFECT_TASK_RUN_LOGGER)
+    handler, level = _Records(), logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG)
+    try:
+        yield handler.records
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
 
 
 @pytest.fixture(scope="session")

@@ -6,7 +6,6 @@ Each test fails when Prefect changes it: then the workaround needs another way.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -34,29 +33,6 @@ def _retry_on_again(task: Task[..., Any], task_run: TaskRun, state: State[Any]) 
     except BaseException:
         return False
     return False
-
-
-class Records(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__(logging.DEBUG)
-        self.records: list[logging.LogRecord] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.records.append(record)
-
-
-@pytest.fixture
-def retry_records() -> Iterator[Records]:
-    """Every record of Prefect's task-run logger, at DEBUG and up, for the test."""
-    logger = logging.getLogger(PREFECT_TASK_RUN_LOGGER)
-    handler, level = Records(), logger.level
-    logger.addHandler(handler)
-    logger.setLevel(logging.DEBUG)
-    try:
-        yield handler
-    finally:
-        logger.removeHandler(handler)
-        logger.setLevel(level)
 
 
 def _twice(raised: list[Again], asked: list[BaseException]) -> Task[[], str]:
@@ -105,7 +81,7 @@ def test_prefect_takes_the_retry_delay_while_handling_the_attempts_exception() -
 
 
 def test_prefect_logs_a_retry_at_info_with_the_exception_as_its_second_argument(
-    retry_records: Records,
+    task_run_records: list[logging.LogRecord],
 ) -> None:
     raised: list[Again] = []
     task = _twice(raised, [])
@@ -115,15 +91,14 @@ def test_prefect_logs_a_retry_at_info_with_the_exception_as_its_second_argument(
         return task()
 
     assert run() == "done"
-    [line] = [r for r in retry_records.records if "Retry" in r.getMessage()]
+    [line] = [r for r in task_run_records if "Retry" in r.getMessage()]
     assert line.levelno == logging.INFO
     assert isinstance(line.args, tuple)
     assert line.args[1] is raised[0]
 
 
-def test_quiet_retries_turn_only_their_exceptions_retry_line_into_debug(
-    retry_records: Records,
-) -> None:
+@pytest.mark.usefixtures("task_run_records")  # the task-run logger at DEBUG, then restored
+def test_quiet_retries_turn_only_their_exceptions_retry_line_into_debug() -> None:
     def record(error: BaseException) -> logging.LogRecord:
         return logging.LogRecord(
             PREFECT_TASK_RUN_LOGGER,

@@ -5,9 +5,10 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
 import pytest
+from flow_helpers import OPTIONS, in_flow
 from prefect import flow
 
 from prefect_nextcloud import NextcloudCredentials
@@ -35,23 +36,7 @@ from prefect_nextcloud.tasks.images import image_analysis_input
 
 pytestmark = pytest.mark.usefixtures("prefect_server")
 
-T = TypeVar("T")
-
-
-def in_flow(face: str, body: Callable[[], T]) -> T:
-    """Run ``body`` inside a sync or an async Prefect flow."""
-    if face == "sync":
-        return flow(name=f"sync-{body.__name__}")(body)()
-
-    async def async_body() -> T:
-        return body()
-
-    return asyncio.run(flow(name=f"async-{body.__name__}")(async_body)())
-
-
 FACES = pytest.mark.parametrize("face", ["sync", "async"])
-
-OPTIONS = RunOptions(timeout_seconds=30.0, poll_interval_seconds=0.05)
 
 
 def requests_to(sandbox: NextcloudSandbox, method: str, fragment: str) -> list[Any]:
@@ -162,7 +147,7 @@ def test_wait_ends_at_once_on_a_failed_task(
         return wait_for_task(credentials, scheduled.id, options=OPTIONS)
 
     with pytest.raises(TaskFailedError):
-        in_flow(face, schedule_then_wait)
+        in_flow(schedule_then_wait, face)
     [task] = sandbox.tasks()
     assert len(requests_to(sandbox, "GET", f"/task/{task.id}")) == 1
 
@@ -205,7 +190,7 @@ def test_timeout_can_leave_the_task_running(
         )
 
     with pytest.raises(TaskTimeoutError, match="left on the server") as info:
-        in_flow(face, wait_without_cancel)
+        in_flow(wait_without_cancel, face)
     assert info.value.cancelled is False
     [task] = sandbox.tasks()
     assert task.status == "STATUS_SCHEDULED"
@@ -243,44 +228,61 @@ def test_a_transient_poll_failure_does_not_end_the_wait(
     assert run().status == "STATUS_SUCCESSFUL"
 
 
-def test_wrong_password_fails_at_once(sandbox: NextcloudSandbox) -> None:
-    wrong = NextcloudCredentials(
-        base_url=sandbox.base_url, user_id="alice", app_password="Wrong-Wrong-Wrong-Wrong-Wrong"
-    )
-
-    @flow
-    def run() -> Any:
-        return run_task(wrong, "core:text2text", {"input": "Hi"}, options=OPTIONS)
-
-    with pytest.raises(AuthenticationError, match="did not accept the login"):
-        run()
-    assert [r.status for r in sandbox.requests if r.status == 401] == [401]  # never retried
-    assert requests_to(sandbox, "POST", "/schedule") == []
+WRONG_PASSWORD = "Wrong-Wrong-Wrong-Wrong-Wrong"
 
 
-def test_unavailable_task_type_fails_at_once(
-    sandbox: NextcloudSandbox, credentials: NextcloudCredentials
+@pytest.mark.parametrize(
+    ("password", "call", "error", "message", "refusals"),
+    [
+        pytest.param(
+            WRONG_PASSWORD,
+            lambda credentials: run_task(
+                credentials, "core:text2text", {"input": "Hi"}, options=OPTIONS
+            ),
+            AuthenticationError,
+            "did not accept the login",
+            [401],
+            id="wrong-password",
+        ),
+        pytest.param(
+            None,
+            lambda credentials: run_task(
+                credentials, "core:no-such-type", {"input": "Hi"}, options=OPTIONS
+            ),
+            TaskTypeUnavailableError,
+            # Names the provider app to install, and lists what the server offers.
+            r"(?s)provider app.*core:analyze-images",
+            [],
+            id="unavailable-task-type",
+        ),
+        pytest.param(
+            None,
+            lambda credentials: wait_for_task(credentials, 4242, options=OPTIONS),
+            TaskNotFoundError,
+            "cleaned up",
+            [404],
+            id="missing-task",
+        ),
+    ],
+)
+def test_a_permanent_error_fails_at_once_without_scheduling(
+    sandbox: NextcloudSandbox,
+    password: str | None,
+    call: Callable[[NextcloudCredentials], Any],
+    error: type[Exception],
+    message: str,
+    refusals: list[int],
 ) -> None:
-    @flow
-    def run() -> Any:
-        return run_task(credentials, "core:no-such-type", {"input": "Hi"}, options=OPTIONS)
-
-    with pytest.raises(TaskTypeUnavailableError, match="provider app") as info:
-        run()
-    assert "core:analyze-images" in str(info.value)  # lists what the server offers
+    credentials = sandbox.credentials
+    if password is not None:
+        credentials = NextcloudCredentials(
+            base_url=sandbox.base_url, user_id=sandbox.user_id, app_password=password
+        )
+    with pytest.raises(error, match=message):
+        in_flow(lambda: call(credentials))
+    # The refusal is taken as final: asked once, never retried, and nothing is scheduled.
+    assert [r.status for r in sandbox.requests if r.status >= 400] == refusals
     assert requests_to(sandbox, "POST", "/schedule") == []
-
-
-def test_waiting_for_a_missing_task_fails_at_once(
-    sandbox: NextcloudSandbox, credentials: NextcloudCredentials
-) -> None:
-    @flow
-    def run() -> Any:
-        return wait_for_task(credentials, 4242, options=OPTIONS)
-
-    with pytest.raises(TaskNotFoundError, match="cleaned up"):
-        run()
-    assert len(requests_to(sandbox, "GET", "/task/4242")) == 1
 
 
 def test_rate_limited_schedule_is_retried(sandbox: NextcloudSandbox) -> None:
@@ -319,7 +321,7 @@ def test_single_call_tasks(
         delete_task(credentials, scheduled.id)
         return {"types": types, "scheduled": scheduled, "file": downloaded, "cancelled": cancelled}
 
-    result = in_flow(face, calls)
+    result = in_flow(calls, face)
     assert {"core:analyze-images", "core:text2text", "core:text2text:summary"} <= set(
         result["types"]
     )
@@ -342,42 +344,26 @@ def test_run_task_can_delete_the_task_afterwards(
             options=RunOptions(timeout_seconds=30.0, poll_interval_seconds=0.05, delete_after=True),
         )
 
-    task = in_flow(face, run)
+    task = in_flow(run, face)
     assert task.output == {"output": "Sandbox summary of 1 paragraph (1 word): Hi"}
     assert sandbox.tasks() == []
 
 
-class _Records(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__(logging.DEBUG)
-        self.records: list[logging.LogRecord] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.records.append(record)
-
-
 def test_state_changes_are_logged_at_info_and_polls_at_debug(
-    sandbox: NextcloudSandbox, credentials: NextcloudCredentials
+    sandbox: NextcloudSandbox,
+    credentials: NextcloudCredentials,
+    task_run_records: list[logging.LogRecord],
 ) -> None:
-    logger = logging.getLogger("prefect.task_runs")
-    handler, level = _Records(), logger.level
-    logger.addHandler(handler)
-    logger.setLevel(logging.DEBUG)
-    try:
+    def run() -> Any:
+        sandbox.pause_processing()
+        scheduled = schedule_task(credentials, "core:text2text", {"input": "Hi"})
+        future = wait_for_task.submit(credentials, scheduled.id, options=OPTIONS)
+        sandbox.wait_for_requests("GET", f"/task/{scheduled.id}", count=3)
+        sandbox.resume_processing()
+        return future.result()
 
-        def run() -> Any:
-            sandbox.pause_processing()
-            scheduled = schedule_task(credentials, "core:text2text", {"input": "Hi"})
-            future = wait_for_task.submit(credentials, scheduled.id, options=OPTIONS)
-            sandbox.wait_for_requests("GET", f"/task/{scheduled.id}", count=3)
-            sandbox.resume_processing()
-            return future.result()
-
-        in_flow("sync", run)
-    finally:
-        logger.removeHandler(handler)
-        logger.setLevel(level)
-    ours = [r for r in handler.records if r.getMessage().startswith("Nextcloud task ")]
+    in_flow(run)
+    ours = [r for r in task_run_records if r.getMessage().startswith("Nextcloud task ")]
     info = [r.getMessage() for r in ours if r.levelno == logging.INFO]
     debug = [r.getMessage() for r in ours if r.levelno == logging.DEBUG]
     assert [m.split(" is ")[1].split(",")[0].rstrip(".") for m in info] == [
