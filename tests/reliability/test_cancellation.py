@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from prefect.client.orchestration import get_client
-from prefect.settings import PREFECT_API_URL
 from prefect.states import Cancelling
+from runners import served
 
 from prefect_nextcloud.sandbox import NextcloudSandbox
 
@@ -20,37 +17,15 @@ pytestmark = pytest.mark.usefixtures("prefect_server")
 SERVED_FLOW = Path(__file__).with_name("served_flow.py")
 
 
-@pytest.fixture
-def runner() -> Iterator[subprocess.Popen[str]]:
-    """``served_flow.py`` served by a Prefect runner in its own process."""
-    environment = {
-        **os.environ,
-        "PREFECT_API_URL": str(PREFECT_API_URL.value()),
-        "PREFECT_RUNNER_POLL_FREQUENCY": "1",
-    }
-    process = subprocess.Popen(
-        [sys.executable, str(SERVED_FLOW)],
-        cwd=SERVED_FLOW.parent,
-        env=environment,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    try:
-        assert process.stdout is not None
-        for line in process.stdout:  # blocks until the runner says it is serving
-            if "is being served" in line or "polling for scheduled runs" in line:
-                break
-        else:
-            pytest.fail("the runner exited before serving the flow")
-        yield process
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
+@pytest.fixture(scope="module")
+def runner(prefect_server: None) -> Iterator[list[str]]:
+    """``served_flow.py`` served by a Prefect runner in its own process; yields its output."""
+    with served(SERVED_FLOW) as output:
+        yield output
 
 
 def test_cancelling_a_waiting_flow_run_cancels_its_nextcloud_task(
-    sandbox: NextcloudSandbox, runner: subprocess.Popen[str]
+    sandbox: NextcloudSandbox, runner: list[str]
 ) -> None:
     sandbox.pause_processing()
     sandbox.credentials.save("cancellation-test", overwrite=True)
@@ -68,7 +43,7 @@ def test_cancelling_a_waiting_flow_run_cancels_its_nextcloud_task(
 
 
 def test_cancelling_a_batch_cancels_every_pending_task_of_it(
-    sandbox: NextcloudSandbox, runner: subprocess.Popen[str]
+    sandbox: NextcloudSandbox, runner: list[str]
 ) -> None:
     sandbox.hold_running()  # one task runs (held), the others stay queued
     sandbox.credentials.save("cancellation-test", overwrite=True)

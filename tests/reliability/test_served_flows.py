@@ -7,10 +7,6 @@ function exists there, so every name its parameter annotations use must travel t
 from __future__ import annotations
 
 import asyncio
-import os
-import subprocess
-import sys
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -20,7 +16,7 @@ import pytest
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.objects import FlowRun
 from prefect.flow_runs import wait_for_flow_run
-from prefect.settings import PREFECT_API_URL
+from runners import served
 
 from prefect_nextcloud.sandbox import NextcloudSandbox, sample_image_bytes
 
@@ -31,43 +27,10 @@ FAST = {"timeout_seconds": 60.0, "poll_interval_seconds": 0.2}
 
 
 @pytest.fixture(scope="module")
-def runner() -> Iterator[list[str]]:
+def runner(prefect_server: None) -> Iterator[list[str]]:
     """``served_flows.py`` served by a Prefect runner in its own process; yields its output."""
-    environment = {
-        **os.environ,
-        "PREFECT_API_URL": str(PREFECT_API_URL.value()),
-        "PREFECT_RUNNER_POLL_FREQUENCY": "1",
-    }
-    process = subprocess.Popen(
-        [sys.executable, str(SERVED_FLOWS)],
-        cwd=SERVED_FLOWS.parent,
-        env=environment,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    output: list[str] = []
-    serving = threading.Event()
-
-    def drain() -> None:  # read to the end, so the runner and its runs never block on the pipe
-        assert process.stdout is not None
-        for line in process.stdout:
-            output.append(line)
-            if "polling for scheduled runs" in line:
-                serving.set()
-        serving.set()
-
-    reader = threading.Thread(target=drain, daemon=True)
-    reader.start()
-    try:
-        serving.wait(timeout=120)
-        if process.poll() is not None or not serving.is_set():
-            pytest.fail("the runner did not start serving:\n" + "".join(output))
+    with served(SERVED_FLOWS) as output:
         yield output
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
-        reader.join(timeout=10)
 
 
 def run_deployment(name: str, parameters: dict[str, Any], output: list[str]) -> FlowRun:
