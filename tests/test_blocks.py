@@ -1,4 +1,4 @@
-"""The credentials block: Prefect's block standards, URL handling, environment, secrecy."""
+"""The credentials block: Prefect's block standards, URL handling, the TLS warning, environment."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ import pytest
 from prefect.testing.standard_test_suites import BlockStandardTestSuite
 
 from prefect_nextcloud import NextcloudCredentials
-from prefect_nextcloud.client import AsyncNextcloudClient, NextcloudClient
 
 SECRET = "Sk9Wq-Ee3Rr-Tt6Yy-Uu1Ii-Oo2Pp"
 
@@ -51,36 +50,6 @@ def test_base_url_is_normalised_to_the_server_root(given: str, root: str) -> Non
 def test_base_url_that_is_not_http_is_refused(bad: str) -> None:
     with pytest.raises(ValueError, match="Nextcloud URL"):
         make(bad)
-
-
-def test_secret_is_hidden_in_repr_and_dumps() -> None:
-    credentials = make()
-    assert SECRET not in repr(credentials)
-    assert SECRET not in str(credentials.model_dump())
-    assert SECRET not in credentials.model_dump_json()
-    with credentials.get_client() as client:
-        assert SECRET not in repr(client)
-
-
-def test_get_client_returns_both_faces() -> None:
-    credentials = make(timeout_seconds=5)
-    with credentials.get_client() as client:
-        assert isinstance(client, NextcloudClient)
-        assert client.base_url == "https://cloud.example.com"
-    assert isinstance(credentials.get_async_client(), AsyncNextcloudClient)
-
-
-def test_plain_http_is_refused_except_to_this_machine() -> None:
-    with pytest.raises(ValueError, match="clear text"):
-        make("http://cloud.example.com").get_client()
-    make("http://localhost:8080").get_client().close()
-    make("http://[::1]:8080").get_client().close()
-    make("http://cloud.example.com", allow_insecure_http=True).get_client().close()
-
-
-def test_missing_ca_bundle_is_a_clear_error() -> None:
-    with pytest.raises(ValueError, match="is not a file"):
-        make(ca_bundle="/nonexistent/ca.pem").get_client()
 
 
 def test_turning_tls_verification_off_warns_once_per_server() -> None:

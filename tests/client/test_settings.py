@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from prefect_nextcloud import NextcloudCredentials
@@ -35,13 +37,19 @@ def test_an_invalid_setting_is_refused_naming_it() -> None:
         ClientSettings(timeout_seconds=0)
 
 
-def test_the_block_hands_every_setting_to_its_client() -> None:
+def test_the_block_hands_its_account_and_every_setting_to_both_clients() -> None:
     credentials = NextcloudCredentials(
         **ACCOUNT, timeout_seconds=7, max_download_bytes=10, retry_seconds=3, schedule_limit=4
     )
+    async_client = credentials.get_async_client()
+    asyncio.run(async_client.aclose())
+    assert isinstance(async_client, AsyncNextcloudClient)
     with credentials.get_client() as client:
-        assert (client.timeout_seconds, client.max_download_bytes) == (7, 10)
-        assert client.schedule_pacer.limit == 4
+        assert isinstance(client, NextcloudClient)
+    for built in (client, async_client):
+        assert (built.base_url, built.user_id) == (ACCOUNT["base_url"], ACCOUNT["user_id"])
+        assert (built.timeout_seconds, built.max_download_bytes) == (7, 10)
+        assert built.schedule_pacer.limit == 4
 
 
 def test_from_env_reads_any_setting(monkeypatch: pytest.MonkeyPatch) -> None:

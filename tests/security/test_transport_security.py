@@ -181,41 +181,42 @@ def test_verification_is_on_by_default() -> None:
     assert _ours(caught) == []
 
 
-def test_a_missing_ca_bundle_is_a_clear_error(tmp_path: Path) -> None:
-    missing = tmp_path / "no-such-ca.pem"
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        pytest.param(None, r"ca_bundle .* is not a file", id="missing"),
+        pytest.param(
+            "not a certificate\n", r"ca_bundle .* could not be read as PEM", id="no-certificates"
+        ),
+    ],
+)
+def test_an_unusable_ca_bundle_is_a_clear_error(
+    tmp_path: Path, content: str | None, message: str
+) -> None:
+    ca_bundle = tmp_path / "ca.pem"
+    if content is not None:
+        ca_bundle.write_text(content)
     for make in (NextcloudClient, AsyncNextcloudClient):
-        with pytest.raises(ValueError, match=r"ca_bundle .* is not a file") as info:
+        with pytest.raises(ValueError, match=message) as info:
             make(
                 "https://cloud.example.invalid",
                 "carol",
                 PASSWORD,
-                settings=ClientSettings(ca_bundle=str(missing)),
+                settings=ClientSettings(ca_bundle=str(ca_bundle)),
             )
-        assert str(missing) in str(info.value)
-        assert "PEM" in str(info.value)
+        # It names the file and what it must be.
+        assert str(ca_bundle) in str(info.value)
+        assert "give the path of a PEM file" in str(info.value)
     credentials = NextcloudCredentials(
         base_url="https://cloud.example.invalid",
         user_id="carol",
         app_password=PASSWORD,
-        ca_bundle=str(missing),
+        ca_bundle=str(ca_bundle),
     )
-    with pytest.raises(ValueError, match="is not a file"):
+    with pytest.raises(ValueError, match=message):
         credentials.get_client()
-    with pytest.raises(ValueError, match="is not a file"):
+    with pytest.raises(ValueError, match=message):
         credentials.get_async_client()
-
-
-def test_a_ca_bundle_without_certificates_is_a_clear_error(tmp_path: Path) -> None:
-    garbage = tmp_path / "not-a-ca.pem"
-    garbage.write_text("not a certificate\n")
-    with pytest.raises(ValueError, match="ca_bundle") as info:
-        NextcloudClient(
-            "https://cloud.example.invalid",
-            "carol",
-            PASSWORD,
-            settings=ClientSettings(ca_bundle=str(garbage)),
-        )
-    assert str(garbage) in str(info.value)
 
 
 def _self_signed(folder: Path) -> tuple[Path, Path]:
