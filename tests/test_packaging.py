@@ -7,10 +7,12 @@ import shutil
 import subprocess
 import sys
 import zipfile
-from importlib import metadata
 from pathlib import Path
 
 import pytest
+from prefect.plugins import load_prefect_collections
+
+import prefect_nextcloud
 
 
 def _uv() -> str:
@@ -41,9 +43,10 @@ def test_the_wheel_holds_only_the_prefect_nextcloud_package(tmp_path: Path) -> N
     assert "prefect_nextcloud/flows/analyze_image.py" in names
 
 
-def test_prefect_discovers_the_collection() -> None:
-    entry_points = metadata.entry_points(group="prefect.collections")
-    assert any(ep.value == "prefect_nextcloud" for ep in entry_points)
+def test_prefect_loads_the_package_as_a_collection() -> None:
+    # What Prefect does when its server starts and before it looks a block type up by slug.
+    loaded = load_prefect_collections()
+    assert loaded.get("prefect_nextcloud") is prefect_nextcloud
 
 
 @pytest.mark.usefixtures("prefect_server")

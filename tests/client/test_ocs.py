@@ -66,10 +66,6 @@ def test_server_message_reads_plain_json_and_xml() -> None:
     assert server_message(response(429)) is None
 
 
-def test_2xx_raises_nothing() -> None:
-    raise_for_status(response(200, envelope(200, None, "OK")), ENDPOINT)
-
-
 @pytest.mark.parametrize(
     ("answer", "error_class", "message"),
     [

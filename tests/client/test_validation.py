@@ -116,8 +116,18 @@ def test_file_slots_need_file_ids(images: Any, message: str) -> None:
         validate_input(IMAGES, {"images": images, "input": "What?"})
 
 
-def test_file_check_can_accept_references() -> None:
-    validate_input(IMAGES, {"images": ["nc:/a.jpg"], "input": "?"}, file_check=lambda v: True)
+def test_a_file_check_decides_what_a_file_slot_accepts() -> None:
+    checked: list[object] = []
+
+    def references_too(value: object) -> bool:
+        checked.append(value)
+        return True
+
+    given = {"images": ["nc:/a.jpg", 7], "input": "?"}
+    with pytest.raises(TaskInputError, match="item 0: expected a file id"):
+        validate_input(IMAGES, given)
+    validate_input(IMAGES, given, file_check=references_too)
+    assert checked == ["nc:/a.jpg", 7]
 
 
 @pytest.mark.parametrize(

@@ -10,13 +10,8 @@ from typing import Any
 import pytest
 from pydantic import BaseModel, TypeAdapter
 
-import prefect_nextcloud
 from prefect_nextcloud.client import LocalFile, NextcloudPath, parse_file_reference
 from prefect_nextcloud.client.paths import dav_path
-
-
-def test_nextcloud_path_is_exported_from_the_package() -> None:
-    assert prefect_nextcloud.NextcloudPath is NextcloudPath
 
 
 @pytest.mark.parametrize(
