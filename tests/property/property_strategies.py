@@ -37,8 +37,16 @@ T = TypeVar("T")
 
 
 def pick(values: list[T]) -> st.SearchStrategy[T]:
-    """Sample from ``values`` without putting them into the strategy's repr (some are 1 MB)."""
-    return st.sampled_from(range(len(values))).map(values.__getitem__)
+    """Sample from ``values`` without putting them into the strategy's repr (some are 1 MB).
+
+    The repr of a mapped strategy shows the function; a bound ``values.__getitem__`` would show
+    every value in full, a plain function only its name.
+    """
+
+    def value_at(index: int) -> T:
+        return values[index]
+
+    return st.sampled_from(range(len(values))).map(value_at)
 
 
 huge_strings = pick([HUGE, "é" * 300_000, BIG_INT_TEXT, "²", "٣" * 10, "\x00"])
