@@ -13,7 +13,9 @@ import yaml
 from flow_helpers import artifact_of
 from prefect import Flow
 from prefect.client.orchestration import get_client
+from prefect.client.schemas.actions import WorkPoolCreate
 from prefect.flows import load_flow_from_entrypoint
+from prefect.workers.process import ProcessWorker
 
 from prefect_nextcloud import NextcloudCredentials
 from prefect_nextcloud.flows import analyze_image, image_report, process_new_files
@@ -190,12 +192,16 @@ def test_deployment_entrypoints_load(
 def test_prefect_deploy_accepts_the_deployment_file() -> None:
     from prefect.settings import PREFECT_API_URL
 
+    # The work pool `prefect work-pool create nextcloud --type process` makes, without a CLI.
+    pool = WorkPoolCreate(
+        name="nextcloud",
+        type="process",
+        base_job_template=ProcessWorker.get_default_base_job_template(),
+    )
+    with get_client(sync_client=True) as client:
+        client.create_work_pool(pool, overwrite=True)
     environment = {**os.environ, "PREFECT_API_URL": str(PREFECT_API_URL.value())}
     prefect_cli = str(Path(sys.executable).parent / "prefect")
-    subprocess.run(
-        [prefect_cli, "work-pool", "create", "nextcloud", "--type", "process", "--overwrite"],
-        cwd=ROOT, env=environment, check=True, capture_output=True, timeout=120,
-    )  # fmt: skip
     result = subprocess.run(
         [prefect_cli, "--no-prompt", "deploy", "--prefect-file", "deployment.yaml", "--all"],
         cwd=ROOT, env=environment, check=False, capture_output=True, text=True, timeout=180,

@@ -217,15 +217,17 @@ def test_wait_polls_until_the_task_is_done(
 def test_a_transient_poll_failure_does_not_end_the_wait(
     sandbox: NextcloudSandbox, credentials: NextcloudCredentials
 ) -> None:
-    sandbox.inject_error(r"/taskprocessing/task/\d+$", status=502, times=1)
-    sandbox.inject_error(r"/taskprocessing/task/\d+$", status=503, times=1)
-    sandbox.inject_drop(r"/taskprocessing/task/\d+$", times=1)
-
-    @flow
-    def run() -> Any:
-        return run_task(credentials, "core:text2text", {"input": "Hi"}, options=OPTIONS)
-
-    assert run().status == "STATUS_SUCCESSFUL"
+    # run_task looks at its task through the listing of its app id.
+    poll = r"/taskprocessing/tasks/app/[^/]+$"
+    sandbox.inject_error(poll, status=502, times=1)
+    sandbox.inject_error(poll, status=503, times=1)
+    sandbox.inject_drop(poll, times=1)
+    task = in_flow(
+        lambda: run_task(credentials, "core:text2text", {"input": "Hi"}, options=OPTIONS)
+    )
+    assert task.status == "STATUS_SUCCESSFUL"
+    assert [r.status for r in sandbox.requests_to("GET", poll)][:4] == [502, 503, None, 200]
+    assert len(sandbox.tasks()) == 1
 
 
 WRONG_PASSWORD = "Wrong-Wrong-Wrong-Wrong-Wrong"
