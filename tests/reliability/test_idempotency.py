@@ -77,30 +77,6 @@ def test_separate_runs_and_repeated_calls_schedule_separate_tasks(
     assert len({task.custom_id for task in sandbox.tasks()}) == 4
 
 
-def test_schedules_take_a_slot_of_the_global_rate_limit(sandbox: NextcloudSandbox) -> None:
-    from prefect.client.orchestration import get_client
-    from prefect.client.schemas.actions import GlobalConcurrencyLimitCreate
-
-    with get_client(sync_client=True) as client:
-        client.create_global_concurrency_limit(
-            GlobalConcurrencyLimitCreate(
-                name="nextcloud-schedule", limit=1, slot_decay_per_second=0.01
-            )
-        )
-        try:
-            credentials = sandbox.credentials
-
-            @flow
-            def schedule_once() -> int:
-                return schedule_task(credentials, "core:text2text", {"input": "Hi"}).id
-
-            assert schedule_once() == sandbox.tasks()[0].id
-            limit = client.read_global_concurrency_limit_by_name("nextcloud-schedule")
-        finally:
-            client.delete_global_concurrency_limit_by_name("nextcloud-schedule")
-    assert limit.active_slots == 1  # taken by the schedule, not yet decayed
-
-
 def test_a_task_called_outside_a_flow_still_gets_a_custom_id(sandbox: NextcloudSandbox) -> None:
     scheduled = schedule_task(sandbox.credentials, "core:text2text", {"input": "Hi"})
     assert scheduled.custom_id is not None
