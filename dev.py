@@ -24,9 +24,11 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 import venv
 from collections.abc import Callable
 from pathlib import Path
+from xml.etree import ElementTree
 
 ROOT = Path(__file__).resolve().parent
 TOOLS = ROOT / ".tools"
@@ -35,6 +37,10 @@ VENV = ROOT / ".venv"
 CLIENTS = ROOT / ".venv-clients"
 BIN = "Scripts" if os.name == "nt" else "bin"
 UV_VERSION = "0.13.9"
+# `dev.py test` should take at most this long on two cores; CI's log shows how long it took.
+TEST_BUDGET_MINUTES = 6
+# pytest's JUnit report of the last `dev.py test`, where the summary line takes its counts.
+TEST_REPORT = ROOT / ".artifacts" / "tests" / "report.xml"
 
 
 def run(*command: str | Path, check: bool = True) -> int:
@@ -71,12 +77,13 @@ def typecheck() -> int:
 
 
 def test(pytest_args: list[str]) -> int:
-    """Lint, check formatting and types, then run the test suite."""
+    """Lint, check formatting and types, then run the test suite and weigh its time."""
+    started = time.monotonic()
     steps = [
         ("ruff check", lambda: run(tool("ruff"), "check", ".", check=False)),
         ("ruff format --check", lambda: run(tool("ruff"), "format", "--check", ".", check=False)),
         ("mypy", typecheck),
-        ("pytest", lambda: run(tool("pytest"), *pytest_args, check=False)),
+        ("pytest", lambda: suite(pytest_args, started)),
     ]
     for name, step in steps:
         print(f"== {name}", flush=True)
@@ -84,6 +91,45 @@ def test(pytest_args: list[str]) -> int:
             print(f"{name} failed (exit code {code}).", file=sys.stderr)
             return code
     return 0
+
+
+def suite(pytest_args: list[str], started: float) -> int:
+    """Run pytest, then say what it counted and how long all checks since ``started`` took."""
+    TEST_REPORT.unlink(missing_ok=True)  # no counts of an earlier run
+    suite_started = time.monotonic()
+    code = run(tool("pytest"), "--durations=15", f"--junitxml={TEST_REPORT}", *pytest_args,
+               check=False)  # fmt: skip
+    now = time.monotonic()
+    print(f"tests: {outcomes(TEST_REPORT)} in {minutes(now - suite_started)} (lint, types and "
+          f"tests {minutes(now - started)}; budget {TEST_BUDGET_MINUTES} min)", flush=True)  # fmt: skip
+    if now - started > TEST_BUDGET_MINUTES * 60:
+        print(f"WARNING: dev.py test took longer than its budget of {TEST_BUDGET_MINUTES} min. "
+              "Unless the machine was busy, see what grew among the slowest durations above "
+              "and make it faster.", flush=True)  # fmt: skip
+    return code
+
+
+def outcomes(report: Path) -> str:
+    """What pytest's JUnit report counts, as ``1359 passed, 1 skipped``."""
+    if not report.exists():
+        return "no report"
+    totals = dict.fromkeys(("tests", "failures", "errors", "skipped"), 0)
+    for testsuite in ElementTree.parse(report).iter("testsuite"):  # noqa: S314 (pytest's file)
+        for key in totals:
+            totals[key] += int(testsuite.get(key, "0"))
+    failed = totals["failures"] + totals["errors"]
+    counts = {
+        "passed": totals["tests"] - failed - totals["skipped"],
+        "failed": failed,
+        "skipped": totals["skipped"],
+    }
+    return ", ".join(f"{number} {name}" for name, number in counts.items() if number) or "none run"
+
+
+def minutes(seconds: float) -> str:
+    """A duration as ``4 min 12 s``."""
+    whole = round(seconds)
+    return f"{whole // 60} min {whole % 60} s"
 
 
 def e2e(pytest_args: list[str]) -> int:

@@ -44,6 +44,7 @@ from prefect_nextcloud.tasks import (
 
 pytestmark = pytest.mark.usefixtures("prefect_server")
 
+
 @pytest.fixture(scope="module")
 def shared_sandbox() -> Iterator[NextcloudSandbox]:
     """One sandbox (Nextcloud 33) for the happy paths of this module."""
