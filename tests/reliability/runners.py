@@ -56,10 +56,10 @@ def served(script: Path) -> Iterator[list[str]]:
             pytest.fail(f"{script.name} did not start serving:\n" + "".join(output[-40:]))
         yield output
     finally:
-        process.terminate()
+        process.terminate()  # the runner stops gracefully, unless it takes too long
         try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:  # a busy machine: the runner did not stop in time
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
             process.kill()
             process.wait(timeout=30)
         reader.join(timeout=10)
