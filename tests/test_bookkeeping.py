@@ -12,7 +12,6 @@ import pytest
 from prefect_nextcloud import NextcloudCredentials
 from prefect_nextcloud.tasks import global_limit, idempotency, waiting
 from prefect_nextcloud.tasks.batch import items as batches
-from prefect_nextcloud.tasks.options import RunOptions
 
 CREDENTIALS = NextcloudCredentials(
     base_url="https://cloud.example.com", user_id="alice", app_password="secret-app-password"
@@ -126,8 +125,3 @@ def _unreachable(self: Any) -> Any:
     from prefect_nextcloud.client.errors import NextcloudConnectionError
 
     raise NextcloudConnectionError("unreachable in this test")
-
-
-def test_run_options_refuse_infinite_waits() -> None:
-    with pytest.raises(ValueError, match="finite"):
-        RunOptions(timeout_seconds=float("inf"))

@@ -75,24 +75,20 @@ def test_a_cancelled_run_leaves_a_shared_task_to_the_live_run(
     assert sandbox.task(task.id).status == "STATUS_CANCELLED"
 
 
-def test_a_crash_with_a_key_leaves_the_task_for_the_rerun(
-    sandbox: NextcloudSandbox, runs: Any
+@pytest.mark.parametrize(
+    ("key", "final", "status"),
+    [
+        pytest.param("backfill-2026-12-01", Crashed, "STATUS_SCHEDULED", id="crash-with-key"),
+        pytest.param(None, Crashed, "STATUS_CANCELLED", id="crash-without-key"),
+        pytest.param(None, Cancelled, "STATUS_CANCELLED", id="cancel-without-key"),
+    ],
+)
+def test_only_a_crashed_run_with_a_key_leaves_its_task_for_the_rerun(
+    sandbox: NextcloudSandbox, runs: Any, key: str | None, final: Any, status: str
 ) -> None:
     make, _ = runs
     sandbox.pause_processing()
-    crashed = make("backfill-2026-12-01")
-    task = _task_of(sandbox, crashed)
-    cancel_outstanding_tasks(None, crashed, Crashed())
-    assert sandbox.task(task.id).status == "STATUS_SCHEDULED"
-
-
-@pytest.mark.parametrize("final", [Crashed, Cancelled])
-def test_without_a_key_crash_and_cancellation_both_cancel(
-    sandbox: NextcloudSandbox, runs: Any, final: Any
-) -> None:
-    make, _ = runs
-    sandbox.pause_processing()
-    run = make(None)
+    run = make(key)
     task = _task_of(sandbox, run)
     cancel_outstanding_tasks(None, run, final())
-    assert sandbox.task(task.id).status == "STATUS_CANCELLED"
+    assert sandbox.task(task.id).status == status
