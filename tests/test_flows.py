@@ -69,12 +69,37 @@ def test_flow_falls_back_to_the_environment(
     assert analysis.task_id == sandbox.tasks()[0].id
 
 
-def test_flow_parameters_render_as_a_documented_form() -> None:
-    schema = analyze_image.parameters.model_dump()
-    properties = schema["properties"]
-    assert schema["required"] == ["prompt", "image_file_ids"]
-    assert properties["timeout_seconds"]["exclusiveMinimum"] == 0
-    assert properties["timeout_seconds"]["maximum"] == 7 * 24 * 3600
+@pytest.mark.parametrize(
+    ("flow_object", "required", "constraints"),
+    [
+        pytest.param(
+            analyze_image,
+            ["prompt", "image_file_ids"],
+            {"timeout_seconds": {"exclusiveMinimum": 0, "maximum": 7 * 24 * 3600}},
+            id="analyze-image",
+        ),
+        pytest.param(
+            image_report,
+            [],
+            {"max_images": {"exclusiveMinimum": 0}, "folder": {"default": "/Photos"}},
+            id="image-report",
+        ),
+        pytest.param(
+            process_new_files,
+            [],
+            {"task": {"enum": ["image-analysis", "ocr"]}, "max_files": {"exclusiveMinimum": 0}},
+            id="process-new-files",
+        ),
+    ],
+)
+def test_each_flow_form_requires_only_what_it_needs_and_bounds_its_values(
+    flow_object: Flow[..., Any], required: list[str], constraints: dict[str, dict[str, Any]]
+) -> None:
+    schema = flow_object.parameters.model_dump()
+    assert schema.get("required", []) == required
+    for name, expected in constraints.items():
+        field = schema["properties"][name]
+        assert {key: field.get(key) for key in expected} == expected, name
 
 
 @pytest.mark.parametrize("flow_object", [analyze_image, image_report, process_new_files])

@@ -89,13 +89,3 @@ def test_an_empty_folder_gives_a_report_saying_so(sandbox: NextcloudSandbox) -> 
     assert (result.image_count, result.summary) == (0, None)
     assert "No images found" in read_report(sandbox, "/Reports/image-report.md")
     assert sandbox.tasks() == []
-
-
-def test_parameters_render_as_a_documented_form() -> None:
-    schema = image_report.parameters.model_dump()
-    properties = schema["properties"]
-    assert schema.get("required", []) == []
-    for name in properties:
-        assert properties[name]["description"], name
-    assert properties["max_images"]["exclusiveMinimum"] == 0
-    assert properties["folder"]["default"] == "/Photos"

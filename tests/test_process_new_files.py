@@ -193,16 +193,6 @@ def test_post_comment_on_both_faces(sandbox: NextcloudSandbox, call: Any) -> Non
     assert comments(sandbox, file_id) == ["lost", "A cat."]  # posted once, not repeated
 
 
-def test_parameters_render_as_a_documented_form() -> None:
-    schema = process_new_files.parameters.model_dump()
-    properties = schema["properties"]
-    assert schema.get("required", []) == []
-    for name in properties:
-        assert properties[name]["description"], name
-    assert properties["task"]["enum"] == ["image-analysis", "ocr"]
-    assert properties["max_files"]["exclusiveMinimum"] == 0
-
-
 @pytest.mark.parametrize(
     ("files", "recursive", "said"),
     [
