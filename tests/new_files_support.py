@@ -8,6 +8,7 @@ from typing import Any
 
 import httpx
 
+from prefect_nextcloud import NextcloudCredentials
 from prefect_nextcloud.flows import NewFilesRun, process_new_files
 from prefect_nextcloud.flows.process_new_files import default_state_file
 from prefect_nextcloud.sandbox import NextcloudSandbox
@@ -30,9 +31,10 @@ def schedules(sandbox: NextcloudSandbox) -> int:
     return len(sandbox.requests_to("POST", "/taskprocessing/schedule$"))
 
 
-def comments(sandbox: NextcloudSandbox, file_id: int) -> list[str]:
+def comments(credentials: NextcloudCredentials, file_id: int) -> list[str]:
     """The comments on a file, newest first, read without the client under test."""
-    with httpx.Client(base_url=sandbox.base_url, auth=("alice", sandbox.app_password)) as dav:
+    login = (credentials.user_id, credentials.app_password.get_secret_value())
+    with httpx.Client(base_url=credentials.base_url, auth=login) as dav:
         answer = dav.request(
             "REPORT",
             f"/remote.php/dav/comments/files/{file_id}",
@@ -41,7 +43,7 @@ def comments(sandbox: NextcloudSandbox, file_id: int) -> list[str]:
                 "<oc:limit>50</oc:limit><oc:offset>0</oc:offset></oc:filter-comments>"
             ),
         )
-    assert answer.status_code == 207
+    assert answer.status_code == 207, answer.text
     return [element.text or "" for element in ET.fromstring(answer.content).iter(f"{OC}message")]
 
 

@@ -58,7 +58,7 @@ def test_folders_differing_only_in_non_ascii_letters_keep_their_own_records(
     ]
     assert [result.outcomes for result in again] == [[], []]
     assert len(sandbox.tasks()) == 2
-    assert [len(comments(sandbox, file_id)) for file_id in ids.values()] == [1, 1]
+    assert [len(comments(sandbox.credentials, file_id)) for file_id in ids.values()] == [1, 1]
     names = {default_state_file(folder, "image-analysis") for folder in folders}
     assert {f"/Prefect/process-new-files/{name}" for name in state_folder(sandbox)} == names
     assert {name.split("-")[0] for name in state_folder(sandbox)} == {"Ürlaub", "Örlaub"}
@@ -82,7 +82,7 @@ def test_a_record_at_the_old_default_name_is_taken_over_once(sandbox: NextcloudS
     assert [outcome.file_id for outcome in result.outcomes] == [new]
     assert result.unchanged_count == 1
     assert len(sandbox.tasks()) == 1
-    assert comments(sandbox, done) == []
+    assert comments(sandbox.credentials, done) == []
     assert {key: entry["status"] for key, entry in read_state(sandbox)["files"].items()} == {
         str(done): "done",
         str(new): "done",
@@ -117,7 +117,7 @@ def test_a_state_write_refused_before_posting_posts_nothing_and_pays_nothing_lat
     assert f"The state file {STATE} could not be written: {said}" in message
     assert "No comment was posted" in message
     assert "which the next run adopts instead of paying for new ones" in message
-    assert [comments(sandbox, file_id) for file_id in ids] == [[], [], []]
+    assert [comments(sandbox.credentials, file_id) for file_id in ids] == [[], [], []]
     assert len(sandbox.tasks()) == 3
 
     sandbox.clear_requests()
@@ -128,7 +128,7 @@ def test_a_state_write_refused_before_posting_posts_nothing_and_pays_nothing_lat
         (file_id, True) for file_id in ids
     ]
     assert all(outcome.text for outcome in again.outcomes)
-    assert [len(comments(sandbox, file_id)) for file_id in ids] == [1, 1, 1]
+    assert [len(comments(sandbox.credentials, file_id)) for file_id in ids] == [1, 1, 1]
 
 
 def test_a_state_write_refused_after_posting_never_posts_twice(sandbox: NextcloudSandbox) -> None:
@@ -136,7 +136,7 @@ def test_a_state_write_refused_after_posting_never_posts_twice(sandbox: Nextclou
     sandbox.inject_error(STATE_PATH, 507, method="PUT", after=1)  # the claim passes
     with pytest.raises(StateFileError, match="What this run did is not recorded"):
         run(sandbox, report_path=None)
-    posted = [comments(sandbox, file_id) for file_id in ids]
+    posted = [comments(sandbox.credentials, file_id) for file_id in ids]
     assert [len(found) for found in posted] == [1, 1, 1]
     entries = read_state(sandbox)["files"]
     assert {entries[str(file_id)]["status"] for file_id in ids} == {"posting"}
@@ -152,7 +152,7 @@ def test_a_state_write_refused_after_posting_never_posts_twice(sandbox: Nextclou
     assert len(sandbox.requests_to("REPORT", "/comments/files/")) == 3  # one look per file
     assert sandbox.requests_to("POST", "/comments/files/") == []
     assert (schedules(sandbox), len(sandbox.tasks())) == (0, 3)
-    assert [comments(sandbox, file_id) for file_id in ids] == posted
+    assert [comments(sandbox.credentials, file_id) for file_id in ids] == posted
 
     sandbox.clear_requests()
     third = run(sandbox, report_path=None)
@@ -175,7 +175,7 @@ def test_a_comment_without_a_clear_answer_is_looked_for_before_posting_again(
     assert read_state(sandbox)["files"][str(file_id)]["status"] == "posting"
     [again] = run(sandbox, report_path=None).outcomes
     assert (again.ok, again.task_id) == (True, outcome.task_id)
-    assert len(comments(sandbox, file_id)) == 1
+    assert len(comments(sandbox.credentials, file_id)) == 1
     assert len(sandbox.tasks()) == 1
 
 
@@ -192,11 +192,11 @@ def test_a_file_left_posting_waits_while_its_comments_cannot_be_read(
     assert not by_id[first].ok
     assert "comments could not be read" in (by_id[first].error or "")
     assert by_id[second].ok
-    assert [len(comments(sandbox, file_id)) for file_id in (first, second)] == [1, 1]
+    assert [len(comments(sandbox.credentials, file_id)) for file_id in (first, second)] == [1, 1]
     assert read_state(sandbox)["files"][str(first)]["status"] == "posting"
     [last] = run(sandbox, report_path=None).outcomes
     assert (last.file_id, last.ok) == (first, True)
-    assert [len(comments(sandbox, file_id)) for file_id in (first, second)] == [1, 1]
+    assert [len(comments(sandbox.credentials, file_id)) for file_id in (first, second)] == [1, 1]
     assert len(sandbox.tasks()) == 2
 
 
@@ -214,7 +214,7 @@ def test_a_run_that_overlapped_another_adopts_its_tasks_and_posts_nothing_twice(
     assert [outcome.text for outcome in second.outcomes] == [o.text for o in first.outcomes]
     assert all(outcome.ok for outcome in second.outcomes)
     assert sandbox.requests_to("POST", "/comments/files/") == []
-    assert [len(comments(sandbox, file_id)) for file_id in ids] == [1, 1, 1]
+    assert [len(comments(sandbox.credentials, file_id)) for file_id in ids] == [1, 1, 1]
 
 
 def deeply_nested() -> bytes:
@@ -309,7 +309,11 @@ def test_a_file_whose_name_cannot_be_a_path_fails_alone(sandbox: NextcloudSandbo
     assert "/Photos holds an entry named 'b\\nc.png'" in (by_id[odd].error or "")
     assert "Rename it in Nextcloud" in (by_id[odd].error or "")
     assert len(sandbox.tasks()) == 2
-    assert [len(comments(sandbox, file_id)) for file_id in (first, last, odd)] == [1, 1, 0]
+    assert [len(comments(sandbox.credentials, file_id)) for file_id in (first, last, odd)] == [
+        1,
+        1,
+        0,
+    ]
     with sandbox.credentials.get_client() as client:
         assert "b\\x0ac.png" in client.download_file("/Reports/new.md").decode()
     again = run(sandbox, report_path=None)

@@ -98,7 +98,7 @@ def test_answers_go_to_comments_report_and_artifact(sandbox: NextcloudSandbox) -
     for file_id, outcome in zip(ids, result.outcomes, strict=True):
         assert outcome.text
         assert outcome.text in report
-        assert comments(sandbox, file_id) == [
+        assert comments(sandbox.credentials, file_id) == [
             f"Image analysis (Prefect, Nextcloud task {outcome.task_id}):\n{outcome.text}"
         ]
     assert artifact_of(state.state_details.flow_run_id, "process-new-files").data == report
@@ -160,8 +160,8 @@ def test_a_comment_refused_fails_only_that_file(sandbox: NextcloudSandbox) -> No
     assert not by_id[refused].ok
     assert "could not be posted as a comment" in (by_id[refused].error or "")
     assert "Permission denied" in (by_id[refused].error or "")
-    assert len(comments(sandbox, fine)) == 1
-    assert comments(sandbox, refused) == []
+    assert len(comments(sandbox.credentials, fine)) == 1
+    assert comments(sandbox.credentials, refused) == []
     files = read_state(sandbox)["files"]
     assert (files[str(fine)]["status"], files[str(refused)]["status"]) == ("done", "failed")
     assert "could not be posted as a comment" in files[str(refused)]["error"]
@@ -181,7 +181,7 @@ def test_post_comment_on_both_faces(sandbox: NextcloudSandbox, call: Any) -> Non
     file_id = sandbox.upload("Photos/a.png", sample_image_bytes())
     comment_id = call("post_comment", file_id, "  A cat.  ")
     assert isinstance(comment_id, int)
-    assert comments(sandbox, file_id) == ["A cat."]
+    assert comments(sandbox.credentials, file_id) == ["A cat."]
     sandbox.inject_error(f"/comments/files/{file_id}$", status=403, method="POST")
     with pytest.raises(FilePermissionError, match=f"may not comment on file {file_id}"):
         call("post_comment", file_id, "again")
@@ -190,7 +190,7 @@ def test_post_comment_on_both_faces(sandbox: NextcloudSandbox, call: Any) -> Non
     sandbox.inject_lost_response(f"/comments/files/{file_id}$", method="POST")
     with pytest.raises(NextcloudConnectionError):
         call("post_comment", file_id, "lost")
-    assert comments(sandbox, file_id) == ["lost", "A cat."]  # posted once, not repeated
+    assert comments(sandbox.credentials, file_id) == ["lost", "A cat."]  # posted once, not repeated
 
 
 @pytest.mark.parametrize(

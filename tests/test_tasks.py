@@ -196,10 +196,9 @@ def test_timeout_can_leave_the_task_running(
     assert task.status == "STATUS_SCHEDULED"
 
 
-def test_wait_polls_until_the_task_is_done(
-    sandbox: NextcloudSandbox, credentials: NextcloudCredentials
-) -> None:
-    @flow
+def wait_through_three_polls(sandbox: NextcloudSandbox, credentials: NextcloudCredentials) -> Any:
+    """In a flow: schedule a task, wait for it, let it finish once the wait has looked 3 times."""
+
     def schedule_then_wait() -> Any:
         sandbox.pause_processing()
         scheduled = schedule_task(credentials, "core:text2text", {"input": "Hi"})
@@ -208,7 +207,13 @@ def test_wait_polls_until_the_task_is_done(
         sandbox.resume_processing()
         return future.result()
 
-    task = schedule_then_wait()
+    return in_flow(schedule_then_wait)
+
+
+def test_wait_polls_until_the_task_is_done(
+    sandbox: NextcloudSandbox, credentials: NextcloudCredentials
+) -> None:
+    task = wait_through_three_polls(sandbox, credentials)
     assert task.status == "STATUS_SUCCESSFUL"
     assert task.output["output"].startswith("This is a fake result")
     assert len(requests_to(sandbox, "GET", f"/task/{task.id}")) >= 3
@@ -356,15 +361,7 @@ def test_state_changes_are_logged_at_info_and_polls_at_debug(
     credentials: NextcloudCredentials,
     task_run_records: list[logging.LogRecord],
 ) -> None:
-    def run() -> Any:
-        sandbox.pause_processing()
-        scheduled = schedule_task(credentials, "core:text2text", {"input": "Hi"})
-        future = wait_for_task.submit(credentials, scheduled.id, options=OPTIONS)
-        sandbox.wait_for_requests("GET", f"/task/{scheduled.id}", count=3)
-        sandbox.resume_processing()
-        return future.result()
-
-    in_flow(run)
+    wait_through_three_polls(sandbox, credentials)
     ours = [r for r in task_run_records if r.getMessage().startswith("Nextcloud task ")]
     info = [r.getMessage() for r in ours if r.levelno == logging.INFO]
     debug = [r.getMessage() for r in ours if r.levelno == logging.DEBUG]

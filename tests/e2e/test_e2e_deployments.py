@@ -6,19 +6,17 @@ in a directory of its own, and the deployments' pull step moves it to this check
 
 from __future__ import annotations
 
-import xml.etree.ElementTree as ET
 from typing import Any
 
-import httpx
 import pytest
 from e2e_stack import ROOT, Stack, artifact_of, prefect_api, wait_for_end
+from new_files_support import comments
 
 from prefect_nextcloud.blocks import NextcloudCredentials
 from prefect_nextcloud.flows.process_new_files import default_state_file
 
 FAST = {"timeout_seconds": 120, "poll_interval_seconds": 1}
 PHOTOS = ["sample.png", "dawn.png", "meadow.png", "harbour.png"]
-OC = "{http://owncloud.org/ns}"
 
 # Each deployment, with parameters for the sandbox (its four images in /Photos).
 RUNS: dict[str, dict[str, Any]] = {
@@ -80,23 +78,6 @@ def sandbox(stack: Stack) -> NextcloudCredentials:
     """The credentials block the sandbox saved, as the deployments load it."""
     with prefect_api(stack.api_url):
         return NextcloudCredentials.load("nextcloud", _sync=True)  # type: ignore[return-value]
-
-
-def comments(credentials: NextcloudCredentials, file_id: int) -> list[str]:
-    with httpx.Client(
-        base_url=credentials.base_url,
-        auth=(credentials.user_id, credentials.app_password.get_secret_value()),
-    ) as dav:
-        answer = dav.request(
-            "REPORT",
-            f"/remote.php/dav/comments/files/{file_id}",
-            content=(
-                '<?xml version="1.0"?><oc:filter-comments xmlns:oc="http://owncloud.org/ns">'
-                "<oc:limit>50</oc:limit><oc:offset>0</oc:offset></oc:filter-comments>"
-            ),
-        )
-    assert answer.status_code == 207, answer.text
-    return [element.text or "" for element in ET.fromstring(answer.content).iter(f"{OC}message")]
 
 
 def assert_completed(flow_run: Any) -> None:

@@ -93,11 +93,11 @@ def test_two_runs_over_one_folder_process_and_comment_each_file_once(
     first, second = _run_together(["folder", BLOCK, "/Photos"], tmp_path)
     created = [r for r in sandbox.requests_to("POST", "/schedule$") if r.status == 200]
     assert len(created) == 4
-    assert [len(comments(sandbox, file_id)) for file_id in files] == [1, 1, 1, 1]
+    assert [len(comments(sandbox.credentials, file_id)) for file_id in files] == [1, 1, 1, 1]
     answers = {file_id: text for file_id, ok, text in first + second if ok}
     assert sorted(answers) == sorted(files)
     for file_id in files:
-        assert answers[file_id] in comments(sandbox, file_id)[0]
+        assert answers[file_id] in comments(sandbox.credentials, file_id)[0]
 
 
 def test_without_the_lock_twins_are_cancelled_and_both_runs_agree(
