@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -16,6 +17,7 @@ from prefect_nextcloud.client import (
     MaintenanceModeError,
     NextcloudClient,
     NextcloudConnectionError,
+    NextcloudError,
     RateLimitedError,
     ScheduleDeferredError,
     ServerError,
@@ -180,16 +182,44 @@ def test_rate_limit_is_waited_out(sandbox: NextcloudSandbox) -> None:
     assert [task.id for task in sandbox.tasks()] == [scheduled.id]
 
 
-def test_server_errors_surface_when_retrying_is_off(sandbox: NextcloudSandbox) -> None:
+@pytest.mark.parametrize(
+    ("inject", "error", "status"),
+    [
+        pytest.param(
+            lambda sandbox: sandbox.inject_error(
+                "/tasktypes", status=502, body=b"<html>Bad gateway</html>", times=1
+            ),
+            ServerError,
+            502,
+            id="bad-gateway",
+        ),
+        pytest.param(
+            lambda sandbox: sandbox.inject_maintenance("/tasktypes", times=1),
+            MaintenanceModeError,
+            503,
+            id="maintenance",
+        ),
+        pytest.param(
+            lambda sandbox: sandbox.inject_drop("/tasktypes", times=1),
+            NextcloudConnectionError,
+            None,
+            id="dropped-connection",
+        ),
+    ],
+)
+def test_a_passing_failure_surfaces_when_retrying_is_off(
+    sandbox: NextcloudSandbox,
+    inject: Callable[[NextcloudSandbox], None],
+    error: type[NextcloudError],
+    status: int | None,
+) -> None:
     call = BothFaces(sandbox.credentials.model_copy(update={"retry_seconds": 0}), "sync")
-    sandbox.inject_error("/tasktypes", status=502, body=b"<html>Bad gateway</html>", times=1)
-    with pytest.raises(ServerError) as info:
+    inject(sandbox)
+    with pytest.raises(error) as info:
         call("get_task_types")
-    assert info.value.status_code == 502
-    sandbox.inject_maintenance("/tasktypes", times=1)
-    with pytest.raises(MaintenanceModeError):
-        call("get_task_types")
-    assert call("get_task_types")
+    assert info.value.status_code == status
+    assert len(sandbox.requests_to("GET", "/tasktypes$")) == 1  # not retried
+    assert call("get_task_types")  # the failure has passed
 
 
 def test_transient_errors_are_retried(sandbox: NextcloudSandbox, call: BothFaces) -> None:
@@ -225,13 +255,6 @@ def test_connection_refused_is_a_connection_error() -> None:
     assert "secret-password" not in str(info.value)
     # The first request of a new client asks the server's version.
     assert info.value.endpoint == "GET /status.php"
-
-
-def test_dropped_connection_is_a_connection_error(sandbox: NextcloudSandbox) -> None:
-    call = BothFaces(sandbox.credentials.model_copy(update={"retry_seconds": 0}), "sync")
-    sandbox.inject_drop("/tasktypes", times=1)
-    with pytest.raises(NextcloudConnectionError):
-        call("get_task_types")
 
 
 @pytest.mark.parametrize(
