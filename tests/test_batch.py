@@ -70,10 +70,11 @@ def test_raise_on_failure_raises_only_after_every_item_settled(sandbox: Nextclou
 
 
 def test_a_batch_costs_about_one_request_per_task(sandbox: NextcloudSandbox) -> None:
+    texts = [f"Text number {n}." for n in range(20)]
     results = run_batch(
         sandbox.credentials,
         "core:text2text:summary",
-        [{"input": f"Text number {n}."} for n in range(20)],
+        [{"input": text} for text in texts],
         options=RunOptions(timeout_seconds=30.0, poll_interval_seconds=0.2),
     )
     assert [result.ok for result in results] == [True] * 20
