@@ -5,10 +5,10 @@ from __future__ import annotations
 import logging
 
 import pytest
-from prefect import flow
+from flow_helpers import run_batch, text_inputs
 
 from prefect_nextcloud.sandbox import NextcloudSandbox
-from prefect_nextcloud.tasks import ItemResult, RunOptions, run_tasks
+from prefect_nextcloud.tasks import ItemResult, RunOptions
 
 pytestmark = pytest.mark.usefixtures("prefect_server")
 
@@ -27,17 +27,9 @@ def test_each_answer_is_handed_over_while_later_tasks_still_run() -> None:
             ]
             heard.extend((result, len(unfinished)) for result in results)
 
-        @flow
-        def batch() -> list[ItemResult]:
-            return run_tasks(
-                credentials,
-                "core:text2text",
-                [{"input": f"Text {n}"} for n in range(3)],
-                options=OPTIONS,
-                on_results=on_results,
-            )
-
-        results = batch()
+        results = run_batch(
+            credentials, "core:text2text", text_inputs(3), options=OPTIONS, on_results=on_results
+        )
 
     assert sorted(result.index for result, _ in heard) == [0, 1, 2]  # each once
     assert {result.index: result for result, _ in heard} == {r.index: r for r in results}
@@ -56,18 +48,8 @@ def test_a_failing_on_result_is_logged_and_spoils_nothing(
         heard.extend(result.index for result in results)
         raise RuntimeError("the comment could not be posted")
 
-    @flow
-    def batch() -> list[ItemResult]:
-        return run_tasks(
-            credentials,
-            "core:text2text",
-            [{"input": f"Text {n}"} for n in range(3)],
-            options=RunOptions(timeout_seconds=30.0, poll_interval_seconds=0.05),
-            on_results=on_results,
-        )
-
     with caplog.at_level(logging.WARNING):
-        results = batch()
+        results = run_batch(credentials, "core:text2text", text_inputs(3), on_results=on_results)
 
     assert [result.ok for result in results] == [True, True, True]
     assert sorted(heard) == [0, 1, 2]
