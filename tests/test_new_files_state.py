@@ -384,7 +384,7 @@ def test_answers_are_posted_and_recorded_as_they_come_so_a_crash_keeps_them() ->
         # Every answer known before the crash was posted and recorded as done.
         record = read_state(sandbox)["files"]
         done = [file_id for file_id in ids if record.get(str(file_id), {}).get("status") == "done"]
-        commented = [file_id for file_id in ids if comments(sandbox, file_id)]
+        commented = [file_id for file_id in ids if comments(sandbox.credentials, file_id)]
         assert 1 <= len(done) < len(ids)
         assert commented == done
 
@@ -395,5 +395,5 @@ def test_answers_are_posted_and_recorded_as_they_come_so_a_crash_keeps_them() ->
         assert [outcome.file_id for outcome in again.outcomes] == [
             file_id for file_id in ids if file_id not in done
         ]
-        assert [len(comments(sandbox, file_id)) for file_id in ids] == [1, 1, 1]
+        assert [len(comments(sandbox.credentials, file_id)) for file_id in ids] == [1, 1, 1]
         assert len(sandbox.tasks()) == 3
