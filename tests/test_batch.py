@@ -9,13 +9,18 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from flow_helpers import IMAGES_ONE_REFUSED, OPTIONS, in_flow, run_batch, text_inputs
+from flow_helpers import (
+    IMAGES_ONE_REFUSED,
+    OPTIONS,
+    in_flow,
+    run_batch,
+    stored_task_run_states,
+    text_inputs,
+)
 from prefect import flow, unmapped
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.actions import GlobalConcurrencyLimitCreate
 from prefect.client.schemas.filters import (
-    FlowRunFilter,
-    FlowRunFilterId,
     LogFilter,
     LogFilterFlowRunId,
 )
@@ -244,12 +249,11 @@ def test_a_successful_wait_reads_as_a_wait(sandbox: NextcloudSandbox) -> None:
     assert summarize_later()
     APILogHandler().flush()
     with get_client(sync_client=True) as client:
-        runs = FlowRunFilter(id=FlowRunFilterId(any_=flow_run_ids))
         logs = client.read_logs(
             log_filter=LogFilter(flow_run_id=LogFilterFlowRunId(any_=flow_run_ids))
         )
-        task_runs = client.read_task_runs(flow_run_filter=runs)
-        states = [state for run in task_runs for state in client.read_task_run_states(run.id)]
+    task_runs = stored_task_run_states(flow_run_ids[0])
+    states = [state for each in task_runs.values() for state in each]
     info = [log.message for log in logs if log.level >= logging.INFO]
     assert not [line for line in info if "failed" in line.lower() or "Retry" in line]
     assert any("is scheduled" in line for line in info)

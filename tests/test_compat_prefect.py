@@ -9,7 +9,8 @@ import logging
 from typing import Any
 
 import pytest
-from prefect import Task, flow, get_client
+from flow_helpers import stored_task_run_states
+from prefect import Task, flow
 from prefect.client.schemas.objects import State, TaskRun
 
 from prefect_nextcloud._compat import PREFECT_TASK_RUN_LOGGER, AttemptRetryDelays, QuietRetries
@@ -62,18 +63,15 @@ def test_prefect_takes_the_retry_delay_while_handling_the_attempts_exception() -
     raised: list[Again] = []
     asked: list[BaseException] = []
     task = _twice(raised, asked)
-    run_ids: list[Any] = []
 
     @flow
     def run() -> str:
-        future = task.submit()
-        run_ids.append(future.task_run_id)
-        return future.result()
+        return task.submit().result()
 
-    assert run() == "done"
+    finished = run(return_state=True)
+    assert finished.result() == "done"
     assert asked == raised  # the very exception of the failed attempt, once
-    with get_client(sync_client=True) as client:
-        states = client.read_task_run_states(run_ids[0])
+    [states] = stored_task_run_states(finished.state_details.flow_run_id).values()
     [waiting] = [state for state in states if state.name == "AwaitingRetry"]
     assert waiting.state_details.scheduled_time is not None
     delay = (waiting.state_details.scheduled_time - waiting.timestamp).total_seconds()
