@@ -327,13 +327,6 @@ def test_every_schedule_takes_a_slot_of_the_global_rate_limit(
     assert limit.active_slots == count
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "take_schedule_slots asks Prefect for the whole batch at once; Prefect refuses more "
-        "slots than the limit with a 422 (not a 423), and the batch then schedules without slots"
-    ),
-)
 def test_a_batch_larger_than_the_global_rate_limit_waits_for_its_slots(
     sandbox: NextcloudSandbox, schedule_rate_limit: Callable[[int, float], None]
 ) -> None:

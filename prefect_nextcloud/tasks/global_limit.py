@@ -32,6 +32,9 @@ SCHEDULE_RATE_LIMIT = "nextcloud-schedule"
 _LOOKUP_TTL_SECONDS = 60.0
 _HTTP_NOT_FOUND = 404
 _HTTP_LOCKED = 423
+# Prefect answers 422 to a request for more slots than the limit has at all, 423 when too
+# few are free now: either way fewer are asked for.
+_TOO_MANY = frozenset({422, _HTTP_LOCKED})
 
 
 @dataclass(frozen=True)
@@ -101,7 +104,7 @@ def _increment(client: SyncPrefectClient, wanted: int, next_slot: float) -> tupl
                 names=[SCHEDULE_RATE_LIMIT], slots=slots, mode="rate_limit"
             )
         except httpx.HTTPStatusError as error:
-            if error.response.status_code != _HTTP_LOCKED:
+            if error.response.status_code not in _TOO_MANY:
                 raise
             if slots == 1:
                 return 0, next_slot
