@@ -13,7 +13,16 @@ from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import unquote_plus
 
-__all__ = ["is_numeric", "parse_str", "to_bool", "to_int", "to_string", "to_timestamp"]
+__all__ = [
+    "is_numeric",
+    "natural_key",
+    "parse_str",
+    "to_bool",
+    "to_int",
+    "to_string",
+    "to_timestamp",
+    "truthy",
+]
 
 _WS = " \t\n\r\v\f"
 _NUMERIC = re.compile(rf"^[{_WS}]*[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?[{_WS}]*$")
@@ -90,6 +99,18 @@ def to_bool(value: object) -> bool:
     if isinstance(value, str):
         return value not in ("", "0")
     return bool(value)
+
+
+def truthy(value: object) -> bool:
+    """Return PHP's ``(bool)`` cast: false only for false, 0, "", "0", null and empty arrays."""
+    if isinstance(value, str):
+        return value not in ("", "0")
+    return bool(value)
+
+
+def natural_key(text: str) -> list[int | str]:
+    """A sort key for PHP's natural order (``strnatcmp``): digit runs compare as numbers."""
+    return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", text)]
 
 
 def parse_str(query: str) -> dict[str, Any]:

@@ -7,7 +7,7 @@ from pathlib import PurePosixPath
 
 from prefect_nextcloud.sandbox.storage.images import read_image_facts
 
-__all__ = ["mime_type_for_name", "sniff_mime_type"]
+__all__ = ["has_preview", "mime_type_for_name", "sniff_mime_type"]
 
 # Nextcloud maps extensions with its own table; these are the common ones, the rest fall back to
 # Python's table and then to application/octet-stream, like an unknown extension upstream.
@@ -26,6 +26,25 @@ _BY_EXTENSION = {
     ".wav": "audio/wav",
     ".mp4": "video/mp4",
 }
+
+# The MIME types of the preview providers a default install enables (``enabledPreviewProviders``).
+_PREVIEWED = frozenset(
+    {
+        "image/png",
+        "image/jpeg",
+        "image/gif",
+        "image/bmp",
+        "image/webp",
+        "text/plain",
+        "text/markdown",
+        "audio/mpeg",
+    }
+)
+
+
+def has_preview(mime_type: str) -> bool:
+    """Whether a default install previews this MIME type (``IPreview::isMimeSupported``)."""
+    return mime_type in _PREVIEWED
 
 
 def mime_type_for_name(name: str) -> str:

@@ -1,4 +1,4 @@
-"""The stored records: files and folders, and tasks with their version-dependent JSON form."""
+"""The stored records: files and folders, trash bin items, and tasks with their JSON form."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from enum import IntEnum
 from typing import Any
 
-__all__ = ["Node", "Task", "TaskSnapshot", "TaskStatus"]
+__all__ = ["Node", "Task", "TaskSnapshot", "TaskStatus", "TrashItem"]
 
 
 class TaskStatus(IntEnum):
@@ -69,6 +69,31 @@ class Node:
     def name(self) -> str:
         """The last path segment."""
         return self.path.rsplit("/", 1)[-1]
+
+
+@dataclass
+class TrashItem:
+    """A deleted file or folder in its owner's trash bin, with everything that was below it.
+
+    The nodes keep their ids and the paths they had, so each ``path`` is its original location.
+
+    Attributes:
+        nodes: The deleted node first, then everything that was below it.
+        deleted_at: When it was deleted (unix time).
+    """
+
+    nodes: list[Node]
+    deleted_at: int
+
+    @property
+    def node(self) -> Node:
+        """The deleted file or folder itself."""
+        return self.nodes[0]
+
+    @property
+    def name(self) -> str:
+        """Its name in the trash bin, ``<name>.d<deletion time>`` (``TrashFile::getName``)."""
+        return f"{self.node.name}.d{self.deleted_at}"
 
 
 @dataclass

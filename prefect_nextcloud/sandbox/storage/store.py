@@ -3,17 +3,25 @@
 The HTTP handlers (event-loop thread) and the worker threads share one :class:`Store`. Every
 method takes :attr:`Store.condition` (a re-entrant lock), and every task change notifies it, so
 waiters such as the workers and ``wait_for_status`` wake without polling.
+
+Files have the history Nextcloud's ``files_versions`` and ``files_trashbin`` apps keep: writing
+a non-empty file keeps its former content as a version named by the former modification time
+(``Storage::store``), and a file or folder deleted by its user goes to the user's trash bin with
+its id, its versions and its tags, until it is restored or deleted for good. Versions are kept
+until deleted: the sandbox does not run Nextcloud's background expiry.
 """
 
 from __future__ import annotations
 
+import itertools
 import secrets
 import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from enum import Enum
 from typing import Any
 
-from prefect_nextcloud.sandbox.storage.records import Node, Task, TaskStatus
+from prefect_nextcloud.sandbox.storage.records import Node, Task, TaskStatus, TrashItem
+from prefect_nextcloud.sandbox.storage.tags import ADMIN_GROUP, SystemTags
 
 __all__ = ["ProcessingMode", "Store"]
 
@@ -39,9 +47,15 @@ class Store:
     Args:
         users: User id → app password.
         clock: Wall-clock seconds for all timestamps.
+        admins: The users in the ``admin`` group.
+
+    Attributes:
+        tags: The server's system tags and the files they are on.
     """
 
-    def __init__(self, users: Mapping[str, str], *, clock: Callable[[], float]) -> None:
+    def __init__(
+        self, users: Mapping[str, str], *, clock: Callable[[], float], admins: Iterable[str] = ()
+    ) -> None:
         self.condition = threading.Condition(threading.RLock())
         self.clock = clock
         self.mode = ProcessingMode.RUN
@@ -50,7 +64,11 @@ class Store:
         # Told "created", "written" or "deleted" and the node after each change of a user's
         # file or folder, as the server's file hooks are (webhook_listeners listens to them).
         self.on_node_change: Callable[[str, Node], None] | None = None
+        self.tags = SystemTags()
         self._users = dict(users)
+        self._admins = frozenset(admins)
+        self._versions: dict[int, dict[int, bytes]] = {}  # file id -> revision -> content
+        self._trash: dict[str, list[TrashItem]] = {}
         self._nodes: dict[int, Node] = {}
         self._paths: dict[tuple[str | None, str], int] = {}
         self._tasks: dict[int, Task] = {}
@@ -72,6 +90,14 @@ class Store:
     def user_ids(self) -> list[str]:
         """All user ids, the primary user first."""
         return list(self._users)
+
+    def groups_of(self, user_id: str) -> list[str]:
+        """The groups of a user: ``admin`` for admins, none for the others."""
+        return [ADMIN_GROUP] if user_id in self._admins else []
+
+    def is_admin(self, user_id: str) -> bool:
+        """Whether the user is an admin (``IGroupManager::isAdmin``)."""
+        return user_id in self._admins
 
     def check_password(self, user_id: str, password: str) -> bool:
         """Return whether the login and app password match."""
@@ -144,8 +170,13 @@ class Store:
         """Replace a file's content; its id stays the same and its checksum is dropped.
 
         As Nextcloud's ``Scanner::scanFile`` resets the checksum of any file whose data changed.
+        The former content of a user's non-empty file is kept as a version.
         """
         with self.condition:
+            if node.data and node.owner is not None:
+                # Storage::store: a copy named by the old mtime, none for empty files; a second
+                # write within the same second replaces that second's copy.
+                self._versions.setdefault(node.id, {})[node.mtime] = node.data
             node.data = data
             node.mtime = self.now()
             node.etag = _new_etag()
@@ -179,6 +210,11 @@ class Store:
             ]
             return sorted(found, key=lambda node: node.name)
 
+    def subtree(self, node: Node) -> list[Node]:
+        """A node, then everything below it (depth first, by name)."""
+        with self.condition:
+            return list(self._subtree(node))
+
     def _subtree(self, folder: Node) -> Iterator[Node]:
         yield folder
         if folder.is_dir:
@@ -191,14 +227,141 @@ class Store:
             return sum(len(item.data) for item in self._subtree(node))
 
     def delete_node(self, node: Node) -> None:
-        """Delete a file, or a folder with everything below it."""
+        """Delete a file, or a folder with everything below it, for good."""
         with self.condition:
-            for item in list(self._subtree(node)):
-                del self._nodes[item.id]
-                del self._paths[item.owner, item.path]
+            removed = self._detach(node)
             node.mtime = self.now()
             self._touch_ancestors(node)
             self._node_changed("deleted", node)
+            self._forget(removed)
+
+    def _detach(self, node: Node) -> list[Node]:
+        """Take a node and everything below it out of the tree; they keep their paths."""
+        removed = list(self._subtree(node))
+        for item in removed:
+            del self._nodes[item.id]
+            del self._paths[item.owner, item.path]
+        return removed
+
+    def _attach(self, nodes: list[Node], path: str) -> None:
+        """Put detached nodes back, the first at ``path`` and the others below it."""
+        old = nodes[0].path
+        for item in nodes:
+            item.path = path + item.path[len(old) :]
+            self._nodes[item.id] = item
+            self._paths[item.owner, item.path] = item.id
+        self._touch_ancestors(nodes[0], self.now())
+
+    def _forget(self, nodes: Iterable[Node]) -> None:
+        """Drop the versions and tags of nodes that are gone for good."""
+        file_ids = [item.id for item in nodes]
+        for file_id in file_ids:
+            self._versions.pop(file_id, None)
+        self.tags.forget_files(file_ids)
+
+    # -- trash bin -------------------------------------------------------------------------
+
+    def trash_node(self, node: Node) -> TrashItem:
+        """Move a user's file or folder, with everything below it, into the user's trash bin.
+
+        An item of the same name deleted in the same second is replaced, as
+        ``Trashbin::move2trash`` overwrites its trash file.
+        """
+        assert node.owner is not None, "only user files go to the trash bin"
+        with self.condition:
+            item = TrashItem(self._detach(node), self.now())
+            self._touch_ancestors(node, item.deleted_at)
+            self._node_changed("deleted", node)
+            trash = self._trash.setdefault(node.owner, [])
+            for older in [older for older in trash if older.name == item.name]:
+                self.purge(older)
+            trash.append(item)
+            return item
+
+    def trash(self, owner: str) -> list[TrashItem]:
+        """The items in a user's trash bin, oldest first."""
+        with self.condition:
+            return list(self._trash.get(owner, []))
+
+    def restore(self, item: TrashItem, node: Node | None = None) -> Node:
+        """Put a trash bin item back, or only ``node`` below it, as ``Trashbin::restore`` does.
+
+        The item goes back where it was, or to the home folder when that folder is gone; a node
+        from below it goes to the home folder. When the name is taken there it becomes
+        ``<name> (restored).<ext>`` (then ``(restored 2)`` …). It keeps its id and its
+        modification time.
+
+        Returns:
+            The restored file or folder.
+        """
+        with self.condition:
+            nodes = self._take(item, node)
+            restored = nodes[0]
+            assert restored.owner is not None, "only user files are in a trash bin"
+            location = restored.path.rpartition("/")[0] if restored is item.node else ""
+            parent = self.node(restored.owner, location)
+            if parent is None or not parent.is_dir:
+                location = ""
+            name = self._unique_name(restored.owner, location, restored.name)
+            self._attach(nodes, f"{location}/{name}" if location else name)
+            return restored
+
+    def _unique_name(self, owner: str, location: str, name: str) -> str:
+        """``Trashbin::getUniqueFilename``: the name, or ``<stem> (restored[ n]).<ext>``."""
+        stem, dot, extension = name.rpartition(".")
+        if not dot:
+            stem, extension = name, ""
+        suffix = f".{extension}" if extension else ""
+        prefix = f"{location}/" if location else ""
+        restored = (f"{stem} (restored {number}){suffix}" for number in itertools.count(2))
+        candidates = itertools.chain([name, f"{stem} (restored){suffix}"], restored)
+        return next(found for found in candidates if self.node(owner, prefix + found) is None)
+
+    def purge(self, item: TrashItem, node: Node | None = None) -> None:
+        """Delete a trash bin item for good, or only ``node`` below it (with what it holds)."""
+        with self.condition:
+            self._forget(self._take(item, node))
+
+    def _take(self, item: TrashItem, node: Node | None) -> list[Node]:
+        """Take an item out of its trash bin, or ``node`` (and what it holds) out of the item."""
+        if node is None or node is item.node:
+            owner = item.node.owner
+            assert owner is not None, "only user files are in a trash bin"
+            self._trash[owner].remove(item)
+            return item.nodes
+        prefix = f"{node.path}/"
+        taken = [found for found in item.nodes if found is node or found.path.startswith(prefix)]
+        taken_ids = {found.id for found in taken}
+        item.nodes[:] = [found for found in item.nodes if found.id not in taken_ids]
+        return taken
+
+    # -- versions --------------------------------------------------------------------------
+
+    def versions(self, node: Node) -> dict[int, bytes]:
+        """A file's kept versions: revision (the content's modification time) → content."""
+        with self.condition:
+            return dict(self._versions.get(node.id, {}))
+
+    def restore_version(self, node: Node, revision: int) -> None:
+        """Make a version current again, as ``Storage::rollback`` does.
+
+        The current content is kept as a version first, then the version's content moves into
+        the file, whose modification time becomes the revision.
+
+        Args:
+            node: The file.
+            revision: One of its kept versions, or its current modification time.
+        """
+        with self.condition:
+            kept = self._versions.setdefault(node.id, {})
+            kept.setdefault(node.mtime, node.data)
+            node.data = kept.pop(revision)
+            self.touch(node, revision)
+
+    def delete_version(self, node: Node, revision: int) -> None:
+        """Delete a kept version; deleting the current one changes nothing."""
+        with self.condition:
+            self._versions.get(node.id, {}).pop(revision, None)
 
     def move_node(self, node: Node, path: str) -> None:
         """Move a file or folder (with everything below it) to a new path; ids stay the same.

@@ -18,12 +18,12 @@ sum up to … bytes"), else nothing is written. Sources: Nextcloud's ``apps/dav/
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from starlette.responses import Response
 
+from prefect_nextcloud.sandbox.http.phpcompat import natural_key
 from prefect_nextcloud.sandbox.storage.store import Store
 from prefect_nextcloud.sandbox.webdav.files import FilesTree, Home, file_id_header
 from prefect_nextcloud.sandbox.webdav.request import DavRequest, home_owner
@@ -133,7 +133,7 @@ class Uploads:
             raise DavError(
                 400, "BadRequest", f"The given destination {target.dav_path} is a directory."
             )
-        data = b"".join(upload.chunks[name] for name in sorted(upload.chunks, key=_natural))
+        data = b"".join(upload.chunks[name] for name in sorted(upload.chunks, key=natural_key))
         expected = headers.get("oc-total-length")
         if expected is not None and expected.strip() != str(len(data)):
             raise DavError(
@@ -153,8 +153,3 @@ class Uploads:
                 **file_id_header(node),
             },
         )
-
-
-def _natural(name: str) -> list[int | str]:
-    """A key for PHP's ``strnatcmp`` order: digit runs compare as numbers."""
-    return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", name)]
