@@ -20,6 +20,7 @@ from prefect_nextcloud.sandbox.faults.effects import FaultAction, FaultEffect
 from prefect_nextcloud.sandbox.http.ratelimit import SlidingWindowLimiter
 from prefect_nextcloud.sandbox.ocs.cloud import CloudController
 from prefect_nextcloud.sandbox.ocs.dispatcher import OcsDispatcher, OcsRoute
+from prefect_nextcloud.sandbox.ocs.users import UsersController
 from prefect_nextcloud.sandbox.overview.collect import SandboxContents
 from prefect_nextcloud.sandbox.overview.endpoint import OverviewEndpoints
 from prefect_nextcloud.sandbox.storage.records import TaskSnapshot, TaskStatus
@@ -104,9 +105,12 @@ class NextcloudSandbox:
     Args:
         host: Interface to listen on.
         port: TCP port; 0 picks a free one.
-        users: User id → app password; the first user is the primary one and the only admin
-            (who may register ``webhook_listeners`` listeners, on 30 and later). Defaults to
+        users: User id → app password; the first user is the primary one. Defaults to
             :data:`DEFAULT_USER_ID` with :data:`DEFAULT_APP_PASSWORD`.
+        admins: The users in the ``admin`` group, who may register ``webhook_listeners``
+            listeners (on 30 and later), delete system tags, see and assign all of them, and
+            read every user's details. None (the default) makes the primary user the only
+            admin; ``()`` makes none.
         pickup_delay_seconds: How long a new task stays scheduled before a worker may take it.
         run_seconds: How long a task stays running; progress 0.5 is reported halfway. A
             ``(min, max)`` range draws each task's time uniformly from it (see ``seed``);
@@ -143,6 +147,7 @@ class NextcloudSandbox:
         host: str = "127.0.0.1",
         port: int = 0,
         users: Mapping[str, str] | None = None,
+        admins: Iterable[str] | None = None,
         pickup_delay_seconds: float = 0.0,
         run_seconds: RunSeconds = 0.0,
         workers: int = 1,
@@ -160,6 +165,10 @@ class NextcloudSandbox:
         users = dict(users) if users is not None else {DEFAULT_USER_ID: DEFAULT_APP_PASSWORD}
         if not users or not all(users.values()):
             raise ValueError("users must name at least one user, each with a non-empty password")
+        admin_ids = frozenset({next(iter(users))} if admins is None else admins)
+        if not admin_ids <= users.keys():
+            unknown = ", ".join(sorted(admin_ids - users.keys()))
+            raise ValueError(f"admins must be sandbox users; not users: {unknown}")
         if workers < 1 or rate_limit < 1:
             raise ValueError("workers and rate_limit must be at least 1")
         if server_version not in _SUPPORTED_VERSIONS:
@@ -169,7 +178,7 @@ class NextcloudSandbox:
         self._requested_port = port
         self._users = users
         self._server_version = server_version
-        self._store = Store(users, clock=clock)
+        self._store = Store(users, clock=clock, admins=admin_ids)
         self._store.failing_task_types.update(failing_task_types)
         self._control = HttpControl()
         self._webhooks = WebhookSender()
@@ -202,11 +211,11 @@ class NextcloudSandbox:
             pickup_delay_seconds=pickup_delay_seconds,
             run_inline=legacy_run_inline,
         ).routes()
-        routes += CloudController(self._store, server_version).routes()
+        routes += CloudController(server_version).routes()
+        routes += UsersController(self._store).routes()
         if server_version >= _WEBHOOK_LISTENERS_SINCE:
-            admins = frozenset({next(iter(users))})
             routes += WebhookListenersController(
-                self._store, self._webhooks, admins, clock
+                self._store, self._webhooks, admin_ids, clock
             ).routes()
         self._schedule_limit = (rate_limit, rate_limit_period_seconds)
         limiter = SlidingWindowLimiter(rate_limit, rate_limit_period_seconds, monotonic_clock)

@@ -119,6 +119,9 @@ def test_capabilities_for_users(alice: httpx.Client) -> None:
         "max_size": 100 * 1024 * 1024,
         "max_parallel_count": 5,
     }
+    # The trash bin and versions, as files_trashbin and files_versions announce them.
+    assert capabilities["files"]["undelete"] is True
+    assert capabilities["files"]["versioning"] is True
     assert response.headers["etag"].startswith('"')
 
 

@@ -1,4 +1,4 @@
-"""The ``/cloud`` OCS endpoints clients read first: ``capabilities`` and ``user``."""
+"""The ``/cloud/capabilities`` OCS endpoint, which clients read first."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ from typing import Any
 from prefect_nextcloud.sandbox.ocs.dispatcher import DataResult, OcsRequest, OcsRoute
 from prefect_nextcloud.sandbox.ocs.envelope import php_json
 from prefect_nextcloud.sandbox.release import version_numbers, version_string
-from prefect_nextcloud.sandbox.storage.store import Store
 
 __all__ = ["CloudController"]
 
@@ -16,43 +15,28 @@ __all__ = ["CloudController"]
 _URL_REGEX = (
     r"(\s|\n|^)(https?:\/\/)([-A-Z0-9+_.]+(?::[0-9]+)?(?:\/[-A-Z0-9+&@#%?=~_|!:,.;()]*)*)(\s|\n|$)"
 )
-# SPACE_UNLIMITED: the sandbox sets no quota.
-_UNLIMITED = -3
-_FREE_BYTES = 100 * 1024**3
-_SCOPED_FIELDS = (
-    "phone",
-    "address",
-    "website",
-    "twitter",
-    "fediverse",
-    "organisation",
-    "role",
-    "headline",
-    "biography",
-)
 
 
 class CloudController:
-    """``GET /cloud/capabilities`` (``#[PublicPage]``) and ``GET /cloud/user``.
+    """``GET /cloud/capabilities`` (``#[PublicPage]``).
 
     Capabilities list only what the sandbox implements: ``core``, ``bruteforce``, ``dav``
-    chunking and the ``files`` section (no ``bulkupload``, versions or trash bin, as on a server
-    where those are switched off). Anonymous callers get only the public ones, as upstream.
+    chunking and the ``files`` section with the trash bin (``undelete``) and versions (no
+    ``bulkupload``, as on a server where it is switched off). Anonymous callers get only the
+    public ones, as upstream. Sources: the ``Capabilities.php`` of Nextcloud's ``files``,
+    ``files_trashbin`` and ``files_versions`` apps.
 
     Args:
-        store: Users and their files (for the quota in ``cloud/user``).
         server_version: The emulated Nextcloud major version.
     """
 
-    def __init__(self, store: Store, server_version: int) -> None:
-        self._store = store
+    def __init__(self, server_version: int) -> None:
         self._version = server_version
 
     def routes(self) -> list[OcsRoute]:
         """Return the controller's routes."""
         return [
             OcsRoute("GET", "/cloud/capabilities", self.capabilities, public=True),
-            OcsRoute("GET", "/cloud/user", self.user),
         ]
 
     def capabilities(self, request: OcsRequest) -> DataResult:
@@ -104,49 +88,6 @@ class CloudController:
         if self._version >= 31:
             files["chunked_upload"] = {"max_size": 100 * 1024**2, "max_parallel_count": 5}
             files["file_conversions"] = []
+        files["undelete"] = True
+        files |= {"versioning": True, "version_labeling": True, "version_deletion": True}
         return files
-
-    def user(self, request: OcsRequest) -> DataResult:
-        """``provisioning_api`` ``getCurrentUser``: the logged-in user's details."""
-        user_id = request.user_id
-        assert user_id is not None, "the route needs a login"
-        with self._store.condition:
-            home = self._store.node(user_id, "")
-            used = 0 if home is None else self._store.size(home)
-        data: dict[str, Any] = {
-            "id": user_id,
-            "lastLogin": 0,
-            "backend": "Database",
-            "subadmin": [],
-            "quota": {
-                "free": _FREE_BYTES,
-                "used": used,
-                "total": used + _FREE_BYTES,
-                "relative": round(100 * used / (used + _FREE_BYTES), 2),
-                "quota": _UNLIMITED,
-            },
-            "manager": "",
-            "avatarScope": "v2-federated",
-            "email": None,
-            "emailScope": "v2-federated",
-            "additional_mail": [],
-            "additional_mailScope": [],
-            "displayname": user_id,
-            "display-name": user_id,
-            "displaynameScope": "v2-federated",
-        }
-        for field in _SCOPED_FIELDS:
-            data[field] = ""
-            data[f"{field}Scope"] = "v2-local"
-        data |= {
-            "profile_enabled": "1",
-            "profile_enabledScope": "v2-local",
-            "pronouns": "",
-            "pronounsScope": "v2-federated",
-            "groups": [],
-            "language": "en",
-            "locale": "",
-            "notify_email": None,
-            "backendCapabilities": {"setDisplayName": True, "setPassword": True},
-        }
-        return DataResult(data)
