@@ -1,8 +1,9 @@
-"""Helpers for the sandbox tests: OCS calls and tiny image files built by hand."""
+"""Helpers for the sandbox tests: OCS and WebDAV calls, and tiny image files built by hand."""
 
 from __future__ import annotations
 
 import struct
+import xml.etree.ElementTree as ET
 import zlib
 from typing import Any
 
@@ -98,3 +99,52 @@ def make_bmp(width: int, height: int) -> bytes:
     """A BMP file header plus a BITMAPINFOHEADER (negative height: top-down)."""
     info = struct.pack("<IiiHHIIiiII", 40, width, height, 1, 24, 0, 0, 0, 0, 0, 0)
     return b"BM" + struct.pack("<IHHI", 14 + len(info), 0, 0, 14 + len(info)) + info
+
+
+DAV_NS = "{DAV:}"
+OC_NS = "{http://owncloud.org/ns}"
+NC_NS = "{http://nextcloud.org/ns}"
+SABRE_NS = "{http://sabredav.org/ns}"
+
+
+def dav_client(sandbox: NextcloudSandbox, user_id: str) -> httpx.Client:
+    """A WebDAV client for a sandbox user, rooted at ``/remote.php/dav``."""
+    return httpx.Client(
+        base_url=f"{sandbox.base_url}/remote.php/dav",
+        auth=(user_id, sandbox.app_password_of(user_id)),
+        timeout=5,
+    )
+
+
+def dav_error(response: httpx.Response) -> tuple[str, str]:
+    """The ``s:exception`` and ``s:message`` of a Sabre error body."""
+    root = ET.fromstring(response.content)
+    return root.findtext(f"{SABRE_NS}exception") or "", root.findtext(f"{SABRE_NS}message") or ""
+
+
+def dav_responses(response: httpx.Response) -> dict[str, ET.Element]:
+    """The ``d:response`` elements of a 207 answer, by href."""
+    assert response.status_code == 207, response.text
+    return {
+        entry.findtext(f"{DAV_NS}href") or "": entry
+        for entry in ET.fromstring(response.content).findall(f"{DAV_NS}response")
+    }
+
+
+def found(entry: ET.Element) -> dict[str, str]:
+    """The properties of the 200 propstat of a ``d:response``: tag → text."""
+    for propstat in entry.findall(f"{DAV_NS}propstat"):
+        if propstat.findtext(f"{DAV_NS}status") == "HTTP/1.1 200 OK":
+            prop = propstat.find(f"{DAV_NS}prop")
+            assert prop is not None
+            return {element.tag: element.text or "" for element in prop}
+    return {}
+
+
+def propfind_body(*props: str) -> str:
+    """A PROPFIND body asking for ``props`` (``oc:``/``nc:``/``d:`` prefixed names)."""
+    wanted = "".join(f"<{prop}/>" for prop in props)
+    return (
+        '<d:propfind xmlns:d="DAV:" xmlns:oc="http://owncloud.org/ns" '
+        f'xmlns:nc="http://nextcloud.org/ns"><d:prop>{wanted}</d:prop></d:propfind>'
+    )

@@ -2,10 +2,14 @@
 
 ``/remote.php/dav`` has ``files/`` (:mod:`~prefect_nextcloud.sandbox.webdav.files`),
 ``uploads/`` for chunked uploads (:mod:`~prefect_nextcloud.sandbox.webdav.uploads`),
-``comments/`` (file comments, :mod:`~prefect_nextcloud.sandbox.webdav.comments`) and ``SEARCH``
-on the root (:mod:`~prefect_nextcloud.sandbox.webdav.search`). Any other child of the root is
-Sabre's 404 ``File not found: <name> in 'root'``. The legacy ``/remote.php/webdav`` is the
-logged-in user's files folder itself, without uploads, comments or search (``ServerFactory``).
+``comments/`` (file comments, :mod:`~prefect_nextcloud.sandbox.webdav.comments`),
+``systemtags/`` and ``systemtags-relations/`` (:mod:`~prefect_nextcloud.sandbox.webdav.systemtags`),
+``trashbin/`` (:mod:`~prefect_nextcloud.sandbox.webdav.trashbin`), ``versions/``
+(:mod:`~prefect_nextcloud.sandbox.webdav.versions`) and ``SEARCH`` on the root
+(:mod:`~prefect_nextcloud.sandbox.webdav.search`). Any other child of the root is Sabre's 404
+``File not found: <name> in 'root'``. The legacy ``/remote.php/webdav`` is the logged-in user's
+files folder itself, without uploads, comments, tags, trash bin, versions or search
+(``ServerFactory``).
 No OCS-APIRequest header is needed. ``OPTIONS`` and a ``GET`` of a collection are answered
 everywhere (:mod:`~prefect_nextcloud.sandbox.webdav.options`).
 """
@@ -13,6 +17,7 @@ everywhere (:mod:`~prefect_nextcloud.sandbox.webdav.options`).
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from dataclasses import replace
 
 from starlette.requests import Request
@@ -35,7 +40,10 @@ from prefect_nextcloud.sandbox.webdav.sabre_xml import (
     not_implemented,
 )
 from prefect_nextcloud.sandbox.webdav.search import search
+from prefect_nextcloud.sandbox.webdav.systemtags import SystemTagsTree
+from prefect_nextcloud.sandbox.webdav.trashbin import TrashBin
 from prefect_nextcloud.sandbox.webdav.uploads import Uploads
+from prefect_nextcloud.sandbox.webdav.versions import Versions
 
 __all__ = ["DAV_ROOT", "INSTANCE_ID", "LEGACY_ROOT", "WebDav"]
 
@@ -54,6 +62,9 @@ class WebDav:
         self.comments = Comments(store)
         self._files = FilesTree(store, self.comments.count)
         self._uploads = Uploads(store, self._files)
+        self._tags = SystemTagsTree(store)
+        self._trashbin = TrashBin(store, self._exists)
+        self._versions = Versions(store, self._exists)
 
     async def handle(self, request: Request) -> Response:
         """Handle one request below ``/remote.php/dav``."""
@@ -118,12 +129,17 @@ class WebDav:
         if not dav.segments:
             return self._root(dav.method, dav.user, dav.headers.get("content-type", ""), dav.body)
         root = dav.segments[0]
-        if root == "files":
-            return self._files.handle(dav.below())
-        if root == "uploads":
-            return self._uploads.handle(dav.below())
-        if root == "comments":
-            return self.comments.handle(dav.below())
+        handlers: dict[str, Callable[[DavRequest], Response]] = {
+            "files": self._files.handle,
+            "uploads": self._uploads.handle,
+            "comments": self.comments.handle,
+            "systemtags": self._tags.handle_tags,
+            "systemtags-relations": self._tags.handle_relations,
+            "trashbin": self._trashbin.handle,
+            "versions": self._versions.handle,
+        }
+        if root in handlers:
+            return handlers[root](dav.below())
         raise DavError(404, "NotFound", f"File not found: {root} in 'root'")
 
     def _root(self, method: str, user: str, content_type: str, body: bytes) -> Response:

@@ -12,20 +12,24 @@ checks the request's conditional headers (:mod:`.conditions`); then:
 - ``PATCH`` with ``X-Recalculate-Hash``, ``PROPPATCH`` (:mod:`.proppatch`), ``OPTIONS``;
 - ``PROPFIND`` with ``Depth`` 0, 1, any number or ``infinity`` (Nextcloud turns
   ``enablePropfindDepthInfinity`` on), ``Prefer: return=minimal`` dropping the 404 propstats;
-- ``MKCOL``, ``DELETE``, ``MOVE`` and ``COPY``, with Sabre's status codes and error bodies.
+  ``oc:tags`` (the private tags, which the sandbox has none of) and, below ``/remote.php/dav``,
+  ``nc:system-tags`` (:mod:`.systemtags`);
+- ``REPORT`` ``oc:filter-files`` on a folder (:mod:`.filter_files`);
+- ``MKCOL``, ``DELETE``, ``MOVE`` and ``COPY``, with Sabre's status codes and error bodies; a
+  deleted file or folder, and one replaced by a ``MOVE`` or ``COPY``, goes to the owner's
+  trash bin (:mod:`.trashbin`).
 
 Paths are walked segment by segment like ``Directory::getChild``: a missing segment, or ``..``
 (which never names a node), is a 404 naming the path up to there. A user sees only their own
 home; another user's home looks like an empty, read-only folder, as in Nextcloud. Sources:
 Nextcloud's ``apps/dav/lib/Connector/Sabre/`` (``File.php``, ``Directory.php``, ``Node.php``,
-``FilesPlugin.php``, ``CopyEtagHeaderPlugin.php``, ``Server.php``, ``ServerFactory.php``) and
-``apps/dav/lib/Files/RootCollection.php``; sabre/dav ``lib/DAV/CorePlugin.php`` and
-``lib/DAV/Server.php``.
+``FilesPlugin.php``, ``CopyEtagHeaderPlugin.php``, ``TagsPlugin.php``, ``Server.php``,
+``ServerFactory.php``) and ``apps/dav/lib/Files/RootCollection.php``; sabre/dav
+``lib/DAV/CorePlugin.php`` and ``lib/DAV/Server.php``.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -38,6 +42,12 @@ from prefect_nextcloud.sandbox.storage.filetypes import mime_type_for_name
 from prefect_nextcloud.sandbox.storage.records import Node
 from prefect_nextcloud.sandbox.storage.store import Store
 from prefect_nextcloud.sandbox.webdav.conditions import check_preconditions
+from prefect_nextcloud.sandbox.webdav.filter_files import (
+    filter_query,
+    matching_nodes,
+    parse_report,
+    report_not_supported,
+)
 from prefect_nextcloud.sandbox.webdav.options import (
     dav_features,
     dummy_get_response,
@@ -45,7 +55,7 @@ from prefect_nextcloud.sandbox.webdav.options import (
 )
 from prefect_nextcloud.sandbox.webdav.proppatch import parse_property_update, update_properties
 from prefect_nextcloud.sandbox.webdav.ranges import byte_range
-from prefect_nextcloud.sandbox.webdav.request import DavRequest, home_owner
+from prefect_nextcloud.sandbox.webdav.request import DavRequest, depth, home_owner
 from prefect_nextcloud.sandbox.webdav.sabre_xml import (
     DAV,
     DAV_ROOT,
@@ -62,8 +72,9 @@ from prefect_nextcloud.sandbox.webdav.sabre_xml import (
     prefers_minimal,
     requested_properties,
     select,
-    server_error,
+    type_error,
 )
+from prefect_nextcloud.sandbox.webdav.systemtags import system_tags_property
 from prefect_nextcloud.sandbox.webdav.writes import after_write, recalculate_checksum
 
 __all__ = ["INSTANCE_ID", "Destination", "FilesTree", "Home", "file_id_header"]
@@ -86,11 +97,6 @@ _FOLDER_ALLPROP = (
     (DAV, "getetag"),
 )
 _WRITES = ("PUT", "MKCOL", "DELETE", "MOVE", "COPY")
-# Connector\Sabre\Server hides TypeError messages, which would reveal the install path.
-_TYPE_ERROR = (
-    "A type error occurred. For more details, please refer to the logs, which provide additional "
-    "context about the type error."
-)
 
 
 def file_id_header(node: Node) -> dict[str, str]:
@@ -153,13 +159,6 @@ def _dot_name() -> DavError:
         attributes=' xmlns:o="o:"',
         extra="  <o:retry>false</o:retry>\n  <o:reason>Dot files are not allowed</o:reason>\n",
     )
-
-
-def _depth(header: str | None) -> int | None:
-    """``Server::getHTTPDepth(1)``: a number, None for ``infinity``, 1 when missing or invalid."""
-    if header == "infinity":
-        return None
-    return int(header) if header is not None and re.fullmatch("[0-9]+", header) else 1
 
 
 @dataclass(frozen=True)
@@ -256,6 +255,7 @@ class FilesTree:
             "PROPPATCH": lambda: self._proppatch(home, path, headers, body),
             "MOVE": lambda: self._move_or_copy("MOVE", home, path, headers),
             "COPY": lambda: self._move_or_copy("COPY", home, path, headers),
+            "REPORT": lambda: self._report(home, path, body),
         }
         with self._store.condition:
             answer = check_preconditions(
@@ -303,7 +303,7 @@ class FilesTree:
             wanted = byte_range(request.headers, len(node.data), etag, node.mtime)
             if wanted is not None and request.method == "HEAD":
                 # sabre/dav <= 4.7.0 seeks in the empty body of a HEAD: stream_get_meta_data('').
-                raise server_error("TypeError", _TYPE_ERROR)
+                raise type_error()
         except DavError as error:
             error.headers.update(sabre_headers)
             raise
@@ -383,14 +383,14 @@ class FilesTree:
         node = self.lookup(home.owner, path, home)
         if not path.strip("/"):
             raise DavError(403, "Forbidden", "Permission denied to delete home folder")
-        self._store.delete_node(node)
+        self._store.trash_node(node)
         return Response(b"", status_code=204)
 
     def _propfind(self, home: Home, path: str, headers: Mapping[str, str], body: bytes) -> Response:
         requested = requested_properties(body)
         node = self.lookup(home.owner, path, home)
         minimal = prefers_minimal(headers)
-        nodes = [node, *self._descendants(node, _depth(headers.get("depth")))]
+        nodes = [node, *self._descendants(node, depth(headers))]
         return multistatus(
             [self.propstat(item, requested, home, minimal=minimal) for item in nodes],
             headers={"DAV": dav_features(home.root), "Vary": "Brief,Prefer"},
@@ -414,6 +414,21 @@ class FilesTree:
         if prefers_minimal(headers) and all(status < 300 for status in statuses.values()):
             return Response(b"", status_code=204, headers=vary)
         return multistatus([PropPatchResult(home.href(path), statuses)], headers=vary)
+
+    def _report(self, home: Home, path: str, body: bytes) -> Response:
+        """``REPORT``: only ``oc:filter-files`` on a folder (``FilesReportPlugin``)."""
+        report = parse_report(body)
+        folder = self.lookup(home.owner, path, home)
+        if not folder.is_dir:
+            raise report_not_supported()
+        query = filter_query(report)
+        found = []
+        for node in matching_nodes(self._store, home.owner, folder, query):
+            entry = self.propstat(node, query.requested, home)
+            # FilesReportPlugin writes the href without a folder's trailing slash.
+            entry.href, entry.status = home.href(node.path), 200
+            found.append(entry)
+        return multistatus(found)
 
     # -- MOVE and COPY ---------------------------------------------------------------------
 
@@ -474,7 +489,7 @@ class FilesTree:
             raise DavError(403, "Forbidden", f"{source} cannot be deleted")
         store = self._store
         if target.existing is not None:
-            store.delete_node(target.existing)
+            store.trash_node(target.existing)
         if method == "MOVE":
             store.move_node(node, target.path)
             result = node
@@ -510,6 +525,9 @@ class FilesTree:
         assert node.owner is not None, "only user files are listed"
         allprops = _FOLDER_ALLPROP if node.is_dir else _FILE_ALLPROP
         values = {**node.dead_properties, **self.properties(node)}
+        if home is None or home.root == DAV_ROOT:
+            # SystemTagPlugin is loaded on /remote.php/dav only, not on the legacy endpoint.
+            values[NEXTCLOUD, "system-tags"] = system_tags_property(self._store, node)
         href = (home or Home.dav(node.owner)).href(node.path, folder=node.is_dir)
         found = select(values, requested, allprops, href)
         if minimal:
@@ -531,6 +549,7 @@ class FilesTree:
             (OWNCLOUD, "size"): size,
             (OWNCLOUD, "permissions"): "RGDNVCK" if node.is_dir else "RGDNVW",
             (OWNCLOUD, "favorite"): "1" if node.favorite else "0",
+            (OWNCLOUD, "tags"): "",
             (OWNCLOUD, "comments-href"): f"{DAV_ROOT}/comments/files/{node.id}",
             (OWNCLOUD, "comments-count"): str(self._comment_count(node.id)),
             (OWNCLOUD, "comments-unread"): "0",

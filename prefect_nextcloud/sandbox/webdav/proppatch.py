@@ -41,7 +41,7 @@ from prefect_nextcloud.sandbox.webdav.sabre_xml import (
 )
 from prefect_nextcloud.sandbox.webdav.writes import sanitize_mtime
 
-__all__ = ["parse_property_update", "update_properties"]
+__all__ = ["parse_property_update", "protected_properties", "update_properties"]
 
 Key = tuple[str, str]
 _OCS = "http://open-collaboration-services.org/ns"
@@ -127,6 +127,11 @@ def parse_property_update(body: bytes) -> dict[Key, ET.Element | None]:
                 removed = action.tag.endswith("}remove") or _is_empty(element)
                 mutations[split_tag(element.tag)] = None if removed else element
     return mutations
+
+
+def protected_properties(mutations: Mapping[Key, object]) -> list[Key]:
+    """The properties of a ``PROPPATCH`` that the server protects (403, and nothing changes)."""
+    return [key for key in _PROTECTED if key in mutations]
 
 
 def _is_empty(element: ET.Element) -> bool:
@@ -228,7 +233,7 @@ def update_properties(
     Raises:
         DavError: 500 for a ``d:lastmodified`` or ``d:creationdate`` PHP cannot read.
     """
-    protected = [key for key in _PROTECTED if key in mutations]
+    protected = protected_properties(mutations)
     handled = [(key, run) for key, run in _HANDLERS if key in mutations]
     handled_keys = [key for key, _ in handled]
     remaining = [key for key in mutations if key not in handled_keys and key not in protected]

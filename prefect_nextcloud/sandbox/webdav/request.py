@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
 from prefect_nextcloud.sandbox.storage.store import Store
 from prefect_nextcloud.sandbox.webdav.sabre_xml import DavError, not_implemented
 
-__all__ = ["DavRequest", "home_owner"]
+__all__ = ["DavRequest", "depth", "home_owner"]
 
 
 @dataclass(frozen=True)
@@ -48,3 +49,11 @@ def home_owner(request: DavRequest, store: Store) -> str:
     if owner not in store.user_ids:
         raise DavError(404, "NotFound", f"Principal with name {owner} not found")
     return owner
+
+
+def depth(headers: Mapping[str, str]) -> int | None:
+    """``Server::getHTTPDepth(1)``: a number, None for ``infinity``, 1 when missing or invalid."""
+    header = headers.get("depth")
+    if header == "infinity":
+        return None
+    return int(header) if header is not None and re.fullmatch("[0-9]+", header) else 1

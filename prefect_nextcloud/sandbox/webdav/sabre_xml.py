@@ -34,6 +34,7 @@ __all__ = [
     "prefers_minimal",
     "sabre_error",
     "server_error",
+    "type_error",
 ]
 
 DAV_ROOT = "/remote.php/dav"
@@ -93,6 +94,15 @@ def server_error(exception: str, message: str) -> DavError:
     return DavError(500, f"\\{exception}", message)
 
 
+def type_error() -> DavError:
+    r"""A PHP ``TypeError``: a 500 whose message ``Connector\Sabre\Server`` hides."""
+    return server_error(
+        "TypeError",
+        "A type error occurred. For more details, please refer to the logs, which provide "
+        "additional context about the type error.",
+    )
+
+
 def sabre_error(
     status: int,
     exception: str,
@@ -143,11 +153,16 @@ def parse_xml(body: bytes) -> ET.Element:
 
 @dataclass
 class PropStat:
-    """One ``d:response``: found properties as (namespace, name, XML content), missing ones."""
+    """One ``d:response``: found properties as (namespace, name, XML content), missing ones.
+
+    ``status`` is the status of the whole response, written before its href, as
+    ``FilesReportPlugin`` gives one (200) to each file it reports.
+    """
 
     href: str
     found: list[tuple[str, str, str]] = field(default_factory=list)
     missing: list[tuple[str, str]] = field(default_factory=list)
+    status: int | None = None
 
     def groups(self) -> list[tuple[int, list[tuple[str, str, str]]]]:
         """The propstats in Sabre's order: 200, then 404."""
@@ -179,24 +194,35 @@ def _element(namespace: str, name: str, content: str, extra: dict[str, str]) -> 
     return f"<{tag}{declaration}>{content}</{tag}>" if content else f"<{tag}{declaration}/>"
 
 
+def _status_line(status: int) -> str:
+    # sabre/http's reason phrases are Python's, but for 418.
+    phrase = "I'm a teapot" if status == HTTPStatus.IM_A_TEAPOT else HTTPStatus(status).phrase
+    return f"<d:status>HTTP/1.1 {status} {phrase}</d:status>"
+
+
 def multistatus(
     responses: Iterable[PropStat | PropPatchResult], headers: Mapping[str, str] | None = None
 ) -> Response:
     """Render a 207 multistatus answer with ``d:``, ``oc:`` and ``nc:`` prefixes, as Nextcloud.
 
-    Empty propstats are left out, as sabre/dav's ``Xml/Element/Response.php`` does.
+    Empty propstats are left out, and a response left without any gets an empty one with status
+    418, as sabre/dav's ``Xml/Element/Response.php`` does.
     """
     parts = [f'<?xml version="1.0"?>\n<d:multistatus {_NAMESPACES}>']
     for item in responses:
         extra: dict[str, str] = {}
-        parts.append(f"<d:response><d:href>{escape(item.href)}</d:href>")
-        for status, props in item.groups():
-            if not props:
-                continue
+        parts.append("<d:response>")
+        if isinstance(item, PropStat) and item.status is not None:
+            parts.append(_status_line(item.status))
+        parts.append(f"<d:href>{escape(item.href)}</d:href>")
+        groups = [(status, props) for status, props in item.groups() if props]
+        for status, props in groups:
             rendered = "".join(_element(ns, name, value, extra) for ns, name, value in props)
             parts.append(f"<d:propstat><d:prop>{rendered}</d:prop>")
-            phrase = HTTPStatus(status).phrase
-            parts.append(f"<d:status>HTTP/1.1 {status} {phrase}</d:status></d:propstat>")
+            parts.append(f"{_status_line(status)}</d:propstat>")
+        if not groups:
+            teapot = _status_line(HTTPStatus.IM_A_TEAPOT)
+            parts.append(f"<d:propstat><d:prop/>{teapot}</d:propstat>")
         parts.append("</d:response>")
     parts.append("</d:multistatus>\n")
     return Response(

@@ -1,0 +1,248 @@
+"""The trash bin: ``/remote.php/dav/trashbin/<user>/trash/`` and ``…/restore/``.
+
+A ``DELETE`` of a user's file or folder moves it here (see :mod:`.files`). ``trash/`` lists
+each deleted item as ``<name>.d<deletion time>``; what was below a deleted folder keeps its
+plain names below it. The items have ``nc:trashbin-filename``, ``nc:trashbin-original-location``
+(the path below the home folder, e.g. ``Docs/report.pdf``), ``nc:trashbin-title``,
+``nc:trashbin-deletion-time``, ``nc:trashbin-deleted-by-id`` and ``-display-name``,
+``nc:trashbin-backend``, ``oc:size``, ``oc:id`` and ``oc:fileid`` (the plain file id),
+``oc:permissions`` ``GD``, ``nc:has-preview``, and an unquoted ``d:getetag`` that is their
+modification time (for a deleted item, its deletion time).
+
+- ``GET`` of a file item downloads it, with ``Content-Disposition: attachment;
+  filename="<name>"``;
+- ``MOVE`` to ``trashbin/<user>/restore/<any name>`` restores it (201): back where it was, or
+  into the home folder when that folder is gone (what was below a deleted folder always goes to
+  the home folder), renamed ``<name> (restored).<ext>`` when the name is taken;
+- ``DELETE`` of an item deletes it for good, of ``trash/`` empties the trash bin (204).
+
+Sources: Nextcloud's ``apps/files_trashbin/lib/Sabre/`` (``TrashbinPlugin.php``,
+``TrashRoot.php``, ``TrashHome.php``, ``RestoreFolder.php``, ``AbstractTrash.php``,
+``TrashFile.php``, ``TrashFolder.php``) and ``lib/Trashbin.php`` (``restore``,
+``getUniqueFilename``); sabre/dav ``lib/DAV/CorePlugin.php``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from xml.sax.saxutils import escape
+
+from starlette.responses import Response
+
+from prefect_nextcloud.sandbox.storage.filetypes import has_preview, mime_type_for_name
+from prefect_nextcloud.sandbox.storage.records import Node, TrashItem
+from prefect_nextcloud.sandbox.storage.store import Store
+from prefect_nextcloud.sandbox.webdav.history import (
+    Exists,
+    check_restore_move,
+    collection_root,
+    home_listing,
+    own_home,
+    restore_folder,
+)
+from prefect_nextcloud.sandbox.webdav.ranges import byte_range
+from prefect_nextcloud.sandbox.webdav.request import DavRequest, depth
+from prefect_nextcloud.sandbox.webdav.sabre_xml import (
+    DAV,
+    DAV_ROOT,
+    NEXTCLOUD,
+    OWNCLOUD,
+    DavError,
+    PropStat,
+    http_date,
+    multistatus,
+    not_implemented,
+    requested_properties,
+    select,
+)
+
+__all__ = ["TrashBin"]
+
+_BACKEND = "OCA\\Files_Trashbin\\Trash\\LegacyTrashBackend"
+_FILE_ALLPROP = (
+    (DAV, "getlastmodified"),
+    (DAV, "getcontentlength"),
+    (DAV, "resourcetype"),
+    (DAV, "getetag"),
+    (DAV, "getcontenttype"),
+)
+_FOLDER_ALLPROP = ((DAV, "getlastmodified"), (DAV, "resourcetype"), (DAV, "getetag"))
+
+
+class TrashBin:
+    """Answers ``trashbin/…`` for every user (each sees only their own).
+
+    Args:
+        store: Users, files and their trash bins.
+        exists: Whether a node exists at a path (for ``MOVE`` destinations).
+    """
+
+    def __init__(self, store: Store, exists: Exists) -> None:
+        self._store = store
+        self._exists = exists
+
+    def handle(self, request: DavRequest) -> Response:
+        """Handle one request for ``trashbin/…`` (``segments`` after ``trashbin``).
+
+        Raises:
+            DavError: Any Sabre error.
+        """
+        if not request.segments:
+            return collection_root(request, "trashbin")
+        own_home(request, self._store)
+        below = request.below()
+        with self._store.condition:
+            if not below.segments:
+                return home_listing(request, "trashbin", ["restore", "trash"])
+            if below.segments[0] == "restore":
+                return restore_folder(below, "trashbin")
+            if below.segments[0] != "trash":
+                raise DavError(404, "NotFound", "")
+            if len(below.segments) == 1:
+                return self._trash_root(request)
+            return self._item(request, below.segments[1:])
+
+    def _href(self, user: str) -> str:
+        return f"{DAV_ROOT}/trashbin/{user}/trash/"
+
+    def _trash_root(self, request: DavRequest) -> Response:
+        if request.method == "DELETE":
+            for item in self._store.trash(request.user):
+                self._store.purge(item)
+            return Response(b"", status_code=204, headers={"Content-Length": "0"})
+        if request.method != "PROPFIND":
+            raise not_implemented(request.method)
+        requested = requested_properties(request.body)
+        href = self._href(request.user)
+        resourcetype = (DAV, "resourcetype")
+        entries = [select({resourcetype: "<d:collection/>"}, requested, [resourcetype], href)]
+        level = depth(request.headers)
+        if level != 0:
+            below = None if level is None else level - 1
+            for item in self._store.trash(request.user):
+                entries += self._entries(item, item.node, f"{href}{item.name}", requested, below)
+        return multistatus(entries)
+
+    def _find(self, user: str, names: list[str]) -> tuple[TrashItem, Node, str]:
+        """The item named first and the node the other names lead to below it, with its href.
+
+        Raises:
+            DavError: 404 when there is no such item or node.
+        """
+        item = next((item for item in self._store.trash(user) if item.name == names[0]), None)
+        if item is None:
+            raise DavError(404, "NotFound", "")
+        node = item.node
+        for name in names[1:]:
+            if not node.is_dir:
+                path = "/".join(["trashbin", user, "trash", *names])
+                raise DavError(404, "NotFound", f"Could not find node at path: {path}")
+            child = next((found for found in _children(item, node) if found.name == name), None)
+            if child is None:
+                raise DavError(404, "NotFound", "")
+            node = child
+        return item, node, self._href(user) + "/".join(names)
+
+    def _item(self, request: DavRequest, names: list[str]) -> Response:
+        if request.method == "MOVE":
+            check_restore_move(request, "trashbin", self._exists)
+        item, node, href = self._find(request.user, names)
+        handlers: dict[str, Callable[[], Response]] = {
+            "PROPFIND": lambda: self._propfind(request, item, node, href),
+            "GET": lambda: self._get(request, item, node),
+            "HEAD": lambda: self._get(request, item, node),
+            "DELETE": lambda: self._delete(item, node),
+            "MOVE": lambda: self._restore(item, node),
+        }
+        if request.method not in handlers:
+            raise not_implemented(request.method)
+        return handlers[request.method]()
+
+    def _delete(self, item: TrashItem, node: Node) -> Response:
+        self._store.purge(item, node)
+        return Response(b"", status_code=204, headers={"Content-Length": "0"})
+
+    def _restore(self, item: TrashItem, node: Node) -> Response:
+        self._store.restore(item, node)
+        return Response(b"", status_code=201, headers={"Content-Length": "0"})
+
+    def _get(self, request: DavRequest, item: TrashItem, node: Node) -> Response:
+        if node.is_dir:
+            raise not_implemented(request.method)
+        etag = str(_mtime(item, node))
+        headers = {
+            "Content-Type": mime_type_for_name(node.name),
+            "Last-Modified": http_date(_mtime(item, node)),
+            "ETag": etag,
+            "Content-Disposition": f'attachment; filename="{node.name}"',
+        }
+        wanted = byte_range(request.headers, len(node.data), etag, _mtime(item, node))
+        if wanted is None:
+            return Response(node.data, headers=headers)
+        start, end = wanted
+        headers["Content-Range"] = f"bytes {start}-{end}/{len(node.data)}"
+        return Response(node.data[start : end + 1], status_code=206, headers=headers)
+
+    def _propfind(self, request: DavRequest, item: TrashItem, node: Node, href: str) -> Response:
+        requested = requested_properties(request.body)
+        return multistatus(self._entries(item, node, href, requested, depth(request.headers)))
+
+    def _entries(
+        self,
+        item: TrashItem,
+        node: Node,
+        href: str,
+        requested: list[tuple[str, str]] | None,
+        level: int | None,
+    ) -> list[PropStat]:
+        """A node's answer and, ``level`` levels down (None: all), those of what is below it."""
+        allprops = _FOLDER_ALLPROP if node.is_dir else _FILE_ALLPROP
+        entry = select(
+            _properties(item, node), requested, allprops, f"{href}/" if node.is_dir else href
+        )
+        entries = [entry]
+        if node.is_dir and level != 0:
+            below = None if level is None else level - 1
+            for child in _children(item, node):
+                entries += self._entries(item, child, f"{href}/{child.name}", requested, below)
+        return entries
+
+
+def _children(item: TrashItem, folder: Node) -> list[Node]:
+    found = [node for node in item.nodes if node.path.rpartition("/")[0] == folder.path]
+    return sorted(found, key=lambda node: node.name)
+
+
+def _mtime(item: TrashItem, node: Node) -> int:
+    """A deleted item's time is its deletion time; what was below it keeps its own."""
+    return item.deleted_at if node is item.node else node.mtime
+
+
+def _properties(item: TrashItem, node: Node) -> dict[tuple[str, str], str]:
+    owner = escape(node.owner or "")
+    prefix = f"{node.path}/"
+    size = sum(len(n.data) for n in item.nodes if n is node or n.path.startswith(prefix))
+    mime = "httpd/unix-directory" if node.is_dir else mime_type_for_name(node.name)
+    values = {
+        (DAV, "getlastmodified"): http_date(_mtime(item, node)),
+        (DAV, "resourcetype"): "<d:collection/>" if node.is_dir else "",
+        (DAV, "getetag"): str(_mtime(item, node)),
+        (DAV, "displayname"): escape(node.name),
+        (NEXTCLOUD, "trashbin-filename"): escape(node.name),
+        (NEXTCLOUD, "trashbin-original-location"): escape(node.path),
+        (NEXTCLOUD, "trashbin-title"): escape(node.path),
+        (NEXTCLOUD, "trashbin-deletion-time"): str(item.deleted_at),
+        (NEXTCLOUD, "trashbin-deleted-by-id"): owner,
+        (NEXTCLOUD, "trashbin-deleted-by-display-name"): owner,
+        (NEXTCLOUD, "trashbin-backend"): escape(_BACKEND),
+        (OWNCLOUD, "size"): str(size),
+        (OWNCLOUD, "id"): str(node.id),
+        (OWNCLOUD, "fileid"): str(node.id),
+        (OWNCLOUD, "permissions"): "GD",
+        (NEXTCLOUD, "has-preview"): "true" if has_preview(mime) else "false",
+        (NEXTCLOUD, "mount-type"): "",
+    }
+    if not node.is_dir:
+        values[DAV, "getcontentlength"] = str(size)
+        values[DAV, "getcontenttype"] = escape(mime)
+    return values
