@@ -3,8 +3,9 @@
 Reads one JSON request a line from standard input and answers one JSON line on standard output:
 ``{"face": "sync"|"async", "url", "user", "password", "target": "files.upload", "args": [...],
 "kwargs": {...}}`` calls ``target`` on a ``Nextcloud`` or ``AsyncNextcloud`` (``"call": false``
-reads an attribute instead). Values travel as JSON with tagged bytes, streams and sinks; results
-come back as ``{"result": ..., "sinks": [...]}`` or ``{"error": {"type", "status_code"}}``.
+reads an attribute instead). Values travel as JSON with tagged bytes, streams, sinks and file
+nodes; results come back as ``{"result": ..., "sinks": [...]}`` (file nodes, tags and user details
+tagged too) or ``{"error": {"type", "status_code"}}``.
 """
 
 from __future__ import annotations
@@ -19,7 +20,8 @@ import warnings
 from typing import Any
 
 from nc_py_api import AsyncNextcloud, Nextcloud, NextcloudException
-from nc_py_api.files import FsNode
+from nc_py_api.files import FsNode, SystemTag
+from nc_py_api.users import UserInfo
 
 
 def _decode(value: Any, sinks: list[io.BytesIO]) -> Any:
@@ -33,6 +35,11 @@ def _decode(value: Any, sinks: list[io.BytesIO]) -> Any:
         if "__sink__" in value:
             sinks.append(io.BytesIO())
             return sinks[-1]
+        if "__fsnode__" in value:
+            node = value["__fsnode__"]
+            return FsNode(
+                node["full_path"], file_id=node["file_id"], fileid=node["fileid"], etag=node["etag"]
+            )
         return {key: _decode(item, sinks) for key, item in value.items()}
     return value
 
@@ -41,14 +48,41 @@ def _encode(value: Any) -> Any:
     if isinstance(value, FsNode):
         return {
             "__fsnode__": {
+                "full_path": value.full_path,
                 "user_path": value.user_path,
                 "name": value.name,
                 "file_id": value.file_id,
                 "fileid": value.info.fileid,
+                "etag": value.etag,
                 "is_dir": value.is_dir,
                 "size": value.info.size,
                 "mimetype": value.info.mimetype,
                 "favorite": value.info.favorite,
+                "is_version": value.info.is_version,
+                "trashbin_filename": value.info.trashbin_filename,
+                "trashbin_original_location": value.info.trashbin_original_location,
+            }
+        }
+    if isinstance(value, SystemTag):
+        return {
+            "__systemtag__": {
+                "tag_id": value.tag_id,
+                "display_name": value.display_name,
+                "user_visible": value.user_visible,
+                "user_assignable": value.user_assignable,
+            }
+        }
+    if isinstance(value, UserInfo):
+        return {
+            "__userinfo__": {
+                "user_id": value.user_id,
+                "display_name": value.display_name,
+                "email": value.email,
+                "enabled": value.enabled,
+                "groups": value.groups,
+                "language": value.language,
+                "quota": value.quota,
+                "storage_location": value.storage_location,
             }
         }
     if isinstance(value, bytes):

@@ -6,7 +6,7 @@ import base64
 import json
 import os
 import subprocess
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -17,16 +17,45 @@ DRIVER = Path(__file__).with_name("nc_py_api_driver.py")
 
 @dataclass(frozen=True)
 class Node:
-    """What the tests read of an nc_py_api ``FsNode``."""
+    """What the tests read of an nc_py_api ``FsNode``; passed back, it stands for the node."""
 
+    full_path: str
     user_path: str
     name: str
     file_id: str
     fileid: int
+    etag: str
     is_dir: bool
     size: int
     mimetype: str
     favorite: bool
+    is_version: bool
+    trashbin_filename: str
+    trashbin_original_location: str
+
+
+@dataclass(frozen=True)
+class Tag:
+    """What the tests read of an nc_py_api ``SystemTag``."""
+
+    tag_id: int
+    display_name: str
+    user_visible: bool
+    user_assignable: bool
+
+
+@dataclass(frozen=True)
+class User:
+    """What the tests read of an nc_py_api ``UserInfo``."""
+
+    user_id: str
+    display_name: str
+    email: str
+    enabled: bool
+    groups: list[str]
+    language: str
+    quota: dict[str, Any]
+    storage_location: str
 
 
 class NpaError(Exception):
@@ -89,6 +118,8 @@ def _encode(value: Any, sinks: list[Sink]) -> Any:
     if isinstance(value, Sink):
         sinks.append(value)
         return {"__sink__": True}
+    if isinstance(value, Node):
+        return {"__fsnode__": asdict(value)}
     if isinstance(value, list | tuple):
         return [_encode(item, sinks) for item in value]
     if isinstance(value, dict):
@@ -102,6 +133,10 @@ def _decode(value: Any) -> Any:
     if isinstance(value, dict):
         if "__fsnode__" in value:
             return Node(**value["__fsnode__"])
+        if "__systemtag__" in value:
+            return Tag(**value["__systemtag__"])
+        if "__userinfo__" in value:
+            return User(**value["__userinfo__"])
         if "__bytes__" in value:
             return base64.b64decode(value["__bytes__"])
         return {key: _decode(item) for key, item in value.items()}

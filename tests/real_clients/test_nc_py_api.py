@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from nc_py_api_proxy import Client, Driver, NpaError, Sink, Stream
+from nc_py_api_proxy import Client, Driver, Node, NpaError, Sink, Stream
 
 from prefect_nextcloud.sandbox import NextcloudSandbox, app_password_for
 
@@ -25,14 +25,27 @@ def driver() -> Iterator[Driver]:
 
 @pytest.fixture(scope="module")
 def sandbox() -> Iterator[NextcloudSandbox]:
+    """Alice, an admin, and Bob."""
     users = {"alice": app_password_for("alice"), "bob": app_password_for("bob")}
-    with NextcloudSandbox(users=users, rate_limit=10_000) as sb:
+    with NextcloudSandbox(users=users, admins=["alice"], rate_limit=10_000) as sb:
         yield sb
 
 
 @pytest.fixture(params=["sync", "async"])
-def nc(request: pytest.FixtureRequest, driver: Driver, sandbox: NextcloudSandbox) -> Client:
-    return Client(driver, request.param, sandbox.base_url, "alice", sandbox.app_password)
+def face(request: pytest.FixtureRequest) -> str:
+    """Which nc_py_api client a test uses: ``Nextcloud`` or ``AsyncNextcloud``."""
+    face: str = request.param
+    return face
+
+
+@pytest.fixture
+def nc(face: str, driver: Driver, sandbox: NextcloudSandbox) -> Client:
+    return Client(driver, face, sandbox.base_url, "alice", sandbox.app_password)
+
+
+@pytest.fixture
+def bob(face: str, driver: Driver, sandbox: NextcloudSandbox) -> Client:
+    return Client(driver, face, sandbox.base_url, "bob", sandbox.app_password_of("bob"))
 
 
 @pytest.fixture
@@ -49,7 +62,8 @@ def test_capabilities_and_version(nc: Client, sandbox: NextcloudSandbox) -> None
     assert capabilities["core"]["webdav-root"] == "remote.php/webdav"
     assert capabilities["dav"]["chunking"] == "1.0"
     assert nc.check_capabilities(["files.bigfilechunking", "dav.chunking"]) == []
-    assert nc.check_capabilities("files.versioning") == ["files.versioning"]
+    assert nc.check_capabilities(["files.versioning", "files.undelete"]) == []
+    assert nc.check_capabilities("files.locking") == ["files.locking"]
 
 
 def test_user(nc: Client) -> None:
@@ -162,6 +176,106 @@ def test_favorites_and_the_whole_tree(nc: Client, folder: str) -> None:
     assert [node.name for node in files.find(["eq", "favorite", 1], path=folder)] == ["deep.txt"]
     files.setfav(f"{folder}/a/b/deep.txt", False)
     assert not any(node.favorite for node in files.listdir(folder, depth=-1))
+
+
+def test_favorites_by_criteria(nc: Client, folder: str) -> None:
+    files = nc.files
+    files.upload(f"{folder}/liked.txt", b"like")
+    files.upload(f"{folder}/other.txt", b"other")
+    files.setfav(f"{folder}/liked.txt", True)
+    found = [node.user_path for node in files.list_by_criteria(["favorite"])]
+    assert [path for path in found if path.startswith(f"{folder}/")] == [f"{folder}/liked.txt"]
+
+
+def test_system_tags(nc: Client, folder: str) -> None:
+    files = nc.files
+    files.upload(f"{folder}/tagged.txt", b"tagged")
+    node = files.by_path(f"{folder}/tagged.txt")  # an upload's node has no fileid
+    name = f"npa {folder}"
+    files.create_tag(name)
+    with pytest.raises(NpaError) as taken:
+        files.create_tag(name.upper())
+    assert taken.value.status_code == 409
+    tag = files.tag_by_name(name)
+    assert (tag.user_visible, tag.user_assignable) == (True, True)
+    files.assign_tag(node.fileid, tag.tag_id)
+    with pytest.raises(NpaError) as twice:
+        files.assign_tag(node.fileid, tag.tag_id)
+    assert twice.value.status_code == 409
+    assert [found.tag_id for found in files.get_tags(node.fileid)] == [tag.tag_id]
+    by_tag = files.list_by_criteria(tags=[tag.tag_id])
+    assert [found.user_path for found in by_tag] == [f"{folder}/tagged.txt"]
+    files.update_tag(tag.tag_id, name=f"{name} renamed")
+    assert files.tag_by_name(f"{name} renamed").tag_id == tag.tag_id
+    files.unassign_tag(node.fileid, tag.tag_id)
+    assert files.get_tags(node.fileid) == []
+    files.delete_tag(tag.tag_id)  # Alice is an admin
+    assert tag.tag_id not in [found.tag_id for found in files.list_tags()]
+
+
+def trashed(nc: Client, path: str) -> list[Node]:
+    return [node for node in nc.files.trashbin_list() if node.trashbin_original_location == path]
+
+
+def test_trash_bin(nc: Client, folder: str) -> None:
+    files = nc.files
+    files.upload(f"{folder}/old.txt", b"old")
+    original = files.by_path(f"{folder}/old.txt")
+    files.delete(f"{folder}/old.txt")
+    [item] = trashed(nc, f"{folder}/old.txt")
+    assert (item.trashbin_filename, item.fileid) == ("old.txt", original.fileid)
+    files.trashbin_restore(item)
+    assert files.by_path(f"{folder}/old.txt").file_id == original.file_id
+    assert trashed(nc, f"{folder}/old.txt") == []
+    files.delete(f"{folder}/old.txt")
+    [item] = trashed(nc, f"{folder}/old.txt")
+    files.trashbin_delete(item)
+    assert trashed(nc, f"{folder}/old.txt") == []
+    files.upload(f"{folder}/last.txt", b"last")
+    files.delete(f"{folder}/last.txt")
+    files.trashbin_cleanup()
+    assert files.trashbin_list() == []
+
+
+class Clock:
+    """Wall-clock seconds that move only when a test says so."""
+
+    def __init__(self) -> None:
+        self.now = 1_700_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_versions(driver: Driver, face: str) -> None:
+    clock = Clock()
+    with NextcloudSandbox(clock=clock) as sandbox:
+        nc = Client(driver, face, sandbox.base_url, sandbox.user_id, sandbox.app_password)
+        node = nc.files.upload("notes.txt", b"first")
+        clock.now += 60
+        nc.files.upload("notes.txt", b"second")
+        versions = nc.files.get_versions(node)
+        assert sorted(version.name for version in versions) == ["1700000000", "1700000060"]
+        assert all(version.is_version for version in versions)
+        [first] = [version for version in versions if version.name == "1700000000"]
+        nc.files.restore_version(first)
+        assert nc.files.download("notes.txt") == b"first"
+
+
+def test_users(nc: Client, bob: Client) -> None:
+    me = nc.users.get_user()
+    assert (me.user_id, me.display_name, me.groups, me.language) == (
+        "alice",
+        "alice",
+        ["admin"],
+        "en",
+    )
+    other = nc.users.get_user("bob")  # Alice is an admin
+    assert (other.user_id, other.enabled, other.groups) == ("bob", True, [])
+    assert other.storage_location.endswith("/bob")
+    with pytest.raises(NpaError) as hidden:
+        bob.users.get_user("alice")
+    assert (hidden.value.type_name, hidden.value.status_code) == ("NextcloudExceptionNotFound", 404)
 
 
 @pytest.mark.parametrize("chunk_size", [5 * MiB, 64 * 1024], ids=["v2", "byte-ranges"])
