@@ -57,7 +57,7 @@ from prefect_nextcloud.client.references import (
 )
 from prefect_nextcloud.client.settings import ClientSettings
 from prefect_nextcloud.client.staging import astage_files, stage_files
-from prefect_nextcloud.client.webdav import FileInfo
+from prefect_nextcloud.client.webdav import FileInfo, SystemTag
 
 __all__ = [
     "DEFAULT_APP_ID",
@@ -91,6 +91,7 @@ __all__ = [
     "ShapeDescriptor",
     "ShapeEnumValue",
     "ShapeType",
+    "SystemTag",
     "Task",
     "TaskCancelledError",
     "TaskError",

@@ -47,7 +47,7 @@ from prefect_nextcloud.client.streams import (
     local_download_target,
 )
 from prefect_nextcloud.client.versions import ServerVersion
-from prefect_nextcloud.client.webdav import FileComment, FileInfo, FolderListing
+from prefect_nextcloud.client.webdav import FileComment, FileInfo, FolderListing, SystemTag
 
 __all__ = ["DEFAULT_APP_ID", "AsyncNextcloudClient", "NextcloudClient"]
 
@@ -752,6 +752,71 @@ class NextcloudClient(_ClientBase):
         """
         self.run(self._planner.delete_file(self.user_id, path, missing_ok=missing_ok))
 
+    # -- Tags (WebDAV) ---------------------------------------------------------------------------
+
+    def list_tags(self) -> list[SystemTag]:
+        """The collaborative tags this user can see, ordered by name (WebDAV ``systemtags``)."""
+        return self.run(self._planner.send(webdav.list_tags()))
+
+    def ensure_tag(self, name: str) -> SystemTag:
+        """The tag called ``name``, created (visible, and assignable by everyone) if missing.
+
+        A tag whose name differs only in case is taken for it: Nextcloud 31 and later allow no
+        second one. Safe to repeat, also from several runs at once.
+
+        Args:
+            name: The tag's name, at most 64 bytes in UTF-8; surrounding spaces are dropped.
+
+        Raises:
+            ValueError: The name is empty or too long; nothing was sent.
+            FilePermissionError: Only admins may create tags on this server.
+            NextcloudHTTPError: A tag of that name exists that this user cannot see.
+        """
+        return self.run(self._planner.ensure_tag(name))
+
+    def tag_file(self, file_id: int, tag: SystemTag | int) -> bool:
+        """Put a tag on a file or folder (WebDAV ``systemtags-relations``).
+
+        Users find tagged files in the Files app, filter by the tag, and Nextcloud Flow rules
+        can act on it. A tag that is there already is not an error, so a repeat is harmless.
+
+        Args:
+            file_id: The file or folder, e.g. from :meth:`list_folder`.
+            tag: The tag, e.g. from :meth:`ensure_tag`, or its id.
+
+        Returns:
+            True when this call assigned it, False when the file had it already.
+
+        Raises:
+            ValueError: The file id or tag is invalid; nothing was sent.
+            NextcloudFileNotFoundError: No such file, or the user cannot see it.
+            FilePermissionError: The user may not assign this tag.
+            NextcloudHTTPError: The tag does not exist (412), or the user cannot see it.
+        """
+        return self.run(self._planner.send(webdav.tag_file(file_id, tag)))
+
+    def untag_file(self, file_id: int, tag: SystemTag | int) -> bool:
+        """Take a tag off a file or folder; a tag that is not there is not an error.
+
+        Returns:
+            True when this call removed it, False when the file did not have it.
+
+        Raises:
+            ValueError: The file id or tag is invalid; nothing was sent.
+            NextcloudFileNotFoundError: No such file, or the user cannot see it.
+            FilePermissionError: The user may not remove this tag.
+        """
+        return self.run(self._planner.send(webdav.untag_file(file_id, tag)))
+
+    def file_tags(self, file_id: int) -> list[SystemTag]:
+        """The tags on a file or folder that this user can see, ordered by name.
+
+        Raises:
+            ValueError: The file id is invalid; nothing was sent.
+            NextcloudFileNotFoundError: No such file, or the user cannot see it.
+        """
+        return self.run(self._planner.send(webdav.file_tags(file_id)))
+
 
 class AsyncNextcloudClient(_ClientBase):
     """The asynchronous face of :class:`NextcloudClient`: the same calls, awaited.
@@ -1000,3 +1065,23 @@ class AsyncNextcloudClient(_ClientBase):
     async def delete_file(self, path: str, *, missing_ok: bool = True) -> None:
         """See :meth:`NextcloudClient.delete_file`."""
         await self.run(self._planner.delete_file(self.user_id, path, missing_ok=missing_ok))
+
+    async def list_tags(self) -> list[SystemTag]:
+        """See :meth:`NextcloudClient.list_tags`."""
+        return await self.run(self._planner.send(webdav.list_tags()))
+
+    async def ensure_tag(self, name: str) -> SystemTag:
+        """See :meth:`NextcloudClient.ensure_tag`."""
+        return await self.run(self._planner.ensure_tag(name))
+
+    async def tag_file(self, file_id: int, tag: SystemTag | int) -> bool:
+        """See :meth:`NextcloudClient.tag_file`."""
+        return await self.run(self._planner.send(webdav.tag_file(file_id, tag)))
+
+    async def untag_file(self, file_id: int, tag: SystemTag | int) -> bool:
+        """See :meth:`NextcloudClient.untag_file`."""
+        return await self.run(self._planner.send(webdav.untag_file(file_id, tag)))
+
+    async def file_tags(self, file_id: int) -> list[SystemTag]:
+        """See :meth:`NextcloudClient.file_tags`."""
+        return await self.run(self._planner.send(webdav.file_tags(file_id)))

@@ -28,6 +28,7 @@ from prefect_nextcloud.client.errors import (
     EndpointNotFoundError,
     MaintenanceModeError,
     NextcloudError,
+    NextcloudHTTPError,
     RateLimitedError,
     ScheduleDeferredError,
     TaskNotFoundError,
@@ -362,6 +363,32 @@ class Planner:
         if file_id is None:
             file_id = (yield from self.send(webdav.get_file_info(user_id, target))).file_id
         return file_id
+
+    def ensure_tag(self, name: str) -> Plan[webdav.SystemTag]:
+        """The tag called ``name`` (or differing only in case), created when there is none.
+
+        Raises:
+            ValueError: The name is empty or too long; nothing was sent.
+            NextcloudHTTPError: The name is taken by a tag this user cannot see.
+        """
+        wanted = webdav.check_tag_name(name)
+        found = webdav.tag_named((yield from self.send(webdav.list_tags())), wanted)
+        if found is not None:
+            return found
+        call = webdav.create_tag(wanted)
+        tag_id = yield from self.send(call)
+        if tag_id is not None:
+            return webdav.SystemTag(tag_id=tag_id, name=wanted, can_assign=True)
+        # Taken meanwhile (another run made it), or by a tag hidden from this user.
+        found = webdav.tag_named((yield from self.send(webdav.list_tags())), wanted)
+        if found is None:
+            raise NextcloudHTTPError(
+                f"A tag named {wanted!r} exists but this user cannot see it (409 on "
+                f"{call.endpoint}): ask an admin to make it visible, or use another name.",
+                endpoint=call.endpoint,
+                status_code=409,
+            )
+        return found
 
     def delete_file(self, user_id: str, path: str, *, missing_ok: bool) -> Plan[None]:
         """Delete a file or folder; a repeat after a lost answer may find nothing, which is fine."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from typing import Any, TypeVar
 from urllib.parse import unquote, urlsplit
 from xml.etree import ElementTree
@@ -25,6 +25,7 @@ from prefect_nextcloud.client.errors import (
     FilePermissionError,
     InsufficientStorageError,
     NextcloudFileNotFoundError,
+    NextcloudHTTPError,
     UnexpectedResponseError,
 )
 from prefect_nextcloud.client.ocs import error_fields, raise_http_error, server_said
@@ -34,9 +35,13 @@ __all__ = [
     "FileComment",
     "FileInfo",
     "FolderListing",
+    "SystemTag",
     "UnreadableEntry",
+    "check_tag_name",
+    "create_tag",
     "dav_error_reader",
     "delete",
+    "file_tags",
     "file_target",
     "find_file_info",
     "folders_to_create",
@@ -44,11 +49,16 @@ __all__ = [
     "get_file_info",
     "list_comments",
     "list_folder",
+    "list_tags",
     "make_folder",
     "move",
     "post_comment",
     "put_file",
     "read_folder",
+    "tag_file",
+    "tag_id_of",
+    "tag_named",
+    "untag_file",
 ]
 
 T = TypeVar("T")
@@ -143,6 +153,26 @@ class FolderListing(BaseModel):
 
     entries: list[FileInfo]
     unreadable: list[UnreadableEntry]
+
+
+class SystemTag(BaseModel):
+    """A collaborative tag (a system tag), which the Files app shows, filters by and Flow uses.
+
+    Attributes:
+        tag_id: Its id.
+        name: Its name.
+        user_visible: Whether users see it.
+        user_assignable: Whether users may assign it.
+        can_assign: Whether this user may assign it, when the server said.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    tag_id: int
+    name: str
+    user_visible: bool = True
+    user_assignable: bool = True
+    can_assign: bool | None = None
 
 
 class FileComment(BaseModel):
@@ -597,33 +627,44 @@ def _check_file_id(file_id: int) -> None:
         raise ValueError(f"file_id must be a positive file id, got {file_id!r}.")
 
 
-def _comments_error_reader(method: str, file_id: int, doing: str) -> Reader[None]:
-    """The error reader of a call on a file's comments; ``doing`` is e.g. "comment on"."""
-    path = f"/remote.php/dav/comments/files/{file_id}"
+_Explain = Callable[[str, str], str]
+"""Writes an error's message from where it happened (``404 on GET /…``) and ``server_said``."""
+
+
+def _object_error_reader(
+    method: str,
+    path: str,
+    *,
+    forbidden: _Explain,
+    missing: _Explain,
+    refused: _Explain | None = None,
+    accept: Collection[int] = (),
+) -> Reader[None]:
+    """The error reader of a call on a file's comments or tags (named by file id, not path).
+
+    Args:
+        method: The HTTP method, for messages.
+        path: The request path, for messages.
+        forbidden: The message of a 403.
+        missing: The message of a 404.
+        refused: The message of a 412, for calls that can get one.
+        accept: Error statuses the call reads itself.
+    """
 
     def raise_error(response: httpx.Response, endpoint: str) -> None:
         status = response.status_code
-        if 200 <= status < 300:
+        if 200 <= status < 300 or status in accept:
             return
         answer = _sabre_message(response)
-        said = f" The server said: {answer!r}." if answer else ""
-        kwargs: dict[str, Any] = {
-            "endpoint": endpoint,
-            "status_code": status,
-            "server_message": answer,
-        }
+        said = server_said(answer)
+        where = f"{status} on {method} {path}"
+        kwargs = error_fields(response, endpoint, answer)
         if status == 403:
-            raise FilePermissionError(
-                f"Permission denied ({status} on {method} {path}): the user may not {doing} "
-                f"file {file_id}.{said} It may be a share without comment rights.",
-                **kwargs,
-            )
+            raise FilePermissionError(forbidden(where, said), **kwargs)
         if status == 404:
-            raise NextcloudFileNotFoundError(
-                f"File {file_id} not found for comments ({status} on {method} {path}).{said} It "
-                "was deleted, or the user cannot see it.",
-                **kwargs,
-            )
+            raise NextcloudFileNotFoundError(missing(where, said), **kwargs)
+        if status == 412 and refused is not None:
+            raise NextcloudHTTPError(refused(where, said), **kwargs)
         raise_http_error(response, endpoint, answer, label=f"{method} {path}")
 
     return raise_error
@@ -638,7 +679,18 @@ def _comments_call(
         f"/remote.php/dav/comments/files/{file_id}",
         Api.WEBDAV,
         read,
-        _comments_error_reader(method, file_id, action),
+        _object_error_reader(
+            method,
+            f"/remote.php/dav/comments/files/{file_id}",
+            forbidden=lambda where, said: (
+                f"Permission denied ({where}): the user may not {action} file {file_id}.{said} "
+                "It may be a share without comment rights."
+            ),
+            missing=lambda where, said: (
+                f"File {file_id} not found for comments ({where}).{said} It was deleted, or the "
+                "user cannot see it."
+            ),
+        ),
         headers={"Content-Type": content_type},
         content=content,
         idempotent=method == "REPORT",
@@ -732,3 +784,240 @@ def list_comments(
         body.encode(),
         "application/xml; charset=utf-8",
     )
+
+
+# -- System tags ------------------------------------------------------------------------------
+
+MAX_TAG_NAME_BYTES = 64
+"""The longest tag name Nextcloud keeps, in UTF-8 bytes (it cuts longer ones)."""
+
+_SYSTEMTAGS = "/remote.php/dav/systemtags"
+_RELATIONS = "/remote.php/dav/systemtags-relations/files"
+_TAG_PROPFIND = (
+    b'<?xml version="1.0" encoding="utf-8"?>'
+    b'<d:propfind xmlns:d="DAV:" xmlns:oc="http://owncloud.org/ns"><d:prop>'
+    b"<oc:id/><oc:display-name/><oc:user-visible/><oc:user-assignable/><oc:can-assign/>"
+    b"</d:prop></d:propfind>"
+)
+# The 404 of systemtags-relations for a file the user cannot reach (not for a missing tag).
+_UNREACHABLE = "Entity does not exist or is not available"
+
+
+def check_tag_name(name: str) -> str:
+    """Return a tag name without surrounding spaces, as Nextcloud would keep it.
+
+    Raises:
+        ValueError: The name is empty or longer than :data:`MAX_TAG_NAME_BYTES` bytes.
+    """
+    if not isinstance(name, str) or not name.strip():
+        raise ValueError(f"A tag needs a non-empty name, got {name!r}.")
+    name = name.strip()
+    if len(name.encode()) > MAX_TAG_NAME_BYTES:
+        raise ValueError(
+            f"The tag name {name!r} has more than {MAX_TAG_NAME_BYTES} bytes in UTF-8, which "
+            "Nextcloud would cut; shorten it."
+        )
+    return name
+
+
+def tag_id_of(tag: SystemTag | int) -> int:
+    """The id of a tag given as a :class:`SystemTag` or an id.
+
+    Raises:
+        ValueError: Neither a tag nor a positive id.
+    """
+    if isinstance(tag, SystemTag):
+        return tag.tag_id
+    if isinstance(tag, bool) or not isinstance(tag, int) or tag <= 0:
+        raise ValueError(f"tag must be a SystemTag or a positive tag id, got {tag!r}.")
+    return tag
+
+
+def tag_named(tags: list[SystemTag], name: str) -> SystemTag | None:
+    """The tag called ``name``, or else one whose name differs only in case.
+
+    Nextcloud 31 and later refuse a second tag whose name differs only in case.
+    """
+    wanted = name.strip()
+    exact = [tag for tag in tags if tag.name == wanted]
+    folded = [tag for tag in tags if tag.name.casefold() == wanted.casefold()]
+    return next(iter(exact or folded), None)
+
+
+def _flag(props: dict[str, ElementTree.Element], name: str) -> bool | None:
+    text = _text(props.get(f"{_OC}{name}"))
+    return None if text is None else text == "true"
+
+
+def _read_tags(response: httpx.Response, endpoint: str) -> list[SystemTag]:
+    """The tags of a PROPFIND answer (the collection itself, without ``oc:id``, left out)."""
+    tags = []
+    for found in _responses(response, endpoint):
+        props = _properties(found)
+        tag_id = _int_or_none(_text(props.get(f"{_OC}id")))
+        if tag_id is None:
+            continue
+        name = props.get(f"{_OC}display-name")
+        tags.append(
+            SystemTag(
+                tag_id=tag_id,
+                name=(name.text or "") if name is not None else "",
+                user_visible=_flag(props, "user-visible") is not False,
+                user_assignable=_flag(props, "user-assignable") is not False,
+                can_assign=_flag(props, "can-assign"),
+            )
+        )
+    return tags
+
+
+def _tag_propfind(path: str, raise_error: Reader[None]) -> Call[list[SystemTag]]:
+    return Call(
+        "PROPFIND",
+        path,
+        Api.WEBDAV,
+        _read_tags,
+        raise_error,
+        headers={"Depth": "1", "Content-Type": "application/xml; charset=utf-8"},
+        content=_TAG_PROPFIND,
+    )
+
+
+def list_tags() -> Call[list[SystemTag]]:
+    """``PROPFIND`` ``systemtags/``: every tag the user can see, ordered by name."""
+    path = f"{_SYSTEMTAGS}/"
+    errors = _object_error_reader(
+        "PROPFIND",
+        path,
+        forbidden=lambda where, said: (
+            f"Permission denied ({where}): the user may not list the tags.{said}"
+        ),
+        missing=lambda where, said: f"No system tags ({where}).{said} Is this a Nextcloud server?",
+    )
+    return _tag_propfind(path, errors)
+
+
+def _relation_errors(
+    method: str,
+    path: str,
+    file_id: int,
+    *,
+    refused: _Explain | None = None,
+    accept: Collection[int] = (),
+) -> Reader[None]:
+    return _object_error_reader(
+        method,
+        path,
+        forbidden=lambda where, said: (
+            f"Permission denied ({where}): the user may not change the tags of file "
+            f"{file_id}.{said} Only admins, or the tag's groups, may assign a tag that is not "
+            "user-assignable."
+        ),
+        missing=lambda where, said: (
+            f"File {file_id} not found for tags ({where}).{said} It was deleted, or the user "
+            "cannot see it."
+        ),
+        refused=refused,
+        accept=accept,
+    )
+
+
+def file_tags(file_id: int) -> Call[list[SystemTag]]:
+    """``PROPFIND`` ``systemtags-relations/files/{fileId}``: the tags on a file the user sees.
+
+    A file the user cannot reach raises
+    :class:`~prefect_nextcloud.client.errors.NextcloudFileNotFoundError`.
+    """
+    _check_file_id(file_id)
+    path = f"{_RELATIONS}/{file_id}/"
+    return _tag_propfind(path, _relation_errors("PROPFIND", path, file_id))
+
+
+def create_tag(name: str) -> Call[int | None]:
+    """``POST`` ``systemtags``: a tag everyone sees and may assign; reads its id.
+
+    Reads ``None`` when a tag of that name (in any case, on Nextcloud 31 and later) exists: a
+    repeat after a lost answer finds the tag it made, so the call may be repeated.
+
+    Raises:
+        ValueError: The name is empty or too long; nothing is sent.
+    """
+    body = {"name": check_tag_name(name), "userVisible": True, "userAssignable": True}
+
+    def read(response: httpx.Response, endpoint: str) -> int | None:
+        if response.status_code == 409:
+            return None
+        location = response.headers.get("content-location", "").rstrip("/")
+        tag_id = _int_or_none(location.rpartition("/")[2])
+        if tag_id is None:
+            raise _unexpected(response, endpoint, "no tag id in Content-Location")
+        return tag_id
+
+    return Call(
+        "POST",
+        _SYSTEMTAGS,
+        Api.WEBDAV,
+        read,
+        _object_error_reader(
+            "POST",
+            _SYSTEMTAGS,
+            forbidden=lambda where, said: (
+                f"Permission denied ({where}): only admins may create tags on this server.{said} "
+                f"Ask one to create the tag {body['name']!r}."
+            ),
+            missing=lambda where, said: f"No system tags ({where}).{said} Is this Nextcloud?",
+            accept={409},
+        ),
+        json=body,
+    )
+
+
+def tag_file(file_id: int, tag: SystemTag | int) -> Call[bool]:
+    """``PUT`` ``systemtags-relations/files/{fileId}/{tagId}``: put a tag on a file or folder.
+
+    Reads ``True`` when this call assigned it and ``False`` when it was there already (also for
+    a repeat after a lost answer), so the call may be repeated.
+
+    Raises:
+        ValueError: The file id or tag is invalid; nothing is sent.
+    """
+    _check_file_id(file_id)
+    tag_id = tag_id_of(tag)
+    path = f"{_RELATIONS}/{file_id}/{tag_id}"
+
+    def read(response: httpx.Response, endpoint: str) -> bool:
+        return response.status_code != 409
+
+    def refused(where: str, said: str) -> str:
+        return (
+            f"The tag {tag_id} does not exist, or this user cannot see it ({where}).{said} Find "
+            "it with list_tags(), or make it with ensure_tag()."
+        )
+
+    errors = _relation_errors("PUT", path, file_id, refused=refused, accept={409})
+    return Call("PUT", path, Api.WEBDAV, read, errors, content=b"")
+
+
+def untag_file(file_id: int, tag: SystemTag | int) -> Call[bool]:
+    """``DELETE`` ``systemtags-relations/files/{fileId}/{tagId}``: take a tag off a file.
+
+    Reads ``True`` when this call removed it and ``False`` when it was not there (also for a
+    repeat after a lost answer), so the call may be repeated.
+
+    Raises:
+        ValueError: The file id or tag is invalid; nothing is sent.
+    """
+    _check_file_id(file_id)
+    tag_id = tag_id_of(tag)
+    path = f"{_RELATIONS}/{file_id}/{tag_id}"
+    errors = _relation_errors("DELETE", path, file_id)
+
+    def raise_error(response: httpx.Response, endpoint: str) -> None:
+        # A 404 about the tag (not on the file, or no such tag) means there is nothing to remove.
+        if response.status_code == 404 and _sabre_message(response) != _UNREACHABLE:
+            return
+        errors(response, endpoint)
+
+    def read(response: httpx.Response, endpoint: str) -> bool:
+        return response.status_code != 404
+
+    return Call("DELETE", path, Api.WEBDAV, read, raise_error)
