@@ -87,7 +87,11 @@ def test_flow_falls_back_to_the_environment(
         pytest.param(
             process_new_files,
             [],
-            {"task": {"enum": ["image-analysis", "ocr"]}, "max_files": {"exclusiveMinimum": 0}},
+            {
+                "task": {"enum": ["image-analysis", "ocr"]},
+                "max_files": {"exclusiveMinimum": 0},
+                "tag": {"type": "string", "default": "", "title": "Tag processed files"},
+            },
             id="process-new-files",
         ),
     ],

@@ -236,3 +236,53 @@ def test_a_run_with_nothing_new_names_the_state_file(
     assert (again.outcomes, again.unchanged_count) == ([], 1)
     assert "Nothing new in /Photos: 1 file(s) unchanged" in caplog.text
     assert str(again.state_file) in caplog.text
+
+
+def tag_names(sandbox: NextcloudSandbox, file_id: int) -> list[str]:
+    with sandbox.credentials.get_client() as client:
+        return [tag.name for tag in client.file_tags(file_id)]
+
+
+def tag_puts(sandbox: NextcloudSandbox) -> list[tuple[int, int | None]]:
+    """The tag assignments sent: (file id, status), in order."""
+    return [
+        (int(request.path.split("/")[-2]), request.status)
+        for request in sandbox.requests_to("PUT", r"/systemtags-relations/files/")
+    ]
+
+
+def test_processed_files_are_tagged_once_across_runs(sandbox: NextcloudSandbox) -> None:
+    first, second = [sandbox.upload(f"Photos/{name}.png", sample_image_bytes()) for name in "ab"]
+    other = sandbox.upload("Photos/notes.txt", b"not an image")
+    run(sandbox, report_path=None, tag="processed")
+    assert sorted(tag_puts(sandbox)) == [(first, 201), (second, 201)]
+    assert len(sandbox.requests_to("POST", r"/systemtags$")) == 1  # the tag, made once
+    assert (tag_names(sandbox, first), tag_names(sandbox, second)) == (["processed"], ["processed"])
+    assert tag_names(sandbox, other) == []
+
+    # Nothing new: no tag request at all, the run costs what it did without a tag.
+    sandbox.clear_requests()
+    again = run(sandbox, report_path=None, tag="processed")
+    assert again.outcomes == []
+    assert [(r.method, r.status) for r in sandbox.requests] == [("PROPFIND", 207), ("GET", 200)]
+
+    # A changed file is processed again; the tag it has already is no failure.
+    sandbox.upload("Photos/a.png", sample_image_bytes() + b"\0")
+    sandbox.clear_requests()
+    changed = run(sandbox, report_path=None, tag="processed")
+    assert [(outcome.file_id, outcome.ok) for outcome in changed.outcomes] == [(first, True)]
+    assert tag_puts(sandbox) == [(first, 409)]
+    assert sandbox.requests_to("POST", r"/systemtags$") == []
+    assert tag_names(sandbox, first) == ["processed"]
+
+
+def test_a_file_that_cannot_be_tagged_keeps_its_answer(sandbox: NextcloudSandbox) -> None:
+    file_id = sandbox.upload("Photos/a.png", sample_image_bytes())
+    sandbox.inject_error(r"/systemtags-relations/", 403, method="PUT")
+    result = run(sandbox, report_path=None, comment_on_files=False, tag="processed")
+    assert [(outcome.file_id, outcome.ok) for outcome in result.outcomes] == [(file_id, True)]
+    assert read_state(sandbox)["files"][str(file_id)]["status"] == "done"
+    assert tag_names(sandbox, file_id) == []
+    with pytest.raises(ValueError, match="more than 64 bytes"):
+        run(sandbox, tag="x" * 65)
+    assert len(sandbox.tasks()) == 1  # the bad tag name failed the run before any work

@@ -38,7 +38,9 @@ from prefect_nextcloud.client.webdav import (
     MAX_COMMENT_LENGTH,
     FileInfo,
     FolderListing,
+    SystemTag,
     UnreadableEntry,
+    check_tag_name,
 )
 from prefect_nextcloud.flows.decorator import nextcloud_flow
 from prefect_nextcloud.flows.parameters import (
@@ -659,6 +661,48 @@ def _deliver(
 
 
 @dataclass
+class _Tagger:
+    """Puts the run's tag on each file whose answer is recorded; the tag is ensured once a run.
+
+    A tag already on a file is fine, so a file processed again never fails on it. A file that
+    cannot be tagged keeps its delivered answer and is named in a warning.
+    """
+
+    credentials: NextcloudCredentials
+    name: str | None  # None: tagging is off
+    tag: SystemTag | None = None
+    unusable: bool = False  # the tag could not be made or found: tag nothing more this run
+
+    def __call__(self, outcomes: list[FileOutcome]) -> None:
+        done = [outcome for outcome in outcomes if outcome.ok]
+        if self.name is None or self.unusable or not done:
+            return
+        logger = run_logger()
+        with self.credentials.get_client() as client:
+            if self.tag is None:
+                try:
+                    self.tag = client.ensure_tag(self.name)
+                except NextcloudError as error:
+                    self.unusable = True
+                    logger.warning(
+                        "No file is tagged %r in this run: the tag cannot be used (%s).",
+                        self.name,
+                        error,
+                    )
+                    return
+            for outcome in done:
+                try:
+                    client.tag_file(outcome.file_id, self.tag)
+                except NextcloudError as error:
+                    logger.warning(
+                        "%s was processed but not tagged %r (%s); tag it by hand if needed.",
+                        outcome.path,
+                        self.name,
+                        error,
+                    )
+
+
+@dataclass
 class _Poster:
     """Acts on the answers of this run's files as they arrive: records them, then posts them.
 
@@ -676,6 +720,7 @@ class _Poster:
     changes: Records  # what this run changed since
     present: set[int]
     now: datetime
+    tagger: _Tagger
     saved: Records | None = None  # the record as this run last wrote it
     outcomes: dict[int, FileOutcome] = field(default_factory=dict)
     failure: StateFileError | None = None
@@ -709,6 +754,7 @@ class _Poster:
             return
         self.saved = written
         self.outcomes.update((outcome.file_id, outcome) for outcome in outcomes)
+        self.tagger(outcomes)
 
 
 @nextcloud_flow(name="process-new-files")
@@ -721,6 +767,7 @@ def process_new_files(
     comment_on_files: Annotated[bool, titled("Comment on each file")] = True,
     max_files: Annotated[int, Field(gt=0, le=1000), titled("At most this many files")] = 50,
     state_file: Annotated[OptionalText, titled("State file")] = None,
+    tag: Annotated[OptionalText, titled("Tag processed files")] = None,
     timeout_seconds: TimeoutSeconds = DEFAULT_TIMEOUT_SECONDS,
     poll_interval_seconds: PollIntervalSeconds = DEFAULT_POLL_INTERVAL_SECONDS,
     credentials: CredentialsParameter = None,
@@ -743,6 +790,11 @@ def process_new_files(
             when a failed one is tried again); by default
             /Prefect/process-new-files/<folder>-<hash>--<task>.json. Delete it to process
             everything again.
+        tag: A collaborative tag to put on each file once its answer is delivered, e.g.
+            "processed", so that users find and filter processed files in the Files app and
+            Nextcloud Flow rules can act on them; created (visible, assignable by all) if
+            missing, at most 64 bytes. A file that has it already is fine; one that cannot be
+            tagged keeps its answer and is named in a warning. Empty: no tag.
         timeout_seconds: How long each Nextcloud task may take, counted from when it was
             scheduled; the task is cancelled after that.
         poll_interval_seconds: The longest wait between two checks of the tasks' status.
@@ -758,9 +810,11 @@ def process_new_files(
     Raises:
         StateFileError: The state file could not be written; the message says what became of
             the answers (none is lost, paid for or posted twice).
+        ValueError: The tag name is longer than 64 bytes.
     """
     logger = get_run_logger()
     resolved = resolve_credentials(credentials)
+    tag_name = check_tag_name(tag) if tag else None  # a bad name fails before any work
     source = NextcloudPath(folder)
     state = _StateFile(
         resolved, NextcloudPath(state_file or default_state_file(source, task)), source, task
@@ -774,7 +828,8 @@ def process_new_files(
     paths.update((entry.file_id, entry.shown_path) for entry in candidates.unreadable)
     # Only files still in the folder are kept, so the record does not grow with deleted files.
     records = {key: record for key, record in loaded.records.items() if int(key) in paths}
-    changes, outcomes = _recover(resolved, records, paths, now)
+    changes, recovered = _recover(resolved, records, paths, now)
+    outcomes = list(recovered)
     plan = _plan(candidates, {**records, **changes}, now, max_files, {o.file_id for o in outcomes})
     if plan.left_out:
         logger.info("%s due file(s) are left for the next run (max_files).", plan.left_out)
@@ -791,7 +846,10 @@ def process_new_files(
     options = RunOptions(
         timeout_seconds=timeout_seconds, poll_interval_seconds=poll_interval_seconds
     )
-    poster = _Poster(state, plan.due, label, comment_on_files, records, changes, set(paths), now)
+    tagger = _Tagger(resolved, tag_name)
+    poster = _Poster(
+        state, plan.due, label, comment_on_files, records, changes, set(paths), now, tagger
+    )
     results = _run_batch(resolved, task, prompt, plan.due, state.path, options, poster)
     missed = [result for result in results if plan.due[result.index].file_id not in poster.outcomes]
     if missed:  # handed over but not acted on: act on them now, failing loudly
@@ -805,6 +863,7 @@ def process_new_files(
     if final != (poster.saved or loaded.records) or loaded.legacy is not None:
         state.write(final, _RECORD_FAILED)
         _remove_legacy(resolved, loaded.legacy)
+    tagger(recovered)  # their answers are recorded now, with the rest
     shown_prompt = prompt if task == "image-analysis" else None
     report = _markdown(source, label, shown_prompt, outcomes, plan.unchanged, plan.waiting)
     create_markdown_artifact(
