@@ -6,7 +6,6 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
-from conftest import USERS
 from faces import BothFaces
 
 from prefect_nextcloud.client import (
@@ -15,7 +14,7 @@ from prefect_nextcloud.client import (
     NextcloudHTTPError,
     SystemTag,
 )
-from prefect_nextcloud.sandbox import FaultAction, NextcloudSandbox
+from prefect_nextcloud.sandbox import FaultAction, NextcloudSandbox, app_password_for
 
 TAGS = r"/remote\.php/dav/systemtags"
 
@@ -100,7 +99,8 @@ def test_what_tagging_refuses(sandbox: NextcloudSandbox, call: BothFaces) -> Non
 
 @pytest.fixture
 def admin_sandbox() -> Iterator[NextcloudSandbox]:
-    with NextcloudSandbox(users=USERS, admins=["bob"]) as sandbox:
+    users = {"alice": app_password_for("alice"), "bob": app_password_for("bob")}
+    with NextcloudSandbox(users=users, admins=["bob"]) as sandbox:
         yield sandbox
 
 
