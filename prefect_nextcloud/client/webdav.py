@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass
 from typing import Any, TypeVar
 from urllib.parse import unquote, urlsplit
 from xml.etree import ElementTree
@@ -218,13 +219,10 @@ def dav_error_reader(
     """
 
     def raise_error(response: httpx.Response, endpoint: str) -> None:
-        status = response.status_code
-        if 200 <= status < 300 or status in accept:
+        failure = _Failure.of(response, endpoint, f"{method} {path}", accept)
+        if failure is None:
             return
-        message = _sabre_message(response)
-        said = server_said(message)
-        where = f"{status} on {method} {path}"
-        kwargs = error_fields(response, endpoint, message)
+        status, said, where, kwargs = failure.status, failure.said, failure.where, failure.fields
         if status == 403:
             raise FilePermissionError(
                 f"Permission denied ({where}).{said} The user may not do this at {path}: it may "
@@ -256,9 +254,48 @@ def dav_error_reader(
                 "the admin to raise the quota.",
                 **kwargs,
             )
-        raise_http_error(response, endpoint, message, label=f"{method} {path}")
+        failure.raise_http_error()
 
     return raise_error
+
+
+@dataclass(frozen=True)
+class _Failure:
+    """A failed WebDAV answer, as the error readers word it."""
+
+    response: httpx.Response
+    endpoint: str
+    label: str  # "METHOD path", for messages
+    message: str | None  # Sabre's s:message, if any
+
+    @classmethod
+    def of(
+        cls, response: httpx.Response, endpoint: str, label: str, accept: Collection[int]
+    ) -> _Failure | None:
+        """The failure of ``response``; ``None`` for a 2xx or an ``accept`` status."""
+        status = response.status_code
+        if 200 <= status < 300 or status in accept:
+            return None
+        return cls(response, endpoint, label, _sabre_message(response))
+
+    @property
+    def status(self) -> int:
+        return self.response.status_code
+
+    @property
+    def said(self) -> str:
+        return server_said(self.message)
+
+    @property
+    def where(self) -> str:
+        return f"{self.status} on {self.label}"
+
+    @property
+    def fields(self) -> dict[str, Any]:
+        return error_fields(self.response, self.endpoint, self.message)
+
+    def raise_http_error(self) -> None:
+        raise_http_error(self.response, self.endpoint, self.message, label=self.label)
 
 
 def _unexpected(response: httpx.Response, endpoint: str, problem: str) -> UnexpectedResponseError:
@@ -652,20 +689,16 @@ def _object_error_reader(
     """
 
     def raise_error(response: httpx.Response, endpoint: str) -> None:
-        status = response.status_code
-        if 200 <= status < 300 or status in accept:
+        failure = _Failure.of(response, endpoint, f"{method} {path}", accept)
+        if failure is None:
             return
-        answer = _sabre_message(response)
-        said = server_said(answer)
-        where = f"{status} on {method} {path}"
-        kwargs = error_fields(response, endpoint, answer)
-        if status == 403:
-            raise FilePermissionError(forbidden(where, said), **kwargs)
-        if status == 404:
-            raise NextcloudFileNotFoundError(missing(where, said), **kwargs)
-        if status == 412 and refused is not None:
-            raise NextcloudHTTPError(refused(where, said), **kwargs)
-        raise_http_error(response, endpoint, answer, label=f"{method} {path}")
+        explain = {403: forbidden, 404: missing, 412: refused}.get(failure.status)
+        error = {403: FilePermissionError, 404: NextcloudFileNotFoundError}.get(
+            failure.status, NextcloudHTTPError
+        )
+        if explain is not None:
+            raise error(explain(failure.where, failure.said), **failure.fields)
+        failure.raise_http_error()
 
     return raise_error
 
