@@ -349,14 +349,28 @@ class FilesTree:
                 raise DavError(409, "Conflict", "PUT is not allowed on non-files.")
             store.write_file(node, data)
             return node, False
+        self._check_creatable(
+            owner,
+            path,
+            missing="Files cannot be created in non-existent collections",
+            not_folder="Files can only be created as children of collections",
+        )
+        return store.create_file(owner, path, data), True
+
+    def _check_creatable(self, owner: str, path: str, *, missing: str, not_folder: str) -> None:
+        """Check that a new node may be made at ``path``: its parent is a folder, its name valid.
+
+        Raises:
+            DavError: 409 with ``missing`` or ``not_folder`` when the parent is not there or is
+                a file, 400 for the name ``..``.
+        """
         parent, name = self._parent(owner, path)
         if parent is None:
-            raise DavError(409, "Conflict", "Files cannot be created in non-existent collections")
+            raise DavError(409, "Conflict", missing)
         if not parent.is_dir:
-            raise DavError(409, "Conflict", "Files can only be created as children of collections")
+            raise DavError(409, "Conflict", not_folder)
         if name == "..":
             raise _dot_name()
-        return store.create_file(owner, path, data), True
 
     def _patch(self, home: Home, path: str, headers: Mapping[str, str]) -> Response:
         node = self.lookup(home.owner, path, home)
@@ -369,13 +383,12 @@ class FilesTree:
             raise DavError(
                 405, "MethodNotAllowed", "The resource you tried to create already exists"
             )
-        parent, name = self._parent(owner, path)
-        if parent is None:
-            raise DavError(409, "Conflict", "Parent node does not exist")
-        if not parent.is_dir:
-            raise DavError(409, "Conflict", "Parent node is not a collection")
-        if name == "..":
-            raise _dot_name()
+        self._check_creatable(
+            owner,
+            path,
+            missing="Parent node does not exist",
+            not_folder="Parent node is not a collection",
+        )
         node = self._store.create_folder(owner, path)
         return Response(b"", status_code=201, headers=file_id_header(node))
 
