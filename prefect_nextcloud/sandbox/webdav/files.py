@@ -54,11 +54,12 @@ from prefect_nextcloud.sandbox.webdav.options import (
     options_response,
 )
 from prefect_nextcloud.sandbox.webdav.proppatch import parse_property_update, update_properties
-from prefect_nextcloud.sandbox.webdav.ranges import byte_range
+from prefect_nextcloud.sandbox.webdav.ranges import byte_range, ranged_response
 from prefect_nextcloud.sandbox.webdav.request import DavRequest, depth, home_owner
 from prefect_nextcloud.sandbox.webdav.sabre_xml import (
     DAV,
     DAV_ROOT,
+    FILE_ALLPROP,
     LEGACY_ROOT,
     NEXTCLOUD,
     OWNCLOUD,
@@ -82,13 +83,6 @@ __all__ = ["INSTANCE_ID", "Destination", "FilesTree", "Home", "file_id_header"]
 INSTANCE_ID = "ocsandbox000"
 """The sandbox's instance id, the suffix of ``oc:id`` and ``OC-FileId`` values."""
 
-_FILE_ALLPROP = (
-    (DAV, "getlastmodified"),
-    (DAV, "getcontentlength"),
-    (DAV, "resourcetype"),
-    (DAV, "getetag"),
-    (DAV, "getcontenttype"),
-)
 _FOLDER_ALLPROP = (
     (DAV, "getlastmodified"),
     (DAV, "resourcetype"),
@@ -307,12 +301,7 @@ class FilesTree:
         except DavError as error:
             error.headers.update(sabre_headers)
             raise
-        headers = {**sabre_headers, **_download_headers(node)}
-        if wanted is None:
-            return Response(node.data, headers=headers)
-        start, end = wanted
-        headers["Content-Range"] = f"bytes {start}-{end}/{len(node.data)}"
-        return Response(node.data[start : end + 1], status_code=206, headers=headers)
+        return ranged_response(node.data, {**sabre_headers, **_download_headers(node)}, wanted)
 
     def _put(self, home: Home, path: str, headers: Mapping[str, str], data: bytes) -> Response:
         if headers.get("content-range"):
@@ -536,7 +525,7 @@ class FilesTree:
             minimal: Leave the missing properties out (``Prefer: return=minimal``).
         """
         assert node.owner is not None, "only user files are listed"
-        allprops = _FOLDER_ALLPROP if node.is_dir else _FILE_ALLPROP
+        allprops = _FOLDER_ALLPROP if node.is_dir else FILE_ALLPROP
         values = {**node.dead_properties, **self.properties(node)}
         if home is None or home.root == DAV_ROOT:
             # SystemTagPlugin is loaded on /remote.php/dav only, not on the legacy endpoint.

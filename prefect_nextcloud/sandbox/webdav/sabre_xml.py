@@ -20,6 +20,7 @@ from starlette.responses import Response
 __all__ = [
     "DAV",
     "DAV_ROOT",
+    "FILE_ALLPROP",
     "LEGACY_ROOT",
     "NEXTCLOUD",
     "OWNCLOUD",
@@ -43,6 +44,14 @@ LEGACY_ROOT = "/remote.php/webdav"
 DAV = "DAV:"
 OWNCLOUD = "http://owncloud.org/ns"
 NEXTCLOUD = "http://nextcloud.org/ns"
+FILE_ALLPROP = (
+    (DAV, "getlastmodified"),
+    (DAV, "getcontentlength"),
+    (DAV, "resourcetype"),
+    (DAV, "getetag"),
+    (DAV, "getcontenttype"),
+)
+"""What a file answers a ``PROPFIND`` for all properties (``allprop``), in Sabre's order."""
 _PREFIXES = {DAV: "d", "http://sabredav.org/ns": "s", OWNCLOUD: "oc", NEXTCLOUD: "nc"}
 _NAMESPACES = " ".join(f'xmlns:{prefix}="{ns}"' for ns, prefix in _PREFIXES.items())
 
