@@ -75,8 +75,8 @@ class Store:
         # The deprecated TextProcessing API keeps its tasks in a table of its own.
         self._text_tasks: dict[int, Task] = {}
         self._next_node_id = 1
-        self._next_task_id = 1
-        self._next_text_task_id = 1
+        self._task_ids = itertools.count(1)
+        self._text_task_ids = itertools.count(1)
         for user_id in self._users:
             self._add_node(user_id, "", is_dir=True)
 
@@ -438,12 +438,7 @@ class Store:
 
     def add_task(self, **fields: Any) -> Task:
         """Store a new task and assign its id; see :class:`Task` for the fields."""
-        with self.condition:
-            task = Task(id=self._next_task_id, **fields)
-            self._next_task_id += 1
-            self._tasks[task.id] = task
-            self.condition.notify_all()
-            return task
+        return self._insert(self._tasks, self._task_ids, **fields)
 
     def task(self, task_id: int) -> Task | None:
         """Return any user's task, or None."""
@@ -481,9 +476,7 @@ class Store:
 
     def delete_task(self, task_id: int) -> None:
         """Remove a task row."""
-        with self.condition:
-            self._tasks.pop(task_id, None)
-            self.condition.notify_all()
+        self._remove(self._tasks, task_id)
 
     def holds(self, task: Task) -> bool:
         """Return whether this very task is still stored (in either table)."""
@@ -503,12 +496,7 @@ class Store:
 
     def add_text_task(self, **fields: Any) -> Task:
         """Store a new TextProcessing task with an id of its own sequence."""
-        with self.condition:
-            task = Task(id=self._next_text_task_id, legacy=True, **fields)
-            self._next_text_task_id += 1
-            self._text_tasks[task.id] = task
-            self.condition.notify_all()
-            return task
+        return self._insert(self._text_tasks, self._text_task_ids, legacy=True, **fields)
 
     def user_text_task(self, task_id: int, user_id: str | None) -> Task | None:
         """Return the TextProcessing task only if it belongs to the user."""
@@ -522,8 +510,19 @@ class Store:
 
     def delete_text_task(self, task_id: int) -> None:
         """Remove a TextProcessing task row."""
+        self._remove(self._text_tasks, task_id)
+
+    def _insert(self, table: dict[int, Task], ids: Iterator[int], **fields: Any) -> Task:
+        """Store a new task in a table with the next id of that table's sequence."""
         with self.condition:
-            self._text_tasks.pop(task_id, None)
+            task = Task(id=next(ids), **fields)
+            table[task.id] = task
+            self.condition.notify_all()
+            return task
+
+    def _remove(self, table: dict[int, Task], task_id: int) -> None:
+        with self.condition:
+            table.pop(task_id, None)
             self.condition.notify_all()
 
     def update_task(self, task: Task, **changes: Any) -> None:

@@ -61,7 +61,7 @@ def _failed(message: str, header: str, etag: str | None = None) -> DavError:
         "PreconditionFailed",
         message,
         extra=f"  <s:header>{header}</s:header>\n",
-        headers={"ETag": etag} if etag else None,
+        headers={"ETag": etag} if etag else {},
     )
 
 

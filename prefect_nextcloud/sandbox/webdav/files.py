@@ -54,11 +54,12 @@ from prefect_nextcloud.sandbox.webdav.options import (
     options_response,
 )
 from prefect_nextcloud.sandbox.webdav.proppatch import parse_property_update, update_properties
-from prefect_nextcloud.sandbox.webdav.ranges import byte_range
+from prefect_nextcloud.sandbox.webdav.ranges import byte_range, ranged_response
 from prefect_nextcloud.sandbox.webdav.request import DavRequest, depth, home_owner
 from prefect_nextcloud.sandbox.webdav.sabre_xml import (
     DAV,
     DAV_ROOT,
+    FILE_ALLPROP,
     LEGACY_ROOT,
     NEXTCLOUD,
     OWNCLOUD,
@@ -82,13 +83,6 @@ __all__ = ["INSTANCE_ID", "Destination", "FilesTree", "Home", "file_id_header"]
 INSTANCE_ID = "ocsandbox000"
 """The sandbox's instance id, the suffix of ``oc:id`` and ``OC-FileId`` values."""
 
-_FILE_ALLPROP = (
-    (DAV, "getlastmodified"),
-    (DAV, "getcontentlength"),
-    (DAV, "resourcetype"),
-    (DAV, "getetag"),
-    (DAV, "getcontenttype"),
-)
 _FOLDER_ALLPROP = (
     (DAV, "getlastmodified"),
     (DAV, "resourcetype"),
@@ -307,12 +301,7 @@ class FilesTree:
         except DavError as error:
             error.headers.update(sabre_headers)
             raise
-        headers = {**sabre_headers, **_download_headers(node)}
-        if wanted is None:
-            return Response(node.data, headers=headers)
-        start, end = wanted
-        headers["Content-Range"] = f"bytes {start}-{end}/{len(node.data)}"
-        return Response(node.data[start : end + 1], status_code=206, headers=headers)
+        return ranged_response(node.data, {**sabre_headers, **_download_headers(node)}, wanted)
 
     def _put(self, home: Home, path: str, headers: Mapping[str, str], data: bytes) -> Response:
         if headers.get("content-range"):
@@ -349,14 +338,28 @@ class FilesTree:
                 raise DavError(409, "Conflict", "PUT is not allowed on non-files.")
             store.write_file(node, data)
             return node, False
+        self._check_creatable(
+            owner,
+            path,
+            missing="Files cannot be created in non-existent collections",
+            not_folder="Files can only be created as children of collections",
+        )
+        return store.create_file(owner, path, data), True
+
+    def _check_creatable(self, owner: str, path: str, *, missing: str, not_folder: str) -> None:
+        """Check that a new node may be made at ``path``: its parent is a folder, its name valid.
+
+        Raises:
+            DavError: 409 with ``missing`` or ``not_folder`` when the parent is not there or is
+                a file, 400 for the name ``..``.
+        """
         parent, name = self._parent(owner, path)
         if parent is None:
-            raise DavError(409, "Conflict", "Files cannot be created in non-existent collections")
+            raise DavError(409, "Conflict", missing)
         if not parent.is_dir:
-            raise DavError(409, "Conflict", "Files can only be created as children of collections")
+            raise DavError(409, "Conflict", not_folder)
         if name == "..":
             raise _dot_name()
-        return store.create_file(owner, path, data), True
 
     def _patch(self, home: Home, path: str, headers: Mapping[str, str]) -> Response:
         node = self.lookup(home.owner, path, home)
@@ -369,13 +372,12 @@ class FilesTree:
             raise DavError(
                 405, "MethodNotAllowed", "The resource you tried to create already exists"
             )
-        parent, name = self._parent(owner, path)
-        if parent is None:
-            raise DavError(409, "Conflict", "Parent node does not exist")
-        if not parent.is_dir:
-            raise DavError(409, "Conflict", "Parent node is not a collection")
-        if name == "..":
-            raise _dot_name()
+        self._check_creatable(
+            owner,
+            path,
+            missing="Parent node does not exist",
+            not_folder="Parent node is not a collection",
+        )
         node = self._store.create_folder(owner, path)
         return Response(b"", status_code=201, headers=file_id_header(node))
 
@@ -523,7 +525,7 @@ class FilesTree:
             minimal: Leave the missing properties out (``Prefer: return=minimal``).
         """
         assert node.owner is not None, "only user files are listed"
-        allprops = _FOLDER_ALLPROP if node.is_dir else _FILE_ALLPROP
+        allprops = _FOLDER_ALLPROP if node.is_dir else FILE_ALLPROP
         values = {**node.dead_properties, **self.properties(node)}
         if home is None or home.root == DAV_ROOT:
             # SystemTagPlugin is loaded on /remote.php/dav only, not on the legacy endpoint.

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import replace
+from typing import ClassVar
 
 from starlette.responses import Response
 
@@ -35,9 +36,11 @@ from prefect_nextcloud.sandbox.webdav.sabre_xml import (
 
 __all__ = [
     "Exists",
+    "HomeCollection",
     "check_restore_move",
     "collection_entry",
     "collection_root",
+    "empty_response",
     "home_listing",
     "own_home",
     "restore_folder",
@@ -45,6 +48,55 @@ __all__ = [
 
 Exists = Callable[[DavRequest], bool]
 """Whether a node exists at a request's ``segments``, counted from ``/remote.php/dav``."""
+
+
+class HomeCollection:
+    """The request handling ``trashbin/`` and ``versions/`` share, up to the items of a home.
+
+    A subclass names its ``collection`` and the child collections of a home (``children``),
+    and answers what is below a home other than ``restore/`` in :meth:`items`.
+
+    Args:
+        store: Users, files and what the collection keeps of them.
+        exists: Whether a node exists at a path (for ``MOVE`` destinations).
+    """
+
+    collection: ClassVar[str]
+    children: ClassVar[tuple[str, ...]]
+
+    def __init__(self, store: Store, exists: Exists) -> None:
+        self._store = store
+        self._exists = exists
+
+    def handle(self, request: DavRequest) -> Response:
+        """Handle one request for ``<collection>/…`` (``segments`` after the collection).
+
+        Raises:
+            DavError: Any Sabre error.
+        """
+        if not request.segments:
+            return collection_root(request, self.collection)
+        own_home(request, self._store)
+        below = request.below()
+        with self._store.condition:
+            if not below.segments:
+                return home_listing(request, self.collection, self.children)
+            if below.segments[0] == "restore":
+                return restore_folder(below, self.collection)
+            return self.items(request, below.segments)
+
+    def items(self, request: DavRequest, names: list[str]) -> Response:
+        """Answer a request for ``names`` below the caller's home, other than ``restore/``.
+
+        Raises:
+            DavError: Any Sabre error.
+        """
+        raise NotImplementedError
+
+
+def empty_response(status: int) -> Response:
+    """An answer with an empty body and ``Content-Length: 0``, as Sabre sends one."""
+    return Response(b"", status_code=status, headers={"Content-Length": "0"})
 
 
 def collection_entry(href: str) -> PropStat:

@@ -156,26 +156,31 @@ def _php_empty(value: str) -> bool:
 Handler = Callable[[Store, Node, ET.Element | None], int]
 
 
-def _last_modified(store: Store, node: Node, element: ET.Element | None) -> int:
-    value = _text(element)
-    if _php_empty(value):
-        return 403
+Setter = Callable[[Store, Node, str], None]
+
+
+def _when_not_empty(setter: Setter) -> Handler:
+    """A handler that refuses a PHP-empty text (403) and otherwise sets it (200)."""
+
+    def handle(store: Store, node: Node, element: ET.Element | None) -> int:
+        value = _text(element)
+        if _php_empty(value):
+            return 403
+        setter(store, node, value)
+        return 200
+
+    return handle
+
+
+def _set_last_modified(store: Store, node: Node, value: str) -> None:
     store.touch(node, sanitize_mtime(value))
-    return 200
 
 
-def _etag(store: Store, node: Node, element: ET.Element | None) -> int:
-    value = _text(element)
-    if _php_empty(value):
-        return 403
+def _set_etag(store: Store, node: Node, value: str) -> None:
     node.etag = value
-    return 200
 
 
-def _creation_date(store: Store, node: Node, element: ET.Element | None) -> int:
-    value = _text(element)
-    if _php_empty(value):
-        return 403
+def _set_creation_date(store: Store, node: Node, value: str) -> None:
     timestamp = to_timestamp(value)
     if timestamp is None:
         # PHP 8.3's DateTimeImmutable; the position and reason depend on PHP's date parser.
@@ -185,15 +190,10 @@ def _creation_date(store: Store, node: Node, element: ET.Element | None) -> int:
             "could not be found in the database",
         )
     node.creation_time = timestamp
-    return 200
 
 
-def _creation_time(store: Store, node: Node, element: ET.Element | None) -> int:
-    value = _text(element)
-    if _php_empty(value):
-        return 403
+def _set_creation_time(store: Store, node: Node, value: str) -> None:
     node.creation_time = to_int(value)
-    return 200
 
 
 def _display_name(store: Store, node: Node, element: ET.Element | None) -> int:
@@ -208,10 +208,10 @@ def _favorite(store: Store, node: Node, element: ET.Element | None) -> int:
 
 # The handlers in the order Nextcloud registers them: FilesPlugin, then TagsPlugin.
 _HANDLERS: tuple[tuple[Key, Handler], ...] = (
-    ((DAV, "lastmodified"), _last_modified),
-    ((DAV, "getetag"), _etag),
-    ((DAV, "creationdate"), _creation_date),
-    ((NEXTCLOUD, "creation_time"), _creation_time),
+    ((DAV, "lastmodified"), _when_not_empty(_set_last_modified)),
+    ((DAV, "getetag"), _when_not_empty(_set_etag)),
+    ((DAV, "creationdate"), _when_not_empty(_set_creation_date)),
+    ((NEXTCLOUD, "creation_time"), _when_not_empty(_set_creation_time)),
     ((DAV, "displayname"), _display_name),
     ((OWNCLOUD, "favorite"), _favorite),
 )

@@ -14,10 +14,12 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
+from starlette.responses import Response
+
 from prefect_nextcloud.sandbox.http.phpcompat import to_timestamp
 from prefect_nextcloud.sandbox.webdav.sabre_xml import DavError
 
-__all__ = ["byte_range"]
+__all__ = ["byte_range", "ranged_response"]
 
 _RANGE = re.compile(r"bytes=([0-9]*)-([0-9]*)", re.IGNORECASE)
 
@@ -68,3 +70,20 @@ def _range_still_valid(if_range: str, etag: str, mtime: int) -> bool:
     if date is None:
         return if_range == etag
     return mtime <= date
+
+
+def ranged_response(
+    data: bytes, headers: dict[str, str], wanted: tuple[int, int] | None
+) -> Response:
+    """Send a file whole (200) or the range :func:`byte_range` returned (206).
+
+    Args:
+        data: The file's content.
+        headers: The answer's headers; ``Content-Range`` is added for a range.
+        wanted: The first and last byte, or None for the whole file.
+    """
+    if wanted is None:
+        return Response(data, headers=headers)
+    start, end = wanted
+    ranged = {**headers, "Content-Range": f"bytes {start}-{end}/{len(data)}"}
+    return Response(data[start : end + 1], status_code=206, headers=ranged)

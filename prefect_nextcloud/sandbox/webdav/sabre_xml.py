@@ -10,7 +10,7 @@ from __future__ import annotations
 import email.utils
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import KW_ONLY, dataclass, field
 from http import HTTPStatus
 from urllib.parse import unquote, urlsplit
 from xml.sax.saxutils import escape
@@ -20,6 +20,7 @@ from starlette.responses import Response
 __all__ = [
     "DAV",
     "DAV_ROOT",
+    "FILE_ALLPROP",
     "LEGACY_ROOT",
     "NEXTCLOUD",
     "OWNCLOUD",
@@ -43,10 +44,19 @@ LEGACY_ROOT = "/remote.php/webdav"
 DAV = "DAV:"
 OWNCLOUD = "http://owncloud.org/ns"
 NEXTCLOUD = "http://nextcloud.org/ns"
+FILE_ALLPROP = (
+    (DAV, "getlastmodified"),
+    (DAV, "getcontentlength"),
+    (DAV, "resourcetype"),
+    (DAV, "getetag"),
+    (DAV, "getcontenttype"),
+)
+"""What a file answers a ``PROPFIND`` for all properties (``allprop``), in Sabre's order."""
 _PREFIXES = {DAV: "d", "http://sabredav.org/ns": "s", OWNCLOUD: "oc", NEXTCLOUD: "nc"}
 _NAMESPACES = " ".join(f'xmlns:{prefix}="{ns}"' for ns, prefix in _PREFIXES.items())
 
 
+@dataclass(eq=False)
 class DavError(Exception):
     r"""A Sabre exception: raised by the WebDAV handlers, answered by :func:`sabre_error`.
 
@@ -59,23 +69,16 @@ class DavError(Exception):
         headers: Headers the response had gathered before the exception (Sabre keeps them).
     """
 
-    def __init__(
-        self,
-        status: int,
-        exception: str,
-        message: str,
-        *,
-        extra: str = "",
-        attributes: str = "",
-        headers: Mapping[str, str] | None = None,
-    ) -> None:
-        super().__init__(message)
-        self.status = status
-        self.exception = exception
-        self.message = message
-        self.extra = extra
-        self.attributes = attributes
-        self.headers = dict(headers or {})
+    status: int
+    exception: str
+    message: str
+    _: KW_ONLY
+    extra: str = ""
+    attributes: str = ""
+    headers: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        super().__init__(self.message)
 
     def response(self, headers: Mapping[str, str] | None = None) -> Response:
         """Render the error as Sabre does."""

@@ -31,20 +31,17 @@ from starlette.responses import Response
 
 from prefect_nextcloud.sandbox.storage.filetypes import has_preview, mime_type_for_name
 from prefect_nextcloud.sandbox.storage.records import Node, TrashItem
-from prefect_nextcloud.sandbox.storage.store import Store
 from prefect_nextcloud.sandbox.webdav.history import (
-    Exists,
+    HomeCollection,
     check_restore_move,
-    collection_root,
-    home_listing,
-    own_home,
-    restore_folder,
+    empty_response,
 )
-from prefect_nextcloud.sandbox.webdav.ranges import byte_range
+from prefect_nextcloud.sandbox.webdav.ranges import byte_range, ranged_response
 from prefect_nextcloud.sandbox.webdav.request import DavRequest, depth
 from prefect_nextcloud.sandbox.webdav.sabre_xml import (
     DAV,
     DAV_ROOT,
+    FILE_ALLPROP,
     NEXTCLOUD,
     OWNCLOUD,
     DavError,
@@ -59,17 +56,10 @@ from prefect_nextcloud.sandbox.webdav.sabre_xml import (
 __all__ = ["TrashBin"]
 
 _BACKEND = "OCA\\Files_Trashbin\\Trash\\LegacyTrashBackend"
-_FILE_ALLPROP = (
-    (DAV, "getlastmodified"),
-    (DAV, "getcontentlength"),
-    (DAV, "resourcetype"),
-    (DAV, "getetag"),
-    (DAV, "getcontenttype"),
-)
 _FOLDER_ALLPROP = ((DAV, "getlastmodified"), (DAV, "resourcetype"), (DAV, "getetag"))
 
 
-class TrashBin:
+class TrashBin(HomeCollection):
     """Answers ``trashbin/…`` for every user (each sees only their own).
 
     Args:
@@ -77,30 +67,20 @@ class TrashBin:
         exists: Whether a node exists at a path (for ``MOVE`` destinations).
     """
 
-    def __init__(self, store: Store, exists: Exists) -> None:
-        self._store = store
-        self._exists = exists
+    collection = "trashbin"
+    children = ("restore", "trash")
 
-    def handle(self, request: DavRequest) -> Response:
-        """Handle one request for ``trashbin/…`` (``segments`` after ``trashbin``).
+    def items(self, request: DavRequest, names: list[str]) -> Response:
+        """Answer ``trash/`` and the items below it.
 
         Raises:
-            DavError: Any Sabre error.
+            DavError: 404 for anything else, or any Sabre error.
         """
-        if not request.segments:
-            return collection_root(request, "trashbin")
-        own_home(request, self._store)
-        below = request.below()
-        with self._store.condition:
-            if not below.segments:
-                return home_listing(request, "trashbin", ["restore", "trash"])
-            if below.segments[0] == "restore":
-                return restore_folder(below, "trashbin")
-            if below.segments[0] != "trash":
-                raise DavError(404, "NotFound", "")
-            if len(below.segments) == 1:
-                return self._trash_root(request)
-            return self._item(request, below.segments[1:])
+        if names[0] != "trash":
+            raise DavError(404, "NotFound", "")
+        if len(names) == 1:
+            return self._trash_root(request)
+        return self._item(request, names[1:])
 
     def _href(self, user: str) -> str:
         return f"{DAV_ROOT}/trashbin/{user}/trash/"
@@ -109,7 +89,7 @@ class TrashBin:
         if request.method == "DELETE":
             for item in self._store.trash(request.user):
                 self._store.purge(item)
-            return Response(b"", status_code=204, headers={"Content-Length": "0"})
+            return empty_response(204)
         if request.method != "PROPFIND":
             raise not_implemented(request.method)
         requested = requested_properties(request.body)
@@ -160,11 +140,11 @@ class TrashBin:
 
     def _delete(self, item: TrashItem, node: Node) -> Response:
         self._store.purge(item, node)
-        return Response(b"", status_code=204, headers={"Content-Length": "0"})
+        return empty_response(204)
 
     def _restore(self, item: TrashItem, node: Node) -> Response:
         self._store.restore(item, node)
-        return Response(b"", status_code=201, headers={"Content-Length": "0"})
+        return empty_response(201)
 
     def _get(self, request: DavRequest, item: TrashItem, node: Node) -> Response:
         if node.is_dir:
@@ -177,11 +157,7 @@ class TrashBin:
             "Content-Disposition": f'attachment; filename="{node.name}"',
         }
         wanted = byte_range(request.headers, len(node.data), etag, _mtime(item, node))
-        if wanted is None:
-            return Response(node.data, headers=headers)
-        start, end = wanted
-        headers["Content-Range"] = f"bytes {start}-{end}/{len(node.data)}"
-        return Response(node.data[start : end + 1], status_code=206, headers=headers)
+        return ranged_response(node.data, headers, wanted)
 
     def _propfind(self, request: DavRequest, item: TrashItem, node: Node, href: str) -> Response:
         requested = requested_properties(request.body)
@@ -196,7 +172,7 @@ class TrashBin:
         level: int | None,
     ) -> list[PropStat]:
         """A node's answer and, ``level`` levels down (None: all), those of what is below it."""
-        allprops = _FOLDER_ALLPROP if node.is_dir else _FILE_ALLPROP
+        allprops = _FOLDER_ALLPROP if node.is_dir else FILE_ALLPROP
         entry = select(
             _properties(item, node), requested, allprops, f"{href}/" if node.is_dir else href
         )

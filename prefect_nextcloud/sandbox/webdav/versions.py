@@ -31,21 +31,18 @@ from starlette.responses import Response
 from prefect_nextcloud.sandbox.http.phpcompat import to_int
 from prefect_nextcloud.sandbox.storage.filetypes import has_preview, mime_type_for_name
 from prefect_nextcloud.sandbox.storage.records import Node
-from prefect_nextcloud.sandbox.storage.store import Store
 from prefect_nextcloud.sandbox.webdav.history import (
-    Exists,
+    HomeCollection,
     check_restore_move,
     collection_entry,
-    collection_root,
-    home_listing,
-    own_home,
-    restore_folder,
+    empty_response,
 )
-from prefect_nextcloud.sandbox.webdav.ranges import byte_range
+from prefect_nextcloud.sandbox.webdav.ranges import byte_range, ranged_response
 from prefect_nextcloud.sandbox.webdav.request import DavRequest, depth
 from prefect_nextcloud.sandbox.webdav.sabre_xml import (
     DAV,
     DAV_ROOT,
+    FILE_ALLPROP,
     NEXTCLOUD,
     DavError,
     PropStat,
@@ -59,16 +56,8 @@ from prefect_nextcloud.sandbox.webdav.sabre_xml import (
 
 __all__ = ["Versions"]
 
-_ALLPROP = (
-    (DAV, "getlastmodified"),
-    (DAV, "getcontentlength"),
-    (DAV, "resourcetype"),
-    (DAV, "getetag"),
-    (DAV, "getcontenttype"),
-)
 
-
-class Versions:
+class Versions(HomeCollection):
     """Answers ``versions/…`` for every user (each sees only their own files).
 
     Args:
@@ -76,38 +65,29 @@ class Versions:
         exists: Whether a node exists at a path (for ``MOVE`` destinations).
     """
 
-    def __init__(self, store: Store, exists: Exists) -> None:
-        self._store = store
-        self._exists = exists
+    collection = "versions"
+    children = ("versions", "restore")
 
-    def handle(self, request: DavRequest) -> Response:
-        """Handle one request for ``versions/…`` (``segments`` after ``versions``).
+    def items(self, request: DavRequest, names: list[str]) -> Response:
+        """Answer ``versions/``, a file's ``<file id>/`` and its ``<revision>``.
 
         Raises:
-            DavError: Any Sabre error.
+            DavError: 500 for anything else (``VersionHome::getChild`` answers null), 404 for
+                an unknown file or revision, or any Sabre error.
         """
-        if not request.segments:
-            return collection_root(request, "versions")
-        own_home(request, self._store)
-        below = request.below()
-        with self._store.condition:
-            if not below.segments:
-                return home_listing(request, "versions", ["versions", "restore"])
-            if below.segments[0] == "restore":
-                return restore_folder(below, "versions")
-            if below.segments[0] != "versions":
-                raise type_error()  # VersionHome::getChild answers null
-            names = below.segments[1:]
-            if not names:
-                return self._version_root(request)
-            node = self._file(request.user, names[0])
-            href = f"{DAV_ROOT}/versions/{request.user}/versions/{names[0]}/"
-            if len(names) == 1:
-                return self._listing(request, node, href)
-            if len(names) > 2:  # <file id>/<revision>
-                path = "/".join(["versions", *request.segments])
-                raise DavError(404, "NotFound", f"Could not find node at path: {path}")
-            return self._version(request, node, names[1], href + names[1])
+        if names[0] != "versions":
+            raise type_error()
+        names = names[1:]
+        if not names:
+            return self._version_root(request)
+        node = self._file(request.user, names[0])
+        href = f"{DAV_ROOT}/versions/{request.user}/versions/{names[0]}/"
+        if len(names) == 1:
+            return self._listing(request, node, href)
+        if len(names) > 2:  # <file id>/<revision>
+            path = "/".join(["versions", *request.segments])
+            raise DavError(404, "NotFound", f"Could not find node at path: {path}")
+        return self._version(request, node, names[1], href + names[1])
 
     def _version_root(self, request: DavRequest) -> Response:
         if request.method != "PROPFIND":
@@ -171,7 +151,7 @@ class Versions:
 
     def _restore(self, node: Node, revision: int) -> Response:
         self._store.restore_version(node, revision)
-        return Response(b"", status_code=201, headers={"Content-Length": "0"})
+        return empty_response(201)
 
     def _copy(self) -> Response:
         # Sabre copies into restore/ by createFile, which RestoreFolder refuses.
@@ -179,7 +159,7 @@ class Versions:
 
     def _delete(self, node: Node, revision: int) -> Response:
         self._store.delete_version(node, revision)
-        return Response(b"", status_code=204, headers={"Content-Length": "0"})
+        return empty_response(204)
 
     def _get(self, request: DavRequest, node: Node, revision: int, data: bytes | None) -> Response:
         if data is None:
@@ -193,11 +173,7 @@ class Versions:
             "Content-Disposition": f"attachment; filename*=UTF-8''{name}; filename=\"{name}\"",
         }
         wanted = byte_range(request.headers, len(data), str(revision), revision)
-        if wanted is None:
-            return Response(data, headers=headers)
-        start, end = wanted
-        headers["Content-Range"] = f"bytes {start}-{end}/{len(data)}"
-        return Response(data[start : end + 1], status_code=206, headers=headers)
+        return ranged_response(data, headers, wanted)
 
     def _propstat(
         self,
@@ -220,4 +196,4 @@ class Versions:
         if node.data:
             # VersionFile::getLabel: no label while the file is empty.
             values[NEXTCLOUD, "version-label"] = ""
-        return select(values, requested, _ALLPROP, href)
+        return select(values, requested, FILE_ALLPROP, href)
