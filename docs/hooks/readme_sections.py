@@ -75,7 +75,8 @@ def on_files(files: Files, *, config: MkDocsConfig) -> Files:
     if missing:
         raise PluginError(
             f"{README} sections on no documentation page: {', '.join(missing)}. Add a line "
-            "'<!-- readme: HEADING -->' for each to a page in docs/ (and to mkdocs.yml's nav)."
+            "'<!-- readme: HEADING -->' for each to a page in docs/ (a new page also goes into "
+            "mkdocs.yml's nav)."
         )
     twice = [heading for heading, count in named.items() if count > 1]
     if twice:
