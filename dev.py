@@ -16,17 +16,24 @@ Commands:
     bench     Measure batches: a plain polling loop and this project side by side (~10 min).
     scale     Scale-out test: PostgreSQL, a Prefect server on it, two process workers and 10
               image-report runs against one Nextcloud user (~5 min; logs in .artifacts/scale/).
+    package   Build the sdist and the wheel into dist/, check them with twine, and try the wheel
+              in a fresh environment: import, block registration, the command, a sandbox task.
+    docs      Build the documentation site into site/, every warning an error (``--serve`` to
+              preview it at http://127.0.0.1:8000 while editing).
     setup     Only create or refresh the environment.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
+import tomllib
 import venv
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from xml.etree import ElementTree
 
@@ -41,11 +48,15 @@ UV_VERSION = "0.13.9"
 TEST_BUDGET_MINUTES = 6
 # pytest's JUnit report of the last `dev.py test`, where the summary line takes its counts.
 TEST_REPORT = ROOT / ".artifacts" / "tests" / "report.xml"
+DIST = ROOT / "dist"
+PACKAGE_SMOKE = ROOT / "tests" / "package_smoke.py"
 
 
-def run(*command: str | Path, check: bool = True) -> int:
-    """Run a command in the repository root and return its exit code."""
-    return subprocess.run([str(part) for part in command], cwd=ROOT, check=check).returncode
+def run(
+    *command: str | Path, check: bool = True, cwd: Path = ROOT, env: Mapping[str, str] | None = None
+) -> int:
+    """Run a command (in the repository root unless told) and return its exit code."""
+    return subprocess.run([str(part) for part in command], cwd=cwd, env=env, check=check).returncode
 
 
 def tool(name: str) -> Path:
@@ -85,6 +96,11 @@ def test(pytest_args: list[str]) -> int:
         ("mypy", typecheck),
         ("pytest", lambda: suite(pytest_args, started)),
     ]
+    return run_steps(steps)
+
+
+def run_steps(steps: list[tuple[str, Callable[[], int]]]) -> int:
+    """Run named steps in order, stopping at the first that fails; return its exit code."""
     for name, step in steps:
         print(f"== {name}", flush=True)
         if code := step():
@@ -148,6 +164,81 @@ def bench(args: list[str]) -> int:
     return run(tool("python"), ROOT / "benchmarks" / "batches.py", *args, check=False)
 
 
+def package(args: list[str]) -> int:
+    """Build the sdist and the wheel, check their metadata, and try the wheel where it is alone."""
+    shutil.rmtree(DIST, ignore_errors=True)
+    with tempfile.TemporaryDirectory(prefix="prefect-nextcloud-package-") as scratch:
+        fresh = Path(scratch)
+        steps: list[tuple[str, Callable[[], int]]] = [
+            ("python -m build", lambda: build(args)),
+            ("twine check", lambda: run(tool("twine"), "check", "--strict", *DIST.iterdir(), check=False)),
+            ("fresh environment with only the wheel", lambda: install_wheel(fresh)),
+            ("prefect-nextcloud --help", lambda: run(fresh_tool(fresh, "prefect-nextcloud"), "--help", cwd=fresh, check=False)),
+            ("prefect block register -m prefect_nextcloud", lambda: register_block(fresh)),
+            ("import and a sandbox round trip", lambda: run(fresh_tool(fresh, "python"), "-I", PACKAGE_SMOKE, ROOT, cwd=fresh, check=False)),
+        ]  # fmt: skip
+        return run_steps(steps)
+
+
+def build(args: list[str]) -> int:
+    """Build the sdist, then the wheel from it, into dist/ (extra args go to ``python -m build``)."""
+    # build's uv installer makes the isolated build environment in about a second, pip's in 7.
+    environment = {**os.environ, "PATH": os.pathsep.join((str(TOOLS / BIN), os.environ["PATH"]))}
+    return run(tool("python"), "-m", "build", "--installer", "uv", "--outdir", DIST, *args, ROOT,
+               env=environment, check=False)  # fmt: skip
+
+
+def fresh_tool(folder: Path, name: str) -> Path:
+    """The path of a command in the fresh environment that ``install_wheel`` makes in ``folder``."""
+    return folder / "venv" / BIN / name
+
+
+def install_wheel(folder: Path) -> int:
+    """Make a fresh environment with only the wheel and its dependencies, at uv.lock's versions."""
+    uv = TOOLS / BIN / "uv"
+    [wheel] = DIST.glob("*.whl")
+    constraints = folder / "constraints.txt"
+    # The lock's versions conflict with one pin of Prefect's that pyproject.toml overrides.
+    overrides = folder / "overrides.txt"
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    overrides.write_text("\n".join(pyproject["tool"]["uv"]["override-dependencies"]) + "\n")
+    return (
+        run(uv, "export", "--frozen", "--no-dev", "--no-emit-project", "--no-hashes", "--quiet",
+            "--output-file", constraints, check=False)
+        or run(uv, "venv", "--quiet", "--python", sys.executable, folder / "venv", check=False)
+        or run(uv, "pip", "install", "--quiet", "--python", fresh_tool(folder, "python"),
+               "--constraint", constraints, "--override", overrides, wheel, check=False)
+    )  # fmt: skip
+
+
+def register_block(folder: Path) -> int:
+    """Register the block type with the fresh environment's Prefect, on a temporary server."""
+    environment = {
+        **{name: value for name, value in os.environ.items() if name != "PREFECT_API_URL"},
+        "PREFECT_HOME": str(folder / "prefect-home"),
+        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+        # Prefect's temporary server gets 20 s to start; a busy 2-core machine can take longer.
+        "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "120",
+    }
+    command = [fresh_tool(folder, "prefect"), "block", "register", "-m", "prefect_nextcloud"]
+    result = subprocess.run(command, cwd=folder, env=environment, capture_output=True, text=True,
+                            check=False)  # fmt: skip
+    print(result.stdout + result.stderr, end="")
+    if result.returncode == 0 and "Nextcloud Credentials" not in result.stdout:
+        print("The block type 'Nextcloud Credentials' was not registered.", file=sys.stderr)
+        return 1
+    return result.returncode
+
+
+def docs(args: list[str]) -> int:
+    """Build the documentation site with every warning an error, or serve it with ``--serve``."""
+    # Material prints a notice of its end of maintenance on every build; the README mentions it.
+    environment = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
+    if args[:1] == ["--serve"]:
+        return run(tool("mkdocs"), "serve", *args[1:], env=environment, check=False)
+    return run(tool("mkdocs"), "build", "--strict", *args, env=environment, check=False)
+
+
 def cli(command: str) -> Callable[[list[str]], int]:
     """A command of the package's own command line (``prefect-nextcloud demo|sandbox``)."""
     return lambda args: run(tool("prefect-nextcloud"), command, *args, check=False)
@@ -160,6 +251,8 @@ COMMANDS: dict[str, Callable[[list[str]], int]] = {
     "scale": scale,
     "sandbox": cli("sandbox"),
     "bench": bench,
+    "package": package,
+    "docs": docs,
     "setup": lambda args: 0,
 }
 
