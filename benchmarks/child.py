@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import resource
 import sys
 import time
 from collections.abc import Callable
@@ -68,7 +67,6 @@ def measure(workload: Workload, spec: dict[str, Any]) -> dict[str, Any]:
     return {
         "startup_cpu": startup_cpu,
         "cpu": time.process_time() - startup_cpu,
-        "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "started": started,
         "runs": runs,
     }

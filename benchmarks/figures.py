@@ -53,7 +53,6 @@ def figures(
         "all_states_per_task": (sum(states) + flow_states) / asked if states else math.nan,
         "cpu_ms_per_task": report["cpu"] * 1000 / asked,
         "startup_cpu": report["startup_cpu"],
-        "peak_rss_mib": report["peak_rss_mib"],
         "lag_median": statistics.median(lags) if lags else math.nan,
         "lag_max": max(lags, default=math.nan),
         "wall": wall,
@@ -99,7 +98,6 @@ def _rows(workload: Workload) -> list[tuple[str, Callable[[Figures], str]]]:
             "client CPU before them: start, imports, warm-up (s)",
             lambda f: f"{f['startup_cpu']:.1f}",
         ),
-        ("peak memory of the client process (MiB)", lambda f: f"{f['peak_rss_mib']:.0f}"),
         (
             "completion lag median / max (s)",
             lambda f: f"{_number(f['lag_median'], 2)} / {_number(f['lag_max'], 2)}",

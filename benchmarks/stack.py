@@ -91,7 +91,11 @@ def _wait_until_listening(url: str, process: subprocess.Popen[bytes], log: Path)
             time.sleep(0.1)  # the next look at the port
         else:
             return
-    sys.exit(f"The relay did not start within {RELAY_STARTUP_SECONDS:g} s:\n{log.read_text()}")
+    ended = "" if process.poll() is None else f" (it exited with code {process.returncode})"
+    sys.exit(
+        f"The relay did not answer on {url} within {RELAY_STARTUP_SECONDS:g} s{ended}; its "
+        f"output:\n{log.read_text()}"
+    )
 
 
 def run_child(spec: Mapping[str, Any], environment: Mapping[str, str]) -> dict[str, Any]:

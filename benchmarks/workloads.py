@@ -66,21 +66,19 @@ class Workload:
         low, high = (
             self.run_seconds if isinstance(self.run_seconds, tuple) else (self.run_seconds,) * 2
         )
-        runs = f"{low:g} s" if low == high else f"{low:g}-{high:g} s (seeded)"
+        duration = f"{low:g} s" if low == high else f"{low:g}-{high:g} s (seeded)"
         what = (
-            f"the analyze_image flow on one image ({runs}), warm, median of {self.runs} runs"
+            f"the analyze_image flow on one image ({duration}), warm, median of {self.runs} runs"
             if self.analysis
-            else f"{self.tasks} tasks of {runs}"
+            else f"{self.tasks} tasks of {duration}"
         )
         limit = (
             "no schedule limit"
             if self.rate_limit == NO_LIMIT
             else f"{self.rate_limit} schedules per {self.window_seconds:g} s"
         )
-        return (
-            f"{self.name}: {what}, {limit}, {self.workers} sandbox workers, "
-            f"poll interval {DEFAULT_POLL_SECONDS:g} s"
-        )
+        workers = f"{self.workers} sandbox worker" + ("s" if self.workers > 1 else "")
+        return f"{self.name}: {what}, {limit}, {workers}, poll interval {DEFAULT_POLL_SECONDS:g} s"
 
     def bound(self, task_ids: Iterable[int]) -> float:
         """The least makespan of one run of these tasks: each waits for its schedule window.
