@@ -14,7 +14,7 @@ Commands:
               (2-5 min; logs and screenshots in .artifacts/e2e/; extra args go to pytest).
     sandbox   Run the sandbox in the foreground (``--port N`` to choose the port).
     bench     Measure a plain polling loop and this project without and with push, side by
-              side, on the sandbox (~10 min; extra args: workload names).
+              side, on the sandbox (~5 min; extra args: workload names).
     scale     Scale-out test: PostgreSQL, a Prefect server on it, two process workers and 10
               image-report runs against one Nextcloud user (~5 min; logs in .artifacts/scale/).
     setup     Only create or refresh the environment.
@@ -100,7 +100,7 @@ def scale(pytest_args: list[str]) -> int:
 
 
 def bench(args: list[str]) -> int:
-    """Run the batch benchmark."""
+    """Run the benchmark (benchmarks/bench.py): all workloads, or those named."""
     return run(tool("python"), ROOT / "benchmarks" / "bench.py", *args, check=False)
 
 

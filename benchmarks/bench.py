@@ -1,9 +1,9 @@
 """Nextcloud tasks three ways: a plain loop, and prefect-nextcloud without and with push.
 
-Run it with ``python3 dev.py bench [WORKLOAD ...]`` (about ten minutes for all; not part of the
+Run it with ``python3 dev.py bench [WORKLOAD ...]`` (about five minutes for all; not part of the
 test suite). One temporary Prefect server serves the whole run. Each workload gets a sandbox of
 its own, and its three implementations run on it one after the other, each in a child process
-of its own (``child.py``), so that the CPU time and memory measured are the client's alone:
+of its own (``child.py``), so that the CPU time measured is the client's alone:
 
 - plain loop: the seed script's algorithm made to handle many tasks (``plain_loop.py``);
 - prefect-nextcloud, no push: ``run_tasks`` in a flow, or the shipped ``analyze_image`` flow;
