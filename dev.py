@@ -13,7 +13,8 @@ Commands:
               deployment.yaml's deployments, and Chromium starts a run from the Prefect UI
               (2-5 min; logs and screenshots in .artifacts/e2e/; extra args go to pytest).
     sandbox   Run the sandbox in the foreground (``--port N`` to choose the port).
-    bench     Measure batches: a plain polling loop and this project side by side (~10 min).
+    bench     Measure a plain polling loop and this project without and with push, side by
+              side, on the sandbox (~5 min; extra args: workload names).
     scale     Scale-out test: PostgreSQL, a Prefect server on it, two process workers and 10
               image-report runs against one Nextcloud user (~5 min; logs in .artifacts/scale/).
     package   Build the sdist and the wheel into dist/, check them with twine, and try the wheel
@@ -160,8 +161,8 @@ def scale(pytest_args: list[str]) -> int:
 
 
 def bench(args: list[str]) -> int:
-    """Run the batch benchmark."""
-    return run(tool("python"), ROOT / "benchmarks" / "batches.py", *args, check=False)
+    """Run the benchmark (benchmarks/bench.py): all workloads, or those named."""
+    return run(tool("python"), ROOT / "benchmarks" / "bench.py", *args, check=False)
 
 
 def package(args: list[str]) -> int:

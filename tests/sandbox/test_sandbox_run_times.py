@@ -110,3 +110,20 @@ def test_providers_estimate_the_run_time_in_completion_expected_at(
         with client_for(sandbox, "alice") as client:
             task = schedule_ok(client, "core:text2text", {"input": "Hi"})
     assert task["completionExpectedAt"] - task["scheduledAt"] == estimate
+
+
+def test_a_task_records_its_precise_end_outside_the_api() -> None:
+    with (
+        NextcloudSandbox(run_seconds=0.2) as sandbox,
+        client_for(sandbox, "alice") as alice,
+    ):
+        before = time.time()
+        task_id = schedule_ok(alice, "core:text2text", {"input": "Hi"})["id"]
+        done = sandbox.wait_for_status(task_id, "SUCCESSFUL")
+        after = time.time()
+        shown = alice.get(f"/ocs/v2.php/taskprocessing/task/{task_id}?format=json").json()
+    assert done.ended_at_precise is not None
+    assert before + 0.2 <= done.ended_at_precise <= after
+    assert int(done.ended_at_precise) == done.ended_at
+    # The API keeps its whole seconds and its fields.
+    assert shown["ocs"]["data"]["task"] == done.json

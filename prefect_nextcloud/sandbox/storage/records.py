@@ -116,6 +116,8 @@ class Task:
     progress: float | None = None
     started_at: int | None = None
     ended_at: int | None = None
+    ended_at_precise: float | None = None
+    """When a worker ended the task, in unix seconds with a fraction (the API has whole ones)."""
     allow_cleanup: bool = True
     include_watermark: bool = True
     prefer_streaming: bool = False
@@ -146,6 +148,7 @@ class Task:
             scheduled_at=self.scheduled_at,
             started_at=self.started_at,
             ended_at=self.ended_at,
+            ended_at_precise=self.ended_at_precise,
             completion_expected_at=self.completion_expected_at,
             include_watermark=self.include_watermark,
             user_facing_error_message=self.user_facing_error_message,
@@ -186,6 +189,8 @@ class TaskSnapshot:
 
     Attributes:
         status: The API status string, e.g. ``"STATUS_RUNNING"``.
+        ended_at_precise: When a worker ended the task, in unix seconds with their fraction
+            (``ended_at`` has whole seconds, as the API does); None until then.
         error_message: The internal failure reason (not serialised by the server).
         json: The task exactly as ``GET /task/{id}`` would return it.
     """
@@ -203,6 +208,7 @@ class TaskSnapshot:
     scheduled_at: int
     started_at: int | None
     ended_at: int | None
+    ended_at_precise: float | None
     completion_expected_at: int
     include_watermark: bool
     user_facing_error_message: str | None

@@ -147,7 +147,10 @@ class WorkerPool:
         with store.condition:
             if not store.holds(task) or task.status is TaskStatus.CANCELLED:
                 return
-            store.update_task(task, status=status, ended_at=store.now(), **changes)
+            ended = store.clock()
+            store.update_task(
+                task, status=status, ended_at=int(ended), ended_at_precise=ended, **changes
+            )
             payload = task.to_json(self._server_version)
         self._webhooks.submit(task.webhook_uri, task.webhook_method, payload)
 
