@@ -605,7 +605,7 @@ class _StateFile:
 
 def _claim(
     state: _StateFile, records: Records, changes: Records, answers: Records, present: set[int]
-) -> tuple[Records, Records]:
+) -> Records:
     """Record the answers as "posting" before any is posted; skip those another run has.
 
     The record is read again first, under the folder's lock (see
@@ -620,7 +620,7 @@ def _claim(
         present: The ids of the files in the folder now.
 
     Returns:
-        The record written, and the answers this run is to post.
+        The answers this run is to post.
 
     Raises:
         StateFileError: The record could not be written; nothing may be posted.
@@ -631,7 +631,7 @@ def _claim(
         claimed = {key: mine for key, mine in answers.items() if not _taken(current.get(key), mine)}
         written = {**current, **changes, **claimed}
         state.write(written, _CLAIM_FAILED)
-    return written, claimed
+    return claimed
 
 
 def _deliver(
@@ -643,8 +643,8 @@ def _deliver(
     outcomes: list[FileOutcome],
     now: datetime,
 ) -> tuple[Records, list[FileOutcome]]:
-    """Claim, then post the answers of this run; the record to write, and the outcomes."""
-    written, claimed = _claim(state, records, changes, answers, present)
+    """Claim, then post the answers of this run; the entries of those posted, and the outcomes."""
+    claimed = _claim(state, records, changes, answers, present)
     comments = [_Comment(int(key), record.comment or "") for key, record in claimed.items()]
     delivered = {
         comment.file_id: comment
@@ -657,7 +657,7 @@ def _deliver(
         else outcome
         for outcome in outcomes
     ]
-    return {**written, **updates}, settled
+    return updates, settled
 
 
 @dataclass
@@ -736,7 +736,7 @@ class _Poster:
         self.changes.update({key: record for key, record in settled.items() if key not in answers})
         try:
             if answers:
-                written, outcomes = _deliver(
+                updates, outcomes = _deliver(
                     self.state,
                     self.records,
                     self.changes,
@@ -745,16 +745,29 @@ class _Poster:
                     outcomes,
                     self.now,
                 )
-                self.changes.update({key: written[key] for key in answers})
-            else:
-                written = {**(self.saved or self.records), **self.changes}
-            self.state.write(written, _RECORD_FAILED)
+                self.changes.update(updates)  # only the answers this run claimed and posted
+            self.save()
         except StateFileError as error:
             self.failure = error
             return
-        self.saved = written
         self.outcomes.update((outcome.file_id, outcome) for outcome in outcomes)
         self.tagger(outcomes)
+
+    def save(self) -> None:
+        """Write this run's changes over the record as it is now, under the folder's lock.
+
+        Read again first, so that what a run at the same time recorded meanwhile (its claims)
+        is kept; this run's own entries win for the files it changed.
+
+        Raises:
+            StateFileError: The record could not be written.
+        """
+        with run_lock(batch_app_id(self.state.path)):
+            fresh = self.state.read()
+            current = {k: v for k, v in fresh.records.items() if int(k) in self.present}
+            record = {**self.records, **current, **self.changes}
+            self.state.write(record, _RECORD_FAILED)
+        self.saved = record
 
 
 @nextcloud_flow(name="process-new-files")
@@ -859,9 +872,10 @@ def process_new_files(
     outcomes += [poster.outcomes[entry.file_id] for entry in plan.due]
     odd_changes, odd_outcomes = _report_unreadable(plan.unreadable, records, now)
     outcomes += odd_outcomes
-    final = {**(poster.saved or records), **poster.changes, **odd_changes}
+    poster.changes.update(odd_changes)
+    final = {**(poster.saved or records), **poster.changes}
     if final != (poster.saved or loaded.records) or loaded.legacy is not None:
-        state.write(final, _RECORD_FAILED)
+        poster.save()
         _remove_legacy(resolved, loaded.legacy)
     tagger(recovered)  # their answers are recorded now, with the rest
     shown_prompt = prompt if task == "image-analysis" else None
