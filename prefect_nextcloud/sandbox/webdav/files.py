@@ -55,7 +55,7 @@ from prefect_nextcloud.sandbox.webdav.options import (
 )
 from prefect_nextcloud.sandbox.webdav.proppatch import parse_property_update, update_properties
 from prefect_nextcloud.sandbox.webdav.ranges import byte_range, ranged_response
-from prefect_nextcloud.sandbox.webdav.request import DavRequest, depth, home_owner
+from prefect_nextcloud.sandbox.webdav.request import DavRequest, depth, dispatch, home_owner
 from prefect_nextcloud.sandbox.webdav.sabre_xml import (
     DAV,
     DAV_ROOT,
@@ -257,9 +257,7 @@ class FilesTree:
             )
             if answer is not None:
                 return answer
-            if request.method not in handlers:
-                raise not_implemented(request.method)
-            return handlers[request.method]()
+            return dispatch(request.method, handlers)
 
     def _foreign_home(self, method: str, owner: str, path: str) -> Response:
         # Files\RootCollection gives other users' homes as an empty SimpleCollection.
