@@ -67,6 +67,7 @@ from prefect_nextcloud.sandbox.webdav.sabre_xml import (
     PropPatchResult,
     PropStat,
     calculate_uri,
+    dav_properties,
     http_date,
     multistatus,
     not_implemented,
@@ -83,12 +84,8 @@ __all__ = ["INSTANCE_ID", "Destination", "FilesTree", "Home", "file_id_header"]
 INSTANCE_ID = "ocsandbox000"
 """The sandbox's instance id, the suffix of ``oc:id`` and ``OC-FileId`` values."""
 
-_FOLDER_ALLPROP = (
-    (DAV, "getlastmodified"),
-    (DAV, "resourcetype"),
-    (DAV, "quota-used-bytes"),
-    (DAV, "quota-available-bytes"),
-    (DAV, "getetag"),
+_FOLDER_ALLPROP = dav_properties(
+    "getlastmodified", "resourcetype", "quota-used-bytes", "quota-available-bytes", "getetag"
 )
 _WRITES = ("PUT", "MKCOL", "DELETE", "MOVE", "COPY")
 

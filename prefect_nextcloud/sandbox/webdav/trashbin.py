@@ -45,7 +45,7 @@ from prefect_nextcloud.sandbox.webdav.sabre_xml import DAV, NEXTCLOUD, OWNCLOUD,
 __all__ = ["TrashBin"]
 
 _BACKEND = "OCA\\Files_Trashbin\\Trash\\LegacyTrashBackend"
-_FOLDER_ALLPROP = ((DAV, "getlastmodified"), (DAV, "resourcetype"), (DAV, "getetag"))
+_FOLDER_ALLPROP = sabre_xml.dav_properties("getlastmodified", "resourcetype", "getetag")
 
 
 class TrashBin(HomeCollection):
