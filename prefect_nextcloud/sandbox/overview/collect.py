@@ -73,7 +73,7 @@ class SandboxContents:
             )
             tasks = [
                 task
-                for task in reversed(self._store.all_tasks())
+                for task in reversed(self._store.tasks.all())
                 if user_ids is None or task.user_id in user_ids
             ]
             return Overview(

@@ -160,7 +160,7 @@ class TaskProcessingController:
             options["include_watermark"] = to_bool(params.get("includeWatermark", True))
         if self.server_version >= 35:
             options["prefer_streaming"] = to_bool(params.get("preferStreaming", False))
-        task = self.store.add_task(
+        task = self.store.tasks.add(
             type=task_type_id,
             user_id=request.user_id,
             input=task_input,
@@ -176,16 +176,16 @@ class TaskProcessingController:
 
     def get_task(self, request: OcsRequest) -> DataResult:
         """``GET /task/{id}``: another user's or a missing task is 404 "Task not found"."""
-        task = self.store.user_task(to_int(request.params["id"]), request.user_id)
+        task = self.store.tasks.owned(to_int(request.params["id"]), request.user_id)
         if task is None:
             return message_result("Task not found", 404)
         return DataResult({"task": self._json(task)})
 
     def delete_task(self, request: OcsRequest) -> DataResult:
         """``DELETE /task/{id}``: always 200 with ``data: null`` (§3.4)."""
-        task = self.store.user_task(to_int(request.params["id"]), request.user_id)
+        task = self.store.tasks.owned(to_int(request.params["id"]), request.user_id)
         if task is not None:
-            self.store.delete_task(task.id)
+            self.store.tasks.delete(task.id)
         return DataResult(None)
 
     def list_tasks(self, request: OcsRequest) -> DataResult:
@@ -210,7 +210,7 @@ class TaskProcessingController:
 
     def file_contents(self, request: OcsRequest) -> Response | DataResult:
         """``GET /tasks/{taskId}/file/{fileId}``: raw bytes of a file in the task's file slots."""
-        task = self.store.user_task(to_int(request.params["taskId"]), request.user_id)
+        task = self.store.tasks.owned(to_int(request.params["taskId"]), request.user_id)
         task_type = None if task is None else self.registry.get(task.type)
         file_id = to_int(request.params["fileId"])
         if task is None or task_type is None or file_id not in task_file_ids(task, task_type):
@@ -228,7 +228,7 @@ class TaskProcessingController:
 
     def cancel_task(self, request: OcsRequest) -> DataResult:
         """``POST /tasks/{taskId}/cancel``: a no-op on finished tasks; 404 "Not found"."""
-        task = self.store.user_task(to_int(request.params["taskId"]), request.user_id)
+        task = self.store.tasks.owned(to_int(request.params["taskId"]), request.user_id)
         if task is None:
             return message_result("Not found", 404)
         if self.store.cancel_task(task):
