@@ -36,20 +36,24 @@ __all__ = ["TaskProcessingController"]
 _ROOT = "/taskprocessing"
 
 # #[ExAppRequired] routes by the Nextcloud version that added them; a user always gets 412.
-_EXAPP_ROUTES = (
-    ("GET", "/tasks_provider/next", 30),
-    ("GET", "/tasks_provider/{taskId}/file/{fileId}", 30),
-    ("POST", "/tasks_provider/{taskId}/file", 30),
-    ("POST", "/tasks_provider/{taskId}/progress", 30),
-    ("POST", "/tasks_provider/{taskId}/result", 30),
-    ("GET", "/tasks_provider/next_batch", 33),
-    ("GET", "/tasks_consumer/tasktypes", 33),
-    ("POST", "/tasks_consumer/schedule", 33),
-    ("GET", "/tasks_consumer/task/{id}", 33),
-    ("DELETE", "/tasks_consumer/task/{id}", 33),
-    ("POST", "/tasks_consumer/tasks/{taskId}/cancel", 33),
-    ("POST", "/tasks_provider/{taskId}/stream-result", 35),
-)
+_EXAPP_ROUTES = {
+    30: (
+        ("GET", "/tasks_provider/next"),
+        ("GET", "/tasks_provider/{taskId}/file/{fileId}"),
+        ("POST", "/tasks_provider/{taskId}/file"),
+        ("POST", "/tasks_provider/{taskId}/progress"),
+        ("POST", "/tasks_provider/{taskId}/result"),
+    ),
+    33: (
+        ("GET", "/tasks_provider/next_batch"),
+        ("GET", "/tasks_consumer/tasktypes"),
+        ("POST", "/tasks_consumer/schedule"),
+        ("GET", "/tasks_consumer/task/{id}"),
+        ("DELETE", "/tasks_consumer/task/{id}"),
+        ("POST", "/tasks_consumer/tasks/{taskId}/cancel"),
+    ),
+    35: (("POST", "/tasks_provider/{taskId}/stream-result"),),
+}
 
 # VARCHAR lengths of the task table. Nothing checks them before the INSERT, whose failure (on
 # PostgreSQL and strict MySQL) is an OCP\DB\Exception the controller does not catch (§3.2).
@@ -116,8 +120,9 @@ class TaskProcessingController:
         ]
         routes += [
             OcsRoute(method, _ROOT + template, None)
-            for method, template, since in _EXAPP_ROUTES
+            for since, added in _EXAPP_ROUTES.items()
             if since <= self.server_version
+            for method, template in added
         ]
         return routes
 
