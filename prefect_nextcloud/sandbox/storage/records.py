@@ -190,7 +190,7 @@ _TASK_FIELDS: tuple[tuple[str, int, Callable[[Task], object]], ...] = (
 
 
 class TaskRow(TypedDict):
-    """A task's columns as plain values; ``status`` is the API's label, times are Unix seconds."""
+    """The columns a snapshot and the overview both show; ``status`` is the API's label."""
 
     id: int
     user_id: str | None
