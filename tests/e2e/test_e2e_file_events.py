@@ -36,7 +36,10 @@ UPLOADED = "/Photos/uploaded-by-e2e.png"
 
 @pytest.fixture(scope="module")
 def listeners(stack: Stack) -> list[dict[str, Any]]:
-    """The relay running from the ``nextcloud`` block, and its listeners registered."""
+    """The ``nextcloud`` block given a relay, the relay running from it, its listeners registered.
+
+    The block keeps the relay afterwards, so later runs' tasks push their ends to it too.
+    """
     credentials = saved_credentials(stack)
     with prefect_api(stack.api_url):
         credentials.model_copy(
