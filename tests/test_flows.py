@@ -191,16 +191,9 @@ def deployments() -> list[dict[str, object]]:
     return yaml.safe_load((ROOT / "deployment.yaml").read_text())["deployments"]
 
 
-def test_deployments_find_the_code_through_the_workers_environment() -> None:
-    # No path of the deploying machine: each worker fills in the placeholder at run time.
-    pull = yaml.safe_load((ROOT / "deployment.yaml").read_text())["pull"]
-    assert pull == [
-        {
-            "prefect.deployments.steps.set_working_directory": {
-                "directory": "{{ $PREFECT_NEXTCLOUD_PROJECT_DIR }}"
-            }
-        }
-    ]
+def test_deployments_need_no_pull_step() -> None:
+    # An empty list, not null: without any, `prefect deploy` records its own directory.
+    assert yaml.safe_load((ROOT / "deployment.yaml").read_text())["pull"] == []
     # Slugs let a second deploy update the schedules in place instead of replacing them.
     for deployment in deployments():
         for schedule in deployment.get("schedules", []):  # type: ignore[attr-defined]
@@ -208,10 +201,11 @@ def test_deployments_find_the_code_through_the_workers_environment() -> None:
 
 
 @pytest.mark.parametrize("deployment", deployments(), ids=lambda d: str(d["name"]))
-def test_deployment_entrypoints_load(
-    deployment: dict[str, object], monkeypatch: pytest.MonkeyPatch
+def test_deployment_entrypoints_load_from_any_directory(
+    deployment: dict[str, object], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    monkeypatch.chdir(ROOT)
+    # A worker's flow run starts in a directory of its own and imports the installed package.
+    monkeypatch.chdir(tmp_path)
     loaded = load_flow_from_entrypoint(str(deployment["entrypoint"]))
     assert loaded.name == deployment["name"]
     required = {"image_file_ids": [1]} if loaded.name == analyze_image.name else {}
