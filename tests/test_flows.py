@@ -165,23 +165,21 @@ def test_an_empty_optional_text_means_its_default() -> None:
 
 
 @pytest.mark.parametrize("flow_object", [analyze_image, image_report, process_new_files])
-def test_the_credentials_field_offers_saved_blocks_and_no_fields(
+def test_the_credentials_field_is_a_picker_of_saved_blocks_and_takes_no_fields(
     flow_object: Flow[..., Any],
 ) -> None:
     schema = flow_object.parameters.model_dump()
-    choices = schema["properties"]["credentials"]["anyOf"]
-    assert [choice.get("$ref") for choice in choices] == [
-        "#/definitions/NextcloudCredentials",
-        None,
-    ]
-    assert [choice["title"] for choice in choices] == ["Saved block", "Block name"]
-    # The forms show a picker of saved blocks for the block type, titled by the block.
+    field = schema["properties"]["credentials"]
+    # A reference to the block type alone: the form shows a picker, not a toggle of choices.
+    assert field["$ref"] == "#/definitions/NextcloudCredentials"
+    assert "anyOf" not in field
+    assert "type" not in field
     block = schema["definitions"]["NextcloudCredentials"]
     assert block["block_type_slug"] == "nextcloud-credentials"
     assert block["title"] == "NextcloudCredentials"
     # A reference holds "$ref" alone; the block's fields are not a choice.
-    assert choices[0]["properties"] == {"$ref": {}}
-    assert choices[0]["additionalProperties"] is False
+    assert field["properties"] == {"$ref": {}}
+    assert field["additionalProperties"] is False
     assert "properties" not in block
     # The block's own schema, which its creation form shows, keeps every field.
     assert "app_password" in NextcloudCredentials.model_json_schema()["properties"]
