@@ -19,6 +19,7 @@ from prefect.workers.process import ProcessWorker
 
 from prefect_nextcloud import NextcloudCredentials
 from prefect_nextcloud.flows import analyze_image, image_report, process_new_files
+from prefect_nextcloud.flows.parameters import saved_credentials_reference
 from prefect_nextcloud.sandbox import NextcloudSandbox, sample_image_bytes
 from prefect_nextcloud.tasks import cancel_outstanding_tasks
 
@@ -198,19 +199,33 @@ def test_deployments_need_no_pull_step() -> None:
             assert schedule["slug"], deployment["name"]
 
 
+CREDENTIALS_PLACEHOLDER = "{{ nextcloud-credentials.reference }}"
+
+
 @pytest.mark.parametrize("deployment", deployments(), ids=lambda d: str(d["name"]))
 def test_deployment_entrypoints_load_from_any_directory(
-    deployment: dict[str, object], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    deployment: dict[str, Any],
+    sandbox: NextcloudSandbox,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
 ) -> None:
     # A worker's flow run starts in a directory of its own and imports the installed package.
     monkeypatch.chdir(tmp_path)
     loaded = load_flow_from_entrypoint(str(deployment["entrypoint"]))
     assert loaded.name == deployment["name"]
-    required = {"image_file_ids": [1]} if loaded.name == analyze_image.name else {}
-    loaded.validate_parameters(dict(deployment.get("parameters", {}), **required))  # type: ignore[arg-type]
+    # The parameters as `prefect deploy` stores them: the credentials refer to the saved block.
+    parameters = dict(deployment["parameters"])
+    assert parameters["credentials"] == CREDENTIALS_PLACEHOLDER
+    block_id = sandbox.credentials.save(f"entrypoint-{loaded.name}", overwrite=True)
+    parameters["credentials"] = {"$ref": {"block_document_id": str(block_id)}}
+    if loaded.name == analyze_image.name:
+        parameters["image_file_ids"] = [1]
+    validated = loaded.validate_parameters(parameters)
+    assert validated["credentials"].user_id == sandbox.user_id
 
 
-def test_prefect_deploy_accepts_the_deployment_file() -> None:
+def prefect_deploy() -> subprocess.CompletedProcess[str]:
+    """``prefect deploy`` of deployment.yaml, to the `nextcloud` pool of the test server."""
     from prefect.settings import PREFECT_API_URL
 
     # The work pool `prefect work-pool create nextcloud --type process` makes, without a CLI.
@@ -223,11 +238,36 @@ def test_prefect_deploy_accepts_the_deployment_file() -> None:
         client.create_work_pool(pool, overwrite=True)
     environment = {**os.environ, "PREFECT_API_URL": str(PREFECT_API_URL.value())}
     prefect_cli = str(Path(sys.executable).parent / "prefect")
-    result = subprocess.run(
+    return subprocess.run(
         [prefect_cli, "--no-prompt", "deploy", "--prefect-file", "deployment.yaml", "--all"],
         cwd=ROOT, env=environment, check=False, capture_output=True, text=True, timeout=180,
     )  # fmt: skip
+
+
+def test_prefect_deploy_preselects_the_saved_block_in_every_deployment(
+    sandbox: NextcloudSandbox,
+) -> None:
+    block_id = sandbox.credentials.save("nextcloud", overwrite=True)
+    result = prefect_deploy()
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "analyze-image/analyze-image" in result.stdout
-    assert "image-report/image-report" in result.stdout
-    assert "process-new-files/process-new-files" in result.stdout
+    with get_client(sync_client=True) as client:
+        stored = {
+            deployment.name: deployment
+            for deployment in client.read_deployments()
+            if deployment.name in {d["name"] for d in deployments()}
+        }
+    assert sorted(stored) == ["analyze-image", "image-report", "process-new-files"]
+    for deployment in stored.values():
+        # The form preselects a block referred to by id; its fields are not stored.
+        assert deployment.parameters["credentials"] == {
+            "$ref": {"block_document_id": str(block_id)}
+        }
+        assert sandbox.app_password not in deployment.model_dump_json()
+
+
+def test_deploying_without_the_saved_block_says_what_to_save() -> None:
+    with pytest.raises(
+        ValueError, match="No \"Nextcloud Credentials\" block named 'absent'"
+    ) as info:
+        saved_credentials_reference("absent")
+    assert "python blocks/save_credentials.py absent" in str(info.value)

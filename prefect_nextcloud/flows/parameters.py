@@ -11,6 +11,9 @@ with the run's parameters.
 
 from typing import Annotated, Any
 
+from prefect.client.orchestration import get_client
+from prefect.exceptions import ObjectNotFound
+from prefect.settings import PREFECT_API_URL
 from pydantic import BeforeValidator, Field, GetJsonSchemaHandler, WithJsonSchema
 from pydantic.fields import FieldInfo
 from pydantic.json_schema import JsonSchemaValue
@@ -26,6 +29,7 @@ __all__ = [
     "OptionalText",
     "PollIntervalSeconds",
     "TimeoutSeconds",
+    "saved_credentials_reference",
     "titled",
 ]
 
@@ -139,3 +143,37 @@ from Python the name of a saved block works too, and from Python a block object,
 
 IdempotencyKey = Annotated[OptionalText, titled("Idempotency key")]
 """Runs with the same key share their Nextcloud tasks."""
+
+
+def saved_credentials_reference(name: str = "nextcloud") -> dict[str, Any]:
+    """Deployment step: a saved credentials block, as the run form's preselected choice.
+
+    The form shows a block as picked when the deployment's parameter refers to it by id, which
+    only the Prefect server knows. ``prefect deploy`` runs this step before it creates the
+    deployments, whose parameters then take its output: ``credentials: "{{ <step id>.reference
+    }}"``. (Prefect's own placeholder for a block, ``{{ prefect.blocks.<type>.<name> }}``,
+    would write out the block's fields, app password included.)
+
+    Args:
+        name: The name of a saved "Nextcloud Credentials" block.
+
+    Returns:
+        ``{"reference": {"$ref": {"block_document_id": "<the block's id>"}}}``.
+
+    Raises:
+        ValueError: No such block is saved on the Prefect server.
+    """
+    with get_client(sync_client=True) as client:
+        try:
+            block = client.read_block_document_by_name(
+                name, NextcloudCredentials.get_block_type_slug(), include_secrets=False
+            )
+        except ObjectNotFound:
+            raise ValueError(
+                f'No "Nextcloud Credentials" block named {name!r} is saved on the Prefect '
+                f"server at {PREFECT_API_URL.value() or 'this process'}, and the deployments name it as their "
+                f"credentials. Save it first (python blocks/save_credentials.py {name}, with "
+                "NEXTCLOUD_URL, NEXTCLOUD_USER and NEXTCLOUD_APP_PASSWORD set, or in the UI "
+                "under Blocks), then deploy again."
+            ) from None
+    return {"reference": {"$ref": {"block_document_id": str(block.id)}}}
