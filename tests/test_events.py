@@ -21,7 +21,9 @@ from prefect.events.filters import EventFilter, EventRelatedFilter, EventResourc
 from prefect.events.schemas.automations import EventTrigger, Posture
 from prefect.events.schemas.deployment_triggers import DeploymentEventTrigger
 from prefect.events.schemas.events import Event
+from prefect.events.schemas.labelling import LabelDiver
 from prefect.events.worker import EventsWorker
+from prefect.server.utilities.user_templates import render_user_template_sync
 
 from prefect_nextcloud.client.errors import TaskFailedError
 from prefect_nextcloud.client.models import Task, TaskStatus
@@ -152,7 +154,19 @@ def test_readme_stuck_task_alert_is_created_on_the_server() -> None:
         assert trigger.within == timedelta(minutes=7)
         [action] = stored.actions
         assert isinstance(action, SendNotification)
-        assert "background-job:worker" in action.body
+        # It names the task, the likely cause, the fix and where to look.
+        body = render_user_template_sync(
+            action.body,
+            {"labels": LabelDiver({"prefect.resource.id": "nextcloud.task.cloud.example.com.42"})},
+        )
+        assert body.startswith("The task nextcloud.task.cloud.example.com.42 has waited more")
+        assert "more than 7 minutes" in body
+        assert (
+            "occ background-job:worker -t 60 'OC\\TaskProcessing\\SynchronousBackgroundJob'" in body
+        )
+        assert "occ taskprocessing:worker" in body
+        assert "Artificial intelligence (/settings/admin/ai)" in body
+        assert "/ocs/v2.php/taskprocessing/task/<task id>" in body
     finally:
         created.delete()
 
