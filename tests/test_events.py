@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import re
 import time
 from collections import defaultdict
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 from uuid import UUID
 
@@ -24,6 +22,7 @@ from prefect.events.schemas.events import Event
 from prefect.events.schemas.labelling import LabelDiver
 from prefect.events.worker import EventsWorker
 from prefect.server.utilities.user_templates import render_user_template_sync
+from readme_examples import readme_example
 
 from prefect_nextcloud.client.errors import TaskFailedError
 from prefect_nextcloud.client.models import Task, TaskStatus
@@ -128,15 +127,8 @@ def test_status_names() -> None:
     )
 
 
-README = (Path(__file__).resolve().parent.parent / "README.md").read_text()
-
-
 def test_readme_stuck_task_alert_is_created_on_the_server() -> None:
-    [code] = [
-        block
-        for block in re.findall(r"```python\n(.*?)```", README, flags=re.DOTALL)
-        if "def create_stuck_task_alert(" in block
-    ]
+    code = readme_example("stuck-task-alert")
     namespace: dict[str, Any] = {}
     exec(compile(code, "README.md", "exec"), namespace)
     block_id = SlackWebhook(url="https://hooks.slack.com/services/T0/B0/x").save(
@@ -172,11 +164,7 @@ def test_readme_stuck_task_alert_is_created_on_the_server() -> None:
 
 
 def test_readme_chained_deployment_trigger_is_valid() -> None:
-    [snippet] = [
-        block
-        for block in re.findall(r"```yaml\n(.*?)```", README, flags=re.DOTALL)
-        if "report-after-new-files" in block
-    ]
+    snippet = readme_example("chained-deployment")
     [deployment] = yaml.safe_load(snippet)
     [trigger] = [DeploymentEventTrigger.model_validate(t) for t in deployment["triggers"]]
     assert trigger.expect == {"prefect.flow-run.Completed"}

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -13,9 +10,7 @@ import yaml
 from flow_helpers import artifact_of
 from prefect import Flow
 from prefect.client.orchestration import get_client
-from prefect.client.schemas.actions import WorkPoolCreate
 from prefect.flows import load_flow_from_entrypoint
-from prefect.workers.process import ProcessWorker
 
 from prefect_nextcloud import NextcloudCredentials
 from prefect_nextcloud.flows import analyze_image, image_report, process_new_files
@@ -222,47 +217,6 @@ def test_deployment_entrypoints_load_from_any_directory(
         parameters["image_file_ids"] = [1]
     validated = loaded.validate_parameters(parameters)
     assert validated["credentials"].user_id == sandbox.user_id
-
-
-def prefect_deploy() -> subprocess.CompletedProcess[str]:
-    """``prefect deploy`` of deployment.yaml, to the `nextcloud` pool of the test server."""
-    from prefect.settings import PREFECT_API_URL
-
-    # The work pool `prefect work-pool create nextcloud --type process` makes, without a CLI.
-    pool = WorkPoolCreate(
-        name="nextcloud",
-        type="process",
-        base_job_template=ProcessWorker.get_default_base_job_template(),
-    )
-    with get_client(sync_client=True) as client:
-        client.create_work_pool(pool, overwrite=True)
-    environment = {**os.environ, "PREFECT_API_URL": str(PREFECT_API_URL.value())}
-    prefect_cli = str(Path(sys.executable).parent / "prefect")
-    return subprocess.run(
-        [prefect_cli, "--no-prompt", "deploy", "--prefect-file", "deployment.yaml", "--all"],
-        cwd=ROOT, env=environment, check=False, capture_output=True, text=True, timeout=180,
-    )  # fmt: skip
-
-
-def test_prefect_deploy_preselects_the_saved_block_in_every_deployment(
-    sandbox: NextcloudSandbox,
-) -> None:
-    block_id = sandbox.credentials.save("nextcloud", overwrite=True)
-    result = prefect_deploy()
-    assert result.returncode == 0, result.stdout + result.stderr
-    with get_client(sync_client=True) as client:
-        stored = {
-            deployment.name: deployment
-            for deployment in client.read_deployments()
-            if deployment.name in {d["name"] for d in deployments()}
-        }
-    assert sorted(stored) == ["analyze-image", "image-report", "process-new-files"]
-    for deployment in stored.values():
-        # The form preselects a block referred to by id; its fields are not stored.
-        assert deployment.parameters["credentials"] == {
-            "$ref": {"block_document_id": str(block_id)}
-        }
-        assert sandbox.app_password not in deployment.model_dump_json()
 
 
 def test_deploying_without_the_saved_block_says_what_to_save() -> None:
