@@ -10,6 +10,8 @@ import yaml
 from flow_helpers import artifact_of
 from prefect import Flow
 from prefect.client.orchestration import get_client
+from prefect.client.schemas.filters import DeploymentFilter, DeploymentFilterId
+from prefect.exceptions import PrefectHTTPStatusError
 from prefect.flows import load_flow_from_entrypoint
 
 from prefect_nextcloud import NextcloudCredentials
@@ -225,3 +227,33 @@ def test_deploying_without_the_saved_block_says_what_to_save() -> None:
     ) as info:
         saved_credentials_reference("absent")
     assert "python blocks/save_credentials.py absent" in str(info.value)
+
+
+def test_a_deployment_run_takes_files_as_text_and_refuses_anything_else_before_running(
+    sandbox: NextcloudSandbox,
+) -> None:
+    deployment_id = analyze_image.to_deployment(name="file-references").apply()
+    with get_client(sync_client=True) as client:
+        accepted = client.create_flow_run_from_deployment(
+            deployment_id, parameters={"prompt": "Hi", "image_file_ids": ["123", "nc:/a.png"]}
+        )
+        assert accepted.parameters["image_file_ids"] == ["123", "nc:/a.png"]
+        # The form's schema types each file as text: a number (a file id not written as text),
+        # no file at all, or a lone reference is refused, naming the field and what is wrong.
+        for files, reason in [
+            ([123], "123 is not of type 'string'"),
+            ([], "should be non-empty"),
+            ("nc:/a.png", "is not of type 'array'"),
+        ]:
+            with pytest.raises(PrefectHTTPStatusError) as info:
+                client.create_flow_run_from_deployment(
+                    deployment_id, parameters={"prompt": "Hi", "image_file_ids": files}
+                )
+            assert info.value.response.status_code == 409
+            assert "Validation failed for field 'image_file_ids" in info.value.response.text
+            assert reason in info.value.response.text
+        runs = client.read_flow_runs(
+            deployment_filter=DeploymentFilter(id=DeploymentFilterId(any_=[deployment_id]))
+        )
+    assert [run.id for run in runs] == [accepted.id]
+    assert sandbox.tasks() == []
