@@ -9,9 +9,14 @@ run by a test.
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
+
+from prefect.settings import PREFECT_API_URL
 
 ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"
@@ -60,3 +65,27 @@ def readme_example(name: str) -> str:
 def commands(name: str) -> list[str]:
     """The command lines of a shell example, each without its trailing ``# comment``."""
     return [_COMMENT.sub("", line) for line in readme_example(name).splitlines() if line.strip()]
+
+
+def run_script(lines: list[str], **environment: str) -> str:
+    """Run command lines in one bash, in the repository, against the test's Prefect server.
+
+    The project environment's commands are on the ``PATH``, as after the README's
+    ``source .venv/bin/activate``; ``environment`` adds or replaces variables.
+
+    Returns:
+        What the commands printed.
+    """
+    script = "\n".join(["set -euo pipefail", *lines])
+    variables = {
+        **os.environ,
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+        "PREFECT_API_URL": str(PREFECT_API_URL.value()),
+        **environment,
+    }
+    result = subprocess.run(
+        ["bash", "-c", script], cwd=ROOT, env=variables, capture_output=True, text=True,
+        timeout=300, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    return result.stdout

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -13,8 +10,7 @@ from typing import Any
 import pytest
 from prefect.client.orchestration import get_client
 from prefect.exceptions import ObjectNotFound
-from prefect.settings import PREFECT_API_URL
-from readme_examples import ROOT, code_blocks, commands, readme_example
+from readme_examples import ROOT, code_blocks, commands, readme_example, run_script
 
 from prefect_nextcloud import NextcloudCredentials
 from prefect_nextcloud.sandbox import NextcloudSandbox, sample_image_bytes
@@ -33,26 +29,6 @@ def run_example(name: str, namespace: dict[str, Any] | None = None) -> dict[str,
 def run_shell(name: str) -> str:
     """Run the README's shell example ``name`` and return what it printed."""
     return run_script(commands(name))
-
-
-def run_script(lines: list[str]) -> str:
-    """Run command lines in one bash, in the repository, against the test's Prefect server.
-
-    The project environment's commands are on the ``PATH``, as after the README's
-    ``source .venv/bin/activate``.
-    """
-    script = "\n".join(["set -euo pipefail", *lines])
-    environment = {
-        **os.environ,
-        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
-        "PREFECT_API_URL": str(PREFECT_API_URL.value()),
-    }
-    result = subprocess.run(
-        ["bash", "-c", script], cwd=ROOT, env=environment, capture_output=True, text=True,
-        timeout=300, check=False,
-    )  # fmt: skip
-    assert result.returncode == 0, result.stdout + result.stderr
-    return result.stdout
 
 
 def test_every_block_is_run_by_a_test_or_says_why_not() -> None:

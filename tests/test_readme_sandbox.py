@@ -12,8 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from prefect.settings import PREFECT_API_URL
-from readme_examples import README, ROOT, commands
+from readme_examples import README, ROOT, commands, run_script
 
 from prefect_nextcloud import cli
 from prefect_nextcloud.sandbox import DEFAULT_APP_PASSWORD, DEFAULT_USER_ID, sample_image_bytes
@@ -87,20 +86,8 @@ def test_the_try_the_sandbox_session_runs_as_printed(
         (holiday / name).write_bytes(sample_image_bytes())
     # The second terminal, then a look at what the flow did, in one shell.
     session = [*commands("sandbox-session"), *commands("sandbox-views")]
-    script = "\n".join(["set -euo pipefail", *session]).replace(
-        "127.0.0.1:8080", f"127.0.0.1:{sandbox_port}"
-    )
-    environment = {
-        **os.environ,
-        "HOME": str(tmp_path),
-        "PREFECT_API_URL": str(PREFECT_API_URL.value()),
-    }
-    result = subprocess.run(
-        ["bash", "-c", script], cwd=ROOT, env=environment, capture_output=True, text=True,
-        timeout=300, check=False,
-    )  # fmt: skip
-    assert result.returncode == 0, result.stdout + result.stderr
-    output = result.stdout
+    on_this_port = [line.replace("127.0.0.1:8080", f"127.0.0.1:{sandbox_port}") for line in session]
+    output = run_script(on_this_port, HOME=str(tmp_path))
     # The upload put the photos into /Photos, next to the sandbox's four sample images ...
     for name in ("beach.jpg", "hill.jpg", "town.jpg"):
         assert f"/Photos/{name}" in output
