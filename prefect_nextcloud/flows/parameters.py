@@ -149,10 +149,11 @@ def saved_credentials_reference(name: str = "nextcloud") -> dict[str, Any]:
     """Deployment step: a saved credentials block, as the run form's preselected choice.
 
     The form shows a block as picked when the deployment's parameter refers to it by id, which
-    only the Prefect server knows. ``prefect deploy`` runs this step before it creates the
-    deployments, whose parameters then take its output: ``credentials: "{{ <step id>.reference
-    }}"``. (Prefect's own placeholder for a block, ``{{ prefect.blocks.<type>.<name> }}``,
-    would write out the block's fields, app password included.)
+    only the Prefect server knows. ``prefect deploy`` runs this build step before it creates
+    the deployments, whose parameters then take its output, e.g.
+    ``credentials: "{{ nextcloud-credentials.reference }}"`` for a step with that ``id``.
+    (Prefect's own placeholder for a block, ``{{ prefect.blocks.<type>.<name> }}``, would write
+    out the block's fields, app password included.)
 
     Args:
         name: The name of a saved "Nextcloud Credentials" block.
@@ -169,11 +170,11 @@ def saved_credentials_reference(name: str = "nextcloud") -> dict[str, Any]:
                 name, NextcloudCredentials.get_block_type_slug(), include_secrets=False
             )
         except ObjectNotFound:
+            server = PREFECT_API_URL.value() or "Prefect's temporary server"
             raise ValueError(
-                f'No "Nextcloud Credentials" block named {name!r} is saved on the Prefect '
-                f"server at {PREFECT_API_URL.value() or 'this process'}, and the deployments name it as their "
-                f"credentials. Save it first (python blocks/save_credentials.py {name}, with "
-                "NEXTCLOUD_URL, NEXTCLOUD_USER and NEXTCLOUD_APP_PASSWORD set, or in the UI "
-                "under Blocks), then deploy again."
+                f'No "Nextcloud Credentials" block named {name!r} is saved on {server}, and '
+                "the deployments name it as their credentials. Save it first (python "
+                f"blocks/save_credentials.py {name}, with NEXTCLOUD_URL, NEXTCLOUD_USER and "
+                "NEXTCLOUD_APP_PASSWORD set, or in the UI under Blocks), then deploy again."
             ) from None
     return {"reference": {"$ref": {"block_document_id": str(block.id)}}}
