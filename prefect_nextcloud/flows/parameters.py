@@ -6,7 +6,8 @@ JSON types. These annotations give each field a human title, type file reference
 value means "not set", and keep numeric bounds in the schema, while Python callers keep the
 wider types (a file id as an ``int``, credentials as a block object). Credentials are taken only
 as a saved block, never as the block's fields written out, which would store the app password
-with the run's parameters.
+with the run's parameters. A deployment step gives deployments the saved block as the
+credentials form's preselected choice.
 """
 
 from typing import Annotated, Any
