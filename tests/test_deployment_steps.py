@@ -8,10 +8,12 @@ from pathlib import Path
 from uuid import uuid4
 
 import pytest
+import yaml
 from prefect import Flow
 from prefect.client.orchestration import get_client
 from prefect.deployments.steps.core import StepExecutionError
 from prefect.flows import load_flow_from_flow_run
+from readme_examples import readme_example
 
 pytestmark = pytest.mark.usefixtures("prefect_server")
 
@@ -19,9 +21,8 @@ ROOT = Path(__file__).resolve().parent.parent
 VARIABLE = "MY_FLOWS_DIR"
 # A deployment of a flow file, as a user's own prefect.yaml would have it.
 ENTRYPOINT = "flows/analyze_image.py:analyze_image"
-PULL_STEPS = [
-    {"prefect_nextcloud.deployments.steps.set_working_directory_from_env": {"variable": VARIABLE}}
-]
+# The README's pull step for them, as printed.
+PULL_STEPS = yaml.safe_load(readme_example("own-flows-pull-step"))["pull"]
 
 
 def load_deployed_flow() -> Flow[..., object]:
