@@ -4,16 +4,12 @@ Each has a test that fails when the dependency changes (``tests/test_compat_pref
 ``tests/test_compat_httpx.py``).
 
 **Prefect** (3.9), for polling tasks (see :mod:`prefect_nextcloud.tasks.polling`), whose
-retries are their polls:
-
-* :class:`AttemptRetryDelays`: Prefect takes a retry's delay from the task's
-  ``retry_delay_seconds`` only (a number, a list, or a function of the number of retries),
-  never from the failed attempt. The delay list reads it from the exception the attempt
-  raised, which Prefect's task engine is handling when it indexes the list (3.9.1,
-  ``SyncTaskRunEngine.handle_retry`` called from ``handle_exception``).
-* :class:`QuietRetries`: Prefect logs every retry at INFO ("Task run failed with
-  exception: … - Retry n/N will start …") and offers no per-task switch; the filter turns the
-  line into DEBUG for the exceptions that mean "look again later", not a failure.
+function returns :func:`awaiting` while the work it waits for is pending: Prefect documents
+returning a state from a task, but not what a returned *Scheduled* state does. Its task engine
+(3.9.1, ``run_task_sync``/``run_task_async``) runs the function again for as long as the task
+run's state is running or scheduled, and ``wait_until_ready`` sleeps until the state's
+``scheduled_time``, then enters *Running*. A wait therefore reads as a state named after what
+it waits for, not as *AwaitingRetry*, and spends no retry.
 
 **httpx** (0.28) gives no public way to choose the network backend of its default transports:
 ``httpx.HTTPTransport`` builds its ``httpcore.ConnectionPool`` itself and takes no
@@ -27,98 +23,43 @@ reaches the backend through a context variable set around the request (:func:`re
 
 from __future__ import annotations
 
-import logging
 import ssl
-import sys
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import Any, SupportsIndex, overload
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import httpcore
 import httpx
+from prefect.client.schemas.objects import State
+from prefect.states import Scheduled
 
 __all__ = [
     "PREFECT_TASK_RUN_LOGGER",
-    "AttemptRetryDelays",
-    "QuietRetries",
+    "awaiting",
     "install_deadline_backends",
-    "quiet_retries",
     "request_expiry",
 ]
 
 PREFECT_TASK_RUN_LOGGER = "prefect.task_runs"
-"""The logger Prefect's task engine writes its retry lines to."""
+"""The logger Prefect's task engine writes its task-run lines to."""
 
 
-class AttemptRetryDelays(list[float]):
-    """A ``retry_delay_seconds`` whose every entry is the delay the failed attempt asked for.
-
-    Args:
-        delay_of: The delay an exception asks for, or ``None`` when it names none.
-        fallback: The delay when no exception is being handled or it names none.
-    """
-
-    def __init__(self, delay_of: Callable[[BaseException], float | None], fallback: float) -> None:
-        super().__init__([fallback])
-        self.delay_of = delay_of
-        self.fallback = fallback
-
-    @overload
-    def __getitem__(self, index: SupportsIndex) -> float: ...
-    @overload
-    def __getitem__(self, index: slice) -> list[float]: ...
-    def __getitem__(self, index: SupportsIndex | slice) -> float | list[float]:
-        if isinstance(index, slice):
-            return super().__getitem__(index)
-        handled = sys.exc_info()[1]
-        wanted = None if handled is None else self.delay_of(handled)
-        return self.fallback if wanted is None else wanted
-
-
-class QuietRetries(logging.Filter):
-    """Turn Prefect's retry line for one kind of exception into a DEBUG line.
-
-    Other records, and the retry lines of other exceptions, pass unchanged.
+def awaiting(name: str, message: str, delay_seconds: float) -> State[None]:
+    """The state a polling task's function returns to be run again ``delay_seconds`` from now.
 
     Args:
-        quiet: The exception class whose retries are not worth an INFO line.
+        name: The state's name, saying what is awaited (e.g. ``"AwaitingNextcloud"``).
+        message: What is pending, shown with the state.
+        delay_seconds: When to run the function again.
     """
-
-    def __init__(self, quiet: type[BaseException]) -> None:
-        super().__init__()
-        self.quiet = quiet
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        """Keep every record but the quiet retry line, which becomes DEBUG (or is dropped)."""
-        args = record.args
-        if not (
-            record.levelno == logging.INFO
-            and isinstance(args, tuple)
-            and len(args) > 1
-            and isinstance(args[1], self.quiet)
-        ):
-            return True
-        if not logging.getLogger(record.name).isEnabledFor(logging.DEBUG):
-            return False
-        record.levelno, record.levelname = logging.DEBUG, "DEBUG"
-        record.msg, record.args = "Polling again: %s", (args[1],)
-        return True
-
-
-def quiet_retries(quiet: type[BaseException]) -> None:
-    """Attach :class:`QuietRetries` for ``quiet`` to Prefect's task-run logger, once.
-
-    Args:
-        quiet: The exception class whose retries are not worth an INFO line.
-    """
-    logger = logging.getLogger(PREFECT_TASK_RUN_LOGGER)
-    if not any(
-        isinstance(existing, QuietRetries) and existing.quiet is quiet
-        for existing in logger.filters
-    ):
-        logger.addFilter(QuietRetries(quiet))
+    return Scheduled(
+        scheduled_time=datetime.now(UTC) + timedelta(seconds=delay_seconds),
+        message=message,
+        name=name,
+    )
 
 
 # httpx: request deadlines enforced in the network backend.
