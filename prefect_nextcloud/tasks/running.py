@@ -2,7 +2,8 @@
 
 Both go through :func:`~prefect_nextcloud.tasks.batch.reconcile_batch`, the one path every
 typed helper takes too: check the input, stage files, schedule within the user's schedule
-window, wait with Prefect retries as the polling loop, fetch output files, tidy up.
+window, wait (the Prefect task run reads *AwaitingNextcloud* between looks), fetch output
+files, tidy up.
 :func:`run_one` is the body of every single-task helper, and :func:`run_batch` that of every
 batch helper: each helper hands it its input (built with :func:`input_slots` where some slots
 are optional), its :class:`~prefect_nextcloud.tasks.options.RunOptions` and its ids.
@@ -98,6 +99,8 @@ def run_batch(
     app_id: str | None,
     artifact_key: str | None,
     on_results: Callable[[list[ItemResult]], None] | None = None,
+    *,
+    file_paths: Mapping[int, str] | None = None,
 ) -> list[ItemResult]:
     """One attempt at a whole batch: the body of ``run_tasks`` and of every batch helper.
 
@@ -111,6 +114,7 @@ def run_batch(
         artifact_key: Key of the progress and result-table artifacts; ``None`` for none.
         on_results: Called with the results that became known together, as soon as they are;
             each item once.
+        file_paths: The paths of files given by id, to name them in the result table.
 
     Returns:
         One result per input, in input order.
@@ -128,6 +132,7 @@ def run_batch(
         app_id=app_id,
         artifact_key=artifact_key,
         on_results=on_results,
+        file_paths=file_paths,
     )
     return [item.result() for item in items]
 
@@ -148,7 +153,8 @@ def run_task(
     a local file (``pathlib.Path`` or ``"file:/abs/a.jpg"``) or ``LocalFile``/``(name, bytes)``;
     local data is uploaded to ``options.staging_folder`` and removed once the task has ended.
     Files of file-typed output slots are downloaded right after success into
-    ``Task.output_files``. One Prefect task run covers it all: its retries are the polls.
+    ``Task.output_files``. One Prefect task run covers it all: it waits as
+    *AwaitingNextcloud* between polls.
 
     Args:
         credentials: Where and as whom to connect.
@@ -187,9 +193,9 @@ def run_tasks(
     Each attempt makes one request that lists every task of the batch, adopts tasks already
     scheduled for it (after a lost answer or a retry), schedules what is missing as far as
     the user's schedule window allows, reads what has finished and raises the still-running
-    signal while anything is pending, so Prefect's retries are the loop. Every input is
-    checked, and local files staged, before the first schedule: a bad item is a ``ValueError``
-    naming its index, and nothing is scheduled.
+    signal while anything is pending, so the task run waits as *AwaitingNextcloud* and looks
+    again. Every input is checked, and local files staged, before the first schedule: a bad
+    item is a ``ValueError`` naming its index, and nothing is scheduled.
 
     Example:
         ```python
