@@ -4,12 +4,27 @@ Each has a test that fails when the dependency changes (``tests/test_compat_pref
 ``tests/test_compat_httpx.py``).
 
 **Prefect** (3.9), for polling tasks (see :mod:`prefect_nextcloud.tasks.polling`), whose
-function returns :func:`awaiting` while the work it waits for is pending: Prefect documents
-returning a state from a task, but not what a returned *Scheduled* state does. Its task engine
-(3.9.1, ``run_task_sync``/``run_task_async``) runs the function again for as long as the task
-run's state is running or scheduled, and ``wait_until_ready`` sleeps until the state's
-``scheduled_time``, then enters *Running*. A wait therefore reads as a state named after what
-it waits for, not as *AwaitingRetry*, and spends no retry.
+retries are their polls:
+
+* :class:`AttemptRetryDelays`: Prefect takes a retry's delay from the task's
+  ``retry_delay_seconds`` only (a number, a list, or a function of the number of retries),
+  never from the failed attempt. The delay list reads it from the exception the attempt
+  raised, which Prefect's task engine is handling when it indexes the list (3.9.1,
+  ``SyncTaskRunEngine.handle_retry`` called from ``handle_exception``).
+* :class:`QuietRetries`: Prefect logs every retry at INFO ("Task run failed with
+  exception: … - Retry n/N will start …") and offers no per-task switch; the filter turns the
+  line into DEBUG for the exceptions that mean "look again later", not a failure.
+* :func:`name_retry_waits`: the state a retry waits in is always named *AwaitingRetry*, which
+  reads like trouble for a healthy wait. Prefect's task engine (3.9.1,
+  ``handle_retry`` of both engines) builds it by calling the ``AwaitingRetry`` that
+  ``prefect.task_engine`` imported from ``prefect.states``; that name is replaced there by
+  :class:`RetryWaits`, which names the state after what the task waits for when the task's
+  retry rule is the polling tasks' one (with the handled exception, read as the delay list
+  does, as its message), and leaves every other task's *AwaitingRetry* as it is.
+  After a wait so named the engine enters *Running* (not *Retrying*, which it keeps for
+  *AwaitingRetry*). Returning a *Scheduled* state from the task instead would name the wait
+  without this, but a call of the task whose last attempt raises would then return that stale
+  state instead of raising (3.9.1, ``SyncTaskRunEngine.result``).
 
 **httpx** (0.28) gives no public way to choose the network backend of its default transports:
 ``httpx.HTTPTransport`` builds its ``httpcore.ConnectionPool`` itself and takes no
@@ -23,43 +38,150 @@ reaches the backend through a context variable set around the request (:func:`re
 
 from __future__ import annotations
 
+import logging
 import ssl
+import sys
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, SupportsIndex, overload
 
 import httpcore
 import httpx
+from prefect import task_engine
 from prefect.client.schemas.objects import State
-from prefect.states import Scheduled
+from prefect.context import TaskRunContext
 
 __all__ = [
     "PREFECT_TASK_RUN_LOGGER",
-    "awaiting",
+    "AttemptRetryDelays",
+    "QuietRetries",
+    "RetryWaits",
     "install_deadline_backends",
+    "name_retry_waits",
+    "quiet_retries",
     "request_expiry",
 ]
 
 PREFECT_TASK_RUN_LOGGER = "prefect.task_runs"
-"""The logger Prefect's task engine writes its task-run lines to."""
+"""The logger Prefect's task engine writes its retry lines to."""
 
 
-def awaiting(name: str, message: str, delay_seconds: float) -> State[None]:
-    """The state a polling task's function returns to be run again ``delay_seconds`` from now.
+class AttemptRetryDelays(list[float]):
+    """A ``retry_delay_seconds`` whose every entry is the delay the failed attempt asked for.
 
     Args:
-        name: The state's name, saying what is awaited (e.g. ``"AwaitingNextcloud"``).
-        message: What is pending, shown with the state.
-        delay_seconds: When to run the function again.
+        delay_of: The delay an exception asks for, or ``None`` when it names none.
+        fallback: The delay when no exception is being handled or it names none.
     """
-    return Scheduled(
-        scheduled_time=datetime.now(UTC) + timedelta(seconds=delay_seconds),
-        message=message,
-        name=name,
-    )
+
+    def __init__(self, delay_of: Callable[[BaseException], float | None], fallback: float) -> None:
+        super().__init__([fallback])
+        self.delay_of = delay_of
+        self.fallback = fallback
+
+    @overload
+    def __getitem__(self, index: SupportsIndex) -> float: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[float]: ...
+    def __getitem__(self, index: SupportsIndex | slice) -> float | list[float]:
+        if isinstance(index, slice):
+            return super().__getitem__(index)
+        handled = sys.exc_info()[1]
+        wanted = None if handled is None else self.delay_of(handled)
+        return self.fallback if wanted is None else wanted
+
+
+class QuietRetries(logging.Filter):
+    """Turn Prefect's retry line for one kind of exception into a DEBUG line.
+
+    Other records, and the retry lines of other exceptions, pass unchanged.
+
+    Args:
+        quiet: The exception class whose retries are not worth an INFO line.
+    """
+
+    def __init__(self, quiet: type[BaseException]) -> None:
+        super().__init__()
+        self.quiet = quiet
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Keep every record but the quiet retry line, which becomes DEBUG (or is dropped)."""
+        args = record.args
+        if not (
+            record.levelno == logging.INFO
+            and isinstance(args, tuple)
+            and len(args) > 1
+            and isinstance(args[1], self.quiet)
+        ):
+            return True
+        if not logging.getLogger(record.name).isEnabledFor(logging.DEBUG):
+            return False
+        record.levelno, record.levelname = logging.DEBUG, "DEBUG"
+        record.msg, record.args = "Polling again: %s", (args[1],)
+        return True
+
+
+def quiet_retries(quiet: type[BaseException]) -> None:
+    """Attach :class:`QuietRetries` for ``quiet`` to Prefect's task-run logger, once.
+
+    Args:
+        quiet: The exception class whose retries are not worth an INFO line.
+    """
+    logger = logging.getLogger(PREFECT_TASK_RUN_LOGGER)
+    if not any(
+        isinstance(existing, QuietRetries) and existing.quiet is quiet
+        for existing in logger.filters
+    ):
+        logger.addFilter(QuietRetries(quiet))
+
+
+class RetryWaits:
+    """Prefect's ``AwaitingRetry``, naming the wait of the tasks with one retry rule.
+
+    Args:
+        inner: The ``AwaitingRetry`` it stands in for.
+        retry_condition: The ``retry_condition_fn`` of the tasks whose waits it names.
+        name: The name of their wait, e.g. ``"AwaitingNextcloud"``.
+    """
+
+    def __init__(
+        self, inner: Callable[..., State[Any]], retry_condition: Callable[..., Any], name: str
+    ) -> None:
+        self.inner = inner
+        self.retry_condition = retry_condition
+        self.name = name
+
+    def __call__(self, *args: Any, **kwargs: Any) -> State[Any]:
+        """The state the task run waits in before its next attempt.
+
+        A named wait's message is the exception the engine is handling: what is pending.
+        """
+        state = self.inner(*args, **kwargs)
+        context = TaskRunContext.get()
+        if context is not None and context.task.retry_condition_fn is self.retry_condition:
+            state.name = self.name
+            handled = sys.exc_info()[1]
+            if handled is not None:
+                state.message = str(handled)
+        return state
+
+
+def name_retry_waits(retry_condition: Callable[..., Any], name: str) -> None:
+    """Name the retry waits of the tasks whose retry rule is ``retry_condition``; once.
+
+    Args:
+        retry_condition: The ``retry_condition_fn`` of those tasks.
+        name: The name of their wait, e.g. ``"AwaitingNextcloud"``.
+    """
+    current = task_engine.AwaitingRetry  # type: ignore[attr-defined]
+    installed = current
+    while isinstance(installed, RetryWaits):
+        if installed.retry_condition is retry_condition:
+            return
+        installed = installed.inner
+    task_engine.AwaitingRetry = RetryWaits(current, retry_condition, name)  # type: ignore[attr-defined]
 
 
 # httpx: request deadlines enforced in the network backend.

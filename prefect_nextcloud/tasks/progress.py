@@ -138,7 +138,7 @@ class BatchProgress:
 
 
 def _wall_clock(monotonic: float) -> str:
-    """A ``time.monotonic()`` value as the UTC time of day it stands for."""
+    """A ``time.monotonic()`` value as the UTC date and time it stands for."""
     moment = time.time() + (monotonic - time.monotonic())
     return datetime.fromtimestamp(moment, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 

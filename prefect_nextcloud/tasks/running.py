@@ -2,8 +2,7 @@
 
 Both go through :func:`~prefect_nextcloud.tasks.batch.reconcile_batch`, the one path every
 typed helper takes too: check the input, stage files, schedule within the user's schedule
-window, wait (the Prefect task run reads *AwaitingNextcloud* between looks), fetch output
-files, tidy up.
+window, wait with Prefect retries as the polling loop, fetch output files, tidy up.
 :func:`run_one` is the body of every single-task helper, and :func:`run_batch` that of every
 batch helper: each helper hands it its input (built with :func:`input_slots` where some slots
 are optional), its :class:`~prefect_nextcloud.tasks.options.RunOptions` and its ids.
@@ -153,8 +152,7 @@ def run_task(
     a local file (``pathlib.Path`` or ``"file:/abs/a.jpg"``) or ``LocalFile``/``(name, bytes)``;
     local data is uploaded to ``options.staging_folder`` and removed once the task has ended.
     Files of file-typed output slots are downloaded right after success into
-    ``Task.output_files``. One Prefect task run covers it all: it waits as
-    *AwaitingNextcloud* between polls.
+    ``Task.output_files``. One Prefect task run covers it all: its retries are the polls.
 
     Args:
         credentials: Where and as whom to connect.
@@ -193,9 +191,9 @@ def run_tasks(
     Each attempt makes one request that lists every task of the batch, adopts tasks already
     scheduled for it (after a lost answer or a retry), schedules what is missing as far as
     the user's schedule window allows, reads what has finished and raises the still-running
-    signal while anything is pending, so the task run waits as *AwaitingNextcloud* and looks
-    again. Every input is checked, and local files staged, before the first schedule: a bad
-    item is a ``ValueError`` naming its index, and nothing is scheduled.
+    signal while anything is pending, so Prefect's retries are the loop. Every input is
+    checked, and local files staged, before the first schedule: a bad item is a ``ValueError``
+    naming its index, and nothing is scheduled.
 
     Example:
         ```python

@@ -1,4 +1,4 @@
-"""Waiting for one Nextcloud task by its id, one look per attempt of a polling task.
+"""Waiting for one Nextcloud task by its id, with Prefect task retries as the polling loop.
 
 Each attempt of :data:`wait_for_task` makes one ``GET /task/{id}``. While the task is
 scheduled or running the attempt raises :class:`TaskStillRunning` with the delay until the
@@ -268,11 +268,10 @@ def wait_for_task(
 ) -> NextcloudTask:
     """Wait until a Nextcloud task has finished, and return it.
 
-    Each attempt fetches the task once; the task run waits as *AwaitingNextcloud* and repeats
-    the attempt while the task is scheduled or running, at most every
-    ``options.poll_interval_seconds`` (sooner when the server expects the task to end sooner;
-    less often while it waits in the queue). A failure of a single poll that may pass
-    (connection reset, 502, 503, 504) is one more wait.
+    Each attempt fetches the task once; Prefect's retries repeat the attempt while the task is
+    scheduled or running, at most every ``options.poll_interval_seconds`` (sooner when the
+    server expects the task to end sooner; less often while it waits in the queue). A failure
+    of a single poll that may pass (connection reset, 502, 503, 504) is one more retry.
 
     Args:
         credentials: Where and as whom to connect.

@@ -1,7 +1,6 @@
 """Many Nextcloud tasks, one Prefect task: every attempt reconciles the batch with the server.
 
-The polling task runs it again after each wait (see ``tasks.polling``); nothing sleeps inside
-an attempt. The engine is split by
+Prefect's retries are the loop; nothing sleeps inside an attempt. The engine is split by
 responsibility:
 
 - ``items``: the batch's state (``BatchItem``, ``ItemResult``) and the bounded memory of

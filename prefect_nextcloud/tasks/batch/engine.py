@@ -6,7 +6,7 @@ what has finished (downloading output files, handing each result to ``on_results
 what ran past its deadline, schedules what is missing as far as the schedule window allows
 right now, and then either returns the results or raises
 :class:`~prefect_nextcloud.tasks.polling.TaskStillRunning` with the delay until the next
-due look, which the polling task waits out as *AwaitingNextcloud*.
+due look. Prefect's retries are the loop.
 
 With a relay (see :mod:`~prefect_nextcloud.tasks.batch.push`), the attempt does not end at
 once: it waits on Prefect's event stream until the next due look, and each time Nextcloud
@@ -90,8 +90,8 @@ def reconcile_batch(
     Raises:
         ValueError: An argument or an item is invalid; nothing was sent.
         TaskStillRunning: Some items are not settled yet; look again after ``retry_after``.
-        NextcloudError: The server could not be asked (a passing failure is looked at again
-            while the block's retry budget lasts).
+        NextcloudError: The server could not be asked (a passing failure is retried by the
+            polling task's retry rule).
     """
     items = check_inputs(inputs)
     if not items:

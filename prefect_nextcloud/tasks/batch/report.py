@@ -52,7 +52,7 @@ def result_table(batch: Batch, server_url: str, file_paths: Mapping[int, str]) -
             [
                 str(item.index),
                 _files(batch, item, server_url, file_paths),
-                escape(item.status),
+                item.status,
                 "" if task is None else f"{task.id} ({task.status.name.lower()})",
                 _duration(item),
                 shown,
