@@ -45,13 +45,13 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import Any, SupportsIndex, overload
+from typing import TYPE_CHECKING, Any, SupportsIndex, overload
 
 import httpcore
 import httpx
-from prefect import task_engine
-from prefect.client.schemas.objects import State
-from prefect.context import TaskRunContext
+
+if TYPE_CHECKING:
+    from prefect.client.schemas.objects import State
 
 __all__ = [
     "PREFECT_TASK_RUN_LOGGER",
@@ -158,6 +158,9 @@ class RetryWaits:
 
         A named wait's message is the exception the engine is handling: what is pending.
         """
+        # Imported here: the client imports this module and must not load Prefect.
+        from prefect.context import TaskRunContext  # noqa: PLC0415
+
         state = self.inner(*args, **kwargs)
         context = TaskRunContext.get()
         if context is not None and context.task.retry_condition_fn is self.retry_condition:
@@ -175,6 +178,9 @@ def name_retry_waits(retry_condition: Callable[..., Any], name: str) -> None:
         retry_condition: The ``retry_condition_fn`` of those tasks.
         name: The name of their wait, e.g. ``"AwaitingNextcloud"``.
     """
+    # Imported here: the client imports this module and must not load Prefect.
+    from prefect import task_engine  # noqa: PLC0415
+
     current = task_engine.AwaitingRetry  # type: ignore[attr-defined]
     installed = current
     while isinstance(installed, RetryWaits):
