@@ -27,10 +27,11 @@ FAST = {"timeout_seconds": 30.0, "poll_interval_seconds": 0.05}
 
 
 def test_flow_returns_the_analysis_and_leaves_an_artifact(sandbox: NextcloudSandbox) -> None:
+    named = sandbox.upload("Photos/a|b *c*.png", sample_image_bytes())
     file_id = sandbox.upload("sample.png", sample_image_bytes())
     state = analyze_image(
         prompt="What is in it?",
-        image_file_ids=file_id,
+        image_file_ids=["nc:/Photos/a|b *c*.png", file_id],
         credentials=sandbox.credentials,
         return_state=True,
         **FAST,
@@ -38,9 +39,15 @@ def test_flow_returns_the_analysis_and_leaves_an_artifact(sandbox: NextcloudSand
     analysis = state.result()
     assert "What is in it?" in analysis.analysis_text
     artifact = artifact_of(state.state_details.flow_run_id, "image-analysis")
-    assert "What is in it?" in str(artifact.data)
-    assert f"`{file_id}`" in str(artifact.data)
-    assert f"Nextcloud task:** {analysis.task_id}" in str(artifact.data)
+    data = str(artifact.data)
+    assert "**Prompt:** What is in it?" in data
+    base = sandbox.credentials.base_url
+    # By path, escaped, linked to the file in Files; an image given by id links by its id.
+    assert (
+        f"**Images:** [/Photos/a\\|b \\*c\\*.png]({base}/index.php/f/{named}), "
+        f"[file {file_id}]({base}/index.php/f/{file_id})\n"
+    ) in data
+    assert f"Nextcloud task:** {analysis.task_id}" in data
     # The block parameter reaches the API with its secret masked.
     with get_client(sync_client=True) as client:
         flow_run = client.read_flow_run(state.state_details.flow_run_id)
