@@ -14,6 +14,12 @@ retries are their polls:
 * :class:`QuietRetries`: Prefect logs every retry at INFO ("Task run failed with
   exception: … - Retry n/N will start …") and offers no per-task switch; the filter turns the
   line into DEBUG for the exceptions that mean "look again later", not a failure.
+* :class:`QuietCancellation`: Prefect's task engine reports the ``TerminationSignal`` with which
+  a runner or worker cancels a flow run as a crash of the task run in progress ("Crash
+  detected! …" and "Finished in state Crashed(…)" at ERROR; 3.9.1,
+  ``SyncTaskRunEngine.handle_crash`` and ``log_finished_message``, both logged while the signal
+  is being handled), and offers no switch; the filter turns those lines into DEBUG lines when
+  the caller knows the signal is a cancellation.
 
 **httpx** (0.28) gives no public way to choose the network backend of its default transports:
 ``httpx.HTTPTransport`` builds its ``httpcore.ConnectionPool`` itself and takes no
@@ -42,8 +48,10 @@ import httpx
 __all__ = [
     "PREFECT_TASK_RUN_LOGGER",
     "AttemptRetryDelays",
+    "QuietCancellation",
     "QuietRetries",
     "install_deadline_backends",
+    "quiet_cancellation",
     "quiet_retries",
     "request_expiry",
 ]
@@ -100,11 +108,8 @@ class QuietRetries(logging.Filter):
             and isinstance(args[1], self.quiet)
         ):
             return True
-        if not logging.getLogger(record.name).isEnabledFor(logging.DEBUG):
-            return False
-        record.levelno, record.levelname = logging.DEBUG, "DEBUG"
         record.msg, record.args = "Polling again: %s", (args[1],)
-        return True
+        return _to_debug(record)
 
 
 def quiet_retries(quiet: type[BaseException]) -> None:
@@ -119,6 +124,53 @@ def quiet_retries(quiet: type[BaseException]) -> None:
         for existing in logger.filters
     ):
         logger.addFilter(QuietRetries(quiet))
+
+
+def _to_debug(record: logging.LogRecord) -> bool:
+    """Make the record a DEBUG line; drop it (``False``) when its logger does not log DEBUG."""
+    if not logging.getLogger(record.name).isEnabledFor(logging.DEBUG):
+        return False
+    record.levelno, record.levelname = logging.DEBUG, "DEBUG"
+    return True
+
+
+class QuietCancellation(logging.Filter):
+    """Turn Prefect's ERROR lines about a task run stopped by a cancellation into DEBUG lines.
+
+    Other records pass unchanged.
+
+    Args:
+        is_cancellation: Whether an ERROR record is about a cancellation, given the record and
+            the exception being handled while it was logged (``None`` outside a handler).
+    """
+
+    def __init__(
+        self, is_cancellation: Callable[[logging.LogRecord, BaseException | None], bool]
+    ) -> None:
+        super().__init__()
+        self.is_cancellation = is_cancellation
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Keep every record but the cancellation's ERROR lines, which become DEBUG."""
+        if record.levelno < logging.ERROR or not self.is_cancellation(record, sys.exc_info()[1]):
+            return True
+        return _to_debug(record)
+
+
+def quiet_cancellation(
+    is_cancellation: Callable[[logging.LogRecord, BaseException | None], bool],
+) -> None:
+    """Attach :class:`QuietCancellation` to Prefect's task-run logger, once per predicate.
+
+    Args:
+        is_cancellation: Whether an ERROR record is about a cancellation (see the filter).
+    """
+    logger = logging.getLogger(PREFECT_TASK_RUN_LOGGER)
+    if not any(
+        isinstance(existing, QuietCancellation) and existing.is_cancellation is is_cancellation
+        for existing in logger.filters
+    ):
+        logger.addFilter(QuietCancellation(is_cancellation))
 
 
 # httpx: request deadlines enforced in the network backend.
