@@ -114,11 +114,12 @@ def test_a_cancelled_run_of_process_new_files_ends_cancelled_and_keeps_its_answe
     )
     with sandbox, get_client(sync_client=True) as client:
         files = [sandbox.upload(f"Photos/{name}.png", sample_image_bytes()) for name in "abcd"]
-        sandbox.credentials.save("cancellation-test", overwrite=True)
+        # A block of its own: a straggling run of another test cannot reach this sandbox.
+        sandbox.credentials.save("cancellation-new-files", overwrite=True)
         deployment = client.read_deployment_by_name("process-new-files/cancellation-test")
         flow_run = client.create_flow_run_from_deployment(
             deployment.id,
-            parameters={"credentials": "cancellation-test", "poll_interval_seconds": 30.0},
+            parameters={"credentials": "cancellation-new-files", "poll_interval_seconds": 30.0},
         )
         sandbox.wait_for_requests("POST", r"/taskprocessing/schedule$", count=4, timeout=90)
         answered = [sandbox.wait_for_status(n, "STATUS_SUCCESSFUL", timeout=30) for n in (1, 2)]
