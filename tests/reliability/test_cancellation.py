@@ -49,16 +49,21 @@ def runner(prefect_server: None) -> Iterator[list[str]]:
         yield output
 
 
+# Each test saves a credentials block of its own: the flow's cancellation hook runs in the
+# runner once the run's process has ended, possibly during the next test, and reads the block.
+
+
 def test_cancelling_a_waiting_flow_run_cancels_its_nextcloud_task(
     sandbox: NextcloudSandbox, runner: list[str]
 ) -> None:
     sandbox.pause_processing()
-    sandbox.credentials.save("cancellation-test", overwrite=True)
+    sandbox.credentials.save("cancellation-single", overwrite=True)
     with get_client(sync_client=True) as client:
         deployment = client.read_deployment_by_name("wait-for-a-long-task/cancellation-test")
         flow_run = client.create_flow_run_from_deployment(
-            deployment.id, parameters={"credentials": "cancellation-test"}
+            deployment.id, parameters={"credentials": "cancellation-single"}
         )
+        sandbox.wait_for_requests("POST", r"/taskprocessing/schedule$", count=1, timeout=90)
         sandbox.wait_for_requests("GET", r"/taskprocessing/tasks/app/", count=3, timeout=90)
         [task] = sandbox.tasks()
         assert task.status == "STATUS_SCHEDULED"
@@ -71,12 +76,13 @@ def test_cancelling_a_batch_cancels_every_pending_task_of_it(
     sandbox: NextcloudSandbox, runner: list[str]
 ) -> None:
     sandbox.hold_running()  # one task runs (held), the others stay queued
-    sandbox.credentials.save("cancellation-test", overwrite=True)
+    sandbox.credentials.save("cancellation-batch", overwrite=True)
     with get_client(sync_client=True) as client:
         deployment = client.read_deployment_by_name("wait-for-a-batch/cancellation-test")
         flow_run = client.create_flow_run_from_deployment(
-            deployment.id, parameters={"credentials": "cancellation-test", "size": 6}
+            deployment.id, parameters={"credentials": "cancellation-batch", "size": 6}
         )
+        sandbox.wait_for_requests("POST", r"/taskprocessing/schedule$", count=6, timeout=90)
         sandbox.wait_for_requests("GET", r"/taskprocessing/tasks/app/", count=2, timeout=90)
         assert len(sandbox.tasks()) == 6
         client.set_flow_run_state(flow_run.id, Cancelling(), force=True)
@@ -114,7 +120,6 @@ def test_a_cancelled_run_of_process_new_files_ends_cancelled_and_keeps_its_answe
     )
     with sandbox, get_client(sync_client=True) as client:
         files = [sandbox.upload(f"Photos/{name}.png", sample_image_bytes()) for name in "abcd"]
-        # A block of its own: a straggling run of another test cannot reach this sandbox.
         sandbox.credentials.save("cancellation-new-files", overwrite=True)
         deployment = client.read_deployment_by_name("process-new-files/cancellation-test")
         flow_run = client.create_flow_run_from_deployment(
