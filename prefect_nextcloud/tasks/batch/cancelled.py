@@ -67,6 +67,6 @@ def end_cancelled(
         "answer(s) that had arrived kept.",
         len(cancelled),
         batch.task_type,
-        f" ({', '.join(map(str, cancelled))})" if cancelled else "",
+        f" ({', '.join(map(str, sorted(cancelled)))})" if cancelled else "",
         kept,
     )
