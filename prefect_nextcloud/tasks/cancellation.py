@@ -32,7 +32,7 @@ from prefect_nextcloud.tasks.progress import run_logger
 
 __all__ = ["CancelWatch", "is_cancellation", "on_cancel", "watching"]
 
-CANCELLED_MESSAGE = "The flow run was cancelled."
+_CANCELLED = "The flow run was cancelled."
 
 
 class CancelWatch:
@@ -66,14 +66,24 @@ class CancelWatch:
             try:
                 tidy_up()
             except Exception as error:  # the task run still ends Cancelled
-                logger.warning("Could not tidy up task run %s: %s", task_run_id, error)
+                logger.warning(
+                    "Could not tidy up after task run %s (%s); the flow's cancellation hook "
+                    "cancels the Nextcloud tasks it left.",
+                    task_run_id,
+                    error,
+                )
             try:
                 with get_client(sync_client=True) as client:
                     client.set_task_run_state(
-                        UUID(task_run_id), Cancelled(message=CANCELLED_MESSAGE), force=True
+                        UUID(task_run_id), Cancelled(message=_CANCELLED), force=True
                     )
             except Exception as error:
-                logger.warning("Could not mark task run %s cancelled: %s", task_run_id, error)
+                logger.warning(
+                    "Could not set task run %s Cancelled (%s); it shows as Crashed, though the "
+                    "flow run was cancelled.",
+                    task_run_id,
+                    error,
+                )
 
 
 _WATCH: ContextVar[CancelWatch | None] = ContextVar("prefect_nextcloud_cancel_watch", default=None)

@@ -55,8 +55,8 @@ def end_cancelled(
             tidy_up(client, batch, options)
     except NextcloudError as error:
         logger.warning(
-            "The flow run was cancelled, but its Nextcloud tasks could not all be looked at or "
-            "cancelled (%s); the flow's cancellation hook tries again.",
+            "The flow run was cancelled, but the batch's Nextcloud tasks could not all be "
+            "looked at or cancelled (%s); those still pending may run to their end.",
             error,
         )
     emit_task_events(credentials, batch.items)
