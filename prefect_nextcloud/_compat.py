@@ -25,6 +25,20 @@ retries are their polls:
   *AwaitingRetry*). Returning a *Scheduled* state from the task instead would name the wait
   without this, but a call of the task whose last attempt raises would then return that stale
   state instead of raising (3.9.1, ``SyncTaskRunEngine.result``).
+* :class:`QuietCancellation`: Prefect's task engine reports the ``TerminationSignal`` with which
+  a runner or worker cancels a flow run as a crash of the task run in progress ("Crash
+  detected! …" and "Finished in state Crashed(…)" at ERROR; 3.9.1,
+  ``SyncTaskRunEngine.handle_crash`` and ``log_finished_message``, both logged while the signal
+  is being handled), and offers no switch; the filter turns those lines into DEBUG lines when
+  the caller knows the signal is a cancellation.
+* :func:`watching_cancellation`: Prefect gives a task no cancellation hook (3.9.1: a task has
+  ``on_completion``/``on_failure`` hooks, a flow has ``on_cancellation``, which for a run that a
+  runner or worker cancels runs in that runner's process, not the run's), and its engine sits
+  between a task's call and the task's code, so no argument can carry what the code registers
+  for a cancellation out to the caller that catches the ``TerminationSignal``. The call's
+  :class:`CancelWatcher` is kept in a context variable for as long as the call lasts
+  (:func:`cancel_watcher` reads it), which also tells :class:`QuietCancellation` which task
+  runs were cancelled.
 
 **httpx** (0.28) gives no public way to choose the network backend of its default transports:
 ``httpx.HTTPTransport`` builds its ``httpcore.ConnectionPool`` itself and takes no
@@ -45,7 +59,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import TYPE_CHECKING, Any, SupportsIndex, overload
+from typing import TYPE_CHECKING, Any, Protocol, SupportsIndex, overload
 
 import httpcore
 import httpx
@@ -56,12 +70,17 @@ if TYPE_CHECKING:
 __all__ = [
     "PREFECT_TASK_RUN_LOGGER",
     "AttemptRetryDelays",
+    "CancelWatcher",
+    "QuietCancellation",
     "QuietRetries",
     "RetryWaits",
+    "cancel_watcher",
     "install_deadline_backends",
     "name_retry_waits",
+    "quiet_cancellation",
     "quiet_retries",
     "request_expiry",
+    "watching_cancellation",
 ]
 
 PREFECT_TASK_RUN_LOGGER = "prefect.task_runs"
@@ -116,11 +135,8 @@ class QuietRetries(logging.Filter):
             and isinstance(args[1], self.quiet)
         ):
             return True
-        if not logging.getLogger(record.name).isEnabledFor(logging.DEBUG):
-            return False
-        record.levelno, record.levelname = logging.DEBUG, "DEBUG"
         record.msg, record.args = "Polling again: %s", (args[1],)
-        return True
+        return _to_debug(record)
 
 
 def quiet_retries(quiet: type[BaseException]) -> None:
@@ -188,6 +204,84 @@ def name_retry_waits(retry_condition: Callable[..., Any], name: str) -> None:
             return
         installed = installed.inner
     task_engine.AwaitingRetry = RetryWaits(current, retry_condition, name)  # type: ignore[attr-defined]
+
+
+def _to_debug(record: logging.LogRecord) -> bool:
+    """Make the record a DEBUG line; drop it (``False``) when its logger does not log DEBUG."""
+    if not logging.getLogger(record.name).isEnabledFor(logging.DEBUG):
+        return False
+    record.levelno, record.levelname = logging.DEBUG, "DEBUG"
+    return True
+
+
+class QuietCancellation(logging.Filter):
+    """Turn Prefect's ERROR lines about a task run stopped by a cancellation into DEBUG lines.
+
+    Other records pass unchanged.
+
+    Args:
+        is_cancellation: Whether an ERROR record is about a cancellation, given the record and
+            the exception being handled while it was logged (``None`` outside a handler).
+    """
+
+    def __init__(
+        self, is_cancellation: Callable[[logging.LogRecord, BaseException | None], bool]
+    ) -> None:
+        super().__init__()
+        self.is_cancellation = is_cancellation
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Keep every record but the cancellation's ERROR lines, which become DEBUG."""
+        if record.levelno < logging.ERROR or not self.is_cancellation(record, sys.exc_info()[1]):
+            return True
+        return _to_debug(record)
+
+
+def quiet_cancellation(
+    is_cancellation: Callable[[logging.LogRecord, BaseException | None], bool],
+) -> None:
+    """Attach :class:`QuietCancellation` to Prefect's task-run logger, once per predicate.
+
+    Args:
+        is_cancellation: Whether an ERROR record is about a cancellation (see the filter).
+    """
+    logger = logging.getLogger(PREFECT_TASK_RUN_LOGGER)
+    if not any(
+        isinstance(existing, QuietCancellation) and existing.is_cancellation is is_cancellation
+        for existing in logger.filters
+    ):
+        logger.addFilter(QuietCancellation(is_cancellation))
+
+
+class CancelWatcher(Protocol):
+    """What a polling task's call does if its flow run is cancelled while the call lasts."""
+
+    task_runs: dict[str, Callable[[], None]]
+    """The clean-up of each task run of the call, by task run id."""
+
+    def cancelling(self) -> bool:
+        """Whether the flow run is being cancelled."""
+        ...
+
+
+_CANCEL_WATCHER: ContextVar[CancelWatcher | None] = ContextVar(
+    "prefect_nextcloud_cancel_watcher", default=None
+)
+
+
+@contextmanager
+def watching_cancellation(watcher: CancelWatcher) -> Iterator[None]:
+    """Make ``watcher`` the one :func:`cancel_watcher` returns inside this block."""
+    token = _CANCEL_WATCHER.set(watcher)
+    try:
+        yield
+    finally:
+        _CANCEL_WATCHER.reset(token)
+
+
+def cancel_watcher() -> CancelWatcher | None:
+    """The watcher of the polling task call in progress, if any."""
+    return _CANCEL_WATCHER.get()
 
 
 # httpx: request deadlines enforced in the network backend.

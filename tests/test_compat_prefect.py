@@ -6,6 +6,8 @@ Each test fails when Prefect changes it: then the workaround needs another way.
 from __future__ import annotations
 
 import logging
+import signal
+import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -13,12 +15,16 @@ import pytest
 from flow_helpers import stored_task_run_states
 from prefect import Task, flow
 from prefect.client.schemas.objects import State, TaskRun
+from prefect.exceptions import TerminationSignal
 
 from prefect_nextcloud._compat import (
     PREFECT_TASK_RUN_LOGGER,
     AttemptRetryDelays,
+    QuietCancellation,
     QuietRetries,
+    cancel_watcher,
     name_retry_waits,
+    watching_cancellation,
 )
 
 pytestmark = pytest.mark.usefixtures("prefect_server")
@@ -155,3 +161,90 @@ def test_prefect_builds_a_retry_wait_with_the_awaiting_retry_the_engine_imported
     assert named_wait.is_scheduled()
     assert named_wait.message == "again in 0.1 s"  # the exception the attempt raised
     assert named_wait.state_details.scheduled_time is not None
+
+
+class _Handled(logging.Filter):
+    """Notes each record's level and the exception being handled while it was logged."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.seen: list[tuple[int, BaseException | None]] = []
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        self.seen.append((record.levelno, sys.exc_info()[1]))
+        return True
+
+
+def test_prefect_logs_a_termination_signal_as_two_errors_while_handling_it() -> None:
+    def stopped() -> None:
+        raise TerminationSignal(signal=signal.SIGTERM)
+
+    handled = _Handled()
+    logger = logging.getLogger(PREFECT_TASK_RUN_LOGGER)
+    logger.addFilter(handled)
+    try:
+        with pytest.raises(TerminationSignal):
+            Task(stopped, name="stopped", persist_result=False)()
+    finally:
+        logger.removeFilter(handled)
+    errors = [error for level, error in handled.seen if level >= logging.ERROR]
+    assert len(errors) == 2  # "Crash detected! …" and "Finished in state Crashed(…)"
+    assert all(isinstance(error, TerminationSignal) for error in errors)
+
+
+@pytest.mark.usefixtures("task_run_records")  # the task-run logger at DEBUG, then restored
+def test_quiet_cancellation_turns_only_the_cancellations_errors_into_debug() -> None:
+    def record(level: int) -> logging.LogRecord:
+        return logging.LogRecord(
+            PREFECT_TASK_RUN_LOGGER, level, __file__, 1, "Crash detected!", (), None
+        )
+
+    asked: list[BaseException | None] = []
+
+    def is_cancellation(record: logging.LogRecord, handled: BaseException | None) -> bool:
+        asked.append(handled)
+        return isinstance(handled, KeyError)
+
+    quiet = QuietCancellation(is_cancellation)
+    info, error = record(logging.INFO), record(logging.ERROR)
+    assert quiet.filter(info)
+    assert quiet.filter(error)
+    assert (info.levelno, error.levelno) == (logging.INFO, logging.ERROR)  # nothing handled
+    cancelled = record(logging.ERROR)
+    assert _filter_while_handling(quiet, cancelled)
+    assert cancelled.levelno == logging.DEBUG
+    assert [type(error) for error in asked] == [type(None), KeyError]  # ERROR records only
+    logging.getLogger(PREFECT_TASK_RUN_LOGGER).setLevel(logging.INFO)
+    assert not _filter_while_handling(quiet, record(logging.ERROR))  # no DEBUG: dropped
+
+
+def _filter_while_handling(quiet: logging.Filter, record: logging.LogRecord) -> bool:
+    """The filter's verdict on a record logged while a ``KeyError`` is being handled."""
+    try:
+        raise KeyError("cancelled")
+    except KeyError:
+        return bool(quiet.filter(record))
+
+
+class _Watcher:
+    def __init__(self) -> None:
+        self.task_runs: dict[str, Callable[[], None]] = {}
+
+    def cancelling(self) -> bool:
+        return False
+
+
+def test_a_tasks_code_sees_the_cancel_watcher_of_its_caller_and_tasks_have_no_cancel_hook() -> None:
+    watcher = _Watcher()
+
+    def seen() -> bool:
+        return cancel_watcher() is watcher
+
+    @flow
+    def run() -> bool:
+        with watching_cancellation(watcher):
+            return Task(seen, name="seen", retries=1, persist_result=False)()
+
+    assert run()
+    assert cancel_watcher() is None
+    assert not hasattr(Task, "on_cancellation")  # a task hook would replace the watcher

@@ -15,6 +15,11 @@ poll, not a failure, so :func:`polling_task` attaches
 :class:`~prefect_nextcloud._compat.QuietRetries`, which turns it into a DEBUG line (or drops
 it when DEBUG is off). A successful wait therefore shows only this package's own INFO lines:
 what it awaits, status changes and progress.
+
+A polling task is a :class:`PollingTask`: called from a flow, it watches for the flow run's
+cancellation for as long as the call lasts, Prefect's waits between attempts included (see
+:mod:`~prefect_nextcloud.tasks.cancellation`), so that a cancelled run's task run ends
+``Cancelled`` with its work tidied up, not ``Crashed``.
 """
 
 from __future__ import annotations
@@ -25,13 +30,20 @@ from typing import Any, ParamSpec, TypeVar
 from prefect import Task
 from prefect.client.schemas.objects import State, TaskRun
 
-from prefect_nextcloud._compat import AttemptRetryDelays, name_retry_waits, quiet_retries
+from prefect_nextcloud._compat import (
+    AttemptRetryDelays,
+    name_retry_waits,
+    quiet_cancellation,
+    quiet_retries,
+)
+from prefect_nextcloud.tasks.cancellation import is_cancellation, watching
 from prefect_nextcloud.tasks.options import DEFAULT_POLL_INTERVAL_SECONDS
 
 __all__ = [
     "AWAITING_NEXTCLOUD",
     "MAX_POLLS",
     "MIN_DELAY_SECONDS",
+    "PollingTask",
     "TaskStillRunning",
     "polling_task",
     "retry_while_pending",
@@ -94,6 +106,15 @@ def _delay_of(error: BaseException) -> float | None:
     return error.retry_after if isinstance(error, TaskStillRunning) else None
 
 
+class PollingTask(Task[P, R]):
+    """A Prefect task whose calls from a flow end ``Cancelled`` when the flow run is cancelled."""
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        """Run the task as Prefect does, watching for the flow run's cancellation."""
+        with watching():
+            return super().__call__(*args, **kwargs)
+
+
 def polling_task(*, name: str) -> Callable[[Callable[P, R]], Task[P, R]]:
     """Decorator: make a function whose attempts raise :class:`TaskStillRunning` a task.
 
@@ -108,7 +129,8 @@ def polling_task(*, name: str) -> Callable[[Callable[P, R]], Task[P, R]]:
     def decorate(fn: Callable[P, R]) -> Task[P, R]:
         quiet_retries(TaskStillRunning)
         name_retry_waits(retry_while_pending, AWAITING_NEXTCLOUD)
-        return Task(
+        quiet_cancellation(is_cancellation)
+        return PollingTask(
             fn,
             name=name,
             retries=MAX_POLLS,

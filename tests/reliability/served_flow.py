@@ -5,6 +5,7 @@ from __future__ import annotations
 from prefect import flow, serve
 
 from prefect_nextcloud.blocks.credentials import resolve_credentials
+from prefect_nextcloud.flows import process_new_files
 from prefect_nextcloud.tasks import RunOptions, cancel_outstanding_tasks, run_task, run_tasks
 
 
@@ -32,4 +33,5 @@ if __name__ == "__main__":
     serve(
         wait_for_a_long_task.to_deployment(name="cancellation-test"),
         wait_for_a_batch.to_deployment(name="cancellation-test"),
+        process_new_files.to_deployment(name="cancellation-test"),
     )

@@ -1,20 +1,23 @@
 """Clean-up: cancelling tasks that must not run, abandoning a failed batch, tidying up.
 
 A batch that succeeds deletes its finished tasks when asked and removes its staged uploads;
-one that ends with an error cancels the tasks it scheduled unless other runs share them.
+one that ends with an error cancels the tasks it scheduled unless other runs share them; one
+whose flow run is cancelled cancels its pending tasks and records them as cancelled.
 """
 
 from __future__ import annotations
 
 from prefect_nextcloud.blocks.credentials import NextcloudCredentials
 from prefect_nextcloud.client.errors import NextcloudError
+from prefect_nextcloud.client.models import TaskStatus
 from prefect_nextcloud.client.nextcloud_client import NextcloudClient
 from prefect_nextcloud.client.staging import remove_staged
 from prefect_nextcloud.tasks.batch.items import Batch
 from prefect_nextcloud.tasks.options import RunOptions
 from prefect_nextcloud.tasks.progress import run_logger
+from prefect_nextcloud.tasks.waiting import unsuccessful_error
 
-__all__ = ["abandon", "drop", "tidy_up"]
+__all__ = ["abandon", "cancel_pending", "drop", "tidy_up"]
 
 
 def drop(client: NextcloudClient, task_id: int, *, delete: bool) -> None:
@@ -41,6 +44,27 @@ def abandon(credentials: NextcloudCredentials, batch: Batch) -> None:
                 drop(client, task_id, delete=False)
     except NextcloudError as error:  # the server cannot be reached at all: nothing to do
         run_logger().warning("Could not cancel Nextcloud tasks %s: %s", pending, error)
+
+
+def cancel_pending(client: NextcloudClient, batch: Batch) -> list[int]:
+    """Cancel the batch's tasks that have not ended, and settle their items as cancelled.
+
+    Returns:
+        The ids of the tasks the server reports cancelled.
+    """
+    cancelled: list[int] = []
+    for item in batch.items:
+        if item.settled or item.task is None:
+            continue
+        try:
+            task = client.cancel_task(item.task.id)
+        except NextcloudError as error:
+            run_logger().warning("Could not cancel Nextcloud task %s: %s", item.task.id, error)
+            continue
+        if task.status is TaskStatus.CANCELLED:
+            item.settle(task, unsuccessful_error(task))
+            cancelled.append(task.id)
+    return cancelled
 
 
 def tidy_up(client: NextcloudClient, batch: Batch, options: RunOptions) -> None:

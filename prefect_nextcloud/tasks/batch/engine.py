@@ -18,6 +18,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import nullcontext
+from functools import partial
 from typing import Any
 
 from prefect.context import TaskRunContext
@@ -25,6 +26,7 @@ from prefect.context import TaskRunContext
 from prefect_nextcloud.blocks.credentials import NextcloudCredentials
 from prefect_nextcloud.client.errors import NextcloudError
 from prefect_nextcloud.client.nextcloud_client import NextcloudClient
+from prefect_nextcloud.tasks.batch.cancelled import end_cancelled
 from prefect_nextcloud.tasks.batch.cleanup import abandon, tidy_up
 from prefect_nextcloud.tasks.batch.inputs import check_inputs, validate
 from prefect_nextcloud.tasks.batch.items import (
@@ -49,6 +51,7 @@ from prefect_nextcloud.tasks.batch.timing import (
     time_out_unreachable,
     to_next_deadline,
 )
+from prefect_nextcloud.tasks.cancellation import on_cancel
 from prefect_nextcloud.tasks.events import emit_task_events
 from prefect_nextcloud.tasks.options import RunOptions
 from prefect_nextcloud.tasks.polling import TaskStillRunning
@@ -102,6 +105,7 @@ def reconcile_batch(
     if batch is None:
         batch = start_batch(task_type, items, custom_ids, app_id, artifact_key)
         remember(key, batch)
+    on_cancel(key, partial(end_cancelled, credentials, batch, options, on_results, file_paths))
     failure: NextcloudError | None = None
     try:
         with credentials.get_client() as client, bounded(client, batch, options):
