@@ -178,9 +178,9 @@ def ocr_batch(
         "core:image2text:ocr",
         inputs,
         options,
-        custom_ids=custom_ids,
-        app_id=app_id,
-        artifact_key=artifact_key,
-        on_results=on_results,
+        custom_ids,
+        app_id,
+        artifact_key,
+        on_results,
         file_paths=file_paths,
     )
