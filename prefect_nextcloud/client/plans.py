@@ -247,7 +247,10 @@ class Planner:
                     scheduled: Task = yield call
                 except RateLimitedError as error:
                     refused, hold = error, self.pacer.refused()
-                except NextcloudError as error:
+                except BaseException as error:
+                    self.pacer.unanswered()
+                    if not isinstance(error, NextcloudError):
+                        raise
                     certainly_not_created = isinstance(error, MaintenanceModeError)
                     # Without a custom id, or when the caller lists for itself, a failure that
                     # may have created the task is the caller's to resolve.
