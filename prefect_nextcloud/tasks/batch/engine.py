@@ -146,7 +146,7 @@ def _attempt(
     batch.push = (
         credentials.relay_url is not None
         and credentials.relay_secret is not None
-        and client.server_version().has_task_processing
+        and client.has_task_processing()
     )
     # Subscribed before anything is scheduled, so that no push can come before it.
     with PushListener(batch.app_id) if batch.push else nullcontext() as push:
