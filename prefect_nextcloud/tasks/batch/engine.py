@@ -44,6 +44,7 @@ from prefect_nextcloud.tasks.batch.scheduling import schedule
 from prefect_nextcloud.tasks.batch.timing import (
     bounded,
     end_overdue_items,
+    expected_ends,
     next_delay,
     time_out_unreachable,
     to_next_deadline,
@@ -162,7 +163,7 @@ def _attempt(
             slot_wait = None if slots_at is None else max(slots_at - now, 0.0)
             grace = options.poll_interval_seconds if push is not None else 0.0
             delay = next_delay(batch, options, now, slot_wait, grace=grace)
-            pending = [item.task.id for item in batch.items if item.task and not item.settled]
+            pending = expected_ends(batch)
             if push is None or not pending or not push.wait(pending, delay):
                 raise TaskStillRunning(summary, retry_after=max(now + delay - time.monotonic(), 0))
             # Pushed: one listing reads every task that has ended meanwhile.
