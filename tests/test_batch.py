@@ -214,6 +214,27 @@ def test_schedules_keep_within_the_servers_window() -> None:
         assert len(sandbox.tasks()) == 12
 
 
+def test_each_window_of_schedules_costs_one_retry() -> None:
+    with NextcloudSandbox(rate_limit=5, rate_limit_period_seconds=1.0) as sandbox:
+        flow_run_ids = []
+
+        @flow
+        def batch() -> list[ItemResult]:
+            flow_run_ids.append(get_run_context().flow_run.id)  # type: ignore[union-attr]
+            options = RunOptions(timeout_seconds=60.0, poll_interval_seconds=5.0)
+            return run_tasks(
+                sandbox.credentials, "core:text2text", text_inputs(12), options=options
+            )
+
+        results = batch()
+        assert [result.ok for result in results] == [True] * 12
+        assert schedules(sandbox) == [200] * 12  # not one 429
+    [states] = stored_task_run_states(flow_run_ids[0]).values()
+    # Three windows (5, 5 and 2 schedules): a retry to wait for each of the next two, whose
+    # attempt schedules all of its window, and one to look at the last two tasks.
+    assert [state.name for state in states].count("AwaitingRetry") == 3
+
+
 def test_single_helpers_and_batches_share_one_window() -> None:
     with NextcloudSandbox(rate_limit=3, rate_limit_period_seconds=1.0) as sandbox:
         credentials = sandbox.credentials
