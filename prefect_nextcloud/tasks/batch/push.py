@@ -83,8 +83,8 @@ class PushListener:
         """Wait up to ``timeout`` seconds for any of the tasks to be reported ended.
 
         Once one is, the others are gathered too, so that one look serves them all: those
-        expected to end within :data:`GATHER_MAX_SECONDS` of it are waited for until a short
-        pause after their expected end, and any other until a short pause in the pushes.
+        expected to end within :data:`GATHER_MAX_SECONDS` of it (before or after) are waited
+        for up to that long, and any other until a short pause in the pushes.
 
         Args:
             expected: The tasks still pending, each with the monotonic time it is expected to
@@ -96,14 +96,13 @@ class PushListener:
             or when the subscription ended (then :attr:`available` is ``False``).
         """
         pushed: set[int] = set()
+        awaited: set[int] = set()
         end = time.monotonic() + timeout
         cap = end
         while self.available and len(pushed) < len(expected):
             now = time.monotonic()
             if pushed:
-                end = min(
-                    cap, max(now, _last_end_due(expected, pushed, cap)) + GATHER_QUIET_SECONDS
-                )
+                end = cap if awaited - pushed else min(cap, now + GATHER_QUIET_SECONDS)
             if now >= end:
                 break
             try:
@@ -115,6 +114,7 @@ class PushListener:
             elif task_id in expected:
                 if not pushed:
                     cap = min(cap, time.monotonic() + GATHER_MAX_SECONDS)
+                    awaited = _ending_with(expected, cap)
                 pushed.add(task_id)
         return pushed
 
@@ -149,9 +149,7 @@ class PushListener:
                     self._pushed.put(task_id)
 
 
-def _last_end_due(expected: Mapping[int, float], pushed: set[int], cap: float) -> float:
-    """The latest expected end before ``cap`` of the tasks not reported yet (else -inf)."""
-    return max(
-        (at for task_id, at in expected.items() if task_id not in pushed and at <= cap),
-        default=float("-inf"),
-    )
+def _ending_with(expected: Mapping[int, float], cap: float) -> set[int]:
+    """The tasks expected to end within the gathering that ends at ``cap`` (or as long before)."""
+    since = cap - 2 * GATHER_MAX_SECONDS
+    return {task_id for task_id, at in expected.items() if since <= at <= cap}
