@@ -1,7 +1,7 @@
-"""Deployment entrypoint of the ``analyze-image`` flow, as named in deployment.yaml.
+"""Example: the ``analyze-image`` flow, imported from the package, served from a script.
 
-The flow lives in :mod:`prefect_nextcloud.flows.analyze_image`. To serve it from this process
-instead of a work pool: ``python flows/analyze_image.py``.
+The flow lives in :mod:`prefect_nextcloud.flows.analyze_image`, the entrypoint deployment.yaml
+names. To serve it from this process instead of a work pool: ``python flows/analyze_image.py``.
 """
 
 from prefect_nextcloud.flows.analyze_image import analyze_image

@@ -1,7 +1,7 @@
-"""Deployment entrypoint of the ``image-report`` flow, as named in deployment.yaml.
+"""Example: the ``image-report`` flow, imported from the package, served from a script.
 
-The flow lives in :mod:`prefect_nextcloud.flows.image_report`. To serve it from this process
-instead of a work pool: ``python flows/image_report.py``.
+The flow lives in :mod:`prefect_nextcloud.flows.image_report`, the entrypoint deployment.yaml
+names. To serve it from this process instead of a work pool: ``python flows/image_report.py``.
 """
 
 from prefect_nextcloud.flows.image_report import image_report

@@ -1,7 +1,7 @@
-"""Deployment entrypoint of the ``process-new-files`` flow, as named in deployment.yaml.
+"""Example: the ``process-new-files`` flow, imported from the package, served from a script.
 
-The flow lives in :mod:`prefect_nextcloud.flows.process_new_files`. To serve it from this process
-instead of a work pool: ``python flows/process_new_files.py``.
+The flow lives in :mod:`prefect_nextcloud.flows.process_new_files`, the entrypoint deployment.yaml
+names. To serve it from this process instead of a work pool: ``python flows/process_new_files.py``.
 """
 
 from prefect_nextcloud.flows.process_new_files import process_new_files

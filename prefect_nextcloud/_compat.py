@@ -14,6 +14,17 @@ retries are their polls:
 * :class:`QuietRetries`: Prefect logs every retry at INFO ("Task run failed with
   exception: … - Retry n/N will start …") and offers no per-task switch; the filter turns the
   line into DEBUG for the exceptions that mean "look again later", not a failure.
+* :func:`name_retry_waits`: the state a retry waits in is always named *AwaitingRetry*, which
+  reads like trouble for a healthy wait. Prefect's task engine (3.9.1,
+  ``handle_retry`` of both engines) builds it by calling the ``AwaitingRetry`` that
+  ``prefect.task_engine`` imported from ``prefect.states``; that name is replaced there by
+  :class:`RetryWaits`, which names the state after what the task waits for when the task's
+  retry rule is the polling tasks' one (with the handled exception, read as the delay list
+  does, as its message), and leaves every other task's *AwaitingRetry* as it is.
+  After a wait so named the engine enters *Running* (not *Retrying*, which it keeps for
+  *AwaitingRetry*). Returning a *Scheduled* state from the task instead would name the wait
+  without this, but a call of the task whose last attempt raises would then return that stale
+  state instead of raising (3.9.1, ``SyncTaskRunEngine.result``).
 
 **httpx** (0.28) gives no public way to choose the network backend of its default transports:
 ``httpx.HTTPTransport`` builds its ``httpcore.ConnectionPool`` itself and takes no
@@ -34,16 +45,21 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import Any, SupportsIndex, overload
+from typing import TYPE_CHECKING, Any, SupportsIndex, overload
 
 import httpcore
 import httpx
+
+if TYPE_CHECKING:
+    from prefect.client.schemas.objects import State
 
 __all__ = [
     "PREFECT_TASK_RUN_LOGGER",
     "AttemptRetryDelays",
     "QuietRetries",
+    "RetryWaits",
     "install_deadline_backends",
+    "name_retry_waits",
     "quiet_retries",
     "request_expiry",
 ]
@@ -119,6 +135,59 @@ def quiet_retries(quiet: type[BaseException]) -> None:
         for existing in logger.filters
     ):
         logger.addFilter(QuietRetries(quiet))
+
+
+class RetryWaits:
+    """Prefect's ``AwaitingRetry``, naming the wait of the tasks with one retry rule.
+
+    Args:
+        inner: The ``AwaitingRetry`` it stands in for.
+        retry_condition: The ``retry_condition_fn`` of the tasks whose waits it names.
+        name: The name of their wait, e.g. ``"AwaitingNextcloud"``.
+    """
+
+    def __init__(
+        self, inner: Callable[..., State[Any]], retry_condition: Callable[..., Any], name: str
+    ) -> None:
+        self.inner = inner
+        self.retry_condition = retry_condition
+        self.name = name
+
+    def __call__(self, *args: Any, **kwargs: Any) -> State[Any]:
+        """The state the task run waits in before its next attempt.
+
+        A named wait's message is the exception the engine is handling: what is pending.
+        """
+        # Imported here: the client imports this module and must not load Prefect.
+        from prefect.context import TaskRunContext  # noqa: PLC0415
+
+        state = self.inner(*args, **kwargs)
+        context = TaskRunContext.get()
+        if context is not None and context.task.retry_condition_fn is self.retry_condition:
+            state.name = self.name
+            handled = sys.exc_info()[1]
+            if handled is not None:
+                state.message = str(handled)
+        return state
+
+
+def name_retry_waits(retry_condition: Callable[..., Any], name: str) -> None:
+    """Name the retry waits of the tasks whose retry rule is ``retry_condition``; once.
+
+    Args:
+        retry_condition: The ``retry_condition_fn`` of those tasks.
+        name: The name of their wait, e.g. ``"AwaitingNextcloud"``.
+    """
+    # Imported here: the client imports this module and must not load Prefect.
+    from prefect import task_engine  # noqa: PLC0415
+
+    current = task_engine.AwaitingRetry  # type: ignore[attr-defined]
+    installed = current
+    while isinstance(installed, RetryWaits):
+        if installed.retry_condition is retry_condition:
+            return
+        installed = installed.inner
+    task_engine.AwaitingRetry = RetryWaits(current, retry_condition, name)  # type: ignore[attr-defined]
 
 
 # httpx: request deadlines enforced in the network backend.

@@ -2,15 +2,20 @@
 
 That environment holds only the wheel and its dependencies, and this script runs there with
 ``python -I``, from outside the checkout, so every import comes from the installed package.
-It checks the import, the version, the ``prefect.collections`` entry point, and one round
-trip: a task scheduled on a sandbox and read back with the client.
+It checks the import, the version, the ``prefect.collections`` entry point, that each
+entrypoint of the checkout's deployment.yaml loads its flow from the installed package (all a
+worker needs), and one round trip: a task scheduled on a sandbox and read back with the client.
 """
 
 from __future__ import annotations
 
+import inspect
 import sys
 from importlib import metadata
 from pathlib import Path
+
+import yaml
+from prefect.flows import load_flow_from_entrypoint
 
 import prefect_nextcloud
 from prefect_nextcloud.sandbox import NextcloudSandbox
@@ -23,6 +28,10 @@ def main(checkout: Path) -> None:
     assert metadata.version("prefect-nextcloud") == prefect_nextcloud.__version__
     [collection] = metadata.entry_points(group="prefect.collections", name="prefect_nextcloud")
     assert collection.load() is prefect_nextcloud
+    for deployment in yaml.safe_load((checkout / "deployment.yaml").read_text())["deployments"]:
+        flow = load_flow_from_entrypoint(deployment["entrypoint"])
+        assert flow.name == deployment["name"], deployment["entrypoint"]
+        assert checkout not in Path(inspect.getfile(flow.fn)).resolve().parents, flow.name
 
     with (
         NextcloudSandbox() as sandbox,

@@ -41,6 +41,7 @@ from prefect_nextcloud.tasks import (
     summarize,
 )
 from prefect_nextcloud.tasks.global_limit import SCHEDULE_RATE_LIMIT
+from prefect_nextcloud.tasks.polling import AWAITING_NEXTCLOUD
 
 pytestmark = pytest.mark.usefixtures("prefect_server")
 
@@ -232,7 +233,7 @@ def test_each_window_of_schedules_costs_one_retry() -> None:
     [states] = stored_task_run_states(flow_run_ids[0]).values()
     # Three windows (5, 5 and 2 schedules): a retry to wait for each of the next two, whose
     # attempt schedules all of its window, and one to look at the last two tasks.
-    assert [state.name for state in states].count("AwaitingRetry") == 3
+    assert [state.name for state in states].count(AWAITING_NEXTCLOUD) == 3
 
 
 def test_single_helpers_and_batches_share_one_window() -> None:
@@ -281,15 +282,15 @@ def test_a_successful_wait_reads_as_a_wait(sandbox: NextcloudSandbox) -> None:
     assert not [line for line in info if "failed" in line.lower() or "Retry" in line]
     assert any("is scheduled" in line for line in info)
     assert any("is successful" in line for line in info)
+    [awaited] = [line for line in info if line.startswith("Awaiting Nextcloud:")]  # not per poll
+    assert "1 core:text2text:summary task(s), until 20" in awaited
     assert len(task_runs) == 1  # one Prefect task run for the Nextcloud task
-    assert {state.name for state in states} <= {
-        "Pending",
-        "Running",
-        "AwaitingRetry",
-        "Retrying",
-        "Completed",
-    }
-    assert "AwaitingRetry" in {state.name for state in states}  # the polls
+    names = [state.name for state in states]
+    assert set(names) == {"Pending", "Running", AWAITING_NEXTCLOUD, "Completed"}
+    assert names.count(AWAITING_NEXTCLOUD) >= 3  # the polls, each a wait
+    waits = [state for state in states if state.name == AWAITING_NEXTCLOUD]
+    assert all(state.is_scheduled() and state.state_details.scheduled_time for state in waits)
+    assert "is scheduled" in (waits[0].message or "")
 
 
 def test_a_batch_works_on_the_older_textprocessing_api() -> None:

@@ -6,6 +6,7 @@ Each test fails when Prefect changes it: then the workaround needs another way.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -13,7 +14,12 @@ from flow_helpers import stored_task_run_states
 from prefect import Task, flow
 from prefect.client.schemas.objects import State, TaskRun
 
-from prefect_nextcloud._compat import PREFECT_TASK_RUN_LOGGER, AttemptRetryDelays, QuietRetries
+from prefect_nextcloud._compat import (
+    PREFECT_TASK_RUN_LOGGER,
+    AttemptRetryDelays,
+    QuietRetries,
+    name_retry_waits,
+)
 
 pytestmark = pytest.mark.usefixtures("prefect_server")
 
@@ -36,7 +42,16 @@ def _retry_on_again(task: Task[..., Any], task_run: TaskRun, state: State[Any]) 
     return False
 
 
-def _twice(raised: list[Again], asked: list[BaseException]) -> Task[[], str]:
+def _retry_on_again_named(task: Task[..., Any], task_run: TaskRun, state: State[Any]) -> bool:
+    """The same rule, as the rule of tasks whose retry waits are named."""
+    return _retry_on_again(task, task_run, state)
+
+
+def _twice(
+    raised: list[Again],
+    asked: list[BaseException],
+    retry_condition: Callable[[Task[..., Any], TaskRun, State[Any]], bool] = _retry_on_again,
+) -> Task[[], str]:
     """A task whose first attempt raises ``Again(0.1)``; the delay list records what it saw."""
 
     def attempt() -> str:
@@ -54,7 +69,7 @@ def _twice(raised: list[Again], asked: list[BaseException]) -> Task[[], str]:
         name="twice",
         retries=1,
         retry_delay_seconds=AttemptRetryDelays(delay_of, fallback=30.0),
-        retry_condition_fn=_retry_on_again,
+        retry_condition_fn=retry_condition,
         persist_result=False,
     )
 
@@ -116,3 +131,27 @@ def test_quiet_retries_turn_only_their_exceptions_retry_line_into_debug() -> Non
     assert other.levelno == logging.INFO
     logging.getLogger(PREFECT_TASK_RUN_LOGGER).setLevel(logging.INFO)
     assert not quiet.filter(record(Again(0.1)))  # no DEBUG: the line is dropped
+
+
+def test_prefect_builds_a_retry_wait_with_the_awaiting_retry_the_engine_imported() -> None:
+    name_retry_waits(_retry_on_again_named, "AwaitingSomething")
+    name_retry_waits(_retry_on_again_named, "AwaitingSomething")  # installed once
+    named, plain = _twice([], [], _retry_on_again_named), _twice([], [])
+
+    @flow
+    def run() -> list[str]:
+        return [named.submit().result(), plain.submit().result()]
+
+    finished = run(return_state=True)
+    assert finished.result() == ["done", "done"]
+    runs = stored_task_run_states(finished.state_details.flow_run_id).values()
+    assert {tuple(state.name for state in states) for states in runs} == {
+        ("Pending", "Running", "AwaitingSomething", "Running", "Completed"),
+        ("Pending", "Running", "AwaitingRetry", "Retrying", "Completed"),
+    }
+    [named_wait] = [
+        state for states in runs for state in states if state.name == "AwaitingSomething"
+    ]
+    assert named_wait.is_scheduled()
+    assert named_wait.message == "again in 0.1 s"  # the exception the attempt raised
+    assert named_wait.state_details.scheduled_time is not None

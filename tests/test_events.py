@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import re
 import time
 from collections import defaultdict
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 from uuid import UUID
 
@@ -21,7 +19,10 @@ from prefect.events.filters import EventFilter, EventRelatedFilter, EventResourc
 from prefect.events.schemas.automations import EventTrigger, Posture
 from prefect.events.schemas.deployment_triggers import DeploymentEventTrigger
 from prefect.events.schemas.events import Event
+from prefect.events.schemas.labelling import LabelDiver
 from prefect.events.worker import EventsWorker
+from prefect.server.utilities.user_templates import render_user_template_sync
+from readme_examples import readme_example
 
 from prefect_nextcloud.client.errors import TaskFailedError
 from prefect_nextcloud.client.models import Task, TaskStatus
@@ -126,15 +127,8 @@ def test_status_names() -> None:
     )
 
 
-README = (Path(__file__).resolve().parent.parent / "README.md").read_text()
-
-
 def test_readme_stuck_task_alert_is_created_on_the_server() -> None:
-    [code] = [
-        block
-        for block in re.findall(r"```python\n(.*?)```", README, flags=re.DOTALL)
-        if "def create_stuck_task_alert(" in block
-    ]
+    code = readme_example("stuck-task-alert")
     namespace: dict[str, Any] = {}
     exec(compile(code, "README.md", "exec"), namespace)
     block_id = SlackWebhook(url="https://hooks.slack.com/services/T0/B0/x").save(
@@ -152,17 +146,25 @@ def test_readme_stuck_task_alert_is_created_on_the_server() -> None:
         assert trigger.within == timedelta(minutes=7)
         [action] = stored.actions
         assert isinstance(action, SendNotification)
-        assert "background-job:worker" in action.body
+        # It names the task, the likely cause, the fix and where to look.
+        body = render_user_template_sync(
+            action.body,
+            {"labels": LabelDiver({"prefect.resource.id": "nextcloud.task.cloud.example.com.42"})},
+        )
+        assert body.startswith("The task nextcloud.task.cloud.example.com.42 has waited more")
+        assert "more than 7 minutes" in body
+        assert (
+            "occ background-job:worker -t 60 'OC\\TaskProcessing\\SynchronousBackgroundJob'" in body
+        )
+        assert "occ taskprocessing:worker" in body
+        assert "Artificial intelligence (/settings/admin/ai)" in body
+        assert "/ocs/v2.php/taskprocessing/task/<task id>" in body
     finally:
         created.delete()
 
 
 def test_readme_chained_deployment_trigger_is_valid() -> None:
-    [snippet] = [
-        block
-        for block in re.findall(r"```yaml\n(.*?)```", README, flags=re.DOTALL)
-        if "report-after-new-files" in block
-    ]
+    snippet = readme_example("chained-deployment")
     [deployment] = yaml.safe_load(snippet)
     [trigger] = [DeploymentEventTrigger.model_validate(t) for t in deployment["triggers"]]
     assert trigger.expect == {"prefect.flow-run.Completed"}

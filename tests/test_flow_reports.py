@@ -19,6 +19,13 @@ def test_a_file_section_names_the_file_its_path_and_its_task() -> None:
     assert section == ["## a.png", "", "`/Photos/a.png` (Nextcloud task 12)", "", "> A cat.", ""]
 
 
+def test_a_file_section_links_its_path_to_the_file_and_escapes_its_name() -> None:
+    url = "https://cloud.example.com/index.php/f/7"
+    section = file_section(NextcloudPath("/Odd/`a`|*b*.png"), 12, ["> A cat."], url=url)
+    assert section[0] == "## \\`a\\`\\|\\*b\\*.png"
+    assert section[2] == f"[``/Odd/`a`|*b*.png``]({url}) (Nextcloud task 12)"
+
+
 def test_a_file_without_a_task_says_none_was_scheduled() -> None:
     section = file_section(NextcloudPath("/Photos/a.png"), None, ["**Not analyzed:** no"])
     assert section[2] == "`/Photos/a.png` (not scheduled)"

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -13,12 +10,13 @@ import yaml
 from flow_helpers import artifact_of
 from prefect import Flow
 from prefect.client.orchestration import get_client
-from prefect.client.schemas.actions import WorkPoolCreate
+from prefect.client.schemas.filters import DeploymentFilter, DeploymentFilterId
+from prefect.exceptions import PrefectHTTPStatusError
 from prefect.flows import load_flow_from_entrypoint
-from prefect.workers.process import ProcessWorker
 
 from prefect_nextcloud import NextcloudCredentials
 from prefect_nextcloud.flows import analyze_image, image_report, process_new_files
+from prefect_nextcloud.flows.parameters import saved_credentials_reference
 from prefect_nextcloud.sandbox import NextcloudSandbox, sample_image_bytes
 from prefect_nextcloud.tasks import cancel_outstanding_tasks
 
@@ -29,10 +27,11 @@ FAST = {"timeout_seconds": 30.0, "poll_interval_seconds": 0.05}
 
 
 def test_flow_returns_the_analysis_and_leaves_an_artifact(sandbox: NextcloudSandbox) -> None:
+    named = sandbox.upload("Photos/a|b *c*.png", sample_image_bytes())
     file_id = sandbox.upload("sample.png", sample_image_bytes())
     state = analyze_image(
         prompt="What is in it?",
-        image_file_ids=file_id,
+        image_file_ids=["nc:/Photos/a|b *c*.png", file_id],
         credentials=sandbox.credentials,
         return_state=True,
         **FAST,
@@ -40,9 +39,15 @@ def test_flow_returns_the_analysis_and_leaves_an_artifact(sandbox: NextcloudSand
     analysis = state.result()
     assert "What is in it?" in analysis.analysis_text
     artifact = artifact_of(state.state_details.flow_run_id, "image-analysis")
-    assert "What is in it?" in str(artifact.data)
-    assert f"`{file_id}`" in str(artifact.data)
-    assert f"Nextcloud task:** {analysis.task_id}" in str(artifact.data)
+    data = str(artifact.data)
+    assert "**Prompt:** What is in it?" in data
+    base = sandbox.credentials.base_url
+    # By path, escaped, linked to the file in Files; an image given by id links by its id.
+    assert (
+        f"**Images:** [/Photos/a\\|b \\*c\\*.png]({base}/index.php/f/{named}), "
+        f"[file {file_id}]({base}/index.php/f/{file_id})\n"
+    ) in data
+    assert f"Nextcloud task:** {analysis.task_id}" in data
     # The block parameter reaches the API with its secret masked.
     with get_client(sync_client=True) as client:
         flow_run = client.read_flow_run(state.state_details.flow_run_id)
@@ -165,23 +170,21 @@ def test_an_empty_optional_text_means_its_default() -> None:
 
 
 @pytest.mark.parametrize("flow_object", [analyze_image, image_report, process_new_files])
-def test_the_credentials_field_offers_saved_blocks_and_no_fields(
+def test_the_credentials_field_is_a_picker_of_saved_blocks_and_takes_no_fields(
     flow_object: Flow[..., Any],
 ) -> None:
     schema = flow_object.parameters.model_dump()
-    choices = schema["properties"]["credentials"]["anyOf"]
-    assert [choice.get("$ref") for choice in choices] == [
-        "#/definitions/NextcloudCredentials",
-        None,
-    ]
-    assert [choice["title"] for choice in choices] == ["Saved block", "Block name"]
-    # The forms show a picker of saved blocks for the block type, titled by the block.
+    field = schema["properties"]["credentials"]
+    # A reference to the block type alone: the form shows a picker, not a toggle of choices.
+    assert field["$ref"] == "#/definitions/NextcloudCredentials"
+    assert "anyOf" not in field
+    assert "type" not in field
     block = schema["definitions"]["NextcloudCredentials"]
     assert block["block_type_slug"] == "nextcloud-credentials"
     assert block["title"] == "NextcloudCredentials"
     # A reference holds "$ref" alone; the block's fields are not a choice.
-    assert choices[0]["properties"] == {"$ref": {}}
-    assert choices[0]["additionalProperties"] is False
+    assert field["properties"] == {"$ref": {}}
+    assert field["additionalProperties"] is False
     assert "properties" not in block
     # The block's own schema, which its creation form shows, keeps every field.
     assert "app_password" in NextcloudCredentials.model_json_schema()["properties"]
@@ -191,51 +194,73 @@ def deployments() -> list[dict[str, object]]:
     return yaml.safe_load((ROOT / "deployment.yaml").read_text())["deployments"]
 
 
-def test_deployments_find_the_code_through_the_workers_environment() -> None:
-    # No path of the deploying machine: each worker fills in the placeholder at run time.
-    pull = yaml.safe_load((ROOT / "deployment.yaml").read_text())["pull"]
-    assert pull == [
-        {
-            "prefect.deployments.steps.set_working_directory": {
-                "directory": "{{ $PREFECT_NEXTCLOUD_PROJECT_DIR }}"
-            }
-        }
-    ]
+def test_deployments_need_no_pull_step() -> None:
+    # An empty list, not null: without any, `prefect deploy` records its own directory.
+    assert yaml.safe_load((ROOT / "deployment.yaml").read_text())["pull"] == []
     # Slugs let a second deploy update the schedules in place instead of replacing them.
     for deployment in deployments():
         for schedule in deployment.get("schedules", []):  # type: ignore[attr-defined]
             assert schedule["slug"], deployment["name"]
 
 
+CREDENTIALS_PLACEHOLDER = "{{ nextcloud-credentials.reference }}"
+
+
 @pytest.mark.parametrize("deployment", deployments(), ids=lambda d: str(d["name"]))
-def test_deployment_entrypoints_load(
-    deployment: dict[str, object], monkeypatch: pytest.MonkeyPatch
+def test_deployment_entrypoints_load_from_any_directory(
+    deployment: dict[str, Any],
+    sandbox: NextcloudSandbox,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
 ) -> None:
-    monkeypatch.chdir(ROOT)
+    # A worker's flow run starts in a directory of its own and imports the installed package.
+    monkeypatch.chdir(tmp_path)
     loaded = load_flow_from_entrypoint(str(deployment["entrypoint"]))
     assert loaded.name == deployment["name"]
-    required = {"image_file_ids": [1]} if loaded.name == analyze_image.name else {}
-    loaded.validate_parameters(dict(deployment.get("parameters", {}), **required))  # type: ignore[arg-type]
+    # The parameters as `prefect deploy` stores them: the credentials refer to the saved block.
+    parameters = dict(deployment["parameters"])
+    assert parameters["credentials"] == CREDENTIALS_PLACEHOLDER
+    block_id = sandbox.credentials.save(f"entrypoint-{loaded.name}", overwrite=True)
+    parameters["credentials"] = {"$ref": {"block_document_id": str(block_id)}}
+    if loaded.name == analyze_image.name:
+        parameters["image_file_ids"] = [1]
+    validated = loaded.validate_parameters(parameters)
+    assert validated["credentials"].user_id == sandbox.user_id
 
 
-def test_prefect_deploy_accepts_the_deployment_file() -> None:
-    from prefect.settings import PREFECT_API_URL
+def test_deploying_without_the_saved_block_says_what_to_save() -> None:
+    with pytest.raises(
+        ValueError, match="No \"Nextcloud Credentials\" block named 'absent'"
+    ) as info:
+        saved_credentials_reference("absent")
+    assert "python blocks/save_credentials.py absent" in str(info.value)
 
-    # The work pool `prefect work-pool create nextcloud --type process` makes, without a CLI.
-    pool = WorkPoolCreate(
-        name="nextcloud",
-        type="process",
-        base_job_template=ProcessWorker.get_default_base_job_template(),
-    )
+
+def test_a_deployment_run_takes_files_as_text_and_refuses_anything_else_before_running(
+    sandbox: NextcloudSandbox,
+) -> None:
+    deployment_id = analyze_image.to_deployment(name="file-references").apply()
     with get_client(sync_client=True) as client:
-        client.create_work_pool(pool, overwrite=True)
-    environment = {**os.environ, "PREFECT_API_URL": str(PREFECT_API_URL.value())}
-    prefect_cli = str(Path(sys.executable).parent / "prefect")
-    result = subprocess.run(
-        [prefect_cli, "--no-prompt", "deploy", "--prefect-file", "deployment.yaml", "--all"],
-        cwd=ROOT, env=environment, check=False, capture_output=True, text=True, timeout=180,
-    )  # fmt: skip
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert "analyze-image/analyze-image" in result.stdout
-    assert "image-report/image-report" in result.stdout
-    assert "process-new-files/process-new-files" in result.stdout
+        accepted = client.create_flow_run_from_deployment(
+            deployment_id, parameters={"prompt": "Hi", "image_file_ids": ["123", "nc:/a.png"]}
+        )
+        assert accepted.parameters["image_file_ids"] == ["123", "nc:/a.png"]
+        # The form's schema types each file as text: a number (a file id not written as text),
+        # no file at all, or a lone reference is refused, naming the field and what is wrong.
+        for files, reason in [
+            ([123], "123 is not of type 'string'"),
+            ([], "should be non-empty"),
+            ("nc:/a.png", "is not of type 'array'"),
+        ]:
+            with pytest.raises(PrefectHTTPStatusError) as info:
+                client.create_flow_run_from_deployment(
+                    deployment_id, parameters={"prompt": "Hi", "image_file_ids": files}
+                )
+            assert info.value.response.status_code == 409
+            assert "Validation failed for field 'image_file_ids" in info.value.response.text
+            assert reason in info.value.response.text
+        runs = client.read_flow_runs(
+            deployment_filter=DeploymentFilter(id=DeploymentFilterId(any_=[deployment_id]))
+        )
+    assert [run.id for run in runs] == [accepted.id]
+    assert sandbox.tasks() == []

@@ -49,7 +49,7 @@ def test_report_has_a_section_per_image_and_the_summary(sandbox: NextcloudSandbo
 
 
 def test_a_failed_image_gets_a_section_saying_why(sandbox: NextcloudSandbox) -> None:
-    sandbox.upload("Photos/a.png", sample_image_bytes())
+    file_id = sandbox.upload("Photos/a.png", sample_image_bytes())
     sandbox.set_failing("core:analyze-images")
     result = image_report(credentials=sandbox.credentials, **FAST)
     assert (result.image_count, result.failed_count, result.summary) == (1, 1, None)
@@ -57,7 +57,10 @@ def test_a_failed_image_gets_a_section_saying_why(sandbox: NextcloudSandbox) -> 
     assert task.status == "STATUS_FAILED"
     report = read_report(sandbox, "/Reports/image-report.md")
     section = report[report.index("## a.png") :]
-    assert section.startswith(f"## a.png\n\n`/Photos/a.png` (Nextcloud task {task.id})\n\n")
+    link = f"{sandbox.credentials.base_url}/index.php/f/{file_id}"
+    assert section.startswith(
+        f"## a.png\n\n[`/Photos/a.png`]({link}) (Nextcloud task {task.id})\n\n"
+    )
     assert "**Not analyzed:** " in section
 
 

@@ -1,4 +1,4 @@
-"""The project's top-level folders: deployment entrypoints, the block script, a custom task."""
+"""The project's top-level folders: the flow examples, the block script, a custom task."""
 
 from __future__ import annotations
 
@@ -30,7 +30,7 @@ def test_each_flow_has_one_name_from_module_to_deployment(flow_object: object) -
     assert flow_object.name == name.replace("_", "-")  # type: ignore[attr-defined]
     deployments = yaml.safe_load((ROOT / "deployment.yaml").read_text())["deployments"]
     [deployment] = [d for d in deployments if d["name"] == flow_object.name]  # type: ignore[attr-defined]
-    assert deployment["entrypoint"] == f"flows/{name}.py:{name}"
+    assert deployment["entrypoint"] == f"prefect_nextcloud.flows.{name}.{name}"
 
 
 def test_save_credentials_script_saves_a_block_from_the_environment(

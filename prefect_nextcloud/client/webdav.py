@@ -668,31 +668,39 @@ _Explain = Callable[[str, str], str]
 """Writes an error's message from where it happened (``404 on GET /…``) and ``server_said``."""
 
 
+@dataclass(frozen=True)
+class _Refusals:
+    """What a call on a file's comments or tags says when the server refuses it.
+
+    Attributes:
+        forbidden: The message of a 403.
+        missing: The message of a 404.
+        refused: The message of a 412, for calls that can get one.
+    """
+
+    forbidden: _Explain
+    missing: _Explain
+    refused: _Explain | None = None
+
+
 def _object_error_reader(
-    method: str,
-    path: str,
-    *,
-    forbidden: _Explain,
-    missing: _Explain,
-    refused: _Explain | None = None,
-    accept: Collection[int] = (),
+    method: str, path: str, refusals: _Refusals, accept: Collection[int] = ()
 ) -> Reader[None]:
     """The error reader of a call on a file's comments or tags (named by file id, not path).
 
     Args:
         method: The HTTP method, for messages.
         path: The request path, for messages.
-        forbidden: The message of a 403.
-        missing: The message of a 404.
-        refused: The message of a 412, for calls that can get one.
+        refusals: The messages of a 403, a 404 and a 412.
         accept: Error statuses the call reads itself.
     """
+    explains = {403: refusals.forbidden, 404: refusals.missing, 412: refusals.refused}
 
     def raise_error(response: httpx.Response, endpoint: str) -> None:
         failure = _Failure.of(response, endpoint, f"{method} {path}", accept)
         if failure is None:
             return
-        explain = {403: forbidden, 404: missing, 412: refused}.get(failure.status)
+        explain = explains.get(failure.status)
         error = {403: FilePermissionError, 404: NextcloudFileNotFoundError}.get(
             failure.status, NextcloudHTTPError
         )
@@ -715,13 +723,15 @@ def _comments_call(
         _object_error_reader(
             method,
             f"/remote.php/dav/comments/files/{file_id}",
-            forbidden=lambda where, said: (
-                f"Permission denied ({where}): the user may not {action} file {file_id}.{said} "
-                "It may be a share without comment rights."
-            ),
-            missing=lambda where, said: (
-                f"File {file_id} not found for comments ({where}).{said} It was deleted, or the "
-                "user cannot see it."
+            _Refusals(
+                forbidden=lambda where, said: (
+                    f"Permission denied ({where}): the user may not {action} file "
+                    f"{file_id}.{said} It may be a share without comment rights."
+                ),
+                missing=lambda where, said: (
+                    f"File {file_id} not found for comments ({where}).{said} It was deleted, or "
+                    "the user cannot see it."
+                ),
             ),
         ),
         headers={"Content-Type": content_type},
@@ -918,28 +928,18 @@ def _tag_propfind(path: str, raise_error: Reader[None]) -> Call[list[SystemTag]]
 def list_tags() -> Call[list[SystemTag]]:
     """``PROPFIND`` ``systemtags/``: every tag the user can see, ordered by name."""
     path = f"{_SYSTEMTAGS}/"
-    errors = _object_error_reader(
-        "PROPFIND",
-        path,
+    refusals = _Refusals(
         forbidden=lambda where, said: (
             f"Permission denied ({where}): the user may not list the tags.{said}"
         ),
         missing=lambda where, said: f"No system tags ({where}).{said} Is this a Nextcloud server?",
     )
-    return _tag_propfind(path, errors)
+    return _tag_propfind(path, _object_error_reader("PROPFIND", path, refusals))
 
 
-def _relation_errors(
-    method: str,
-    path: str,
-    file_id: int,
-    *,
-    refused: _Explain | None = None,
-    accept: Collection[int] = (),
-) -> Reader[None]:
-    return _object_error_reader(
-        method,
-        path,
+def _relation_refusals(file_id: int, refused: _Explain | None = None) -> _Refusals:
+    """What a call on the tags of ``file_id`` says when refused; ``refused`` for a 412."""
+    return _Refusals(
         forbidden=lambda where, said: (
             f"Permission denied ({where}): the user may not change the tags of file "
             f"{file_id}.{said} Only admins, or the tag's groups, may assign a tag that is not "
@@ -950,7 +950,6 @@ def _relation_errors(
             "cannot see it."
         ),
         refused=refused,
-        accept=accept,
     )
 
 
@@ -962,7 +961,7 @@ def file_tags(file_id: int) -> Call[list[SystemTag]]:
     """
     _check_file_id(file_id)
     path = f"{_RELATIONS}/{file_id}/"
-    return _tag_propfind(path, _relation_errors("PROPFIND", path, file_id))
+    return _tag_propfind(path, _object_error_reader("PROPFIND", path, _relation_refusals(file_id)))
 
 
 def create_tag(name: str) -> Call[int | None]:
@@ -993,11 +992,13 @@ def create_tag(name: str) -> Call[int | None]:
         _object_error_reader(
             "POST",
             _SYSTEMTAGS,
-            forbidden=lambda where, said: (
-                f"Permission denied ({where}): only admins may create tags on this server.{said} "
-                f"Ask one to create the tag {body['name']!r}."
+            _Refusals(
+                forbidden=lambda where, said: (
+                    f"Permission denied ({where}): only admins may create tags on this "
+                    f"server.{said} Ask one to create the tag {body['name']!r}."
+                ),
+                missing=lambda where, said: f"No system tags ({where}).{said} Is this Nextcloud?",
             ),
-            missing=lambda where, said: f"No system tags ({where}).{said} Is this Nextcloud?",
             accept={409},
         ),
         json=body,
@@ -1026,7 +1027,7 @@ def tag_file(file_id: int, tag: SystemTag | int) -> Call[bool]:
             "it with list_tags(), or make it with ensure_tag()."
         )
 
-    errors = _relation_errors("PUT", path, file_id, refused=refused, accept={409})
+    errors = _object_error_reader("PUT", path, _relation_refusals(file_id, refused), accept={409})
     return Call("PUT", path, Api.WEBDAV, read, errors, content=b"")
 
 
@@ -1042,7 +1043,7 @@ def untag_file(file_id: int, tag: SystemTag | int) -> Call[bool]:
     _check_file_id(file_id)
     tag_id = tag_id_of(tag)
     path = f"{_RELATIONS}/{file_id}/{tag_id}"
-    errors = _relation_errors("DELETE", path, file_id)
+    errors = _object_error_reader("DELETE", path, _relation_refusals(file_id))
 
     def raise_error(response: httpx.Response, endpoint: str) -> None:
         # A 404 about the tag (not on the file, or no such tag) means there is nothing to remove.

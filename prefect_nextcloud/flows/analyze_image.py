@@ -9,6 +9,7 @@ from prefect.artifacts import create_markdown_artifact
 from pydantic import Field
 
 from prefect_nextcloud.blocks.credentials import resolve_credentials
+from prefect_nextcloud.client.references import as_reference_list, parse_file_reference
 from prefect_nextcloud.flows.decorator import nextcloud_flow
 from prefect_nextcloud.flows.parameters import (
     CredentialsParameter,
@@ -21,6 +22,7 @@ from prefect_nextcloud.flows.parameters import (
 )
 from prefect_nextcloud.flows.reports import quoted
 from prefect_nextcloud.tasks.images import ImageAnalysis, analyze_images
+from prefect_nextcloud.tasks.markdown import code, escape, reference_link
 from prefect_nextcloud.tasks.options import (
     DEFAULT_POLL_INTERVAL_SECONDS,
     DEFAULT_TIMEOUT_SECONDS,
@@ -30,15 +32,20 @@ from prefect_nextcloud.tasks.options import (
 __all__ = ["analyze_image"]
 
 
-def _report(prompt: str, analysis: ImageAnalysis) -> str:
+def _report(prompt: str, analysis: ImageAnalysis, images: list[object], server_url: str) -> str:
+    """The artifact: the prompt, each image named by its path and linked, and the answer."""
     task = analysis.task
-    images = ", ".join(f"`{file_id}`" for file_id in task.input.get("images", []))
+    # The task's input holds the file id of each image, in the order they were given.
+    files = ", ".join(
+        reference_link(server_url, parse_file_reference(image), file_id)
+        for image, file_id in zip(images, task.input.get("images", []), strict=False)
+    )
     answer = "\n".join(quoted(analysis.analysis_text))
     return (
         "# Image analysis\n\n"
-        f"**Prompt:** {prompt}\n\n"
-        f"**Images (file ids):** {images}\n\n"
-        f"**Nextcloud task:** {task.id} (`{task.type}`)\n\n"
+        f"**Prompt:** {escape(prompt)}\n\n"
+        f"**Images:** {files}\n\n"
+        f"**Nextcloud task:** {task.id} ({code(task.type)})\n\n"
         f"## Answer\n\n{answer}\n"
     )
 
@@ -75,8 +82,9 @@ def analyze_image(
     Returns:
         The analysis: the answer text and the Nextcloud task id.
     """
+    resolved = resolve_credentials(credentials)
     analysis: ImageAnalysis = analyze_images(
-        resolve_credentials(credentials),
+        resolved,
         prompt,
         image_file_ids,
         model=model,
@@ -85,7 +93,7 @@ def analyze_image(
         ),
     )
     create_markdown_artifact(
-        _report(prompt, analysis),
+        _report(prompt, analysis, as_reference_list(image_file_ids), resolved.base_url),
         key="image-analysis",
         description=f"Answer of Nextcloud task {analysis.task_id}",
     )

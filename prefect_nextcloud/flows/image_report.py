@@ -25,6 +25,7 @@ from prefect_nextcloud.flows.reports import file_section, quoted
 from prefect_nextcloud.tasks.batch import ItemResult
 from prefect_nextcloud.tasks.files import list_folder, write_text_file
 from prefect_nextcloud.tasks.images import analyze_image_batch
+from prefect_nextcloud.tasks.markdown import escape, file_url
 from prefect_nextcloud.tasks.options import (
     DEFAULT_POLL_INTERVAL_SECONDS,
     DEFAULT_TIMEOUT_SECONDS,
@@ -58,19 +59,21 @@ def is_image(entry: FileInfo) -> bool:
 def _markdown(
     folder: NextcloudPath,
     prompt: str,
-    answers: list[tuple[NextcloudPath, ItemResult]],
+    answers: list[tuple[FileInfo, ItemResult]],
     summary: str | None,
     left_out: int,
+    server_url: str,
 ) -> str:
-    lines = [f"# Image report: {folder}", "", f"**Prompt:** {prompt}", ""]
+    lines = [f"# Image report: {escape(folder)}", "", f"**Prompt:** {escape(prompt)}", ""]
     if not answers:
         lines += ["No images found in this folder.", ""]
     if summary is not None:
         lines += ["## Summary", "", summary, ""]
-    for path, result in answers:
+    for entry, result in answers:
         task_id = result.task.id if result.task is not None else None
-        body = quoted(result.text or "") if result.ok else [f"**Not analyzed:** {result.error}"]
-        lines += file_section(path, task_id, body)
+        failure = f"**Not analyzed:** {escape(result.error or '')}"
+        body = quoted(result.text or "") if result.ok else [failure]
+        lines += file_section(entry.path, task_id, body, url=file_url(server_url, entry.file_id))
     if left_out:
         lines += [f"{left_out} more image(s) were left out (max_images).", ""]
     return "\n".join(lines)
@@ -131,17 +134,18 @@ def image_report(
         [entry.file_id for entry in images],
         artifact_key="image-report-analyses",
         options=options,
+        file_paths={entry.file_id: entry.path for entry in images},
     )
-    answers = [(entry.path, result) for entry, result in zip(images, results, strict=True)]
+    answers = list(zip(images, results, strict=True))
     summary: str | None = None
-    succeeded = [(path, result.text or "") for path, result in answers if result.ok]
+    succeeded = [(entry.path, result.text or "") for entry, result in answers if result.ok]
     if summarize_report and succeeded:
         summary = summarize(
             resolved,
             "\n\n".join(f"{path.name}: {text}" for path, text in succeeded),
             options=options,
         ).text
-    report = _markdown(source, prompt, answers, summary, left_out)
+    report = _markdown(source, prompt, answers, summary, left_out, resolved.base_url)
     target = NextcloudPath(report_path)
     file_id: int = write_text_file(resolved, target, report)
     create_markdown_artifact(

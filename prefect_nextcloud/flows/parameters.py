@@ -6,11 +6,15 @@ JSON types. These annotations give each field a human title, type file reference
 value means "not set", and keep numeric bounds in the schema, while Python callers keep the
 wider types (a file id as an ``int``, credentials as a block object). Credentials are taken only
 as a saved block, never as the block's fields written out, which would store the app password
-with the run's parameters.
+with the run's parameters. A deployment step gives deployments the saved block as the
+credentials form's preselected choice.
 """
 
 from typing import Annotated, Any
 
+from prefect.client.orchestration import get_client
+from prefect.exceptions import ObjectNotFound
+from prefect.settings import PREFECT_API_URL
 from pydantic import BeforeValidator, Field, GetJsonSchemaHandler, WithJsonSchema
 from pydantic.fields import FieldInfo
 from pydantic.json_schema import JsonSchemaValue
@@ -26,6 +30,7 @@ __all__ = [
     "OptionalText",
     "PollIntervalSeconds",
     "TimeoutSeconds",
+    "saved_credentials_reference",
     "titled",
 ]
 
@@ -57,46 +62,32 @@ class _WithoutNull:
         return schema
 
 
-class _ChoiceTitles:
-    """Name the choices of a union in the form (Prefect shows each choice's title as a tab)."""
+class _SavedBlockPicker:
+    """Show the credentials as a picker of the saved blocks, and refuse the block's fields.
 
-    def __init__(self, *titles: str) -> None:
-        self.titles = titles
-
-    def __get_pydantic_json_schema__(
-        self, core_schema: CoreSchema, handler: GetJsonSchemaHandler
-    ) -> JsonSchemaValue:
-        schema = handler(core_schema)
-        for choice, title in zip(schema.get("anyOf", []), self.titles, strict=False):
-            choice["title"] = title
-        return schema
-
-
-class _SavedBlockOnly:
-    """Narrow the block's choice to a reference to a saved block, refusing the block's fields.
-
-    For a block parameter of a deployment run, Prefect accepts a ``{"$ref": ...}`` reference or
-    the block's fields written out, app password included, and stores them with the run. Here
-    the choice is an object holding ``$ref`` alone: the fields are refused before the run is
-    stored, by an error that names them but not their values. The definition keeps what the
-    forms need to offer the saved blocks (title, block type) and its required fields, which a
-    reference lacks, so that a reference matches only Prefect's reference form; it drops the
-    field types, so that an object matching neither form is reported as missing ``$ref``
-    instead of by jsonschema's catch-all message, which repeats the whole object.
+    The form shows a field whose schema is a reference to a block type as a picker of the saved
+    blocks of that type, and a field with several choices as a toggle between them: so the
+    schema holds the block reference alone, without the choice of a name or of ``null``. For a
+    block field of a deployment run, Prefect accepts either the block's definition or a
+    ``{"$ref": ...}`` reference to a saved block. The definition keeps what the forms need to
+    offer the saved blocks (title, block type) and its required fields, but no type or field
+    types: a block's name (a string) still matches it, and an object matching neither is
+    reported as missing ``$ref`` instead of by jsonschema's catch-all message, which repeats the
+    whole object. The field allows an object holding ``$ref`` alone: the block's fields written
+    out, app password included, are refused before the run is stored, by an error that names
+    them but not their values.
     """
 
     def __get_pydantic_json_schema__(
         self, core_schema: CoreSchema, handler: GetJsonSchemaHandler
     ) -> JsonSchemaValue:
         schema = handler(core_schema)
-        for choice in schema.get("anyOf", []):
-            if "$ref" in choice:
-                definition = handler.resolve_ref_schema(choice)
-                for key in ("type", "properties", "additionalProperties"):
-                    definition.pop(key, None)
-                choice.update(
-                    {"type": "object", "properties": {"$ref": {}}, "additionalProperties": False}
-                )
+        [reference] = [choice for choice in schema.pop("anyOf") if "$ref" in choice]
+        definition = handler.resolve_ref_schema(reference)
+        for key in ("type", "properties", "additionalProperties"):
+            definition.pop(key, None)
+        schema.update(reference)
+        schema.update({"properties": {"$ref": {}}, "additionalProperties": False})
         return schema
 
 
@@ -144,14 +135,47 @@ PollIntervalSeconds = Annotated[float, Field(gt=0, le=3600), titled("Poll interv
 CredentialsParameter = Annotated[
     NextcloudCredentials | str | None,
     BeforeValidator(_block_or_name),
-    _WithoutNull(),
-    _SavedBlockOnly(),
-    _ChoiceTitles("Saved block", "Block name"),
+    _SavedBlockPicker(),
     titled("Nextcloud credentials"),
 ]
-"""A saved credentials block (picked in the form), or the name of one; empty: the environment.
-Python callers may pass a block object, saved or not (Prefect stores it with the app password
-masked), but never a ``dict`` of its fields."""
+"""A saved credentials block, picked in the form; none: the environment. Through the API and
+from Python the name of a saved block works too, and from Python a block object, saved or not
+(Prefect stores it with the app password masked), but never a ``dict`` of its fields."""
 
 IdempotencyKey = Annotated[OptionalText, titled("Idempotency key")]
 """Runs with the same key share their Nextcloud tasks."""
+
+
+def saved_credentials_reference(name: str = "nextcloud") -> dict[str, Any]:
+    """Deployment step: a saved credentials block, as the run form's preselected choice.
+
+    The form shows a block as picked when the deployment's parameter refers to it by id, which
+    only the Prefect server knows. ``prefect deploy`` runs this build step before it creates
+    the deployments, whose parameters then take its output, e.g.
+    ``credentials: "{{ nextcloud-credentials.reference }}"`` for a step with that ``id``.
+    (Prefect's own placeholder for a block, ``{{ prefect.blocks.<type>.<name> }}``, would write
+    out the block's fields, app password included.)
+
+    Args:
+        name: The name of a saved "Nextcloud Credentials" block.
+
+    Returns:
+        ``{"reference": {"$ref": {"block_document_id": "<the block's id>"}}}``.
+
+    Raises:
+        ValueError: No such block is saved on the Prefect server.
+    """
+    with get_client(sync_client=True) as client:
+        try:
+            block = client.read_block_document_by_name(
+                name, NextcloudCredentials.get_block_type_slug(), include_secrets=False
+            )
+        except ObjectNotFound:
+            server = PREFECT_API_URL.value() or "Prefect's temporary server"
+            raise ValueError(
+                f'No "Nextcloud Credentials" block named {name!r} is saved on {server}, and '
+                "the deployments name it as their credentials. Save it first (python "
+                f"blocks/save_credentials.py {name}, with NEXTCLOUD_URL, NEXTCLOUD_USER and "
+                "NEXTCLOUD_APP_PASSWORD set, or in the UI under Blocks), then deploy again."
+            ) from None
+    return {"reference": {"$ref": {"block_document_id": str(block.id)}}}

@@ -68,6 +68,7 @@ from prefect_nextcloud.flows.process_new_files_state import (
 from prefect_nextcloud.flows.reports import file_section, quoted
 from prefect_nextcloud.tasks.batch import ItemResult
 from prefect_nextcloud.tasks.images import analyze_image_batch
+from prefect_nextcloud.tasks.markdown import escape, file_url
 from prefect_nextcloud.tasks.media import ocr_batch
 from prefect_nextcloud.tasks.options import (
     DEFAULT_POLL_INTERVAL_SECONDS,
@@ -432,6 +433,7 @@ def _run_batch(
         artifact_key="process-new-files-tasks",
         options=options,
         on_results=on_results,
+        file_paths={entry.file_id: entry.path for entry in files},
     )
     return results
 
@@ -443,10 +445,11 @@ def _markdown(
     run: list[FileOutcome],
     unchanged: int,
     waiting: int,
+    server_url: str,
 ) -> str:
-    lines = [f"# {label}: new files in {folder}", ""]
+    lines = [f"# {label}: new files in {escape(folder)}", ""]
     if prompt is not None:
-        lines += [f"**Prompt:** {prompt}", ""]
+        lines += [f"**Prompt:** {escape(prompt)}", ""]
     failed = sum(not outcome.ok for outcome in run)
     summary = (
         f"{len(run)} file(s) processed ({len(run) - failed} succeeded, {failed} failed), "
@@ -456,7 +459,12 @@ def _markdown(
         summary += f", {waiting} failed file(s) waiting for their next try"
     lines += [summary + ".", ""]
     for outcome in run:
-        lines += file_section(outcome.path, outcome.task_id, _what_became(outcome))
+        lines += file_section(
+            outcome.path,
+            outcome.task_id,
+            _what_became(outcome),
+            url=file_url(server_url, outcome.file_id),
+        )
     return "\n".join(lines)
 
 
@@ -466,8 +474,8 @@ def _what_became(outcome: FileOutcome) -> list[str]:
         return quoted(outcome.text or "")
     if outcome.next_try is not None:
         when = outcome.next_try.strftime("%Y-%m-%d %H:%M UTC")
-        return [f"**Failed, tried again from {when}:** {outcome.error}"]
-    return [f"**Failed, looked at again next run:** {outcome.error}"]
+        return [f"**Failed, tried again from {when}:** {escape(outcome.error or '')}"]
+    return [f"**Failed, looked at again next run:** {escape(outcome.error or '')}"]
 
 
 def _now() -> datetime:
@@ -879,7 +887,9 @@ def process_new_files(
         _remove_legacy(resolved, loaded.legacy)
     tagger(recovered)  # their answers are recorded now, with the rest
     shown_prompt = prompt if task == "image-analysis" else None
-    report = _markdown(source, label, shown_prompt, outcomes, plan.unchanged, plan.waiting)
+    report = _markdown(
+        source, label, shown_prompt, outcomes, plan.unchanged, plan.waiting, resolved.base_url
+    )
     create_markdown_artifact(
         report, key="process-new-files", description=f"{label} of new files in {source}"
     )

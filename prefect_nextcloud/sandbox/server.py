@@ -403,7 +403,7 @@ class NextcloudSandbox:
         wanted = {"user_id": user_id, "app_id": app_id, "custom_id": custom_id}
         filters = {name: value for name, value in wanted.items() if value is not None}
         with self._store.condition:
-            snapshots = [task.snapshot(self._server_version) for task in self._store.all_tasks()]
+            snapshots = [task.snapshot(self._server_version) for task in self._store.tasks.all()]
         return [
             snapshot
             for snapshot in snapshots
@@ -417,7 +417,7 @@ class NextcloudSandbox:
             KeyError: No such task (never scheduled, or deleted).
         """
         with self._store.condition:
-            task = self._store.task(task_id)
+            task = self._store.tasks.get(task_id)
             if task is None:
                 raise KeyError(task_id)
             return task.snapshot(self._server_version)
@@ -429,10 +429,10 @@ class NextcloudSandbox:
             KeyError: No such task.
         """
         with self._store.condition:
-            for task in self._store.all_text_tasks():
-                if task.id == task_id:
-                    return text_task_json(task)
-        raise KeyError(task_id)
+            task = self._store.text_tasks.get(task_id)
+            if task is None:
+                raise KeyError(task_id)
+            return text_task_json(task)
 
     def cleanup_task(self, task_id: int) -> list[int]:
         """Remove a task and its output files, as ``RemoveOldTasksBackgroundJob`` does (§6.3).
@@ -451,7 +451,7 @@ class NextcloudSandbox:
         """
         store = self._store
         with store.condition:
-            task = store.task(task_id)
+            task = store.tasks.get(task_id)
             if task is None:
                 raise KeyError(task_id)
             task_type = self._registry.get(task.type)
@@ -462,7 +462,7 @@ class NextcloudSandbox:
                 if node is not None and node.owner is None:  # only app data, never user files
                     store.delete_node(node)
                     removed.append(file_id)
-            store.delete_task(task_id)
+            store.tasks.delete(task_id)
             return removed
 
     def set_failing(self, task_type: str, failing: bool = True) -> None:
@@ -547,7 +547,7 @@ class NextcloudSandbox:
         store = self._store
         with store.condition:
             while True:
-                task = store.task(task_id)
+                task = store.tasks.get(task_id)
                 snapshot = None if task is None else task.snapshot(self._server_version)
                 if snapshot is not None and condition(snapshot):
                     return snapshot

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -140,6 +140,7 @@ def analyze_image_batch(
     artifact_key: str | None = "image-analyses",
     options: RunOptions = RunOptions(),
     on_results: Callable[[list[ItemResult]], None] | None = None,
+    file_paths: Mapping[int, str] | None = None,
 ) -> list[ItemResult]:
     """Ask the same question about each image separately: one Nextcloud task per image.
 
@@ -161,6 +162,8 @@ def analyze_image_batch(
         options: How long to wait, how often to look, and how to tidy up (``RunOptions``).
         on_results: Called with the results that became known together, as soon as they are
             (see ``run_tasks``).
+        file_paths: The Nextcloud paths of files given by id (e.g. from a folder listing),
+            to name them by path in the result table.
 
     Returns:
         One result per image, in order; ``text`` is the answer of each successful one.
@@ -173,5 +176,13 @@ def analyze_image_batch(
         raise ValueError(f"images must be a list of images, got {type(images).__name__}.")
     inputs = [image_analysis_input(prompt, [image], model) for image in images]
     return run_batch(
-        credentials, task_type, inputs, options, custom_ids, app_id, artifact_key, on_results
+        credentials,
+        task_type,
+        inputs,
+        options,
+        custom_ids,
+        app_id,
+        artifact_key,
+        on_results,
+        file_paths=file_paths,
     )

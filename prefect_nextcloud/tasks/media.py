@@ -144,6 +144,7 @@ def ocr_batch(
     artifact_key: str | None = "ocr",
     options: RunOptions = RunOptions(),
     on_results: Callable[[list[ItemResult]], None] | None = None,
+    file_paths: Mapping[int, str] | None = None,
 ) -> list[ItemResult]:
     """Recognise the text of each file separately: one ``core:image2text:ocr`` task per file.
 
@@ -161,6 +162,8 @@ def ocr_batch(
         options: How long to wait, how often to look, and how to tidy up (``RunOptions``).
         on_results: Called with the results that became known together, as soon as they are
             (see ``run_tasks``).
+        file_paths: The Nextcloud paths of files given by id (e.g. from a folder listing),
+            to name them by path in the result table.
 
     Returns:
         One result per file, in order; ``text`` is the recognised text of each successful one.
@@ -175,8 +178,9 @@ def ocr_batch(
         "core:image2text:ocr",
         inputs,
         options,
-        custom_ids,
-        app_id,
-        artifact_key,
-        on_results,
+        custom_ids=custom_ids,
+        app_id=app_id,
+        artifact_key=artifact_key,
+        on_results=on_results,
+        file_paths=file_paths,
     )

@@ -7,11 +7,14 @@ retry on that signal, and each retry waits the delay the attempt named (read fro
 exception by :class:`~prefect_nextcloud._compat.AttemptRetryDelays`), so each wait is as long
 as the server's state suggests instead of one fixed interval.
 
-Prefect logs every retry at INFO as "Task run failed with exception: … - Retry n/N"; for the
-still-running signal that line is a poll, not a failure, so :func:`polling_task` attaches
+While it waits, the task run is in a *Scheduled* state named :data:`AWAITING_NEXTCLOUD`
+(Prefect would name it *AwaitingRetry*; see :func:`~prefect_nextcloud._compat.name_retry_waits`),
+and the next attempt runs as *Running*, not *Retrying*. Prefect logs every retry at INFO as
+"Task run failed with exception: … - Retry n/N"; for the still-running signal that line is a
+poll, not a failure, so :func:`polling_task` attaches
 :class:`~prefect_nextcloud._compat.QuietRetries`, which turns it into a DEBUG line (or drops
 it when DEBUG is off). A successful wait therefore shows only this package's own INFO lines:
-status changes and progress.
+what it awaits, status changes and progress.
 """
 
 from __future__ import annotations
@@ -22,10 +25,11 @@ from typing import Any, ParamSpec, TypeVar
 from prefect import Task
 from prefect.client.schemas.objects import State, TaskRun
 
-from prefect_nextcloud._compat import AttemptRetryDelays, quiet_retries
+from prefect_nextcloud._compat import AttemptRetryDelays, name_retry_waits, quiet_retries
 from prefect_nextcloud.tasks.options import DEFAULT_POLL_INTERVAL_SECONDS
 
 __all__ = [
+    "AWAITING_NEXTCLOUD",
     "MAX_POLLS",
     "MIN_DELAY_SECONDS",
     "TaskStillRunning",
@@ -35,6 +39,9 @@ __all__ = [
 
 P = ParamSpec("P")
 R = TypeVar("R")
+
+AWAITING_NEXTCLOUD = "AwaitingNextcloud"
+"""The name of a polling task run's state while it waits for Nextcloud."""
 
 MAX_POLLS = 100_000
 """Prefect's retry cap for polling tasks: a backstop only, the attempts end the wait."""
@@ -91,8 +98,8 @@ def polling_task(*, name: str) -> Callable[[Callable[P, R]], Task[P, R]]:
     """Decorator: make a function whose attempts raise :class:`TaskStillRunning` a task.
 
     The task retries while an attempt raises :class:`TaskStillRunning`, after the delay the
-    attempt named; the function's own deadlines end the wait, so the retry count
-    (:data:`MAX_POLLS`) is only a backstop.
+    attempt named, waiting in the state :data:`AWAITING_NEXTCLOUD`; the function's own
+    deadlines end the wait, so the retry count (:data:`MAX_POLLS`) is only a backstop.
 
     Args:
         name: The task's name in Prefect.
@@ -100,6 +107,7 @@ def polling_task(*, name: str) -> Callable[[Callable[P, R]], Task[P, R]]:
 
     def decorate(fn: Callable[P, R]) -> Task[P, R]:
         quiet_retries(TaskStillRunning)
+        name_retry_waits(retry_while_pending, AWAITING_NEXTCLOUD)
         return Task(
             fn,
             name=name,

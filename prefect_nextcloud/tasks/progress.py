@@ -1,21 +1,25 @@
 """What a batch tells the people watching: status lines in the log, and artifacts in the UI.
 
 A status line goes to the run's log at INFO only when something changed (a task started or
-ended); unchanged polls log at DEBUG. With an artifact key, a progress artifact shows
-done/total while the batch runs, and a table of every item appears when it ends.
+ended); unchanged polls log at DEBUG. The first wait of a batch says at INFO what it waits for
+and until when at the latest, once. With an artifact key, a progress artifact shows the share
+of tasks done, with the counts, updated at most once per look and only when they changed; a
+table of every item (see :mod:`prefect_nextcloud.tasks.batch.report`) appears when it ends.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from collections import Counter
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from prefect.artifacts import (
+    create_markdown_artifact,
     create_progress_artifact,
-    create_table_artifact,
     update_progress_artifact,
 )
 from prefect.context import FlowRunContext, TaskRunContext
@@ -27,7 +31,6 @@ if TYPE_CHECKING:
 
 __all__ = ["BatchProgress", "run_logger"]
 
-_ANSWER_CHARS = 120
 _ORDER = ("succeeded", "failed", "running", "queued", "waiting for a schedule slot")
 
 
@@ -54,7 +57,8 @@ class BatchProgress:
         self.artifact_key = artifact_key
         self._last: tuple[Any, ...] | None = None
         self._artifact: UUID | None = None
-        self._done = -1
+        self._shown: tuple[int, ...] | None = None  # the counts the progress artifact shows
+        self._announced = False
 
     def update(self, items: Sequence[BatchItem]) -> str:
         """Log the batch's state (INFO when it changed) and return it as one line."""
@@ -71,50 +75,72 @@ class BatchProgress:
                 + (f"; {', '.join(parts)}" if parts else "")
                 + "."
             )
-            self._progress(done)
+            self._progress(state, done, line)
         run_logger().log(logging.INFO if state != self._last else logging.DEBUG, line)
         self._last = state
         return line
 
-    def _progress(self, done: int) -> None:
-        if self.artifact_key is None or done == self._done:
+    def announce_wait(self, items: Sequence[BatchItem], timeout_seconds: float) -> None:
+        """Say at INFO what the batch waits for and until when at the latest; once per batch.
+
+        Args:
+            items: The batch's items.
+            timeout_seconds: How long each task may take from when it was scheduled.
+        """
+        if self._announced:
+            return
+        self._announced = True
+        pending = sum(not item.settled for item in items)
+        ends = [
+            item.watched_since + timeout_seconds
+            for item in items
+            if not item.settled and item.watched_since is not None
+        ]
+        until = (
+            f"until {_wall_clock(max(ends))} at the latest"
+            if ends and len(ends) == pending
+            else f"each for up to {timeout_seconds:g} s from its schedule"
+        )
+        run_logger().info(
+            "Awaiting Nextcloud: %s %s task(s), %s; looking again as each is due.",
+            pending,
+            self.task_type,
+            until,
+        )
+
+    def _progress(self, state: tuple[int, ...], done: int, line: str) -> None:
+        """Show the share done and the counts, when they changed since the artifact last did."""
+        if self.artifact_key is None or state == self._shown:
             return
         percent = 100.0 * done / self.total
         try:
             if self._artifact is None:
                 artifact = create_progress_artifact(
-                    percent,
-                    key=f"{self.artifact_key}-progress",
-                    description=f"{self.task_type}: tasks done of {self.total}",
+                    percent, key=f"{self.artifact_key}-progress", description=line
                 )
                 self._artifact = artifact if isinstance(artifact, UUID) else None
             else:
-                update_progress_artifact(self._artifact, percent)
+                update_progress_artifact(self._artifact, percent, description=line)
         except (PrefectException, RuntimeError, OSError) as error:
             run_logger().debug("Could not update the progress artifact: %s", error)
-        self._done = done
+        self._shown = state
 
-    def finish(self, items: Sequence[BatchItem]) -> None:
-        """Leave the table of every item, when the batch has an artifact key."""
+    def finish(self, markdown: str) -> None:
+        """Leave the table of every item (``markdown``), when the batch has an artifact key."""
         if self.artifact_key is None:
             return
-        rows = [
-            {
-                "item": item.index,
-                "task id": item.task.id if item.task is not None else "",
-                "status": item.status,
-                "answer or error": _short(str(item.error) if item.error else item.text or ""),
-            }
-            for item in items
-        ]
         try:
-            create_table_artifact(
-                rows,
-                key=self.artifact_key,
-                description=f"{len(items)} {self.task_type} tasks",
+            create_markdown_artifact(
+                markdown, key=self.artifact_key, description=f"{self.total} {self.task_type} tasks"
             )
         except (PrefectException, RuntimeError, OSError) as error:
             run_logger().warning("Could not create the result table artifact: %s", error)
+
+
+def _wall_clock(monotonic: float) -> str:
+    """A ``time.monotonic()`` value as the UTC date and time it stands for."""
+    moment = time.time() + (monotonic - time.monotonic())
+    return datetime.fromtimestamp(moment, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
 def _single(item: BatchItem, task_type: str) -> tuple[tuple[Any, ...], str]:
@@ -126,8 +152,3 @@ def _single(item: BatchItem, task_type: str) -> tuple[tuple[Any, ...], str]:
     progress = "" if task.progress is None else f", {task.progress:.0%} done"
     status = task.status.name.lower()
     return (status, task.id), f"Nextcloud task {task.id} ({task.type}) is {status}{progress}."
-
-
-def _short(text: str) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= _ANSWER_CHARS else text[: _ANSWER_CHARS - 1] + "…"

@@ -98,6 +98,8 @@ def run_batch(
     app_id: str | None,
     artifact_key: str | None,
     on_results: Callable[[list[ItemResult]], None] | None = None,
+    *,
+    file_paths: Mapping[int, str] | None = None,
 ) -> list[ItemResult]:
     """One attempt at a whole batch: the body of ``run_tasks`` and of every batch helper.
 
@@ -111,6 +113,7 @@ def run_batch(
         artifact_key: Key of the progress and result-table artifacts; ``None`` for none.
         on_results: Called with the results that became known together, as soon as they are;
             each item once.
+        file_paths: The paths of files given by id, to name them in the result table.
 
     Returns:
         One result per input, in input order.
@@ -128,6 +131,7 @@ def run_batch(
         app_id=app_id,
         artifact_key=artifact_key,
         on_results=on_results,
+        file_paths=file_paths,
     )
     return [item.result() for item in items]
 

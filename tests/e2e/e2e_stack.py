@@ -73,6 +73,7 @@ class Stack:
     logs: Path = ARTIFACTS
     prefect_port: int = field(default_factory=free_port)
     sandbox_port: int = field(default_factory=free_port)
+    relay_port: int = field(default_factory=free_port)
     processes: list[Process] = field(default_factory=list)
 
     @property
@@ -89,6 +90,11 @@ class Stack:
     def sandbox_url(self) -> str:
         """The Nextcloud sandbox."""
         return f"http://127.0.0.1:{self.sandbox_port}"
+
+    @property
+    def relay_url(self) -> str:
+        """The relay, when started: the sandbox calls it on loopback."""
+        return f"http://127.0.0.1:{self.relay_port}"
 
     @property
     def env(self) -> dict[str, str]:
@@ -188,25 +194,43 @@ class Stack:
         return lambda: wait_for("the sandbox to serve and save its block", ready, timeout=180)
 
     def start_worker(self, pool: str) -> Callable[[], None]:
-        """Start ``prefect worker start`` in a directory of its own, away from the checkout.
+        """Start ``prefect worker start`` in a temporary directory of its own, not the checkout.
+
+        Nothing tells it where the checkout is: the deployments name their flows by module
+        path, which each flow run imports from the installed package.
 
         Returns:
             A function that waits until the worker has started.
         """
         workdir = self.home / "worker"
         workdir.mkdir(exist_ok=True)
-        # Only the worker knows where the checkout is: the deployments' pull step reads
-        # PREFECT_NEXTCLOUD_PROJECT_DIR in each flow run's process, which inherits it.
-        worker = self.start(
-            "worker", "prefect", "worker", "start", "--pool", pool,
-            cwd=workdir, PREFECT_NEXTCLOUD_PROJECT_DIR=str(ROOT),
-        )  # fmt: skip
+        worker = self.start("worker", "prefect", "worker", "start", "--pool", pool, cwd=workdir)
 
         def polling() -> bool:
             self.check_running(worker)
             return "started!" in worker.output()
 
         return lambda: wait_for("the worker to start", polling, timeout=180)
+
+    def start_relay(self, credentials: str) -> None:
+        """Start ``prefect-nextcloud relay`` on :attr:`relay_url`, reading a saved block.
+
+        Returns once the relay answers.
+        """
+        relay = self.start(
+            "relay", "prefect-nextcloud", "relay", "--credentials", credentials,
+            "--port", str(self.relay_port),
+        )  # fmt: skip
+
+        def answering() -> bool:
+            self.check_running(relay)
+            try:  # the file events path takes POST only: 405 means the relay is serving
+                answer = httpx.get(f"{self.relay_url}/nextcloud/files", timeout=2)
+            except httpx.HTTPError:
+                return False
+            return answer.status_code == 405
+
+        wait_for("the relay to answer", answering, timeout=120)
 
     def check_running(self, process: Process) -> None:
         """Fail at once, with its output, if a process has ended."""
@@ -254,6 +278,19 @@ def wait_for_end(stack: Stack, flow_run_ids: list[UUID], timeout: float = 240) -
             for process in stack.processes:
                 stack.check_running(process)
             time.sleep(1)
+
+
+def saved_credentials(stack: Stack) -> Any:
+    """The credentials block the sandbox saved as ``nextcloud``, as the deployments load it."""
+    from prefect_nextcloud.blocks import NextcloudCredentials
+
+    with prefect_api(stack.api_url):
+        return NextcloudCredentials.load("nextcloud", _sync=True)
+
+
+def assert_completed(flow_run: Any) -> None:
+    """Fail, naming the run and its state, unless the flow run completed."""
+    assert flow_run.state.is_completed(), (flow_run.name, flow_run.state)
 
 
 def artifact_of(stack: Stack, flow_run: Any, key: str) -> str:

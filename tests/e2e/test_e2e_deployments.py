@@ -1,7 +1,8 @@
 """deployment.yaml end to end: deployed twice, then each deployment run by a real worker.
 
-The runs go through the process work pool: the worker starts each flow run in a new process,
-in a directory of its own, and the deployments' pull step moves it to this checkout.
+The runs go through the process work pool: the worker, started in a temporary directory with
+no variable naming this checkout, starts each flow run in a new process in a directory of its
+own, which imports the flow from the installed package.
 """
 
 from __future__ import annotations
@@ -9,10 +10,17 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from e2e_stack import ROOT, Stack, artifact_of, prefect_api, wait_for_end
+from e2e_stack import (
+    ROOT,
+    Stack,
+    artifact_of,
+    assert_completed,
+    prefect_api,
+    saved_credentials,
+    wait_for_end,
+)
 from new_files_support import comments
 
-from prefect_nextcloud.blocks import NextcloudCredentials
 from prefect_nextcloud.flows.process_new_files import default_state_file
 
 FAST = {"timeout_seconds": 120, "poll_interval_seconds": 1}
@@ -28,13 +36,6 @@ RUNS: dict[str, dict[str, Any]] = {
     "image-report": {"report_path": "/Reports/e2e-report.md", **FAST},
     "process-new-files": {"report_path": "/Reports/e2e-new-files.md", **FAST},
 }
-PULL_STEPS = [
-    {
-        "prefect.deployments.steps.set_working_directory": {
-            "directory": "{{ $PREFECT_NEXTCLOUD_PROJECT_DIR }}"
-        }
-    }
-]
 
 
 def test_deploying_twice_changes_nothing(
@@ -48,8 +49,10 @@ def test_deploying_twice_changes_nothing(
                     "work_pool_name", "work_queue_name", "concurrency_limit", "tags",
                     "parameter_openapi_schema", "job_variables", "description"):  # fmt: skip
             assert again[key] == deployment[key], (name, key)
-        # The working directory is not the deploying machine's path: each worker fills it in.
-        assert deployment["pull_steps"] == PULL_STEPS, name
+        # Nothing ties a run to the deploying machine: no pull step, no path, a module path.
+        assert deployment["pull_steps"] == [], name
+        assert deployment["path"] is None, name
+        assert deployment["entrypoint"].startswith("prefect_nextcloud.flows."), name
         assert str(ROOT) not in str(deployment), name
     assert [s["schedule"]["cron"] for s in first["image-report"]["schedules"]] == ["0 6 * * *"]
     assert [s["schedule"]["cron"] for s in first["process-new-files"]["schedules"]] == [
@@ -74,20 +77,10 @@ def flow_runs(
     return dict(zip(started, ended, strict=True))
 
 
-def sandbox(stack: Stack) -> NextcloudCredentials:
-    """The credentials block the sandbox saved, as the deployments load it."""
-    with prefect_api(stack.api_url):
-        return NextcloudCredentials.load("nextcloud", _sync=True)  # type: ignore[return-value]
-
-
-def assert_completed(flow_run: Any) -> None:
-    assert flow_run.state.is_completed(), (flow_run.name, flow_run.state)
-
-
 def test_analyze_image_runs_on_the_worker(stack: Stack, flow_runs: dict[str, Any]) -> None:
     flow_run = flow_runs["analyze-image"]
     assert_completed(flow_run)
-    credentials = sandbox(stack)
+    credentials = saved_credentials(stack)
     with credentials.get_client() as client:
         sample_id = client.get_file_id("/Photos/sample.png")
         tasks = [t for t in client.list_tasks() if t.input.get("images") == [sample_id]]
@@ -100,7 +93,7 @@ def test_analyze_image_runs_on_the_worker(stack: Stack, flow_runs: dict[str, Any
 def test_image_report_is_written_to_nextcloud(stack: Stack, flow_runs: dict[str, Any]) -> None:
     flow_run = flow_runs["image-report"]
     assert_completed(flow_run)
-    with sandbox(stack).get_client() as client:
+    with saved_credentials(stack).get_client() as client:
         report = client.download_file("/Reports/e2e-report.md").decode()
     for name in PHOTOS:
         assert name in report, report
@@ -112,7 +105,7 @@ def test_image_report_is_written_to_nextcloud(stack: Stack, flow_runs: dict[str,
 def test_process_new_files_comments_on_each_file(stack: Stack, flow_runs: dict[str, Any]) -> None:
     flow_run = flow_runs["process-new-files"]
     assert_completed(flow_run)
-    credentials = sandbox(stack)
+    credentials = saved_credentials(stack)
     with credentials.get_client() as client:
         report = client.download_file("/Reports/e2e-new-files.md").decode()
         state = client.download_file(default_state_file("/Photos", "image-analysis"))

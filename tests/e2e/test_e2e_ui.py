@@ -83,6 +83,8 @@ def test_a_custom_run_from_the_ui_form(
     page: Any,
     artifacts: Path,
 ) -> None:
+    from playwright.sync_api import expect
+
     # From the list of deployments to analyze-image, then Run > Custom run.
     page.goto(f"{stack.ui_url}/deployments")
     page.get_by_role("link", name="analyze-image", exact=True).first.click()
@@ -102,12 +104,12 @@ def test_a_custom_run_from_the_ui_form(
     poll = form_field(page, "Poll interval (seconds)").locator("input").first
     poll.fill("")
     poll.press_sequentially("1")
-    # The credentials field offers the saved blocks: pick the one the sandbox saved.
+    # The credentials field is a picker of the saved blocks alone, the deployment's one picked.
     credentials_field = form_field(page, "Nextcloud credentials")
-    credentials_field.get_by_role("button", name="NextcloudCredentials", exact=True).click()
-    credentials_field.locator(".p-select-button__control").first.click()
-    page.keyboard.press("ArrowDown")  # opens the list of saved blocks
-    page.get_by_role("option", name="nextcloud", exact=True).click()
+    expect(credentials_field.locator(".p-select-button__control").first).to_contain_text(
+        "nextcloud"
+    )
+    expect(credentials_field.get_by_role("button", name="NextcloudCredentials")).to_have_count(0)
     page.screenshot(path=artifacts / "ui-1-form-filled.png", full_page=True)
     page.get_by_role("button", name="Submit", exact=True).click()
 
@@ -115,7 +117,13 @@ def test_a_custom_run_from_the_ui_form(
     flow_run = wait_for("the run submitted from the UI", lambda: run_named(stack, run_name), 60)
     assert flow_run.parameters["image_file_ids"] == [IMAGE]
     assert flow_run.parameters["prompt"] == PROMPT
-    assert set(flow_run.parameters["credentials"]) == {"$ref"}  # a reference to the saved block
+    _, deployments = deployed_twice
+    # The reference to the saved block that the deployment holds, as the form showed it.
+    assert (
+        flow_run.parameters["credentials"]
+        == deployments["analyze-image"]["parameters"]["credentials"]
+    )
+    assert set(flow_run.parameters["credentials"]) == {"$ref"}
     [ended] = wait_for_end(stack, [flow_run.id])
     assert ended.state.is_completed(), ended.state
 

@@ -21,6 +21,7 @@ from relay_helpers import RunningRelay, with_relay
 from prefect_nextcloud.blocks import NextcloudCredentials
 from prefect_nextcloud.sandbox import NextcloudSandbox
 from prefect_nextcloud.tasks import ItemResult, RunOptions, run_tasks
+from prefect_nextcloud.tasks.polling import AWAITING_NEXTCLOUD
 
 pytestmark = pytest.mark.usefixtures("prefect_server")
 
@@ -64,7 +65,7 @@ def test_pushes_end_the_wait_within_one_attempt(
     results, states = _batch(relay_credentials, options)
 
     assert _answered(sandbox, results)
-    assert "AwaitingRetry" not in states
+    assert AWAITING_NEXTCLOUD not in states
     assert states[-1] == "Completed"
     # Every task asked Nextcloud to push its end to the relay, and the sandbox did.
     assert len(sandbox.requests_to("POST", "/taskprocessing/schedule$")) == len(TEXTS)

@@ -39,3 +39,15 @@ def alice(sb: NextcloudSandbox) -> Iterator[httpx.Client]:
 def bob(sb: NextcloudSandbox) -> Iterator[httpx.Client]:
     with client_for(sb, "bob") as client:
         yield client
+
+
+@pytest.fixture
+def dav(sb: NextcloudSandbox) -> Iterator[httpx.Client]:
+    """Alice's WebDAV client at the server root: paths start with ``/remote.php/``.
+
+    Modules that want another root define their own ``dav``.
+    """
+    with httpx.Client(
+        base_url=sb.base_url, auth=("alice", sb.app_password_of("alice")), timeout=5
+    ) as client:
+        yield client

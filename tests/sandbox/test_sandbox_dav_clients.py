@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import http.client
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator
 
 import httpx
 import pytest
@@ -16,14 +15,6 @@ DAV = "{DAV:}"
 OC = "{http://owncloud.org/ns}"
 S = "{http://sabredav.org/ns}"
 FILES = "/remote.php/dav/files/alice"
-
-
-@pytest.fixture
-def dav(sb: NextcloudSandbox) -> Iterator[httpx.Client]:
-    with httpx.Client(
-        base_url=sb.base_url, auth=("alice", sb.app_password_of("alice")), timeout=5
-    ) as client:
-        yield client
 
 
 def _error(response: httpx.Response) -> tuple[str, str]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator
 
 import httpx
 import pytest
@@ -23,14 +22,6 @@ DUMMY = (
     b"This is the WebDAV interface. It can only be accessed by WebDAV clients such as the "
     b"Nextcloud desktop sync client."
 )
-
-
-@pytest.fixture
-def dav(sb: NextcloudSandbox) -> Iterator[httpx.Client]:
-    with httpx.Client(
-        base_url=sb.base_url, auth=("alice", sb.app_password_of("alice")), timeout=5
-    ) as client:
-        yield client
 
 
 def _error(response: httpx.Response) -> tuple[str, str, str | None]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator
 
 import httpx
 import pytest
@@ -16,14 +15,6 @@ OC = "{http://owncloud.org/ns}"
 S = "{http://sabredav.org/ns}"
 FILES = "/remote.php/dav/files/alice"
 UPLOADS = "/remote.php/dav/uploads/alice"
-
-
-@pytest.fixture
-def dav(sb: NextcloudSandbox) -> Iterator[httpx.Client]:
-    with httpx.Client(
-        base_url=sb.base_url, auth=("alice", sb.app_password_of("alice")), timeout=5
-    ) as client:
-        yield client
 
 
 def _message(response: httpx.Response) -> str:

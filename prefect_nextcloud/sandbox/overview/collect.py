@@ -73,7 +73,7 @@ class SandboxContents:
             )
             tasks = [
                 task
-                for task in reversed(self._store.all_tasks())
+                for task in reversed(self._store.tasks.all())
                 if user_ids is None or task.user_id in user_ids
             ]
             return Overview(
@@ -122,22 +122,7 @@ class SandboxContents:
         ran = None
         if task.started_at is not None and task.ended_at is not None:
             ran = task.ended_at - task.started_at
-        return TaskView(
-            id=task.id,
-            user_id=task.user_id,
-            type=task.type,
-            status=task.status.label,
-            app_id=task.app_id,
-            custom_id=task.custom_id,
-            progress=task.progress,
-            scheduled_at=task.scheduled_at,
-            started_at=task.started_at,
-            ended_at=task.ended_at,
-            duration_seconds=ran,
-            answer=self._answer(task),
-            error_message=task.error_message,
-            user_facing_error_message=task.user_facing_error_message,
-        )
+        return TaskView(**task.row(), duration_seconds=ran, answer=self._answer(task))
 
     def _answer(self, task: Task) -> list[AnswerSlot]:
         task_type = self._registry.get(task.type)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import TypedDict
 
+from prefect_nextcloud.sandbox.storage.records import TaskRow
+
 __all__ = [
     "AnswerSlot",
     "CommentView",
@@ -54,23 +56,11 @@ class AnswerSlot(TypedDict):
     file_ids: list[int]
 
 
-class TaskView(TypedDict):
-    """A Task Processing task; times are Unix seconds, ``status`` the API's label."""
+class TaskView(TaskRow):
+    """A Task Processing task: its columns, how long it ran, and its answer."""
 
-    id: int
-    user_id: str | None
-    type: str
-    status: str
-    app_id: str
-    custom_id: str
-    progress: float | None
-    scheduled_at: int
-    started_at: int | None
-    ended_at: int | None
     duration_seconds: int | None
     answer: list[AnswerSlot]
-    error_message: str | None
-    user_facing_error_message: str | None
 
 
 class Overview(TypedDict):

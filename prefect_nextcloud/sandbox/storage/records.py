@@ -6,9 +6,9 @@ import copy
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import IntEnum
-from typing import Any
+from typing import Any, TypedDict
 
-__all__ = ["Node", "Task", "TaskSnapshot", "TaskStatus", "TrashItem"]
+__all__ = ["Node", "Task", "TaskRow", "TaskSnapshot", "TaskStatus", "TrashItem"]
 
 
 class TaskStatus(IntEnum):
@@ -132,27 +132,33 @@ class Task:
         """Return ``Task::jsonSerialize()`` as the given Nextcloud major version emits it."""
         return {name: get(self) for name, since, get in _TASK_FIELDS if since <= server_version}
 
+    def row(self) -> TaskRow:
+        """Return the columns that a snapshot and the sandbox's overview both show."""
+        return {
+            "id": self.id,
+            "user_id": self.user_id,
+            "type": self.type,
+            "status": self.status.label,
+            "app_id": self.app_id,
+            "custom_id": self.custom_id,
+            "progress": self.progress,
+            "scheduled_at": self.scheduled_at,
+            "started_at": self.started_at,
+            "ended_at": self.ended_at,
+            "error_message": self.error_message,
+            "user_facing_error_message": self.user_facing_error_message,
+        }
+
     def snapshot(self, server_version: int) -> TaskSnapshot:
         """Return an immutable copy for tests."""
         return TaskSnapshot(
-            id=self.id,
-            type=self.type,
-            status=self.status.label,
-            user_id=self.user_id,
-            app_id=self.app_id,
-            custom_id=self.custom_id,
+            **self.row(),
             input=copy.deepcopy(self.input),
             output=copy.deepcopy(self.output),
-            progress=self.progress,
             last_updated=self.last_updated,
-            scheduled_at=self.scheduled_at,
-            started_at=self.started_at,
-            ended_at=self.ended_at,
             ended_at_precise=self.ended_at_precise,
             completion_expected_at=self.completion_expected_at,
             include_watermark=self.include_watermark,
-            user_facing_error_message=self.user_facing_error_message,
-            error_message=self.error_message,
             webhook_uri=self.webhook_uri,
             webhook_method=self.webhook_method,
             json=self.to_json(server_version),
@@ -181,6 +187,23 @@ _TASK_FIELDS: tuple[tuple[str, int, Callable[[Task], object]], ...] = (
     ("userFacingErrorMessage", 33, lambda t: t.user_facing_error_message),
     ("preferStreaming", 35, lambda t: t.prefer_streaming),
 )
+
+
+class TaskRow(TypedDict):
+    """The columns a snapshot and the overview both show; ``status`` is the API's label."""
+
+    id: int
+    user_id: str | None
+    type: str
+    status: str
+    app_id: str
+    custom_id: str
+    progress: float | None
+    scheduled_at: int
+    started_at: int | None
+    ended_at: int | None
+    error_message: str | None
+    user_facing_error_message: str | None
 
 
 @dataclass(frozen=True)

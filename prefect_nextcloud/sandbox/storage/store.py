@@ -23,7 +23,7 @@ from typing import Any
 from prefect_nextcloud.sandbox.storage.records import Node, Task, TaskStatus, TrashItem
 from prefect_nextcloud.sandbox.storage.tags import ADMIN_GROUP, SystemTags
 
-__all__ = ["ProcessingMode", "Store"]
+__all__ = ["ProcessingMode", "Store", "TaskTable"]
 
 
 class ProcessingMode(Enum):
@@ -41,6 +41,54 @@ def _new_etag() -> str:
     return secrets.token_hex(7)[:13]
 
 
+class TaskTable:
+    """One table of tasks with an id sequence of its own, guarded by the store's condition.
+
+    Args:
+        condition: The store's condition, notified after each change.
+        legacy: Whether the table holds TextProcessing tasks.
+    """
+
+    def __init__(self, condition: threading.Condition, *, legacy: bool) -> None:
+        self._condition = condition
+        self._legacy = legacy
+        self._rows: dict[int, Task] = {}
+        self._ids = itertools.count(1)
+
+    def add(self, **fields: Any) -> Task:
+        """Store a new task with the next id of the table's sequence; see :class:`Task`."""
+        with self._condition:
+            task = Task(id=next(self._ids), legacy=self._legacy, **fields)
+            self._rows[task.id] = task
+            self._condition.notify_all()
+            return task
+
+    def get(self, task_id: int) -> Task | None:
+        """Return any user's task, or None."""
+        with self._condition:
+            return self._rows.get(task_id)
+
+    def owned(self, task_id: int, user_id: str | None) -> Task | None:
+        """Return the task only if it belongs to the user (``findByIdAndUser``)."""
+        task = self.get(task_id)
+        return task if task is not None and task.user_id == user_id else None
+
+    def all(self) -> list[Task]:
+        """Return every task in id order."""
+        with self._condition:
+            return [self._rows[task_id] for task_id in sorted(self._rows)]
+
+    def holds(self, task: Task) -> bool:
+        """Return whether this very task is still stored here."""
+        return self.get(task.id) is task
+
+    def delete(self, task_id: int) -> None:
+        """Remove a task row."""
+        with self._condition:
+            self._rows.pop(task_id, None)
+            self._condition.notify_all()
+
+
 class Store:
     """Users, storage and tasks, guarded by one condition.
 
@@ -51,6 +99,8 @@ class Store:
 
     Attributes:
         tags: The server's system tags and the files they are on.
+        tasks: The Task Processing tasks.
+        text_tasks: The tasks of the deprecated TextProcessing API, which has a table of its own.
     """
 
     def __init__(
@@ -71,12 +121,9 @@ class Store:
         self._trash: dict[str, list[TrashItem]] = {}
         self._nodes: dict[int, Node] = {}
         self._paths: dict[tuple[str | None, str], int] = {}
-        self._tasks: dict[int, Task] = {}
-        # The deprecated TextProcessing API keeps its tasks in a table of its own.
-        self._text_tasks: dict[int, Task] = {}
+        self.tasks = TaskTable(self.condition, legacy=False)
+        self.text_tasks = TaskTable(self.condition, legacy=True)
         self._next_node_id = 1
-        self._task_ids = itertools.count(1)
-        self._text_task_ids = itertools.count(1)
         for user_id in self._users:
             self._add_node(user_id, "", is_dir=True)
 
@@ -436,25 +483,6 @@ class Store:
 
     # -- tasks -----------------------------------------------------------------------------
 
-    def add_task(self, **fields: Any) -> Task:
-        """Store a new task and assign its id; see :class:`Task` for the fields."""
-        return self._insert(self._tasks, self._task_ids, **fields)
-
-    def task(self, task_id: int) -> Task | None:
-        """Return any user's task, or None."""
-        with self.condition:
-            return self._tasks.get(task_id)
-
-    def user_task(self, task_id: int, user_id: str | None) -> Task | None:
-        """Return the task only if it belongs to the user (``findByIdAndUser``)."""
-        with self.condition:
-            return _owned_by(self._tasks.get(task_id), user_id)
-
-    def all_tasks(self) -> list[Task]:
-        """Return every task in id order."""
-        with self.condition:
-            return _in_id_order(self._tasks)
-
     def find_tasks(
         self,
         user_id: str | None,
@@ -467,63 +495,25 @@ class Store:
         with self.condition:
             return [
                 task
-                for task in self.all_tasks()
+                for task in self.tasks.all()
                 if task.user_id == user_id
                 and (task_type is None or task.type == task_type)
                 and (app_id is None or task.app_id == app_id)
                 and (custom_id is None or task.custom_id == custom_id)
             ]
 
-    def delete_task(self, task_id: int) -> None:
-        """Remove a task row."""
-        self._remove(self._tasks, task_id)
-
     def holds(self, task: Task) -> bool:
         """Return whether this very task is still stored (in either table)."""
-        with self.condition:
-            table = self._text_tasks if task.legacy else self._tasks
-            return table.get(task.id) is task
+        table = self.text_tasks if task.legacy else self.tasks
+        return table.holds(task)
 
     def pending_tasks(self) -> list[Task]:
         """Return every task of both tables that is not finished, oldest first."""
         with self.condition:
-            tasks = [*self.all_tasks(), *self.all_text_tasks()]
+            tasks = [*self.tasks.all(), *self.text_tasks.all()]
             return sorted(
                 (task for task in tasks if not task.status.is_final), key=lambda t: t.eligible_at
             )
-
-    # -- TextProcessing tasks --------------------------------------------------------------
-
-    def add_text_task(self, **fields: Any) -> Task:
-        """Store a new TextProcessing task with an id of its own sequence."""
-        return self._insert(self._text_tasks, self._text_task_ids, legacy=True, **fields)
-
-    def user_text_task(self, task_id: int, user_id: str | None) -> Task | None:
-        """Return the TextProcessing task only if it belongs to the user."""
-        with self.condition:
-            return _owned_by(self._text_tasks.get(task_id), user_id)
-
-    def all_text_tasks(self) -> list[Task]:
-        """Return every TextProcessing task in id order."""
-        with self.condition:
-            return _in_id_order(self._text_tasks)
-
-    def delete_text_task(self, task_id: int) -> None:
-        """Remove a TextProcessing task row."""
-        self._remove(self._text_tasks, task_id)
-
-    def _insert(self, table: dict[int, Task], ids: Iterator[int], **fields: Any) -> Task:
-        """Store a new task in a table with the next id of that table's sequence."""
-        with self.condition:
-            task = Task(id=next(ids), **fields)
-            table[task.id] = task
-            self.condition.notify_all()
-            return task
-
-    def _remove(self, table: dict[int, Task], task_id: int) -> None:
-        with self.condition:
-            table.pop(task_id, None)
-            self.condition.notify_all()
 
     def update_task(self, task: Task, **changes: Any) -> None:
         """Change a stored task; ``lastUpdated`` is refreshed as ``TaskMapper::update`` does."""
@@ -546,11 +536,3 @@ class Store:
         with self.condition:
             self.mode = mode
             self.condition.notify_all()
-
-
-def _owned_by(task: Task | None, user_id: str | None) -> Task | None:
-    return task if task is not None and task.user_id == user_id else None
-
-
-def _in_id_order(table: Mapping[int, Task]) -> list[Task]:
-    return [table[task_id] for task_id in sorted(table)]

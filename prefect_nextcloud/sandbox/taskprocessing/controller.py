@@ -36,20 +36,24 @@ __all__ = ["TaskProcessingController"]
 _ROOT = "/taskprocessing"
 
 # #[ExAppRequired] routes by the Nextcloud version that added them; a user always gets 412.
-_EXAPP_ROUTES = (
-    ("GET", "/tasks_provider/next", 30),
-    ("GET", "/tasks_provider/{taskId}/file/{fileId}", 30),
-    ("POST", "/tasks_provider/{taskId}/file", 30),
-    ("POST", "/tasks_provider/{taskId}/progress", 30),
-    ("POST", "/tasks_provider/{taskId}/result", 30),
-    ("GET", "/tasks_provider/next_batch", 33),
-    ("GET", "/tasks_consumer/tasktypes", 33),
-    ("POST", "/tasks_consumer/schedule", 33),
-    ("GET", "/tasks_consumer/task/{id}", 33),
-    ("DELETE", "/tasks_consumer/task/{id}", 33),
-    ("POST", "/tasks_consumer/tasks/{taskId}/cancel", 33),
-    ("POST", "/tasks_provider/{taskId}/stream-result", 35),
-)
+_EXAPP_ROUTES = {
+    30: (
+        ("GET", "/tasks_provider/next"),
+        ("GET", "/tasks_provider/{taskId}/file/{fileId}"),
+        ("POST", "/tasks_provider/{taskId}/file"),
+        ("POST", "/tasks_provider/{taskId}/progress"),
+        ("POST", "/tasks_provider/{taskId}/result"),
+    ),
+    33: (
+        ("GET", "/tasks_provider/next_batch"),
+        ("GET", "/tasks_consumer/tasktypes"),
+        ("POST", "/tasks_consumer/schedule"),
+        ("GET", "/tasks_consumer/task/{id}"),
+        ("DELETE", "/tasks_consumer/task/{id}"),
+        ("POST", "/tasks_consumer/tasks/{taskId}/cancel"),
+    ),
+    35: (("POST", "/tasks_provider/{taskId}/stream-result"),),
+}
 
 # VARCHAR lengths of the task table. Nothing checks them before the INSERT, whose failure (on
 # PostgreSQL and strict MySQL) is an OCP\DB\Exception the controller does not catch (§3.2).
@@ -116,8 +120,9 @@ class TaskProcessingController:
         ]
         routes += [
             OcsRoute(method, _ROOT + template, None)
-            for method, template, since in _EXAPP_ROUTES
+            for since, added in _EXAPP_ROUTES.items()
             if since <= self.server_version
+            for method, template in added
         ]
         return routes
 
@@ -160,7 +165,7 @@ class TaskProcessingController:
             options["include_watermark"] = to_bool(params.get("includeWatermark", True))
         if self.server_version >= 35:
             options["prefer_streaming"] = to_bool(params.get("preferStreaming", False))
-        task = self.store.add_task(
+        task = self.store.tasks.add(
             type=task_type_id,
             user_id=request.user_id,
             input=task_input,
@@ -176,16 +181,16 @@ class TaskProcessingController:
 
     def get_task(self, request: OcsRequest) -> DataResult:
         """``GET /task/{id}``: another user's or a missing task is 404 "Task not found"."""
-        task = self.store.user_task(to_int(request.params["id"]), request.user_id)
+        task = self.store.tasks.owned(to_int(request.params["id"]), request.user_id)
         if task is None:
             return message_result("Task not found", 404)
         return DataResult({"task": self._json(task)})
 
     def delete_task(self, request: OcsRequest) -> DataResult:
         """``DELETE /task/{id}``: always 200 with ``data: null`` (§3.4)."""
-        task = self.store.user_task(to_int(request.params["id"]), request.user_id)
+        task = self.store.tasks.owned(to_int(request.params["id"]), request.user_id)
         if task is not None:
-            self.store.delete_task(task.id)
+            self.store.tasks.delete(task.id)
         return DataResult(None)
 
     def list_tasks(self, request: OcsRequest) -> DataResult:
@@ -210,7 +215,7 @@ class TaskProcessingController:
 
     def file_contents(self, request: OcsRequest) -> Response | DataResult:
         """``GET /tasks/{taskId}/file/{fileId}``: raw bytes of a file in the task's file slots."""
-        task = self.store.user_task(to_int(request.params["taskId"]), request.user_id)
+        task = self.store.tasks.owned(to_int(request.params["taskId"]), request.user_id)
         task_type = None if task is None else self.registry.get(task.type)
         file_id = to_int(request.params["fileId"])
         if task is None or task_type is None or file_id not in task_file_ids(task, task_type):
@@ -228,7 +233,7 @@ class TaskProcessingController:
 
     def cancel_task(self, request: OcsRequest) -> DataResult:
         """``POST /tasks/{taskId}/cancel``: a no-op on finished tasks; 404 "Not found"."""
-        task = self.store.user_task(to_int(request.params["taskId"]), request.user_id)
+        task = self.store.tasks.owned(to_int(request.params["taskId"]), request.user_id)
         if task is None:
             return message_result("Not found", 404)
         if self.store.cancel_task(task):

@@ -157,9 +157,9 @@ class TextProcessingController:
             "eligible_at": time.monotonic() + self.pickup_delay_seconds,
         }
         if not self.run_inline:
-            task = self.store.add_text_task(status=TaskStatus.SCHEDULED, **fields)
+            task = self.store.text_tasks.add(status=TaskStatus.SCHEDULED, **fields)
             return DataResult({"task": text_task_json(task)})
-        task = self.store.add_text_task(status=TaskStatus.RUNNING, started_at=now, **fields)
+        task = self.store.text_tasks.add(status=TaskStatus.RUNNING, started_at=now, **fields)
         # A failure (TaskFailureException) is swallowed: the answer says status 4.
         outcome = process_task(self.store, task, task_type, dict(task.input))
         self.store.update_task(task, ended_at=self.store.now(), **outcome)
@@ -167,17 +167,17 @@ class TextProcessingController:
 
     def get_task(self, request: OcsRequest) -> DataResult:
         """``GET /task/{id}``: another user's or a missing task is 404 "Task not found"."""
-        task = self.store.user_text_task(to_int(request.params["id"]), request.user_id)
+        task = self.store.text_tasks.owned(to_int(request.params["id"]), request.user_id)
         if task is None:
             return message_result("Task not found", 404)
         return DataResult({"task": text_task_json(task)})
 
     def delete_task(self, request: OcsRequest) -> DataResult:
         """``DELETE /task/{id}``: 200 with the deleted task, 404 when there is none (§10)."""
-        task = self.store.user_text_task(to_int(request.params["id"]), request.user_id)
+        task = self.store.text_tasks.owned(to_int(request.params["id"]), request.user_id)
         if task is None:
             return message_result("Task not found", 404)
-        self.store.delete_text_task(task.id)
+        self.store.text_tasks.delete(task.id)
         return DataResult({"task": text_task_json(task)})
 
     def list_tasks_by_app(self, request: OcsRequest) -> DataResult:
@@ -186,7 +186,7 @@ class TextProcessingController:
         identifier = string_param(request.params, "identifier")
         tasks = [
             text_task_json(task)
-            for task in self.store.all_text_tasks()
+            for task in self.store.text_tasks.all()
             if task.user_id == request.user_id
             and task.app_id == app_id
             and (identifier is None or task.custom_id == identifier)

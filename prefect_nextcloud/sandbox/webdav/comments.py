@@ -18,20 +18,9 @@ from starlette.responses import Response
 
 from prefect_nextcloud.sandbox.http.phpcompat import to_int, to_timestamp
 from prefect_nextcloud.sandbox.storage.store import Store
+from prefect_nextcloud.sandbox.webdav import sabre_xml
 from prefect_nextcloud.sandbox.webdav.request import DavRequest
-from prefect_nextcloud.sandbox.webdav.sabre_xml import (
-    DAV_ROOT,
-    OWNCLOUD,
-    DavError,
-    PropStat,
-    http_date,
-    multistatus,
-    not_implemented,
-    parse_xml,
-    requested_properties,
-    select,
-    split_tag,
-)
+from prefect_nextcloud.sandbox.webdav.sabre_xml import OWNCLOUD, DavError
 
 __all__ = ["MAX_MESSAGE_LENGTH", "Comments"]
 
@@ -110,7 +99,7 @@ class _Comment:
             "verb": escape(self.verb),
             "actorType": "users",
             "actorId": escape(self.actor_id),
-            "creationDateTime": http_date(self.created),
+            "creationDateTime": sabre_xml.http_date(self.created),
             "latestChildDateTime": "",
             "objectType": "files",
             "objectId": str(self.file_id),
@@ -157,13 +146,13 @@ class Comments:
         method, user, segments = request.method, request.user, request.segments
         headers, body = request.headers, request.body
         if not segments:
-            raise not_implemented(method)
+            raise sabre_xml.not_implemented(method)
         if segments[0] != "files":
             raise DavError(404, "NotFound", f'Entity type "{segments[0]}" not found."')
         if len(segments) == 1:
             if method == "PROPFIND":
                 raise DavError(405, "MethodNotAllowed", "No permission to list folder contents")
-            raise not_implemented(method)
+            raise sabre_xml.not_implemented(method)
         with self._store.condition:
             file_id = self._visible_file(segments[1], user)
             if len(segments) == 2:
@@ -173,14 +162,14 @@ class Comments:
                     return self._report(file_id, body)
                 if method == "PROPFIND":
                     return self._propfind(file_id, headers.get("depth", ""), body)
-                raise not_implemented(method)
+                raise sabre_xml.not_implemented(method)
             comment = self._comment(file_id, segments[2])
             if len(segments) == 3 and method == "PROPFIND":
-                requested = requested_properties(body)
-                return multistatus([self._propstat(comment, requested)])
+                requested = sabre_xml.requested_properties(body)
+                return sabre_xml.multistatus([self._propstat(comment, requested)])
             if len(segments) > 3:
                 raise DavError(404, "NotFound", "")
-            raise not_implemented(method)
+            raise sabre_xml.not_implemented(method)
 
     def _visible_file(self, name: str, user: str) -> int:
         node = self._store.node_by_id(to_int(name)) if name.isdigit() else None
@@ -234,14 +223,14 @@ class Comments:
 
     def _report(self, file_id: int, body: bytes) -> Response:
         try:
-            root = parse_xml(body)
+            root = sabre_xml.parse_xml(body)
         except ET.ParseError as error:
             raise DavError(400, "BadRequest", str(error)) from None
         if root.tag != _FILTER:
             raise DavError(415, "ReportNotSupported", "", extra="  <d:supported-report/>\n")
         limit, offset, since = 0, 0, None
         for element in root:
-            namespace, name = split_tag(element.tag)
+            namespace, name = sabre_xml.split_tag(element.tag)
             value = (element.text or "").strip()
             if namespace != OWNCLOUD or not value:
                 continue
@@ -253,9 +242,9 @@ class Comments:
                 since = _parse_datetime(value)
         comments = [c for c in self._newest_first(file_id) if since is None or c.created > since]
         comments = comments[offset : offset + limit if limit > 0 else None]
-        return multistatus(
+        return sabre_xml.multistatus(
             [
-                PropStat(
+                sabre_xml.PropStat(
                     _href(comment),
                     [
                         (ns, name, comment.properties()[ns, name])
@@ -268,25 +257,27 @@ class Comments:
         )
 
     def _propfind(self, file_id: int, depth: str, body: bytes) -> Response:
-        requested = requested_properties(body)
-        collection = PropStat(f"{DAV_ROOT}/comments/files/{file_id}/")
+        requested = sabre_xml.requested_properties(body)
+        collection = sabre_xml.PropStat(f"{sabre_xml.DAV_ROOT}/comments/files/{file_id}/")
         values = {(OWNCLOUD, "readMarker"): ""}
-        collection = select(values, requested, [], collection.href)
+        collection = sabre_xml.select(values, requested, [], collection.href)
         if requested is None:
             collection.found = [("DAV:", "resourcetype", "<d:collection/>")]
         responses = [collection]
         if depth.strip() != "0":
             responses += [self._propstat(c, requested) for c in self._newest_first(file_id)]
-        return multistatus(responses)
+        return sabre_xml.multistatus(responses)
 
-    def _propstat(self, comment: _Comment, requested: list[tuple[str, str]] | None) -> PropStat:
+    def _propstat(
+        self, comment: _Comment, requested: list[tuple[str, str]] | None
+    ) -> sabre_xml.PropStat:
         values = comment.properties()
         values["DAV:", "resourcetype"] = ""
-        return select(values, requested, _ALL_PROPERTIES, _href(comment))
+        return sabre_xml.select(values, requested, _ALL_PROPERTIES, _href(comment))
 
 
 def _href(comment: _Comment) -> str:
-    return f"{DAV_ROOT}/comments/files/{comment.file_id}/{comment.id}"
+    return f"{sabre_xml.DAV_ROOT}/comments/files/{comment.file_id}/{comment.id}"
 
 
 def _parse_datetime(value: str) -> int:

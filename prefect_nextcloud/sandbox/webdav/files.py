@@ -55,7 +55,7 @@ from prefect_nextcloud.sandbox.webdav.options import (
 )
 from prefect_nextcloud.sandbox.webdav.proppatch import parse_property_update, update_properties
 from prefect_nextcloud.sandbox.webdav.ranges import byte_range, ranged_response
-from prefect_nextcloud.sandbox.webdav.request import DavRequest, depth, home_owner
+from prefect_nextcloud.sandbox.webdav.request import DavRequest, depth, dispatch, home_owner
 from prefect_nextcloud.sandbox.webdav.sabre_xml import (
     DAV,
     DAV_ROOT,
@@ -67,6 +67,7 @@ from prefect_nextcloud.sandbox.webdav.sabre_xml import (
     PropPatchResult,
     PropStat,
     calculate_uri,
+    dav_properties,
     http_date,
     multistatus,
     not_implemented,
@@ -83,12 +84,8 @@ __all__ = ["INSTANCE_ID", "Destination", "FilesTree", "Home", "file_id_header"]
 INSTANCE_ID = "ocsandbox000"
 """The sandbox's instance id, the suffix of ``oc:id`` and ``OC-FileId`` values."""
 
-_FOLDER_ALLPROP = (
-    (DAV, "getlastmodified"),
-    (DAV, "resourcetype"),
-    (DAV, "quota-used-bytes"),
-    (DAV, "quota-available-bytes"),
-    (DAV, "getetag"),
+_FOLDER_ALLPROP = dav_properties(
+    "getlastmodified", "resourcetype", "quota-used-bytes", "quota-available-bytes", "getetag"
 )
 _WRITES = ("PUT", "MKCOL", "DELETE", "MOVE", "COPY")
 
@@ -257,9 +254,7 @@ class FilesTree:
             )
             if answer is not None:
                 return answer
-            if request.method not in handlers:
-                raise not_implemented(request.method)
-            return handlers[request.method]()
+            return dispatch(request.method, handlers)
 
     def _foreign_home(self, method: str, owner: str, path: str) -> Response:
         # Files\RootCollection gives other users' homes as an empty SimpleCollection.

@@ -28,15 +28,8 @@ from prefect_nextcloud.sandbox.http.phpcompat import is_numeric, to_int
 from prefect_nextcloud.sandbox.storage.records import Node
 from prefect_nextcloud.sandbox.storage.store import Store
 from prefect_nextcloud.sandbox.storage.tags import can_see
-from prefect_nextcloud.sandbox.webdav.sabre_xml import (
-    DAV,
-    NEXTCLOUD,
-    OWNCLOUD,
-    DavError,
-    parse_xml,
-    server_error,
-    split_tag,
-)
+from prefect_nextcloud.sandbox.webdav import sabre_xml
+from prefect_nextcloud.sandbox.webdav.sabre_xml import DAV, NEXTCLOUD, OWNCLOUD, DavError
 
 __all__ = ["FilterQuery", "filter_query", "matching_nodes", "parse_report", "report_not_supported"]
 
@@ -80,7 +73,7 @@ def parse_report(body: bytes) -> ET.Element:
             "The input element to parse is empty. Do not attempt to parse",
         )
     try:
-        return parse_xml(body)
+        return sabre_xml.parse_xml(body)
     except ET.ParseError as error:
         raise DavError(500, "Sabre\\Xml\\LibXMLException", str(error)) from None
 
@@ -102,7 +95,7 @@ def filter_query(report: ET.Element) -> FilterQuery:
     nresults = None if limit is None else limit.findtext(f"{{{DAV}}}nresults")
     first = None if limit is None else limit.findtext(f"{{{NEXTCLOUD}}}firstresult")
     return FilterQuery(
-        requested=[] if prop is None else [split_tag(element.tag) for element in prop],
+        requested=[] if prop is None else [sabre_xml.split_tag(element.tag) for element in prop],
         favorite=rules.find(f"{{{OWNCLOUD}}}favorite") is not None,
         tag_ids=[(rule.text or "") for rule in rules.iterfind(f"{{{OWNCLOUD}}}systemtag")],
         limit=None if nresults is None else to_int(nresults),
@@ -124,7 +117,7 @@ def _tagged(store: Store, user: str, query: FilterQuery, home: list[Node]) -> li
     if not query.tag_ids:
         return []
     if not all(is_numeric(tag_id) for tag_id in query.tag_ids):
-        raise server_error("InvalidArgumentException", "Tag id must be integer")
+        raise sabre_xml.server_error("InvalidArgumentException", "Tag id must be integer")
     groups = store.groups_of(user)
     tags = {to_int(tag_id): store.tags.get(to_int(tag_id)) for tag_id in query.tag_ids}
     found = [tag for tag in tags.values() if tag is not None and can_see(tag, groups)]

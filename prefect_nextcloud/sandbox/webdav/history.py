@@ -31,6 +31,7 @@ from prefect_nextcloud.sandbox.webdav.sabre_xml import (
     calculate_uri,
     multistatus,
     not_implemented,
+    select,
     type_error,
 )
 
@@ -99,9 +100,15 @@ def empty_response(status: int) -> Response:
     return Response(b"", status_code=status, headers={"Content-Length": "0"})
 
 
-def collection_entry(href: str) -> PropStat:
-    """The answer for a collection with no properties of its own."""
-    return PropStat(href, [(DAV, "resourcetype", "<d:collection/>")])
+def collection_entry(href: str, requested: list[tuple[str, str]] | None = None) -> PropStat:
+    """The answer for a collection with no properties of its own.
+
+    Args:
+        href: The collection's href.
+        requested: The properties a ``PROPFIND`` asks for; None for all of them.
+    """
+    resourcetype = (DAV, "resourcetype")
+    return select({resourcetype: "<d:collection/>"}, requested, [resourcetype], href)
 
 
 def collection_root(request: DavRequest, collection: str) -> Response:

@@ -30,15 +30,8 @@ from xml.sax.saxutils import escape
 from prefect_nextcloud.sandbox.http.phpcompat import to_int, to_timestamp
 from prefect_nextcloud.sandbox.storage.records import Node
 from prefect_nextcloud.sandbox.storage.store import Store
-from prefect_nextcloud.sandbox.webdav.sabre_xml import (
-    DAV,
-    NEXTCLOUD,
-    OWNCLOUD,
-    DavError,
-    parse_xml,
-    server_error,
-    split_tag,
-)
+from prefect_nextcloud.sandbox.webdav import sabre_xml
+from prefect_nextcloud.sandbox.webdav.sabre_xml import DAV, NEXTCLOUD, OWNCLOUD, DavError
 from prefect_nextcloud.sandbox.webdav.writes import sanitize_mtime
 
 __all__ = ["parse_property_update", "protected_properties", "update_properties"]
@@ -109,7 +102,7 @@ def parse_property_update(body: bytes) -> dict[Key, ET.Element | None]:
         DavError: 400 when the body is not a well-formed ``d:propertyupdate``.
     """
     try:
-        root = parse_xml(body)
+        root = sabre_xml.parse_xml(body)
     except ET.ParseError as error:
         raise DavError(400, "BadRequest", str(error)) from None
     if root.tag != _PROPERTY_UPDATE:
@@ -125,7 +118,7 @@ def parse_property_update(body: bytes) -> dict[Key, ET.Element | None]:
         for prop in action.iterfind(f"{{{DAV}}}prop"):
             for element in prop:
                 removed = action.tag.endswith("}remove") or _is_empty(element)
-                mutations[split_tag(element.tag)] = None if removed else element
+                mutations[sabre_xml.split_tag(element.tag)] = None if removed else element
     return mutations
 
 
@@ -184,7 +177,7 @@ def _set_creation_date(store: Store, node: Node, value: str) -> None:
     timestamp = to_timestamp(value)
     if timestamp is None:
         # PHP 8.3's DateTimeImmutable; the position and reason depend on PHP's date parser.
-        raise server_error(
+        raise sabre_xml.server_error(
             "DateMalformedStringException",
             f"Failed to parse time string ({value}) at position 0 ({value[0]}): The timezone "
             "could not be found in the database",

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
+
+from starlette.responses import Response
 
 from prefect_nextcloud.sandbox.storage.store import Store
 from prefect_nextcloud.sandbox.webdav.sabre_xml import DavError, not_implemented
 
-__all__ = ["DavRequest", "depth", "home_owner"]
+__all__ = ["DavRequest", "depth", "dispatch", "home_owner"]
 
 
 @dataclass(frozen=True)
@@ -57,3 +59,15 @@ def depth(headers: Mapping[str, str]) -> int | None:
     if header == "infinity":
         return None
     return int(header) if header is not None and re.fullmatch("[0-9]+", header) else 1
+
+
+def dispatch(method: str, handlers: Mapping[str, Callable[[], Response]]) -> Response:
+    """Answer with the handler of the request's method.
+
+    Raises:
+        DavError: Sabre's 501 when no handler takes the method, or any error of the handler.
+    """
+    handler = handlers.get(method)
+    if handler is None:
+        raise not_implemented(method)
+    return handler()

@@ -28,6 +28,7 @@ __all__ = [
     "PropPatchResult",
     "PropStat",
     "calculate_uri",
+    "dav_properties",
     "http_date",
     "multistatus",
     "not_implemented",
@@ -44,12 +45,15 @@ LEGACY_ROOT = "/remote.php/webdav"
 DAV = "DAV:"
 OWNCLOUD = "http://owncloud.org/ns"
 NEXTCLOUD = "http://nextcloud.org/ns"
-FILE_ALLPROP = (
-    (DAV, "getlastmodified"),
-    (DAV, "getcontentlength"),
-    (DAV, "resourcetype"),
-    (DAV, "getetag"),
-    (DAV, "getcontenttype"),
+
+
+def dav_properties(*names: str) -> tuple[tuple[str, str], ...]:
+    """The (namespace, name) pairs of properties in the ``DAV:`` namespace."""
+    return tuple((DAV, name) for name in names)
+
+
+FILE_ALLPROP = dav_properties(
+    "getlastmodified", "getcontentlength", "resourcetype", "getetag", "getcontenttype"
 )
 """What a file answers a ``PROPFIND`` for all properties (``allprop``), in Sabre's order."""
 _PREFIXES = {DAV: "d", "http://sabredav.org/ns": "s", OWNCLOUD: "oc", NEXTCLOUD: "nc"}

@@ -56,7 +56,7 @@ from prefect_nextcloud.sandbox.storage.tags import (
     can_see,
 )
 from prefect_nextcloud.sandbox.webdav.proppatch import parse_property_update, protected_properties
-from prefect_nextcloud.sandbox.webdav.request import DavRequest, depth
+from prefect_nextcloud.sandbox.webdav.request import DavRequest, depth, dispatch
 from prefect_nextcloud.sandbox.webdav.sabre_xml import (
     DAV,
     DAV_ROOT,
@@ -146,9 +146,7 @@ class SystemTagsTree:
                 "DELETE": lambda: self._delete_tag(request.user, tag),
                 "PUT": self._put_on_node,
             }
-            if request.method not in handlers:
-                raise not_implemented(request.method)
-            return handlers[request.method]()
+            return dispatch(request.method, handlers)
 
     def _tag_collection(self, request: DavRequest) -> Response:
         if request.method == "POST":

@@ -31,32 +31,21 @@ from starlette.responses import Response
 
 from prefect_nextcloud.sandbox.storage.filetypes import has_preview, mime_type_for_name
 from prefect_nextcloud.sandbox.storage.records import Node, TrashItem
+from prefect_nextcloud.sandbox.webdav import sabre_xml
 from prefect_nextcloud.sandbox.webdav.history import (
     HomeCollection,
     check_restore_move,
+    collection_entry,
     empty_response,
 )
 from prefect_nextcloud.sandbox.webdav.ranges import byte_range, ranged_response
-from prefect_nextcloud.sandbox.webdav.request import DavRequest, depth
-from prefect_nextcloud.sandbox.webdav.sabre_xml import (
-    DAV,
-    DAV_ROOT,
-    FILE_ALLPROP,
-    NEXTCLOUD,
-    OWNCLOUD,
-    DavError,
-    PropStat,
-    http_date,
-    multistatus,
-    not_implemented,
-    requested_properties,
-    select,
-)
+from prefect_nextcloud.sandbox.webdav.request import DavRequest, depth, dispatch
+from prefect_nextcloud.sandbox.webdav.sabre_xml import DAV, NEXTCLOUD, OWNCLOUD, DavError
 
 __all__ = ["TrashBin"]
 
 _BACKEND = "OCA\\Files_Trashbin\\Trash\\LegacyTrashBackend"
-_FOLDER_ALLPROP = ((DAV, "getlastmodified"), (DAV, "resourcetype"), (DAV, "getetag"))
+_FOLDER_ALLPROP = sabre_xml.dav_properties("getlastmodified", "resourcetype", "getetag")
 
 
 class TrashBin(HomeCollection):
@@ -83,7 +72,7 @@ class TrashBin(HomeCollection):
         return self._item(request, names[1:])
 
     def _href(self, user: str) -> str:
-        return f"{DAV_ROOT}/trashbin/{user}/trash/"
+        return f"{sabre_xml.DAV_ROOT}/trashbin/{user}/trash/"
 
     def _trash_root(self, request: DavRequest) -> Response:
         if request.method == "DELETE":
@@ -91,17 +80,16 @@ class TrashBin(HomeCollection):
                 self._store.purge(item)
             return empty_response(204)
         if request.method != "PROPFIND":
-            raise not_implemented(request.method)
-        requested = requested_properties(request.body)
+            raise sabre_xml.not_implemented(request.method)
+        requested = sabre_xml.requested_properties(request.body)
         href = self._href(request.user)
-        resourcetype = (DAV, "resourcetype")
-        entries = [select({resourcetype: "<d:collection/>"}, requested, [resourcetype], href)]
+        entries = [collection_entry(href, requested)]
         level = depth(request.headers)
         if level != 0:
             below = None if level is None else level - 1
             for item in self._store.trash(request.user):
                 entries += self._entries(item, item.node, f"{href}{item.name}", requested, below)
-        return multistatus(entries)
+        return sabre_xml.multistatus(entries)
 
     def _find(self, user: str, names: list[str]) -> tuple[TrashItem, Node, str]:
         """The item named first and the node the other names lead to below it, with its href.
@@ -134,9 +122,7 @@ class TrashBin(HomeCollection):
             "DELETE": lambda: self._delete(item, node),
             "MOVE": lambda: self._restore(item, node),
         }
-        if request.method not in handlers:
-            raise not_implemented(request.method)
-        return handlers[request.method]()
+        return dispatch(request.method, handlers)
 
     def _delete(self, item: TrashItem, node: Node) -> Response:
         self._store.purge(item, node)
@@ -148,11 +134,11 @@ class TrashBin(HomeCollection):
 
     def _get(self, request: DavRequest, item: TrashItem, node: Node) -> Response:
         if node.is_dir:
-            raise not_implemented(request.method)
+            raise sabre_xml.not_implemented(request.method)
         etag = str(_mtime(item, node))
         headers = {
             "Content-Type": mime_type_for_name(node.name),
-            "Last-Modified": http_date(_mtime(item, node)),
+            "Last-Modified": sabre_xml.http_date(_mtime(item, node)),
             "ETag": etag,
             "Content-Disposition": f'attachment; filename="{node.name}"',
         }
@@ -160,8 +146,10 @@ class TrashBin(HomeCollection):
         return ranged_response(node.data, headers, wanted)
 
     def _propfind(self, request: DavRequest, item: TrashItem, node: Node, href: str) -> Response:
-        requested = requested_properties(request.body)
-        return multistatus(self._entries(item, node, href, requested, depth(request.headers)))
+        requested = sabre_xml.requested_properties(request.body)
+        return sabre_xml.multistatus(
+            self._entries(item, node, href, requested, depth(request.headers))
+        )
 
     def _entries(
         self,
@@ -170,10 +158,10 @@ class TrashBin(HomeCollection):
         href: str,
         requested: list[tuple[str, str]] | None,
         level: int | None,
-    ) -> list[PropStat]:
+    ) -> list[sabre_xml.PropStat]:
         """A node's answer and, ``level`` levels down (None: all), those of what is below it."""
-        allprops = _FOLDER_ALLPROP if node.is_dir else FILE_ALLPROP
-        entry = select(
+        allprops = _FOLDER_ALLPROP if node.is_dir else sabre_xml.FILE_ALLPROP
+        entry = sabre_xml.select(
             _properties(item, node), requested, allprops, f"{href}/" if node.is_dir else href
         )
         entries = [entry]
@@ -200,7 +188,7 @@ def _properties(item: TrashItem, node: Node) -> dict[tuple[str, str], str]:
     size = sum(len(n.data) for n in item.nodes if n is node or n.path.startswith(prefix))
     mime = "httpd/unix-directory" if node.is_dir else mime_type_for_name(node.name)
     values = {
-        (DAV, "getlastmodified"): http_date(_mtime(item, node)),
+        (DAV, "getlastmodified"): sabre_xml.http_date(_mtime(item, node)),
         (DAV, "resourcetype"): "<d:collection/>" if node.is_dir else "",
         (DAV, "getetag"): str(_mtime(item, node)),
         (DAV, "displayname"): escape(node.name),

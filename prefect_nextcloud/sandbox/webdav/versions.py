@@ -31,6 +31,7 @@ from starlette.responses import Response
 from prefect_nextcloud.sandbox.http.phpcompat import to_int
 from prefect_nextcloud.sandbox.storage.filetypes import has_preview, mime_type_for_name
 from prefect_nextcloud.sandbox.storage.records import Node
+from prefect_nextcloud.sandbox.webdav import sabre_xml
 from prefect_nextcloud.sandbox.webdav.history import (
     HomeCollection,
     check_restore_move,
@@ -38,21 +39,8 @@ from prefect_nextcloud.sandbox.webdav.history import (
     empty_response,
 )
 from prefect_nextcloud.sandbox.webdav.ranges import byte_range, ranged_response
-from prefect_nextcloud.sandbox.webdav.request import DavRequest, depth
-from prefect_nextcloud.sandbox.webdav.sabre_xml import (
-    DAV,
-    DAV_ROOT,
-    FILE_ALLPROP,
-    NEXTCLOUD,
-    DavError,
-    PropStat,
-    http_date,
-    multistatus,
-    not_implemented,
-    requested_properties,
-    select,
-    type_error,
-)
+from prefect_nextcloud.sandbox.webdav.request import DavRequest, depth, dispatch
+from prefect_nextcloud.sandbox.webdav.sabre_xml import DAV, NEXTCLOUD, DavError
 
 __all__ = ["Versions"]
 
@@ -76,12 +64,12 @@ class Versions(HomeCollection):
                 an unknown file or revision, or any Sabre error.
         """
         if names[0] != "versions":
-            raise type_error()
+            raise sabre_xml.type_error()
         names = names[1:]
         if not names:
             return self._version_root(request)
         node = self._file(request.user, names[0])
-        href = f"{DAV_ROOT}/versions/{request.user}/versions/{names[0]}/"
+        href = f"{sabre_xml.DAV_ROOT}/versions/{request.user}/versions/{names[0]}/"
         if len(names) == 1:
             return self._listing(request, node, href)
         if len(names) > 2:  # <file id>/<revision>
@@ -91,8 +79,10 @@ class Versions(HomeCollection):
 
     def _version_root(self, request: DavRequest) -> Response:
         if request.method != "PROPFIND":
-            raise not_implemented(request.method)
-        return multistatus([collection_entry(f"{DAV_ROOT}/versions/{request.user}/versions/")])
+            raise sabre_xml.not_implemented(request.method)
+        return sabre_xml.multistatus(
+            [collection_entry(f"{sabre_xml.DAV_ROOT}/versions/{request.user}/versions/")]
+        )
 
     def _file(self, user: str, name: str) -> Node:
         """``VersionRoot::getChild``: a file of the user's, by its id.
@@ -116,16 +106,15 @@ class Versions(HomeCollection):
 
     def _listing(self, request: DavRequest, node: Node, href: str) -> Response:
         if request.method != "PROPFIND":
-            raise not_implemented(request.method)
-        requested = requested_properties(request.body)
-        resourcetype = (DAV, "resourcetype")
-        entries = [select({resourcetype: "<d:collection/>"}, requested, [resourcetype], href)]
+            raise sabre_xml.not_implemented(request.method)
+        requested = sabre_xml.requested_properties(request.body)
+        entries = [collection_entry(href, requested)]
         if depth(request.headers) != 0:
             entries += [
                 self._propstat(node, revision, data, requested, f"{href}{revision}")
                 for revision, data in self._revisions(node).items()
             ]
-        return multistatus(entries)
+        return sabre_xml.multistatus(entries)
 
     def _version(self, request: DavRequest, node: Node, name: str, href: str) -> Response:
         if request.method in ("MOVE", "COPY"):
@@ -136,18 +125,14 @@ class Versions(HomeCollection):
             raise DavError(404, "NotFound", "")
         data = revisions[revision]
         handlers: dict[str, Callable[[], Response]] = {
-            "PROPFIND": lambda: multistatus(
-                [self._propstat(node, revision, data, requested_properties(request.body), href)]
-            ),
+            "PROPFIND": lambda: self._propfind(request, node, revision, data, href),
             "GET": lambda: self._get(request, node, revision, data),
             "HEAD": lambda: self._get(request, node, revision, data),
             "DELETE": lambda: self._delete(node, revision),
             "MOVE": lambda: self._restore(node, revision),
             "COPY": self._copy,
         }
-        if request.method not in handlers:
-            raise not_implemented(request.method)
-        return handlers[request.method]()
+        return dispatch(request.method, handlers)
 
     def _restore(self, node: Node, revision: int) -> Response:
         self._store.restore_version(node, revision)
@@ -168,12 +153,18 @@ class Versions(HomeCollection):
         name = quote(node.name, safe="")
         headers = {
             "Content-Type": mime_type_for_name(node.name),
-            "Last-Modified": http_date(revision),
+            "Last-Modified": sabre_xml.http_date(revision),
             "ETag": str(revision),
             "Content-Disposition": f"attachment; filename*=UTF-8''{name}; filename=\"{name}\"",
         }
         wanted = byte_range(request.headers, len(data), str(revision), revision)
         return ranged_response(data, headers, wanted)
+
+    def _propfind(
+        self, request: DavRequest, node: Node, revision: int, data: bytes | None, href: str
+    ) -> Response:
+        requested = sabre_xml.requested_properties(request.body)
+        return sabre_xml.multistatus([self._propstat(node, revision, data, requested, href)])
 
     def _propstat(
         self,
@@ -182,10 +173,10 @@ class Versions(HomeCollection):
         data: bytes | None,
         requested: list[tuple[str, str]] | None,
         href: str,
-    ) -> PropStat:
+    ) -> sabre_xml.PropStat:
         mime = mime_type_for_name(node.name)
         values = {
-            (DAV, "getlastmodified"): http_date(revision),
+            (DAV, "getlastmodified"): sabre_xml.http_date(revision),
             (DAV, "getcontentlength"): str(len(node.data if data is None else data)),
             (DAV, "resourcetype"): "",
             (DAV, "getetag"): str(revision),
@@ -196,4 +187,4 @@ class Versions(HomeCollection):
         if node.data:
             # VersionFile::getLabel: no label while the file is empty.
             values[NEXTCLOUD, "version-label"] = ""
-        return select(values, requested, FILE_ALLPROP, href)
+        return sabre_xml.select(values, requested, sabre_xml.FILE_ALLPROP, href)

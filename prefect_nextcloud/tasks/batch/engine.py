@@ -40,6 +40,7 @@ from prefect_nextcloud.tasks.batch.items import (
 from prefect_nextcloud.tasks.batch.outputs import deliver
 from prefect_nextcloud.tasks.batch.push import PushListener
 from prefect_nextcloud.tasks.batch.reconciling import must_look, reconcile
+from prefect_nextcloud.tasks.batch.report import leave_result_table
 from prefect_nextcloud.tasks.batch.scheduling import schedule
 from prefect_nextcloud.tasks.batch.timing import (
     bounded,
@@ -68,6 +69,7 @@ def reconcile_batch(
     app_id: str | None = None,
     artifact_key: str | None = None,
     on_results: Callable[[list[ItemResult]], None] | None = None,
+    file_paths: Mapping[int, str] | None = None,
 ) -> list[BatchItem]:
     """One attempt over a batch: look, settle, schedule, then return or ask to look again.
 
@@ -81,6 +83,7 @@ def reconcile_batch(
         artifact_key: Keep a progress artifact and a result table under this key.
         on_results: Called with the results that became known together, as soon as they are;
             each item once.
+        file_paths: The paths of files given by id, to name them in the result table.
 
     Returns:
         Every item, settled, in input order.
@@ -129,7 +132,7 @@ def reconcile_batch(
             abandon(credentials, batch)
             raise failure
     forget(key)
-    batch.progress.finish(batch.items)
+    leave_result_table(batch, credentials.base_url, file_paths)
     return batch.items
 
 
@@ -164,6 +167,7 @@ def _attempt(
             grace = options.poll_interval_seconds if push is not None else 0.0
             delay = next_delay(batch, options, now, slot_wait, grace=grace)
             pending = expected_ends(batch)
+            batch.progress.announce_wait(batch.items, options.timeout_seconds)
             if push is None or not pending or not push.wait(pending, delay):
                 raise TaskStillRunning(summary, retry_after=max(now + delay - time.monotonic(), 0))
             # Pushed: one listing reads every task that has ended meanwhile.

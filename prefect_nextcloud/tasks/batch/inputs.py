@@ -12,13 +12,13 @@ from typing import Any
 from prefect_nextcloud.client.errors import NextcloudError, TaskInputError, is_transient
 from prefect_nextcloud.client.models import TaskType
 from prefect_nextcloud.client.nextcloud_client import NextcloudClient
-from prefect_nextcloud.client.references import parse_file_reference
+from prefect_nextcloud.client.references import FileReference, parse_file_reference
 from prefect_nextcloud.client.staging import check_references, resolve_staged
 from prefect_nextcloud.client.validation import validate_input
 from prefect_nextcloud.tasks.batch.items import Batch, BatchItem, to_schedule
 from prefect_nextcloud.tasks.options import RunOptions
 
-__all__ = ["check_inputs", "is_file_reference", "resolve_waiting", "validate"]
+__all__ = ["check_inputs", "is_file_reference", "item_files", "resolve_waiting", "validate"]
 
 
 def check_inputs(inputs: object) -> list[Mapping[str, Any]]:
@@ -86,6 +86,17 @@ def _references(declared: TaskType, task_input: Mapping[str, Any]) -> list[Any]:
         for name, is_list in _file_slots(declared, task_input).items()
         for reference in (task_input[name] if is_list else [task_input[name]])
     ]
+
+
+def item_files(declared: TaskType, item: BatchItem) -> list[tuple[FileReference, int | None]]:
+    """The files of the item's input, each with its file id once known."""
+    references = [parse_file_reference(value) for value in _references(declared, item.input)]
+    ids: list[int | None] = (
+        _references(declared, item.resolved)
+        if item.resolved is not None
+        else [reference if isinstance(reference, int) else None for reference in references]
+    )
+    return list(zip(references, ids, strict=True))
 
 
 def _resolve(

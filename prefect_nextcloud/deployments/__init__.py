@@ -1,0 +1,1 @@
+"""Helpers for deployments of your own flows: pull steps for ``prefect.yaml`` files."""
