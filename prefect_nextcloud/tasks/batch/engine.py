@@ -157,9 +157,9 @@ def _attempt(
         slot_wait = _look_and_schedule(client, credentials, batch, options)
         slots_at = None if slot_wait is None else time.monotonic() + slot_wait
         while True:
+            deliver(batch, on_results)  # first: the caller waits for nothing else
             summary = batch.progress.update(batch.items)
             emit_task_events(credentials, batch.items)
-            deliver(batch, on_results)
             if not still_open(batch):
                 break
             now = time.monotonic()
