@@ -37,6 +37,7 @@ def figures(
         for task_id, known_at in run["known"].items()
     ]
     wall = statistics.median(run["wall"] for run in runs)
+    returned = statistics.median(run["returned"] for run in runs)
     bound = statistics.median(
         workload.bound(int(task_id) for task_id in run["known"]) for run in runs
     )
@@ -56,6 +57,7 @@ def figures(
         "lag_median": statistics.median(lags) if lags else math.nan,
         "lag_max": max(lags, default=math.nan),
         "wall": wall,
+        "returned": returned,
         "bound": bound,
         "makespan_ratio": wall / bound,
     }
@@ -106,6 +108,7 @@ def _rows(workload: Workload) -> list[tuple[str, Callable[[Figures], str]]]:
             f"{makespan} / bound (s) = ratio",
             lambda f: f"{f['wall']:.1f} / {f['bound']:.1f} = {f['makespan_ratio']:.2f}",
         ),
+        ("the call returned after (s)", lambda f: f"{f['returned']:.1f}"),
     ]
 
 

@@ -69,7 +69,8 @@ def run_batch(credentials: NextcloudCredentials, tasks: int) -> dict[str, Any]:
     """Run a flow of one ``run_tasks`` (a task per text, at the default options) once.
 
     Returns:
-        When each answer became known, how many succeeded or were lost, and the flow run.
+        When each answer became known, how many succeeded or were lost, the flow run, and
+        when it reached its final state.
     """
     answers = Answers()
     inputs = [{"input": f"Text {n}"} for n in range(tasks)]
@@ -85,6 +86,7 @@ def run_batch(credentials: NextcloudCredentials, tasks: int) -> dict[str, Any]:
         "ok": ok,
         "lost": tasks - ok,
         "flow_run_id": str(state.state_details.flow_run_id),
+        "answered_at": state.timestamp.timestamp(),
     }
 
 
@@ -92,7 +94,8 @@ def run_analysis(credentials: NextcloudCredentials, file_id: int) -> dict[str, A
     """Run the ``analyze_image`` flow once on one image, at its defaults.
 
     Returns:
-        Its Nextcloud task and its flow run (when the answer was known is read from Prefect).
+        Its Nextcloud task, its flow run, and when the flow run reached its final state (when
+        the task's answer was known is read from Prefect).
     """
     state = analyze_image(
         prompt=PROMPT, image_file_ids=[file_id], credentials=credentials, return_state=True
@@ -102,6 +105,7 @@ def run_analysis(credentials: NextcloudCredentials, file_id: int) -> dict[str, A
         "ok": 1,
         "lost": 0,
         "flow_run_id": str(state.state_details.flow_run_id),
+        "answered_at": state.timestamp.timestamp(),
     }
 
 

@@ -95,7 +95,9 @@ def test_a_batch_costs_about_one_request_per_task(sandbox: NextcloudSandbox) -> 
     # No request per task besides its schedule: the whole batch is looked at in one request.
     assert not sandbox.requests_to("GET", r"/taskprocessing/task/\d+$")
     assert requests["list"] <= 3
-    assert sum(requests.values()) <= 20 + 3 + 2  # + task types and status.php
+    # A current server is never asked its version: the task types' answer shows its API.
+    assert not sandbox.requests_to("GET", "/status.php$")
+    assert sum(requests.values()) <= 20 + 3 + 1  # + task types
 
 
 def test_an_empty_batch_sends_nothing(sandbox: NextcloudSandbox) -> None:
@@ -213,6 +215,27 @@ def test_schedules_keep_within_the_servers_window() -> None:
         assert len(sandbox.tasks()) == 12
 
 
+def test_each_window_of_schedules_costs_one_retry() -> None:
+    with NextcloudSandbox(rate_limit=5, rate_limit_period_seconds=1.0) as sandbox:
+        flow_run_ids = []
+
+        @flow
+        def batch() -> list[ItemResult]:
+            flow_run_ids.append(get_run_context().flow_run.id)  # type: ignore[union-attr]
+            options = RunOptions(timeout_seconds=60.0, poll_interval_seconds=5.0)
+            return run_tasks(
+                sandbox.credentials, "core:text2text", text_inputs(12), options=options
+            )
+
+        results = batch()
+        assert [result.ok for result in results] == [True] * 12
+        assert schedules(sandbox) == [200] * 12  # not one 429
+    [states] = stored_task_run_states(flow_run_ids[0]).values()
+    # Three windows (5, 5 and 2 schedules): a retry to wait for each of the next two, whose
+    # attempt schedules all of its window, and one to look at the last two tasks.
+    assert [state.name for state in states].count(AWAITING_NEXTCLOUD) == 3
+
+
 def test_single_helpers_and_batches_share_one_window() -> None:
     with NextcloudSandbox(rate_limit=3, rate_limit_period_seconds=1.0) as sandbox:
         credentials = sandbox.credentials
@@ -276,6 +299,9 @@ def test_a_batch_works_on_the_older_textprocessing_api() -> None:
         results = run_batch(sandbox.credentials, "core:text2text:summary", inputs)
     assert [result.ok for result in results] == [True] * 3
     assert all(result.text for result in results)
+    # Only a server without the Task Processing API pays for asking its version, once.
+    assert len(sandbox.requests_to("GET", "/taskprocessing/tasktypes$")) == 1
+    assert len(sandbox.requests_to("GET", "/status.php$")) == 1
 
 
 @pytest.fixture

@@ -407,6 +407,14 @@ class NextcloudClient(_ClientBase):
         """The server's Nextcloud version, learned once from ``/status.php`` and remembered."""
         return self.run(self._planner.server_version())
 
+    def has_task_processing(self) -> bool:
+        """Whether the server has the Task Processing API (Nextcloud 30+).
+
+        Learned from the task types' answer and remembered; a current server is not asked
+        its version for it.
+        """
+        return self.run(self._planner.task_processing())
+
     def get_task_types(self, *, refresh: bool = False) -> dict[str, TaskType]:
         """List the task types this user may schedule, keyed by task type id.
 
@@ -912,6 +920,10 @@ class AsyncNextcloudClient(_ClientBase):
     async def server_version(self) -> ServerVersion:
         """See :meth:`NextcloudClient.server_version`."""
         return await self.run(self._planner.server_version())
+
+    async def has_task_processing(self) -> bool:
+        """See :meth:`NextcloudClient.has_task_processing`."""
+        return await self.run(self._planner.task_processing())
 
     async def get_task_types(self, *, refresh: bool = False) -> dict[str, TaskType]:
         """See :meth:`NextcloudClient.get_task_types`."""

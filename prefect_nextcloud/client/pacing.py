@@ -6,6 +6,12 @@ accepted, in a sliding window. :class:`SchedulePacer` keeps the same window on t
 side, shared by every client of the same server and user in this process, so that a batch,
 single tasks and ``.map`` calls together stay within it. A 429 still happens when other
 clients use the same account; the pacer then holds back with growing waits.
+
+The server stamps a call when it arrives: after the client sent it, before the client has its
+answer. So the pacer stamps each call when its answer arrives (the latest the server's stamp
+can be) and holds its slot while it is in flight; a call sent a whole window after that stamp
+reaches the server after the old call has left the server's window. No margin is needed
+beyond one for clocks that run at slightly different rates.
 """
 
 from __future__ import annotations
@@ -22,9 +28,9 @@ __all__ = ["DEFAULT_SCHEDULE_LIMIT", "DEFAULT_SCHEDULE_WINDOW_SECONDS", "Schedul
 
 DEFAULT_SCHEDULE_LIMIT = 20
 DEFAULT_SCHEDULE_WINDOW_SECONDS = 120.0
-# The server stamps a call when it arrives, a little after the client let it go; a call counted
-# out of the client's window a moment early could still be inside the server's.
-_MARGIN_SECONDS = 1.0
+# The window is lengthened by this share of itself: the server's clock and this machine's may
+# run at slightly different rates (NTP slews a clock by at most 0.05 %).
+_CLOCK_RATE_ALLOWANCE = 0.001
 # Pacers of servers and users not used for a while are dropped past this many.
 _MAX_PACERS = 64
 
@@ -51,7 +57,8 @@ class SchedulePacer:
         self.limit = limit
         self.window_seconds = window_seconds
         self._clock = clock
-        self._sent: deque[float] = deque()
+        self._sent: deque[float] = deque()  # when each answered call's answer arrived
+        self._in_flight = 0  # calls sent whose answer has not arrived yet
         self._blocked_until = 0.0
         self._refusals = 0
         self._lock = threading.Lock()
@@ -74,20 +81,28 @@ class SchedulePacer:
         """Drop every shared pacer (e.g. between tests)."""
         cls._shared.clear()
 
+    @property
+    def _horizon(self) -> float:
+        return self.window_seconds * (1 + _CLOCK_RATE_ALLOWANCE)
+
     def _expire(self, now: float) -> None:
-        horizon = self.window_seconds + _MARGIN_SECONDS
-        while self._sent and now - self._sent[0] >= horizon:
+        while self._sent and now - self._sent[0] >= self._horizon:
             self._sent.popleft()
 
     def _wait(self, now: float, count: int = 1) -> float:
         waits = [self._blocked_until - now]
-        leaving = len(self._sent) + min(count, self.limit) - self.limit
+        leaving = len(self._sent) + self._in_flight + min(count, self.limit) - self.limit
         if leaving > 0:  # that many of the oldest calls must leave the window first
-            waits.append(self._sent[leaving - 1] + self.window_seconds + _MARGIN_SECONDS - now)
+            # A call still in flight leaves a whole window after its answer, at the soonest now.
+            stamps = [*self._sent, *[now] * self._in_flight]
+            waits.append(stamps[leaving - 1] + self._horizon - now)
         return max(0.0, *waits)
 
     def reserve(self) -> float:
         """Take a slot for one schedule call now, or tell how long until one is free.
+
+        A slot taken must be given its outcome: :meth:`accepted`, :meth:`refused` or
+        :meth:`unanswered`.
 
         Returns:
             0 when the call may be sent now (the slot is taken); otherwise the seconds to wait,
@@ -98,7 +113,7 @@ class SchedulePacer:
             self._expire(now)
             wait = self._wait(now)
             if wait == 0:
-                self._sent.append(now)
+                self._in_flight += 1
             return wait
 
     def available(self) -> int:
@@ -108,7 +123,7 @@ class SchedulePacer:
             self._expire(now)
             if self._blocked_until > now:
                 return 0
-            return max(0, self.limit - len(self._sent))
+            return max(0, self.limit - len(self._sent) - self._in_flight)
 
     def wait_seconds(self, count: int = 1) -> float:
         """Seconds until ``count`` slots are free (at most ``limit``; 0 when they are now)."""
@@ -118,14 +133,26 @@ class SchedulePacer:
             return self._wait(now, count)
 
     def accepted(self) -> None:
-        """The server accepted a call: other clients no longer seem to crowd the window."""
+        """The server accepted a call: it counts from now; other clients no longer crowd it."""
         with self._lock:
+            self._land()
             self._refusals = 0
+
+    def unanswered(self) -> None:
+        """A call ended without an answer: the server may have counted it, by now at the latest."""
+        with self._lock:
+            self._land()
+
+    def _land(self) -> None:
+        """Move a call in flight into the window, stamped now (under the lock)."""
+        self._in_flight = max(self._in_flight - 1, 0)
+        self._sent.append(self._clock())
 
     def refused(self) -> float:
         """The server answered 429 although this process kept its window.
 
-        Other clients of the same user fill it. Holds back ``window / limit`` seconds, doubling
+        The call was not counted, so its slot is free again. Other clients of the same user
+        fill the window. Holds back ``window / limit`` seconds, doubling
         with each refusal in a row up to a whole window.
 
         Returns:
@@ -133,6 +160,7 @@ class SchedulePacer:
         """
         with self._lock:
             now = self._clock()
+            self._in_flight = max(self._in_flight - 1, 0)
             hold = min(self.window_seconds, self.window_seconds / self.limit * 2**self._refusals)
             self._refusals += 1
             self._blocked_until = max(self._blocked_until, now + hold)

@@ -6,9 +6,10 @@ result. The sync client drives plans with blocking sends and sleeps, the async c
 awaited ones. So retries, rate-limit waits and idempotent scheduling live here, once.
 
 What a client learns about its server is kept for a while in :class:`ServerMemory`, shared by
-all clients of the same server and user in this process: the server's version (to route the
-four text task types to the TextProcessing API on Nextcloud 27.1-29) and the offered task
-types (the server itself caches them for 60 s).
+all clients of the same server and user in this process: whether the server has the Task
+Processing API (learned from its task types' answer; only a server that answers 404 there is
+asked its version, to route the four text task types to the TextProcessing API on Nextcloud
+27.1-29) and the offered task types (the server itself caches them for 60 s).
 """
 
 from __future__ import annotations
@@ -157,14 +158,49 @@ class Planner:
             self.memory.put("version", version, VERSION_TTL_SECONDS)
         return version  # type: ignore[no-any-return]
 
+    def task_processing(self) -> Plan[bool]:
+        """Whether the server has the Task Processing API (Nextcloud 30+).
+
+        Learned from the answer to the task types (reused for a while), so that a current
+        server is never asked its version; only a server that answers 404 there is.
+        """
+        known = self._known_task_processing()
+        if known is None:
+            yield from self.task_types()
+            known = self._known_task_processing()
+        return bool(known)
+
+    def _known_task_processing(self) -> bool | None:
+        known = self.memory.get("task_processing")
+        if known is None and (version := self.memory.get("version")) is not None:
+            known = version.has_task_processing
+        return known  # type: ignore[no-any-return]
+
     def _routed(self, call: Call[T], legacy: Call[T] | None, what: str) -> Plan[T]:
-        """Send ``call``, or on Nextcloud 27.1-29 its TextProcessing twin ``legacy``."""
-        version = yield from self.server_version()
-        if not version.has_task_processing:
-            if legacy is None:
-                raise NextcloudError(f"{what} needs Nextcloud 30+; this server runs {version}.")
-            call = legacy
-        return (yield from self.send(call))
+        """Send ``call``, or on Nextcloud 27.1-29 its TextProcessing twin ``legacy``.
+
+        While it is not known which API the server has, ``call`` goes first: a 404 from the
+        OCS router then asks ``/status.php`` whether the server is older.
+        """
+        known = self._known_task_processing()
+        if known is not False:
+            try:
+                result = yield from self.send(call)
+            except EndpointNotFoundError as missing:
+                if known is not None:
+                    raise
+                version = yield from self.server_version()
+                self.memory.put("task_processing", version.has_task_processing, VERSION_TTL_SECONDS)
+                if version.has_task_processing:
+                    raise missing from None
+            else:
+                if known is None:
+                    self.memory.put("task_processing", True, VERSION_TTL_SECONDS)
+                return result
+        if legacy is None:
+            version = yield from self.server_version()
+            raise NextcloudError(f"{what} needs Nextcloud 30+; this server runs {version}.")
+        return (yield from self.send(legacy))
 
     def task_types(self, *, refresh: bool = False) -> Plan[dict[str, TaskType]]:
         """The task types offered to this user, reused for ``task_types_ttl_seconds``."""
@@ -225,12 +261,7 @@ class Planner:
         if validate:
             declared = yield from self.task_type(task_type)
             validate_input(declared, input, file_check=file_check)
-        version = yield from self.server_version()
-        call = (
-            call
-            if version.has_task_processing
-            else _legacy_schedule(version, task_type, input, app_id, custom_id, options)
-        )
+        call = yield from self._schedule_routed(call, task_type, input, app_id, custom_id, options)
         if (
             adopt_existing
             and custom_id
@@ -244,7 +275,7 @@ class Planner:
             refused: RateLimitedError | None = None
             if hold == 0:
                 try:
-                    scheduled: Task = yield call
+                    scheduled = yield from self._send_paced(call)
                 except RateLimitedError as error:
                     refused, hold = error, self.pacer.refused()
                 except NextcloudError as error:
@@ -269,7 +300,6 @@ class Planner:
                         return existing
                     continue
                 else:
-                    self.pacer.accepted()
                     return scheduled
             if not wait_for_slot or waited + hold > self.policy.rate_limit_seconds:
                 if refused is not None and wait_for_slot:
@@ -284,6 +314,36 @@ class Planner:
                 _log_retry(refused, call.endpoint, hold)
             waited += hold
             yield Sleep(hold)
+
+    def _send_paced(self, call: Call[Task]) -> Plan[Task]:
+        """Send a schedule call that holds a slot of the pacer; give the pacer its outcome.
+
+        A 429 is left to the caller, which gives the slot back with ``refused``.
+        """
+        try:
+            scheduled: Task = yield call
+        except RateLimitedError:
+            raise
+        except BaseException:
+            self.pacer.unanswered()  # an answer lost, or the plan closed: it may have arrived
+            raise
+        self.pacer.accepted()
+        return scheduled
+
+    def _schedule_routed(
+        self,
+        call: Call[Task],
+        task_type: str,
+        input: Mapping[str, Any],
+        app_id: str,
+        custom_id: str | None,
+        options: Mapping[str, Any],
+    ) -> Plan[Call[Task]]:
+        """``call``, or on Nextcloud 27.1-29 the TextProcessing API's schedule call."""
+        if (yield from self.task_processing()):
+            return call
+        version = yield from self.server_version()
+        return _legacy_schedule(version, task_type, input, app_id, custom_id, options)
 
     def find_task(self, app_id: str, custom_id: str, task_type: str) -> Plan[Task | None]:
         """The task to adopt under ``custom_id``, if any: see :mod:`.adoption`.

@@ -253,8 +253,8 @@ def test_connection_refused_is_a_connection_error() -> None:
     with client, pytest.raises(NextcloudConnectionError, match="connection to") as info:
         client.get_task(1)
     assert "secret-password" not in str(info.value)
-    # The first request of a new client asks the server's version.
-    assert info.value.endpoint == "GET /status.php"
+    # A new client asks for the task at once: the Task Processing API is assumed until a 404.
+    assert info.value.endpoint == "GET /ocs/v2.php/taskprocessing/task/1"
 
 
 @pytest.mark.parametrize(

@@ -20,14 +20,42 @@ class Clock:
 def test_the_window_slides_and_counts_only_what_was_let_through() -> None:
     clock = Clock()
     pacer = SchedulePacer(3, 10.0, clock=clock)
-    assert [pacer.reserve() for _ in range(3)] == [0, 0, 0]
+    for _ in range(3):
+        assert pacer.reserve() == 0
+        pacer.accepted()
     assert pacer.available() == 0
-    # The oldest call leaves the window 10 s (and a 1 s margin for the server's clock) later.
-    assert pacer.reserve() == pytest.approx(11.0)
+    # The oldest call leaves the window 10 s (and 0.1 % for the clocks' rates) after its answer.
+    assert pacer.reserve() == pytest.approx(10.01)
     clock.now += 4
-    assert pacer.reserve() == pytest.approx(7.0)  # nothing was taken by the refused tries
-    clock.now += 7
+    assert pacer.reserve() == pytest.approx(6.01)  # nothing was taken by the refused tries
+    clock.now += 6.02
     assert pacer.available() == 3
+    assert pacer.reserve() == 0
+
+
+def test_a_call_counts_from_its_answer_and_holds_its_slot_while_in_flight() -> None:
+    clock = Clock()
+    pacer = SchedulePacer(2, 10.0, clock=clock)
+    assert pacer.reserve() == 0
+    assert pacer.reserve() == 0
+    clock.now += 30  # both still in flight: their slots stay taken however long they take
+    assert pacer.available() == 0
+    assert pacer.wait_seconds() == pytest.approx(10.01)
+    pacer.accepted()
+    pacer.unanswered()  # a lost answer: the server may have counted the call on arrival
+    clock.now += 10.0
+    assert pacer.available() == 0
+    clock.now += 0.02
+    assert pacer.available() == 2
+
+
+def test_a_refused_call_gives_its_slot_back() -> None:
+    clock = Clock()
+    pacer = SchedulePacer(2, 10.0, clock=clock)
+    assert pacer.reserve() == 0
+    pacer.refused()  # the server did not count it
+    clock.now += 5.0  # the hold after a first refusal: window / limit
+    assert pacer.reserve() == 0
     assert pacer.reserve() == 0
 
 
@@ -95,7 +123,8 @@ def test_waiting_for_several_slots_waits_for_the_oldest_calls_to_leave() -> None
     for step in range(3):
         clock.now = 1000.0 + step
         pacer.reserve()
+        pacer.accepted()
     clock.now = 1005.0
-    assert pacer.wait_seconds(1) == pytest.approx(6.0)  # the first leaves at 1011
-    assert pacer.wait_seconds(3) == pytest.approx(8.0)  # all three have left at 1013
-    assert pacer.wait_seconds(50) == pytest.approx(8.0)  # never more than a whole window
+    assert pacer.wait_seconds(1) == pytest.approx(5.01)  # the first leaves at 1010.01
+    assert pacer.wait_seconds(3) == pytest.approx(7.01)  # all three have left at 1012.01
+    assert pacer.wait_seconds(50) == pytest.approx(7.01)  # never more than a whole window

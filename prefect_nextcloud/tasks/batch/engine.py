@@ -47,6 +47,7 @@ from prefect_nextcloud.tasks.batch.scheduling import schedule
 from prefect_nextcloud.tasks.batch.timing import (
     bounded,
     end_overdue_items,
+    expected_ends,
     next_delay,
     time_out_unreachable,
     to_next_deadline,
@@ -153,23 +154,23 @@ def _attempt(
     batch.push = (
         credentials.relay_url is not None
         and credentials.relay_secret is not None
-        and client.server_version().has_task_processing
+        and client.has_task_processing()
     )
     # Subscribed before anything is scheduled, so that no push can come before it.
     with PushListener(batch.app_id) if batch.push else nullcontext() as push:
         slot_wait = _look_and_schedule(client, credentials, batch, options)
         slots_at = None if slot_wait is None else time.monotonic() + slot_wait
         while True:
+            deliver(batch, on_results)  # first: the caller waits for nothing else
             summary = batch.progress.update(batch.items)
             emit_task_events(credentials, batch.items)
-            deliver(batch, on_results)
             if not still_open(batch):
                 break
             now = time.monotonic()
             slot_wait = None if slots_at is None else max(slots_at - now, 0.0)
             grace = options.poll_interval_seconds if push is not None else 0.0
             delay = next_delay(batch, options, now, slot_wait, grace=grace)
-            pending = [item.task.id for item in batch.items if item.task and not item.settled]
+            pending = expected_ends(batch)
             batch.progress.announce_wait(batch.items, options.timeout_seconds)
             if push is None or not pending or not push.wait(pending, delay):
                 raise TaskStillRunning(summary, retry_after=max(now + delay - time.monotonic(), 0))

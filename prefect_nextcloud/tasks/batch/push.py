@@ -5,7 +5,8 @@ it; ``prefect-nextcloud relay`` turns each call into a Prefect event
 (``nextcloud.task.succeeded``, ``.failed`` or ``.cancelled``, labelled with the task's app
 id). An attempt with tasks pending subscribes to the events of its own app id on Prefect's
 event stream before it schedules anything, and :meth:`PushListener.wait` returns as soon as
-one of its tasks is reported (after a short pause to gather the others that end with it).
+one of its tasks is reported (after gathering the others that end with it, or are expected to
+end within a moment of it).
 
 Push only ever makes a look come sooner. A webhook Nextcloud never sends, a relay that is
 down or a Prefect server without the event stream turns it off for the attempt, with one
@@ -20,7 +21,7 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Collection
+from collections.abc import Mapping
 from typing import Self
 
 from prefect.events.clients import get_events_subscriber
@@ -37,7 +38,7 @@ CONNECT_SECONDS = 5.0
 """How long an attempt waits for the subscription before it goes on without push."""
 GATHER_QUIET_SECONDS = 0.05
 """After a push, how long a pause in further pushes ends the gathering."""
-GATHER_MAX_SECONDS = 0.3
+GATHER_MAX_SECONDS = 0.5
 """After a push, the longest time spent gathering the pushes of tasks that end with it."""
 
 _logger = logging.getLogger(__name__)
@@ -78,27 +79,30 @@ class PushListener:
             loop.call_soon_threadsafe(listening.cancel)
         self._thread.join(CONNECT_SECONDS)
 
-    def wait(self, task_ids: Collection[int], timeout: float) -> set[int]:
-        """Wait up to ``timeout`` seconds for any of ``task_ids`` to be reported ended.
+    def wait(self, expected: Mapping[int, float], timeout: float) -> set[int]:
+        """Wait up to ``timeout`` seconds for any of the tasks to be reported ended.
 
-        Once one is, the others that are reported within a short pause of it are gathered
-        too, so that one look serves them all.
+        Once one is, the others are gathered too, so that one look serves them all: those
+        expected to end within :data:`GATHER_MAX_SECONDS` of it (before or after) are waited
+        for up to that long, and any other until a short pause in the pushes.
 
         Args:
-            task_ids: The tasks still pending.
+            expected: The tasks still pending, each with the monotonic time it is expected to
+                end (the past when it is late).
             timeout: The longest wait, in seconds: until the next due look.
 
         Returns:
-            The ids among ``task_ids`` reported ended; empty when none was before the timeout,
+            The ids among ``expected`` reported ended; empty when none was before the timeout,
             or when the subscription ended (then :attr:`available` is ``False``).
         """
-        wanted = set(task_ids)
         pushed: set[int] = set()
+        awaited: set[int] = set()
         end = time.monotonic() + timeout
-        while self.available and not wanted <= pushed:
+        cap = end
+        while self.available and len(pushed) < len(expected):
             now = time.monotonic()
             if pushed:
-                end = min(end, now + GATHER_QUIET_SECONDS)
+                end = cap if awaited - pushed else min(cap, now + GATHER_QUIET_SECONDS)
             if now >= end:
                 break
             try:
@@ -107,9 +111,10 @@ class PushListener:
                 break
             if task_id == _UNAVAILABLE:
                 self.available = False
-            elif task_id in wanted:
+            elif task_id in expected:
                 if not pushed:
-                    end = min(end, time.monotonic() + GATHER_MAX_SECONDS)
+                    cap = min(cap, time.monotonic() + GATHER_MAX_SECONDS)
+                    awaited = _ending_with(expected, cap)
                 pushed.add(task_id)
         return pushed
 
@@ -142,3 +147,9 @@ class PushListener:
                 task_id = event.payload.get("task_id")
                 if isinstance(task_id, int) and not isinstance(task_id, bool):
                     self._pushed.put(task_id)
+
+
+def _ending_with(expected: Mapping[int, float], cap: float) -> set[int]:
+    """The tasks expected to end within the gathering that ends at ``cap`` (or as long before)."""
+    since = cap - 2 * GATHER_MAX_SECONDS
+    return {task_id for task_id, at in expected.items() if since <= at <= cap}

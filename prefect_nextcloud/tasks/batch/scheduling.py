@@ -23,6 +23,7 @@ from prefect_nextcloud.client.errors import (
     is_transient,
 )
 from prefect_nextcloud.client.nextcloud_client import NextcloudClient
+from prefect_nextcloud.client.pacing import SchedulePacer
 from prefect_nextcloud.tasks.batch.inputs import resolve_waiting
 from prefect_nextcloud.tasks.batch.items import Batch, BatchItem, to_schedule
 from prefect_nextcloud.tasks.batch.outputs import settle_finished
@@ -34,6 +35,9 @@ __all__ = ["SCHEDULE_CONCURRENCY", "schedule"]
 
 SCHEDULE_CONCURRENCY = 4
 """The most schedule calls a batch has in flight at once."""
+SLOT_LEAD_SECONDS = 0.5
+"""How early the attempt that waits for schedule slots starts; it waits out the rest itself, so
+that Prefect's retry between the attempts does not hold back the next window's schedules."""
 
 
 def _schedule_one(
@@ -104,11 +108,11 @@ def schedule(
     if not ready:
         return None
     pacer = client.schedule_pacer
-    # Slots free up one by one as the last window's calls leave it; when the rest follow
-    # within a poll interval, one attempt then schedules them all instead of one per slot.
-    whole = pacer.wait_seconds(len(ready))
-    if 0 < whole <= options.poll_interval_seconds:
-        return whole
+    wait = _until_slots(pacer, len(ready), options)
+    if wait > SLOT_LEAD_SECONDS:
+        return wait - SLOT_LEAD_SECONDS
+    if wait > 0:
+        time.sleep(wait)  # the end of a wait this attempt started early for
     wanted = min(len(ready), pacer.available())
     granted, global_wait = take_schedule_slots(wanted) if wanted else (0, 0.0)
     remember_scheduled(credentials, batch.app_id)
@@ -130,8 +134,23 @@ def schedule(
             ]
         for call in sent:
             call.result()
-    if not any(to_schedule(item) for item in ready):
+    left = sum(1 for item in ready if to_schedule(item))
+    if not left:
         return None
     # Held back by the window (this process's or the Prefect limit's), or a passing failure.
-    wait = max(pacer.wait_seconds(), global_wait)
+    wait = _until_slots(pacer, left, options)
+    if global_wait > wait:
+        return global_wait
+    if wait > SLOT_LEAD_SECONDS:
+        return wait - SLOT_LEAD_SECONDS
     return wait if wait > 0 else options.poll_interval_seconds
+
+
+def _until_slots(pacer: SchedulePacer, count: int, options: RunOptions) -> float:
+    """Seconds until ``count`` more calls should be sent (0 when some may go now).
+
+    Slots free up one by one as the last window's calls leave it; when the rest follow
+    within a poll interval, one attempt then schedules them all instead of one per slot.
+    """
+    whole = pacer.wait_seconds(count)
+    return whole if whole <= options.poll_interval_seconds else pacer.wait_seconds()

@@ -22,7 +22,14 @@ from prefect_nextcloud.tasks.waiting import (
     unreachable_timeout,
 )
 
-__all__ = ["bounded", "end_overdue_items", "next_delay", "time_out_unreachable", "to_next_deadline"]
+__all__ = [
+    "bounded",
+    "end_overdue_items",
+    "expected_ends",
+    "next_delay",
+    "time_out_unreachable",
+    "to_next_deadline",
+]
 
 GATHER_SHARE = 0.2
 """A look waits for the tasks due within this share of the poll interval after the first."""
@@ -68,6 +75,26 @@ def next_delay(
     if slot_wait is not None:
         delays.append(slot_wait)
     return min(delays) if delays else interval
+
+
+def expected_ends(batch: Batch) -> dict[int, float]:
+    """Each pending task's id, with the monotonic time the server expects it to end.
+
+    The server's estimate is counted from when this run scheduled or first saw the task;
+    a task without one is taken to be due since then.
+    """
+    ends = {}
+    for item in batch.items:
+        if item.settled or item.task is None or item.watched_since is None:
+            continue
+        task = item.task
+        estimate = (
+            task.completion_expected_at - task.scheduled_at
+            if task.completion_expected_at is not None and task.scheduled_at is not None
+            else 0.0
+        )
+        ends[task.id] = item.watched_since + estimate
+    return ends
 
 
 def _deadlines(batch: Batch, options: RunOptions) -> list[tuple[BatchItem, float]]:
