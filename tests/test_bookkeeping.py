@@ -8,6 +8,7 @@ from typing import Any
 from uuid import uuid4
 
 import pytest
+from prefect.client.schemas.objects import FlowRun
 
 from prefect_nextcloud import NextcloudCredentials
 from prefect_nextcloud.tasks import global_limit, idempotency, waiting
@@ -46,7 +47,7 @@ def test_the_cleanup_hook_releases_the_runs_record(monkeypatch: pytest.MonkeyPat
     run = _in_flow_run(monkeypatch)
     idempotency.remember_scheduled(CREDENTIALS, "pfnc-app")
     assert run.id in idempotency._used
-    flow_run = SimpleNamespace(id=run.id, parameters={}, flow_id=uuid4())
+    flow_run = FlowRun(id=run.id, name="a-run", parameters={}, flow_id=uuid4())
     monkeypatch.setattr(NextcloudCredentials, "get_client", _unreachable)
     idempotency.cancel_outstanding_tasks(None, flow_run, None)  # type: ignore[arg-type]
     assert run.id not in idempotency._used
@@ -58,8 +59,8 @@ def test_the_cleanup_hook_releases_the_runs_record_when_it_leaves_the_tasks_alon
     run = _in_flow_run(monkeypatch, {"idempotency_key": "nightly"})
     idempotency.derive_custom_id("core:text2text", {"input": "Hi"})
     idempotency.remember_scheduled(CREDENTIALS, "pfnc-app")
-    flow_run = SimpleNamespace(
-        id=run.id, parameters={"idempotency_key": "nightly"}, flow_id=uuid4()
+    flow_run = FlowRun(
+        id=run.id, name="a-run", parameters={"idempotency_key": "nightly"}, flow_id=uuid4()
     )
     crashed = SimpleNamespace(is_crashed=lambda: True)
     monkeypatch.undo()  # the hook runs after the flow run, outside its context

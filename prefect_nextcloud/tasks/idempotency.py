@@ -31,6 +31,7 @@ from prefect.client.schemas.filters import (
 from prefect.client.schemas.objects import FlowRun, StateType
 from prefect.context import FlowRunContext, TaskRunContext
 from prefect.logging import get_logger
+from prefect.logging.loggers import flow_run_logger
 
 from prefect_nextcloud._cache import BoundedCache
 from prefect_nextcloud.blocks.credentials import NextcloudCredentials, resolve_credentials
@@ -230,7 +231,7 @@ def cancel_outstanding_tasks(flow: Any, flow_run: FlowRun, state: Any) -> None:
         flow_run: The flow run that ended.
         state: Its final state: crashed or cancelling/cancelled.
     """
-    logger = get_logger("prefect_nextcloud")
+    logger = flow_run_logger(flow_run)  # in the run's logs, also when a runner calls the hook
     used = _release(flow_run)  # the run has ended: its bookkeeping ends here, in every case
     key = (flow_run.parameters or {}).get(IDEMPOTENCY_KEY_PARAMETER)
     if isinstance(key, str) and key:

@@ -7,6 +7,8 @@ from typing import Any
 
 import pytest
 from prefect.client.orchestration import get_client
+from prefect.client.schemas.filters import LogFilter, LogFilterFlowRunId
+from prefect.logging.handlers import APILogHandler
 from prefect.states import Cancelled, Completed, Crashed, Running
 
 from prefect_nextcloud.client.models import Task
@@ -73,6 +75,12 @@ def test_a_cancelled_run_leaves_a_shared_task_to_the_live_run(
     client.set_flow_run_state(second.id, Completed(), force=True)
     cancel_outstanding_tasks(None, first, Cancelled())
     assert sandbox.task(task.id).status == "STATUS_CANCELLED"
+    # What the hook did is in the run's own logs, though a runner, not the run, calls it.
+    APILogHandler().flush()
+    logs = client.read_logs(log_filter=LogFilter(flow_run_id=LogFilterFlowRunId(any_=[first.id])))
+    said = [log.message for log in logs]
+    assert any(f"left to flow run {second.id}" in line for line in said), said
+    assert any(f"Cancelled Nextcloud task {task.id} of flow run" in line for line in said), said
 
 
 @pytest.mark.parametrize(
