@@ -32,6 +32,7 @@ from prefect_nextcloud.client.errors import (
 from prefect_nextcloud.client.models import Task as NextcloudTask
 from prefect_nextcloud.client.models import TaskStatus
 from prefect_nextcloud.client.nextcloud_client import NextcloudClient
+from prefect_nextcloud.tasks.cancellation import on_cancel
 from prefect_nextcloud.tasks.options import WaitOptions
 from prefect_nextcloud.tasks.polling import TaskStillRunning, polling_task
 from prefect_nextcloud.tasks.progress import run_logger
@@ -260,6 +261,15 @@ def _done(run_id: UUID | None) -> None:
         _watches.pop(run_id)
 
 
+def _stop_waiting(task_id: int) -> None:
+    """On the flow run's cancellation: a wait leaves the task it awaits to whoever scheduled it."""
+    run_logger().info(
+        "The flow run was cancelled: stopped waiting for Nextcloud task %s, which is left as it "
+        "is (the flow's cancel_outstanding_tasks hook cancels the tasks the run scheduled).",
+        task_id,
+    )
+
+
 @polling_task(name="wait_for_task")
 def wait_for_task(
     credentials: NextcloudCredentials,
@@ -294,6 +304,7 @@ def wait_for_task(
     poll_interval_seconds = options.poll_interval_seconds
     context = TaskRunContext.get()
     run_id = context.task_run.id if context else None
+    on_cancel(run_id, lambda: _stop_waiting(task_id))
     watch = _watch(run_id)
     failure: NextcloudError | None = None
     try:

@@ -90,6 +90,31 @@ def test_cancelling_a_batch_cancels_every_pending_task_of_it(
     assert {task.status for task in sandbox.tasks()} == {"STATUS_CANCELLED"}
 
 
+def test_a_cancelled_wait_for_task_ends_cancelled_and_the_hook_cancels_the_task(
+    sandbox: NextcloudSandbox, runner: list[str]
+) -> None:
+    sandbox.pause_processing()
+    sandbox.credentials.save("cancellation-wait", overwrite=True)
+    with get_client(sync_client=True) as client:
+        deployment = client.read_deployment_by_name("schedule-then-wait/cancellation-test")
+        flow_run = client.create_flow_run_from_deployment(
+            deployment.id, parameters={"credentials": "cancellation-wait"}
+        )
+        sandbox.wait_for_requests("GET", r"/taskprocessing/task/1$", count=2, timeout=90)
+        client.set_flow_run_state(flow_run.id, Cancelling(), force=True)
+        ended = asyncio.run(wait_for_flow_run(flow_run.id, timeout=90))
+        states = {
+            task_run.name.split("-")[0]: task_run.state_type
+            for task_run in client.read_task_runs(
+                flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[flow_run.id]))
+            )
+        }
+        sandbox.wait_for_status(1, "STATUS_CANCELLED", timeout=90)
+    assert ended.state is not None
+    assert ended.state.is_cancelled(), ended.state
+    assert states == {"schedule_task": StateType.COMPLETED, "wait_for_task": StateType.CANCELLED}
+
+
 # With this seed, sandbox tasks 1 and 2 run for 0.9 s and 0.2 s, tasks 3 and 4 for about 97 s.
 SEED, RUN_SECONDS = 69532, (0.1, 120.0)
 # Logs and events reach the server in batches: wait for them, within a bound.
