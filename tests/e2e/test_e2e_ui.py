@@ -137,7 +137,9 @@ def test_a_custom_run_from_the_ui_form(
         credentials = NextcloudCredentials.load("nextcloud", _sync=True)
     with credentials.get_client() as client:  # type: ignore[attr-defined]
         dawn_id = client.get_file_id(IMAGE.removeprefix("nc:"))
-    assert f"`{dawn_id}`" in artifact, artifact
+    # Named by its path, linked to the file in Nextcloud's Files app.
+    assert f"[{IMAGE.removeprefix('nc:')}](" in artifact, artifact
+    assert f"/index.php/f/{dawn_id})" in artifact, artifact
 
 
 def run_named(stack: Stack, name: str) -> Any:
