@@ -12,7 +12,7 @@ import logging
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import pytest
 from flow_helpers import artifact_of
@@ -48,20 +48,26 @@ def runner(prefect_server: None) -> Iterator[list[str]]:
         yield output
 
 
-# Each test saves a credentials block of its own: the flow's cancellation hook runs in the
-# runner once the run's process has ended, possibly during the next test, and reads the block.
+def start(client: Any, sandbox: NextcloudSandbox, deployment: str, **parameters: Any) -> Any:
+    """A run of a served deployment with a credentials block of its own (named after it).
+
+    The flow's cancellation hook runs in the runner once the run's process has ended, possibly
+    during the next test, and reads the block: each test's block must stay its own.
+    """
+    block = f"cancellation-{deployment.split('/', maxsplit=1)[0]}"
+    sandbox.credentials.save(block, overwrite=True)
+    deployment_id = client.read_deployment_by_name(deployment).id
+    return client.create_flow_run_from_deployment(
+        deployment_id, parameters={"credentials": block, **parameters}
+    )
 
 
 def test_cancelling_a_waiting_flow_run_cancels_its_nextcloud_task(
     sandbox: NextcloudSandbox, runner: list[str]
 ) -> None:
     sandbox.pause_processing()
-    sandbox.credentials.save("cancellation-single", overwrite=True)
     with get_client(sync_client=True) as client:
-        deployment = client.read_deployment_by_name("wait-for-a-long-task/cancellation-test")
-        flow_run = client.create_flow_run_from_deployment(
-            deployment.id, parameters={"credentials": "cancellation-single"}
-        )
+        flow_run = start(client, sandbox, "wait-for-a-long-task/cancellation-test")
         sandbox.wait_for_requests("POST", r"/taskprocessing/schedule$", count=1, timeout=90)
         sandbox.wait_for_requests("GET", r"/taskprocessing/tasks/app/", count=3, timeout=90)
         [task] = sandbox.tasks()
@@ -75,12 +81,8 @@ def test_cancelling_a_batch_cancels_every_pending_task_of_it(
     sandbox: NextcloudSandbox, runner: list[str]
 ) -> None:
     sandbox.hold_running()  # one task runs (held), the others stay queued
-    sandbox.credentials.save("cancellation-batch", overwrite=True)
     with get_client(sync_client=True) as client:
-        deployment = client.read_deployment_by_name("wait-for-a-batch/cancellation-test")
-        flow_run = client.create_flow_run_from_deployment(
-            deployment.id, parameters={"credentials": "cancellation-batch", "size": 6}
-        )
+        flow_run = start(client, sandbox, "wait-for-a-batch/cancellation-test", size=6)
         sandbox.wait_for_requests("POST", r"/taskprocessing/schedule$", count=6, timeout=90)
         sandbox.wait_for_requests("GET", r"/taskprocessing/tasks/app/", count=2, timeout=90)
         assert len(sandbox.tasks()) == 6
@@ -94,12 +96,8 @@ def test_a_cancelled_wait_for_task_ends_cancelled_and_the_hook_cancels_the_task(
     sandbox: NextcloudSandbox, runner: list[str]
 ) -> None:
     sandbox.pause_processing()
-    sandbox.credentials.save("cancellation-wait", overwrite=True)
     with get_client(sync_client=True) as client:
-        deployment = client.read_deployment_by_name("schedule-then-wait/cancellation-test")
-        flow_run = client.create_flow_run_from_deployment(
-            deployment.id, parameters={"credentials": "cancellation-wait"}
-        )
+        flow_run = start(client, sandbox, "schedule-then-wait/cancellation-test")
         sandbox.wait_for_requests("GET", r"/taskprocessing/task/1$", count=2, timeout=90)
         client.set_flow_run_state(flow_run.id, Cancelling(), force=True)
         ended = asyncio.run(wait_for_flow_run(flow_run.id, timeout=90))
@@ -144,11 +142,8 @@ def test_a_cancelled_run_of_process_new_files_ends_cancelled_and_keeps_its_answe
     )
     with sandbox, get_client(sync_client=True) as client:
         files = [sandbox.upload(f"Photos/{name}.png", sample_image_bytes()) for name in "abcd"]
-        sandbox.credentials.save("cancellation-new-files", overwrite=True)
-        deployment = client.read_deployment_by_name("process-new-files/cancellation-test")
-        flow_run = client.create_flow_run_from_deployment(
-            deployment.id,
-            parameters={"credentials": "cancellation-new-files", "poll_interval_seconds": 30.0},
+        flow_run = start(
+            client, sandbox, "process-new-files/cancellation-test", poll_interval_seconds=30.0
         )
         sandbox.wait_for_requests("POST", r"/taskprocessing/schedule$", count=4, timeout=90)
         answered = [sandbox.wait_for_status(n, "STATUS_SUCCESSFUL", timeout=30) for n in (1, 2)]
