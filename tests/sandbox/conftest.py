@@ -19,6 +19,14 @@ def module_sandbox() -> Iterator[NextcloudSandbox]:
         yield sandbox
 
 
+@pytest.fixture(scope="module")
+def admin_sandbox() -> Iterator[NextcloudSandbox]:
+    """A sandbox of its own for the module: Alice is a user, Bob an admin."""
+    users = {"alice": app_password_for("alice"), "bob": app_password_for("bob")}
+    with NextcloudSandbox(users=users, admins=["bob"]) as sandbox:
+        yield sandbox
+
+
 @pytest.fixture
 def sb(module_sandbox: NextcloudSandbox) -> Iterator[NextcloudSandbox]:
     yield module_sandbox

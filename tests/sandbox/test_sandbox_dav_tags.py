@@ -18,29 +18,21 @@ from sandbox_helpers import (
     propfind_body,
 )
 
-from prefect_nextcloud.sandbox import NextcloudSandbox, app_password_for
+from prefect_nextcloud.sandbox import NextcloudSandbox
 
 TAGS = "/remote.php/dav/systemtags"
 TAG_PROPS = ("oc:id", "oc:display-name", "oc:user-visible", "oc:user-assignable", "oc:can-assign")
 
 
-@pytest.fixture(scope="module")
-def tag_sandbox() -> Iterator[NextcloudSandbox]:
-    """Alice is a user, Bob an admin."""
-    users = {"alice": app_password_for("alice"), "bob": app_password_for("bob")}
-    with NextcloudSandbox(users=users, admins=["bob"]) as sandbox:
-        yield sandbox
-
-
 @pytest.fixture
-def alice(tag_sandbox: NextcloudSandbox) -> Iterator[httpx.Client]:
-    with dav_client(tag_sandbox, "alice") as client:
+def alice(admin_sandbox: NextcloudSandbox) -> Iterator[httpx.Client]:
+    with dav_client(admin_sandbox, "alice") as client:
         yield client
 
 
 @pytest.fixture
-def bob(tag_sandbox: NextcloudSandbox) -> Iterator[httpx.Client]:
-    with dav_client(tag_sandbox, "bob") as client:
+def bob(admin_sandbox: NextcloudSandbox) -> Iterator[httpx.Client]:
+    with dav_client(admin_sandbox, "bob") as client:
         yield client
 
 
@@ -146,8 +138,8 @@ def test_a_user_may_rename_a_tag_but_not_change_its_flags(alice: httpx.Client) -
     assert dav_error(clash)[1] == 'Tag with the properties "Finals", 1, 1 already exists'
 
 
-def test_assigning_and_removing_a_tag(tag_sandbox: NextcloudSandbox, alice: httpx.Client) -> None:
-    file_id = tag_sandbox.upload("tagged/photo.png", b"png", user_id="alice")
+def test_assigning_and_removing_a_tag(admin_sandbox: NextcloudSandbox, alice: httpx.Client) -> None:
+    file_id = admin_sandbox.upload("tagged/photo.png", b"png", user_id="alice")
     tag_id = create(alice, "holiday")
     relation = f"/systemtags-relations/files/{file_id}/{tag_id}"
     assert alice.put(relation).status_code == 201
@@ -181,10 +173,10 @@ def test_assigning_and_removing_a_tag(tag_sandbox: NextcloudSandbox, alice: http
 
 
 def test_assigning_needs_a_visible_tag_and_the_users_own_file(
-    tag_sandbox: NextcloudSandbox, alice: httpx.Client, bob: httpx.Client
+    admin_sandbox: NextcloudSandbox, alice: httpx.Client, bob: httpx.Client
 ) -> None:
-    mine = tag_sandbox.upload("assign/mine.txt", b"m", user_id="alice")
-    theirs = tag_sandbox.upload("assign/theirs.txt", b"t", user_id="bob")
+    mine = admin_sandbox.upload("assign/mine.txt", b"m", user_id="alice")
+    theirs = admin_sandbox.upload("assign/theirs.txt", b"t", user_id="bob")
     hidden = create(bob, "bob-only", userVisible=False)
     unknown = alice.put(f"/systemtags-relations/files/{mine}/999")
     assert unknown.status_code == 412
@@ -200,9 +192,9 @@ def test_assigning_needs_a_visible_tag_and_the_users_own_file(
 
 
 def test_posting_to_a_files_relations_creates_and_assigns(
-    tag_sandbox: NextcloudSandbox, alice: httpx.Client
+    admin_sandbox: NextcloudSandbox, alice: httpx.Client
 ) -> None:
-    file_id = tag_sandbox.upload("post/a.txt", b"a", user_id="alice")
+    file_id = admin_sandbox.upload("post/a.txt", b"a", user_id="alice")
     response = alice.post(f"/systemtags-relations/files/{file_id}", json={"name": "posted"})
     assert response.status_code == 201
     tag_id = response.headers["content-location"].removeprefix(f"{TAGS}/")
@@ -219,10 +211,10 @@ def report(client: httpx.Client, path: str, rules: str) -> httpx.Response:
 
 
 def test_filter_files_by_tags_and_favorites(
-    tag_sandbox: NextcloudSandbox, alice: httpx.Client
+    admin_sandbox: NextcloudSandbox, alice: httpx.Client
 ) -> None:
-    inside = tag_sandbox.upload("filter/in/a.txt", b"aa", user_id="alice")
-    outside = tag_sandbox.upload("filter/out/b.txt", b"b", user_id="alice")
+    inside = admin_sandbox.upload("filter/in/a.txt", b"aa", user_id="alice")
+    outside = admin_sandbox.upload("filter/out/b.txt", b"b", user_id="alice")
     tag_id = create(alice, "filtered")
     for file_id in (inside, outside):
         assert alice.put(f"/systemtags-relations/files/{file_id}/{tag_id}").status_code == 201
@@ -254,8 +246,8 @@ def test_filter_files_by_tags_and_favorites(
     assert dav_responses(elsewhere) == {}
 
 
-def test_filter_files_errors(tag_sandbox: NextcloudSandbox, alice: httpx.Client) -> None:
-    tag_sandbox.upload("errors/file.txt", b"f", user_id="alice")
+def test_filter_files_errors(admin_sandbox: NextcloudSandbox, alice: httpx.Client) -> None:
+    admin_sandbox.upload("errors/file.txt", b"f", user_id="alice")
     unknown = report(alice, "/files/alice", "<oc:systemtag>4242</oc:systemtag>")
     assert (unknown.status_code, dav_error(unknown)[1]) == (
         412,

@@ -8,26 +8,18 @@ import httpx
 import pytest
 from sandbox_helpers import client_for, ocs_data
 
-from prefect_nextcloud.sandbox import NextcloudSandbox, app_password_for
-
-
-@pytest.fixture(scope="module")
-def user_sandbox() -> Iterator[NextcloudSandbox]:
-    """Alice is a user, Bob an admin."""
-    users = {"alice": app_password_for("alice"), "bob": app_password_for("bob")}
-    with NextcloudSandbox(users=users, admins=["bob"]) as sandbox:
-        yield sandbox
+from prefect_nextcloud.sandbox import NextcloudSandbox
 
 
 @pytest.fixture
-def alice(user_sandbox: NextcloudSandbox) -> Iterator[httpx.Client]:
-    with client_for(user_sandbox, "alice") as client:
+def alice(admin_sandbox: NextcloudSandbox) -> Iterator[httpx.Client]:
+    with client_for(admin_sandbox, "alice") as client:
         yield client
 
 
 @pytest.fixture
-def bob(user_sandbox: NextcloudSandbox) -> Iterator[httpx.Client]:
-    with client_for(user_sandbox, "bob") as client:
+def bob(admin_sandbox: NextcloudSandbox) -> Iterator[httpx.Client]:
+    with client_for(admin_sandbox, "bob") as client:
         yield client
 
 
