@@ -40,6 +40,7 @@ from prefect_nextcloud.tasks.progress import run_logger
 __all__ = [
     "DEADLINE_GRACE_SECONDS",
     "end_overdue",
+    "expected_seconds",
     "look_again_after_failure",
     "next_look",
     "passing_failure",
@@ -100,6 +101,16 @@ def raise_if_unsuccessful(task: NextcloudTask) -> None:
         raise error
 
 
+def expected_seconds(task: NextcloudTask) -> float:
+    """How long after its scheduling the server expects the task to end; 0 without an estimate.
+
+    The estimate is the server's, measured against the server's own ``scheduledAt``.
+    """
+    if task.completion_expected_at is None or task.scheduled_at is None:
+        return 0.0
+    return float(task.completion_expected_at - task.scheduled_at)
+
+
 def next_look(
     task: NextcloudTask,
     watched_seconds: float,
@@ -126,10 +137,7 @@ def next_look(
             end before the looks start.
     """
     slack = min(FIRST_LOOK_SLACK_SECONDS, interval / 10)
-    late = watched_seconds - grace
-    if task.completion_expected_at is not None and task.scheduled_at is not None:
-        # The estimate is the server's, measured against the server's own scheduledAt.
-        late -= task.completion_expected_at - task.scheduled_at
+    late = watched_seconds - grace - expected_seconds(task)
     if late < 0:
         return min(slack - late, interval)
     if task.status is TaskStatus.SCHEDULED and late >= interval:

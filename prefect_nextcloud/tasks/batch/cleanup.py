@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from prefect_nextcloud.blocks.credentials import NextcloudCredentials
 from prefect_nextcloud.client.errors import NextcloudError
-from prefect_nextcloud.client.models import TaskStatus
+from prefect_nextcloud.client.models import Task, TaskStatus
 from prefect_nextcloud.client.nextcloud_client import NextcloudClient
 from prefect_nextcloud.client.staging import remove_staged
 from prefect_nextcloud.tasks.batch.items import Batch
@@ -20,14 +20,20 @@ from prefect_nextcloud.tasks.waiting import unsuccessful_error
 __all__ = ["abandon", "cancel_pending", "drop", "tidy_up"]
 
 
-def drop(client: NextcloudClient, task_id: int, *, delete: bool) -> None:
-    """Cancel (and delete) a task that must not run, as far as the server lets us now."""
+def drop(client: NextcloudClient, task_id: int, *, delete: bool) -> Task | None:
+    """Cancel (and delete) a task that must not run, as far as the server lets us now.
+
+    Returns:
+        The task as the cancel call answered it; ``None`` when the call failed (logged).
+    """
     try:
-        client.cancel_task(task_id)
+        task = client.cancel_task(task_id)
         if delete:
             client.delete_task(task_id)
     except NextcloudError as error:
         run_logger().warning("Could not cancel Nextcloud task %s: %s", task_id, error)
+        return None
+    return task
 
 
 def abandon(credentials: NextcloudCredentials, batch: Batch) -> None:
@@ -56,12 +62,8 @@ def cancel_pending(client: NextcloudClient, batch: Batch) -> list[int]:
     for item in batch.items:
         if item.settled or item.task is None:
             continue
-        try:
-            task = client.cancel_task(item.task.id)
-        except NextcloudError as error:
-            run_logger().warning("Could not cancel Nextcloud task %s: %s", item.task.id, error)
-            continue
-        if task.status is TaskStatus.CANCELLED:
+        task = drop(client, item.task.id, delete=False)
+        if task is not None and task.status is TaskStatus.CANCELLED:
             item.settle(task, unsuccessful_error(task))
             cancelled.append(task.id)
     return cancelled

@@ -18,6 +18,7 @@ from prefect_nextcloud.tasks.options import RunOptions
 from prefect_nextcloud.tasks.waiting import (
     DEADLINE_GRACE_SECONDS,
     end_overdue,
+    expected_seconds,
     next_look,
     unreachable_timeout,
 )
@@ -87,13 +88,7 @@ def expected_ends(batch: Batch) -> dict[int, float]:
     for item in batch.items:
         if item.settled or item.task is None or item.watched_since is None:
             continue
-        task = item.task
-        estimate = (
-            task.completion_expected_at - task.scheduled_at
-            if task.completion_expected_at is not None and task.scheduled_at is not None
-            else 0.0
-        )
-        ends[task.id] = item.watched_since + estimate
+        ends[item.task.id] = item.watched_since + expected_seconds(item.task)
     return ends
 
 
