@@ -15,8 +15,8 @@ from prefect.exceptions import PrefectHTTPStatusError
 from prefect.flows import load_flow_from_entrypoint
 
 from prefect_nextcloud import NextcloudCredentials
+from prefect_nextcloud.deployments.steps import saved_credentials_reference
 from prefect_nextcloud.flows import analyze_image, image_report, process_new_files
-from prefect_nextcloud.flows.parameters import saved_credentials_reference
 from prefect_nextcloud.sandbox import NextcloudSandbox, sample_image_bytes
 from prefect_nextcloud.tasks import cancel_outstanding_tasks
 

@@ -59,7 +59,7 @@ LAYERS = {
     "tasks": {"tasks", "blocks", "client", *BASE},
     "flows": {"flows", "tasks", "blocks", "client", *BASE},
     "relay": {"relay", "tasks", "blocks", "client", *BASE},
-    "deployments": {"deployments", *BASE},
+    "deployments": {"deployments", "blocks", "client", *BASE},
 }
 
 

@@ -6,15 +6,13 @@ JSON types. These annotations give each field a human title, type file reference
 value means "not set", and keep numeric bounds in the schema, while Python callers keep the
 wider types (a file id as an ``int``, credentials as a block object). Credentials are taken only
 as a saved block, never as the block's fields written out, which would store the app password
-with the run's parameters. A deployment step gives deployments the saved block as the
-credentials form's preselected choice.
+with the run's parameters. A deployment step
+(:func:`~prefect_nextcloud.deployments.steps.saved_credentials_reference`) gives deployments
+the saved block as the credentials form's preselected choice.
 """
 
 from typing import Annotated, Any
 
-from prefect.client.orchestration import get_client
-from prefect.exceptions import ObjectNotFound
-from prefect.settings import PREFECT_API_URL
 from pydantic import BeforeValidator, Field, GetJsonSchemaHandler, WithJsonSchema
 from pydantic.fields import FieldInfo
 from pydantic.json_schema import JsonSchemaValue
@@ -30,7 +28,6 @@ __all__ = [
     "OptionalText",
     "PollIntervalSeconds",
     "TimeoutSeconds",
-    "saved_credentials_reference",
     "titled",
 ]
 
@@ -144,38 +141,3 @@ from Python the name of a saved block works too, and from Python a block object,
 
 IdempotencyKey = Annotated[OptionalText, titled("Idempotency key")]
 """Runs with the same key share their Nextcloud tasks."""
-
-
-def saved_credentials_reference(name: str = "nextcloud") -> dict[str, Any]:
-    """Deployment step: a saved credentials block, as the run form's preselected choice.
-
-    The form shows a block as picked when the deployment's parameter refers to it by id, which
-    only the Prefect server knows. ``prefect deploy`` runs this build step before it creates
-    the deployments, whose parameters then take its output, e.g.
-    ``credentials: "{{ nextcloud-credentials.reference }}"`` for a step with that ``id``.
-    (Prefect's own placeholder for a block, ``{{ prefect.blocks.<type>.<name> }}``, would write
-    out the block's fields, app password included.)
-
-    Args:
-        name: The name of a saved "Nextcloud Credentials" block.
-
-    Returns:
-        ``{"reference": {"$ref": {"block_document_id": "<the block's id>"}}}``.
-
-    Raises:
-        ValueError: No such block is saved on the Prefect server.
-    """
-    with get_client(sync_client=True) as client:
-        try:
-            block = client.read_block_document_by_name(
-                name, NextcloudCredentials.get_block_type_slug(), include_secrets=False
-            )
-        except ObjectNotFound:
-            server = PREFECT_API_URL.value() or "Prefect's temporary server"
-            raise ValueError(
-                f'No "Nextcloud Credentials" block named {name!r} is saved on {server}, and '
-                "the deployments name it as their credentials. Save it first (python "
-                f"blocks/save_credentials.py {name}, with NEXTCLOUD_URL, NEXTCLOUD_USER and "
-                "NEXTCLOUD_APP_PASSWORD set, or in the UI under Blocks), then deploy again."
-            ) from None
-    return {"reference": {"$ref": {"block_document_id": str(block.id)}}}
